@@ -1,0 +1,3 @@
+//! mock-relay: a simulated Azure Relay listener service.
+
+pub mod protocol;
