@@ -1,1 +1,16 @@
-pub fn _placeholder() {}
+//! probe: proves a network path is fit for the long-lived relay connections of Entra Connect
+//! password writeback.
+//!
+//! One run flows top-down: scenario -> targets -> checks -> verdicts -> report.
+
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod error;
+pub mod net;
+pub mod outcome;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod target;
+pub mod timing;

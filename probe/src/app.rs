@@ -1,0 +1,134 @@
+//! What each subcommand does: the top of every run, from flags to exit code.
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::error::ConfigError;
+use crate::net::connect::SocketOptions;
+use crate::net::resolve::Resolver;
+use crate::net::tls::TlsSetup;
+use crate::net::NetContext;
+use crate::report::{self, Format};
+use crate::runner::{self, RunPlan};
+use crate::scenario::{builtin, Cloud, Scenario};
+use clap::CommandFactory;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// Runs the parsed command; the result is the process exit code.
+pub async fn main(cli: Cli) -> Result<u8, ConfigError> {
+    match cli.command {
+        Command::Run(args) => run(args).await,
+        Command::Scenarios { files } => scenarios(&files),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "probe", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| ConfigError::new(format!("cannot render the man page: {e}")))?;
+            write_stdout(&out)?;
+            Ok(0)
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> Result<u8, ConfigError> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let cloud = args
+        .cloud
+        .or(scenario.default_cloud)
+        .unwrap_or(Cloud::Public);
+    let targets = if args.targets.is_empty() {
+        scenario.targets_for(cloud)
+    } else {
+        args.targets.clone()
+    };
+    if targets.is_empty() {
+        return Err(ConfigError::new(format!(
+            "scenario {} has no target for cloud {cloud}; name one with --target",
+            scenario.name
+        )));
+    }
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let ctx = NetContext {
+        resolver: Resolver::new(&args.dns_servers, args.resolve.clone(), timeout)?,
+        tls: TlsSetup::new(&args.ca_files)?,
+        timeout,
+        socket: SocketOptions::default(),
+    };
+    let format = args.format.unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            Format::Human
+        } else {
+            Format::Json
+        },
+    );
+    let color = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let plan = RunPlan {
+        scenario: if args.targets.is_empty() {
+            scenario.name.clone()
+        } else {
+            "ad-hoc".into()
+        },
+        cloud,
+        segment: args.segment.clone(),
+        targets,
+        count: args.count,
+    };
+    let result = runner::run(&ctx, plan).await;
+    let text = report::render(&result, format, color);
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            ConfigError::new(format!("--output {}: cannot write: {e}", path.display()))
+        })?,
+        None => write_stdout(text.as_bytes())?,
+    }
+    Ok(result.exit_code())
+}
+
+fn scenarios(files: &[std::path::PathBuf]) -> Result<u8, ConfigError> {
+    let mut out = String::new();
+    if files.is_empty() {
+        for (name, _) in builtin::BUILTIN {
+            let s = Scenario::load(name)?;
+            out.push_str(&format!(
+                "{name}{}\n  {}\n  {} target(s); idle requirement: {}\n",
+                if *name == builtin::DEFAULT {
+                    " (default)"
+                } else {
+                    ""
+                },
+                s.description,
+                s.targets.len(),
+                s.idle_required_s
+                    .map(|s| format!("{s} s"))
+                    .unwrap_or_else(|| "none".into())
+            ));
+        }
+    } else {
+        for file in files {
+            let s = Scenario::load(&file.to_string_lossy())?;
+            out.push_str(&format!(
+                "{}: valid ({} target(s))\n",
+                file.display(),
+                s.targets.len()
+            ));
+        }
+    }
+    write_stdout(out.as_bytes())?;
+    Ok(0)
+}
+
+/// Writes to stdout; a closed pipe (`probe ... | head`) is not an error worth a panic.
+fn write_stdout(bytes: &[u8]) -> Result<(), ConfigError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(ConfigError::new(format!("cannot write the report: {e}"))),
+    }
+}

@@ -1,0 +1,56 @@
+//! The checks, one file each, all with one signature:
+//! `async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult`.
+//!
+//! A target's checks run in order over one connection that each phase hands to the next, so the
+//! timings of resolve, connect, tls, processing and transfer add up to one real request.
+
+pub mod dns;
+pub mod http;
+mod result;
+mod session;
+pub mod tcp;
+pub mod tls;
+pub mod websocket;
+
+pub use result::{CheckName, CheckResult, Details};
+pub use session::{Phases, Session};
+
+use crate::net::NetContext;
+use crate::target::{Target, TargetKind};
+
+/// The checks that apply to a kind of target, in the order they run.
+pub fn plan(kind: TargetKind) -> &'static [CheckName] {
+    use CheckName::*;
+    match kind {
+        TargetKind::Https => &[Dns, Tcp, Tls, Http],
+        TargetKind::Wss => &[Dns, Tcp, Tls, Websocket],
+        TargetKind::Tcp => &[Dns, Tcp],
+        TargetKind::Relay => &[Dns, Tcp, Tls, Http, Websocket],
+    }
+}
+
+/// Runs one check.
+pub async fn run(
+    name: CheckName,
+    ctx: &NetContext,
+    target: &Target,
+    session: &mut Session,
+) -> CheckResult {
+    match name {
+        CheckName::Dns => dns::run(ctx, target, session).await,
+        CheckName::Tcp => tcp::run(ctx, target, session).await,
+        CheckName::Tls => tls::run(ctx, target, session).await,
+        CheckName::Http => http::run(ctx, target, session).await,
+        CheckName::Websocket => websocket::run(ctx, target, session).await,
+    }
+}
+
+/// Runs every check of `target` once, over one connection.
+pub async fn run_all(ctx: &NetContext, target: &Target) -> (Vec<CheckResult>, Phases) {
+    let mut session = Session::default();
+    let mut results = Vec::new();
+    for name in plan(target.kind) {
+        results.push(run(*name, ctx, target, &mut session).await);
+    }
+    (results, session.phases)
+}

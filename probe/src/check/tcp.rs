@@ -1,0 +1,128 @@
+//! tcp: connect to every resolved address (IPv4 and IPv6 reported apart) and keep the first
+//! connection that worked for the next phases.
+
+use super::result::{millis, AddressResult, Details, TcpDetails};
+use super::{CheckName, CheckResult, Session};
+use crate::net::connect::{self, ConnectFailure};
+use crate::net::io::Io;
+use crate::net::NetContext;
+use crate::outcome::{Outcome, Status};
+use crate::target::Target;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
+    let Some(resolution) = &session.resolution else {
+        return CheckResult::skipped(CheckName::Tcp, session.failed.unwrap_or("no address"));
+    };
+    let started = Instant::now();
+    // Every address at once: a run's wall time stays one deadline however many there are.
+    let attempts = resolution.addresses.iter().map(|ip| {
+        let addr = SocketAddr::new(*ip, target.port);
+        async move {
+            let t = Instant::now();
+            let result = connect::connect(addr, ctx.timeout, &ctx.socket).await;
+            (addr, result, t.elapsed())
+        }
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let elapsed = started.elapsed();
+
+    let mut details = TcpDetails {
+        addresses: Vec::new(),
+        used: None,
+    };
+    let mut first_ok = None;
+    let mut failures = Vec::new();
+    for (addr, result, took) in results {
+        let outcome = match &result {
+            Ok(_) => Outcome::Connected,
+            Err(f) => failure_outcome(f),
+        };
+        details.addresses.push(AddressResult {
+            address: addr.to_string(),
+            family: if addr.is_ipv4() { "ipv4" } else { "ipv6" },
+            outcome,
+            duration_ms: millis(took),
+        });
+        match result {
+            Ok(stream) if first_ok.is_none() => first_ok = Some((addr, stream, took)),
+            Ok(_) => {}
+            Err(f) => failures.push((addr, f)),
+        }
+    }
+
+    let Some((addr, stream, took)) = first_ok else {
+        session.failed = Some("TCP connect failed");
+        let (addr, failure) = &failures[0];
+        let outcome = failure_outcome(failure);
+        let message = format!(
+            "{}{}",
+            failure_message(*addr, failure, ctx.timeout.as_secs_f64()),
+            others(&failures)
+        );
+        return CheckResult::new(CheckName::Tcp, Status::Fail, outcome, message, elapsed)
+            .with(Details::Tcp(details));
+    };
+    session.phases.connect = Some(millis(took));
+    details.used = Some(addr.to_string());
+    let io: Io = Box::new(stream);
+    session.tcp = Some((addr, io));
+    let total = details.addresses.len();
+    let (status, message) = if failures.is_empty() {
+        (
+            Status::Pass,
+            format!("connected to {addr} ({total} address(es) tried, all reachable)"),
+        )
+    } else {
+        let failed: Vec<String> = failures
+            .iter()
+            .map(|(a, f)| format!("{a} {}", failure_outcome(f)))
+            .collect();
+        (
+            Status::Warn,
+            format!(
+                "connected to {addr}, but {} of {total} address(es) failed: {}; clients that pick those (or prefer IPv6) will fail intermittently",
+                failures.len(),
+                failed.join(", ")
+            ),
+        )
+    };
+    CheckResult::new(CheckName::Tcp, status, Outcome::Connected, message, took)
+        .with(Details::Tcp(details))
+}
+
+fn others(failures: &[(SocketAddr, ConnectFailure)]) -> String {
+    if failures.len() > 1 {
+        format!(" ({} more address(es) failed too)", failures.len() - 1)
+    } else {
+        String::new()
+    }
+}
+
+pub fn failure_outcome(f: &ConnectFailure) -> Outcome {
+    match f {
+        ConnectFailure::Refused => Outcome::Refused,
+        ConnectFailure::Timeout => Outcome::Timeout,
+        ConnectFailure::Unreachable => Outcome::Unreachable,
+        ConnectFailure::Reset => Outcome::Reset,
+        ConnectFailure::Other(_) => Outcome::Unreachable,
+    }
+}
+
+pub fn failure_message(addr: SocketAddr, f: &ConnectFailure, timeout_s: f64) -> String {
+    let port = addr.port();
+    match f {
+        ConnectFailure::Refused => format!(
+            "{addr} refused the connection (TCP RST): nothing listens there, or a firewall rejects outbound TCP {port}; allow it"
+        ),
+        ConnectFailure::Timeout => format!(
+            "no answer from {addr} within {timeout_s} s: a firewall is silently dropping outbound TCP {port}; allow it to this destination"
+        ),
+        ConnectFailure::Unreachable => format!(
+            "{addr} is unreachable (no route, or ICMP unreachable from a router): check routing and the egress firewall for TCP {port}"
+        ),
+        ConnectFailure::Reset => format!("{addr} reset the connection during setup"),
+        ConnectFailure::Other(e) => format!("connecting to {addr} failed: {e}"),
+    }
+}

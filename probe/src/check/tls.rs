@@ -1,0 +1,127 @@
+//! tls: the handshake over the tcp check's connection: version, cipher, ALPN and the presented
+//! chain, recorded even when verification fails.
+
+use super::result::{millis, Details, TlsDetails};
+use super::{CheckName, CheckResult, Session};
+use crate::net::tls::{CertInfo, TlsFailure};
+use crate::net::{NetContext, ALPN_HTTP1};
+use crate::outcome::{Outcome, Status};
+use crate::target::Target;
+use std::time::Instant;
+
+pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
+    let Some((addr, io)) = session.tcp.take() else {
+        return CheckResult::skipped(CheckName::Tls, session.failed.unwrap_or("no connection"));
+    };
+    let started = Instant::now();
+    let handshake = ctx.tls.handshake(io, &target.host, ALPN_HTTP1);
+    let outcome = tokio::time::timeout(ctx.timeout, handshake).await;
+    let elapsed = started.elapsed();
+    let host = &target.host;
+    let (result, chain) = match outcome {
+        Ok(pair) => pair,
+        Err(_) => {
+            session.failed = Some("the TLS handshake failed");
+            return CheckResult::new(
+                CheckName::Tls,
+                Status::Fail,
+                Outcome::Timeout,
+                format!(
+                    "no TLS handshake with {addr} within {} s: a firewall or proxy may be holding the connection after inspecting the SNI ({host})",
+                    ctx.timeout.as_secs_f64()
+                ),
+                elapsed,
+            );
+        }
+    };
+    session.chain = chain.clone();
+    let mut details = TlsDetails {
+        tls_version: None,
+        cipher: None,
+        alpn: None,
+        chain,
+    };
+    match result {
+        Ok(stream) => {
+            let (_, conn) = stream.get_ref();
+            details.tls_version = conn.protocol_version().map(version_name);
+            details.cipher = conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite()));
+            details.alpn = conn
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned());
+            session.phases.tls = Some(millis(elapsed));
+            session.tls = Some(stream);
+            let message = format!(
+                "{} with {}, certificate for {host} trusted{}",
+                details.tls_version.as_deref().unwrap_or("TLS"),
+                issuer_of(&details.chain),
+                expiry_note(&details.chain)
+            );
+            CheckResult::new(CheckName::Tls, Status::Pass, Outcome::Ok, message, elapsed)
+                .with(Details::Tls(details))
+        }
+        Err(failure) => {
+            session.failed = Some("the TLS handshake failed");
+            let issuer = issuer_of(&details.chain);
+            let (outcome, message) = match failure {
+                TlsFailure::Untrusted(e) => (
+                    Outcome::Untrusted,
+                    format!("the certificate presented for {host} ({issuer}) is not trusted ({e}): a TLS-inspecting proxy or firewall may be re-signing traffic; exclude this host from inspection, or pass its CA with --ca-file if the chain is expected"),
+                ),
+                TlsFailure::Expired(e) => (
+                    Outcome::Expired,
+                    format!("the certificate presented for {host} ({issuer}) is outside its validity period ({e}); check the local clock, and whether a middlebox presents a stale certificate"),
+                ),
+                TlsFailure::NameMismatch(e) => (
+                    Outcome::NameMismatch,
+                    format!("the certificate presented at {addr} ({issuer}) is not valid for {host} ({e}): the name resolves to the wrong server, or a middlebox answers in its place"),
+                ),
+                TlsFailure::ProtocolTooOld(e) => (
+                    Outcome::ProtocolTooOld,
+                    format!("{host} did not agree to TLS 1.2 or later ({e}); writeback requires TLS 1.2: a middlebox may be downgrading the connection"),
+                ),
+                TlsFailure::Reset => (
+                    Outcome::Reset,
+                    format!("the connection to {addr} was reset during the TLS handshake: a firewall filtering on the SNI ({host}) is the usual cause; allow this host name"),
+                ),
+                TlsFailure::HandshakeFailed(e) => (
+                    Outcome::HandshakeFailed,
+                    format!("TLS handshake with {addr} failed: {e}"),
+                ),
+            };
+            CheckResult::new(CheckName::Tls, Status::Fail, outcome, message, elapsed)
+                .with(Details::Tls(details))
+        }
+    }
+}
+
+pub fn version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn issuer_of(chain: &[CertInfo]) -> String {
+    chain
+        .first()
+        .map(|c| format!("issued by {}", c.issuer))
+        .unwrap_or_else(|| "no certificate".into())
+}
+
+/// Warns in the message when the leaf expires within 14 days.
+fn expiry_note(chain: &[CertInfo]) -> String {
+    let Some(leaf) = chain.first() else {
+        return String::new();
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let days = (leaf.not_after_unix - now) / 86_400;
+    if days < 14 {
+        format!("; it expires in {days} day(s)")
+    } else {
+        String::new()
+    }
+}

@@ -1,0 +1,129 @@
+//! The command line (clap). The same definitions feed shell completions and the man page.
+
+use crate::net::resolve::{parse_dns_server, ResolveOverride};
+use crate::report::Format;
+use crate::scenario::Cloud;
+use crate::target::Target;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "probe",
+    version,
+    about = "Proves a network path is fit for the long-lived relay connections of Entra Connect password writeback",
+    long_about = "Checks DNS, TCP, TLS, HTTPS and WebSocket to the password writeback endpoints from this network segment, and says in plain words what is wrong and what to change.\n\nExit codes: 0 every required check passed; 1 a required check failed; 2 usage or configuration error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log detail on stderr (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Log line format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every target of a scenario (or the --target URLs) and report.
+    Run(RunArgs),
+    /// List the built-in scenarios, or validate scenario files.
+    Scenarios {
+        /// Scenario files to validate.
+        files: Vec<PathBuf>,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A built-in scenario name or a TOML scenario file.
+    #[arg(value_name = "SCENARIO", default_value = crate::scenario::builtin::DEFAULT)]
+    pub scenario: String,
+    /// Check this URL instead of the scenario's targets (repeatable): https://, wss://,
+    /// tcp://host:port or relay://host:port (a mock-relay).
+    #[arg(long = "target", value_name = "URL", value_parser = Target::parse)]
+    pub targets: Vec<Target>,
+    /// Endpoint set of the scenario.
+    #[arg(long, value_enum)]
+    pub cloud: Option<Cloud>,
+    /// Ask this DNS server instead of the system's (repeatable).
+    #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server)]
+    pub dns_servers: Vec<SocketAddr>,
+    /// Use ADDR for HOST:PORT without asking DNS, as curl does (repeatable).
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR", value_parser = clap::value_parser!(ResolveOverride))]
+    pub resolve: Vec<ResolveOverride>,
+    /// Extra trust anchors (PEM), e.g. a corporate or mock-relay CA (repeatable).
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_files: Vec<PathBuf>,
+    /// Deadline of each phase, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// Timing samples per target; percentiles are reported when above 1.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub count: u32,
+    /// Skip the idle-connection checks.
+    #[arg(long)]
+    pub quick: bool,
+    /// A label for this network segment, recorded in every output.
+    #[arg(long, value_name = "NAME")]
+    pub segment: Option<String>,
+    /// Output format [default: human on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 3600.0) {
+        return Err(format!(
+            "{s} is out of range (more than 0, at most 3600 seconds)"
+        ));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            &["probe", "run", "--timeout", "0"][..],
+            &["probe", "run", "--target", "ftp://x"],
+            &["probe", "run", "--resolve", "x:443"],
+            &["probe", "run", "--count", "0"],
+            &["probe", "run", "--cloud", "mars"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+}

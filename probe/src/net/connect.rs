@@ -1,0 +1,87 @@
+//! TCP connect to one address, with a deadline and the failure named the way a network team
+//! names it.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::{TcpSocket, TcpStream};
+
+/// Socket options applied before connecting.
+#[derive(Debug, Clone, Default)]
+pub struct SocketOptions {
+    /// TCP keepalive: idle time before the first probe and the interval between probes.
+    pub keepalive: Option<Duration>,
+}
+
+/// Why a TCP connect failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectFailure {
+    /// A RST answered the SYN: nothing listens, or a firewall rejects.
+    Refused,
+    /// No answer before the deadline: a firewall drops, or the host is down.
+    Timeout,
+    /// The local stack or a router said there is no route (ICMP unreachable).
+    Unreachable,
+    /// The connection was reset during setup.
+    Reset,
+    Other(String),
+}
+
+/// Connects to `addr` within `timeout`.
+pub async fn connect(
+    addr: SocketAddr,
+    timeout: Duration,
+    options: &SocketOptions,
+) -> Result<TcpStream, ConnectFailure> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| classify(&e))?;
+    socket.set_nodelay(true).map_err(|e| classify(&e))?;
+    if let Some(keepalive) = options.keepalive {
+        set_keepalive(&socket, keepalive).map_err(|e| classify(&e))?;
+    }
+    match tokio::time::timeout(timeout, socket.connect(addr)).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e)) => Err(classify(&e)),
+        Err(_) => Err(ConnectFailure::Timeout),
+    }
+}
+
+fn set_keepalive(socket: &TcpSocket, every: Duration) -> io::Result<()> {
+    let keepalive = socket2::TcpKeepalive::new().with_time(every);
+    #[cfg(any(unix, windows))]
+    let keepalive = keepalive.with_interval(every);
+    socket2::SockRef::from(socket).set_tcp_keepalive(&keepalive)
+}
+
+/// Maps an I/O error from connect (or an early read) to the probe's vocabulary.
+pub fn classify(e: &io::Error) -> ConnectFailure {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => ConnectFailure::Refused,
+        io::ErrorKind::TimedOut => ConnectFailure::Timeout,
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+            ConnectFailure::Unreachable
+        }
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => ConnectFailure::Reset,
+        _ => ConnectFailure::Other(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_closed_port_is_refused() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let err = connect(addr, Duration::from_secs(5), &SocketOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err, ConnectFailure::Refused);
+    }
+}

@@ -1,0 +1,99 @@
+//! One connection to a target, phase by phase: resolve -> connect -> TLS. Used wherever a check
+//! needs a fresh connection of its own (WebSocket to a relay, the idle ladder), so phase timings
+//! mean the same thing everywhere.
+
+use super::connect::{self, ConnectFailure};
+use super::io::Io;
+use super::resolve::ResolveFailure;
+use super::tls::TlsFailure;
+use super::{NetContext, ALPN_HTTP1};
+use crate::target::Target;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio_rustls::client::TlsStream;
+
+/// Why a connection could not be opened, by phase.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathError {
+    Resolve(ResolveFailure),
+    /// Resolution took longer than the deadline.
+    ResolveTimeout,
+    Connect(SocketAddr, ConnectFailure),
+    Tls(TlsFailure),
+    TlsTimeout,
+}
+
+impl std::fmt::Display for PathError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PathError::Resolve(r) => write!(f, "name resolution failed: {r:?}"),
+            PathError::ResolveTimeout => f.write_str("name resolution timed out"),
+            PathError::Connect(a, c) => write!(f, "TCP connect to {a} failed: {c:?}"),
+            PathError::Tls(t) => write!(f, "TLS handshake failed: {t:?}"),
+            PathError::TlsTimeout => f.write_str("TLS handshake timed out"),
+        }
+    }
+}
+
+/// Durations of the phases a connection went through.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PathTimings {
+    pub resolve: Duration,
+    pub connect: Duration,
+    pub tls: Duration,
+}
+
+/// An open TLS connection and how long each phase took.
+pub struct Opened {
+    pub stream: TlsStream<Io>,
+    pub peer: SocketAddr,
+    pub timings: PathTimings,
+}
+
+/// Opens a TLS connection to the first address of `target` that accepts one.
+pub async fn open_tls(ctx: &NetContext, target: &Target) -> Result<Opened, PathError> {
+    let started = Instant::now();
+    let resolution =
+        match tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(&target.host, target.port))
+            .await
+        {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(PathError::Resolve(e)),
+            Err(_) => return Err(PathError::ResolveTimeout),
+        };
+    let resolve = started.elapsed();
+    let started = Instant::now();
+    let mut last = None;
+    let mut connected = None;
+    for ip in &resolution.addresses {
+        let addr = SocketAddr::new(*ip, target.port);
+        match connect::connect(addr, ctx.timeout, &ctx.socket).await {
+            Ok(s) => {
+                connected = Some((addr, s));
+                break;
+            }
+            Err(e) => last = Some(PathError::Connect(addr, e)),
+        }
+    }
+    let Some((peer, tcp)) = connected else {
+        return Err(last.unwrap_or(PathError::Resolve(ResolveFailure::NoRecords)));
+    };
+    let connect = started.elapsed();
+    let started = Instant::now();
+    let io: Io = Box::new(tcp);
+    let handshake = ctx.tls.handshake(io, &target.host, ALPN_HTTP1);
+    let stream = match tokio::time::timeout(ctx.timeout, handshake).await {
+        Ok((Ok(s), _)) => s,
+        Ok((Err(e), _)) => return Err(PathError::Tls(e)),
+        Err(_) => return Err(PathError::TlsTimeout),
+    };
+    Ok(Opened {
+        stream,
+        peer,
+        timings: PathTimings {
+            resolve,
+            connect,
+            tls: started.elapsed(),
+        },
+    })
+}

@@ -1,0 +1,309 @@
+//! TLS client setup: rustls (ring), TLS 1.2 minimum, trust = system store + webpki-roots +
+//! `--ca-file`, and a verifier that records the presented chain even when verification fails.
+
+use crate::error::ConfigError;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+/// Trust anchors and crypto, built once per run.
+pub struct TlsSetup {
+    provider: Arc<CryptoProvider>,
+    verifier: Arc<WebPkiServerVerifier>,
+    /// How many anchors came from where, for the report.
+    pub anchors: String,
+}
+
+impl TlsSetup {
+    /// Loads the trust anchors: the operating system's store, the Mozilla set from webpki-roots,
+    /// and every certificate in `ca_files`.
+    pub fn new(ca_files: &[impl AsRef<Path>]) -> Result<TlsSetup, ConfigError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        let (system, _) = roots.add_parsable_certificates(native.certs);
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let mut extra = 0;
+        for path in ca_files {
+            let path = path.as_ref();
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| ConfigError::new(format!("--ca-file {}: {e}", path.display())))?;
+            if certs.is_empty() {
+                return Err(ConfigError::new(format!(
+                    "--ca-file {}: no PEM certificate in it",
+                    path.display()
+                )));
+            }
+            for cert in certs {
+                roots.add(cert).map_err(|e| {
+                    ConfigError::new(format!(
+                        "--ca-file {}: not a usable CA certificate: {e}",
+                        path.display()
+                    ))
+                })?;
+                extra += 1;
+            }
+        }
+        let anchors = format!(
+            "{system} from the system store, {} built in, {extra} from --ca-file",
+            webpki_roots::TLS_SERVER_ROOTS.len()
+        );
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| ConfigError::new(format!("cannot build the TLS verifier: {e}")))?;
+        Ok(TlsSetup {
+            provider,
+            verifier,
+            anchors,
+        })
+    }
+
+    /// Runs a TLS handshake over `io`. The presented chain is returned whatever happens.
+    pub async fn handshake<IO>(
+        &self,
+        io: IO,
+        server_name: &str,
+        alpn: &[&[u8]],
+    ) -> (Result<TlsStream<IO>, TlsFailure>, Vec<CertInfo>)
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let verifier = Arc::new(RecordingVerifier {
+            inner: self.verifier.clone(),
+            seen: seen.clone(),
+        });
+        let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map(|b| {
+                b.dangerous()
+                    .with_custom_certificate_verifier(verifier)
+                    .with_no_client_auth()
+            });
+        let mut config = match config {
+            Ok(c) => c,
+            Err(e) => return (Err(TlsFailure::HandshakeFailed(e.to_string())), Vec::new()),
+        };
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let name = match ServerName::try_from(server_name.to_string()) {
+            Ok(n) => n,
+            Err(e) => {
+                return (
+                    Err(TlsFailure::HandshakeFailed(format!(
+                        "`{server_name}` is not a valid TLS server name: {e}"
+                    ))),
+                    Vec::new(),
+                )
+            }
+        };
+        let result = TlsConnector::from(Arc::new(config)).connect(name, io).await;
+        let seen = std::mem::take(&mut *seen.lock().expect("verifier lock"));
+        let chain = seen.chain.iter().map(|c| CertInfo::parse(c)).collect();
+        (result.map_err(|e| classify(&e, seen.error)), chain)
+    }
+}
+
+/// Why a handshake failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TlsFailure {
+    /// The chain does not lead to a trusted anchor (a private CA, or TLS inspection).
+    Untrusted(String),
+    Expired(String),
+    NameMismatch(String),
+    /// The server does not speak TLS 1.2 or later.
+    ProtocolTooOld(String),
+    HandshakeFailed(String),
+    Reset,
+}
+
+fn classify(e: &std::io::Error, cert_error: Option<rustls::Error>) -> TlsFailure {
+    if let Some(rustls::Error::InvalidCertificate(ce)) = &cert_error {
+        return classify_certificate(ce);
+    }
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        use rustls::{AlertDescription, PeerIncompatible};
+        return match inner {
+            rustls::Error::InvalidCertificate(ce) => classify_certificate(ce),
+            rustls::Error::AlertReceived(AlertDescription::ProtocolVersion)
+            | rustls::Error::PeerIncompatible(
+                PeerIncompatible::ServerDoesNotSupportTls12Or13
+                | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig,
+            ) => TlsFailure::ProtocolTooOld(inner.to_string()),
+            other => TlsFailure::HandshakeFailed(other.to_string()),
+        };
+    }
+    match e.kind() {
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+            TlsFailure::Reset
+        }
+        std::io::ErrorKind::UnexpectedEof => TlsFailure::HandshakeFailed(
+            "the peer closed the connection during the handshake".into(),
+        ),
+        _ => TlsFailure::HandshakeFailed(e.to_string()),
+    }
+}
+
+fn classify_certificate(e: &CertificateError) -> TlsFailure {
+    let text = rustls::Error::InvalidCertificate(e.clone()).to_string();
+    match e {
+        CertificateError::Expired
+        | CertificateError::ExpiredContext { .. }
+        | CertificateError::NotValidYet
+        | CertificateError::NotValidYetContext { .. } => TlsFailure::Expired(text),
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            TlsFailure::NameMismatch(text)
+        }
+        _ => TlsFailure::Untrusted(text),
+    }
+}
+
+#[derive(Default)]
+struct Seen {
+    chain: Vec<CertificateDer<'static>>,
+    error: Option<rustls::Error>,
+}
+
+/// Delegates every decision to webpki, but keeps a copy of what the server presented.
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl std::fmt::Debug for Seen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Seen({} certificates)", self.chain.len())
+    }
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let result = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        let mut seen = self.seen.lock().expect("verifier lock");
+        seen.chain = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.clone().into_owned())
+            .collect();
+        seen.error = result.as_ref().err().cloned();
+        result
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// One presented certificate, as a network team needs to see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub sans: Vec<String>,
+    pub not_before: String,
+    pub not_after: String,
+    /// Seconds since the Unix epoch, for expiry alerts.
+    #[serde(skip)]
+    pub not_after_unix: i64,
+    pub sha256: String,
+}
+
+impl CertInfo {
+    pub fn parse(der: &CertificateDer<'_>) -> CertInfo {
+        let sha256 = ring::digest::digest(&ring::digest::SHA256, der.as_ref())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let Ok((_, cert)) = x509_parser::parse_x509_certificate(der.as_ref()) else {
+            return CertInfo {
+                subject: "(unparsable certificate)".into(),
+                issuer: String::new(),
+                sans: Vec::new(),
+                not_before: String::new(),
+                not_after: String::new(),
+                not_after_unix: 0,
+                sha256,
+            };
+        };
+        let rfc3339 = |t: x509_parser::time::ASN1Time| {
+            t.to_datetime()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        let sans = cert
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|ext| {
+                ext.value
+                    .general_names
+                    .iter()
+                    .filter_map(|n| match n {
+                        x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_string()),
+                        x509_parser::extensions::GeneralName::IPAddress(b) => ip_from_bytes(b),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        CertInfo {
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            sans,
+            not_before: rfc3339(cert.validity().not_before),
+            not_after: rfc3339(cert.validity().not_after),
+            not_after_unix: cert.validity().not_after.timestamp(),
+            sha256,
+        }
+    }
+}
+
+fn ip_from_bytes(b: &[u8]) -> Option<String> {
+    match b.len() {
+        4 => Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(b).ok()?).to_string()),
+        16 => Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(b).ok()?).to_string()),
+        _ => None,
+    }
+}

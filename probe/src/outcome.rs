@@ -1,0 +1,152 @@
+//! The public vocabulary: what a check concluded (`Status`) and what it saw (`Outcome`).
+//!
+//! These words appear in every output format and are a contract with dashboards and alert rules:
+//! never rename one.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How a check's result counts towards the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    /// Not run: an earlier phase failed, or the check does not apply to this target.
+    Skip,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a check observed, one word per distinct situation a network team must tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    // dns
+    Resolved,
+    Nxdomain,
+    NoRecords,
+    Servfail,
+    // tcp
+    Connected,
+    Refused,
+    Unreachable,
+    // tls
+    Ok,
+    Untrusted,
+    Expired,
+    NameMismatch,
+    ProtocolTooOld,
+    HandshakeFailed,
+    Intercepted,
+    // http and websocket
+    Response,
+    UnexpectedStatus,
+    ClockSkew,
+    Upgraded,
+    UpgradeRefused,
+    ProtocolError,
+    // shared by several phases
+    Timeout,
+    Reset,
+    Closed,
+    // idle probes
+    Survived,
+    SilentDrop,
+    TlsCloseNotify,
+    /// The check did not run.
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "resolved",
+            Outcome::Nxdomain => "nxdomain",
+            Outcome::NoRecords => "no_records",
+            Outcome::Servfail => "servfail",
+            Outcome::Connected => "connected",
+            Outcome::Refused => "refused",
+            Outcome::Unreachable => "unreachable",
+            Outcome::Ok => "ok",
+            Outcome::Untrusted => "untrusted",
+            Outcome::Expired => "expired",
+            Outcome::NameMismatch => "name_mismatch",
+            Outcome::ProtocolTooOld => "protocol_too_old",
+            Outcome::HandshakeFailed => "handshake_failed",
+            Outcome::Intercepted => "intercepted",
+            Outcome::Response => "response",
+            Outcome::UnexpectedStatus => "unexpected_status",
+            Outcome::ClockSkew => "clock_skew",
+            Outcome::Upgraded => "upgraded",
+            Outcome::UpgradeRefused => "upgrade_refused",
+            Outcome::ProtocolError => "protocol_error",
+            Outcome::Timeout => "timeout",
+            Outcome::Reset => "reset",
+            Outcome::Closed => "closed",
+            Outcome::Survived => "survived",
+            Outcome::SilentDrop => "silent_drop",
+            Outcome::TlsCloseNotify => "tls_close_notify",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The verdict of a target or a whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_names_match_display_names() {
+        for outcome in [
+            Outcome::NoRecords,
+            Outcome::NameMismatch,
+            Outcome::ProtocolTooOld,
+            Outcome::SilentDrop,
+            Outcome::TlsCloseNotify,
+        ] {
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
+        }
+        assert_eq!(serde_json::to_string(&Status::Warn).unwrap(), "\"warn\"");
+    }
+}

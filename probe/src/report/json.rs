@@ -1,0 +1,12 @@
+//! The `probe.result/v1` JSON document (schema: `probe/schema/result-v1.json`).
+
+use crate::runner::RunResult;
+
+pub fn render(result: &RunResult) -> String {
+    let mut text = serde_json::to_string_pretty(result).expect("results always serialise");
+    text.push('\n');
+    text
+}
+
+/// The JSON Schema that every document validates against.
+pub const SCHEMA_JSON: &str = include_str!("../../schema/result-v1.json");

@@ -1,0 +1,170 @@
+//! Reading and validating scenario files, with errors that name the file, line and field.
+
+use super::model::ScenarioFile;
+use super::{Cloud, Scenario, ScenarioTarget};
+use crate::error::ConfigError;
+use crate::target::Target;
+use std::ops::Range;
+
+/// Parses and validates scenario text; `origin` names it in errors (a path or `built-in NAME`).
+pub fn parse(origin: &str, text: &str) -> Result<Scenario, ConfigError> {
+    let file = deserialize(origin, text)?;
+    validate(origin, text, file)
+}
+
+fn deserialize(origin: &str, text: &str) -> Result<ScenarioFile, ConfigError> {
+    let de = toml::Deserializer::parse(text).map_err(|e| toml_error(origin, text, &e, None))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = (path != ".").then_some(path);
+        toml_error(origin, text, e.inner(), field.as_deref())
+    })
+}
+
+fn toml_error(origin: &str, text: &str, e: &toml::de::Error, field: Option<&str>) -> ConfigError {
+    let location = e
+        .span()
+        .map(|span| line_col(text, span.start))
+        .map(|(line, col)| format!(":{line}:{col}"))
+        .unwrap_or_default();
+    let field = field.map(|f| format!(" field `{f}`:")).unwrap_or_default();
+    ConfigError::new(format!(
+        "scenario {origin}{location}:{field} {}",
+        e.message().trim()
+    ))
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, col)
+}
+
+fn at(origin: &str, text: &str, span: Range<usize>, field: &str, message: String) -> ConfigError {
+    let (line, col) = line_col(text, span.start);
+    ConfigError::new(format!(
+        "scenario {origin}:{line}:{col}: field `{field}`: {message}"
+    ))
+}
+
+fn parse_cloud(
+    origin: &str,
+    text: &str,
+    value: &toml::Spanned<String>,
+    field: &str,
+) -> Result<Cloud, ConfigError> {
+    Cloud::parse(value.get_ref()).ok_or_else(|| {
+        at(
+            origin,
+            text,
+            value.span(),
+            field,
+            format!(
+                "unknown cloud `{}` (expected public, usgov or china)",
+                value.get_ref()
+            ),
+        )
+    })
+}
+
+fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, ConfigError> {
+    let default_cloud = file
+        .default_cloud
+        .as_ref()
+        .map(|c| parse_cloud(origin, text, c, "default_cloud"))
+        .transpose()?;
+    let idle_required_s = match &file.idle {
+        Some(idle) if *idle.required_s.get_ref() == 0 => {
+            return Err(at(
+                origin,
+                text,
+                idle.required_s.span(),
+                "idle.required_s",
+                "must be at least 1 second".into(),
+            ))
+        }
+        Some(idle) => Some(*idle.required_s.get_ref()),
+        None => None,
+    };
+    let mut targets = Vec::with_capacity(file.targets.len());
+    for (i, entry) in file.targets.iter().enumerate() {
+        let mut target = Target::parse(entry.url.get_ref()).map_err(|m| {
+            at(
+                origin,
+                text,
+                entry.url.span(),
+                &format!("targets[{i}].url"),
+                m,
+            )
+        })?;
+        if let Some(name) = &entry.name {
+            target.name = name.clone();
+        }
+        target.required = entry.required;
+        for code in &entry.expect_status {
+            if !(100..=599).contains(code.get_ref()) {
+                return Err(at(
+                    origin,
+                    text,
+                    code.span(),
+                    &format!("targets[{i}].expect_status"),
+                    format!("{} is not an HTTP status code", code.get_ref()),
+                ));
+            }
+            target.expect_status.push(*code.get_ref());
+        }
+        let cloud = entry
+            .cloud
+            .as_ref()
+            .map(|c| parse_cloud(origin, text, c, &format!("targets[{i}].cloud")))
+            .transpose()?;
+        targets.push(ScenarioTarget { cloud, target });
+    }
+    Ok(Scenario {
+        name: file.name,
+        description: file.description,
+        default_cloud,
+        idle_required_s,
+        targets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_field_names_line_and_field() {
+        let text = "name = \"x\"\n[[targets]]\nurl = \"https://a.example/\"\nrequird = true\n";
+        let err = parse("s.toml", text).unwrap_err().0;
+        assert!(err.starts_with("scenario s.toml:4:"), "{err}");
+        assert!(err.contains("requird"), "{err}");
+        assert!(err.contains("targets"), "{err}");
+    }
+
+    #[test]
+    fn bad_url_names_its_field() {
+        let text = "name = \"x\"\n\n[[targets]]\nurl = \"gopher://a/\"\n";
+        let err = parse("s.toml", text).unwrap_err().0;
+        assert!(
+            err.starts_with("scenario s.toml:4:7: field `targets[0].url`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let text = "name = \"x\"\n[idle]\nrequired_s = \"three minutes\"\n";
+        let err = parse("s.toml", text).unwrap_err().0;
+        assert!(err.contains(":3:"), "{err}");
+        assert!(err.contains("idle.required_s"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_has_a_line() {
+        let err = parse("s.toml", "name = \n").unwrap_err().0;
+        assert!(err.starts_with("scenario s.toml:1:"), "{err}");
+    }
+}

@@ -1,0 +1,77 @@
+//! Scenarios: named sets of targets with the requirements of the service behind them.
+
+pub mod builtin;
+mod cloud;
+mod load;
+pub mod model;
+
+pub use cloud::Cloud;
+
+use crate::error::ConfigError;
+use crate::target::Target;
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub default_cloud: Option<Cloud>,
+    /// Seconds an idle connection must survive, when the service has such a requirement.
+    pub idle_required_s: Option<u64>,
+    pub targets: Vec<ScenarioTarget>,
+}
+
+/// A target and the cloud it belongs to (`None`: every cloud).
+#[derive(Debug, Clone)]
+pub struct ScenarioTarget {
+    pub cloud: Option<Cloud>,
+    pub target: Target,
+}
+
+impl Scenario {
+    /// Loads a built-in scenario by name, or else a TOML file by path.
+    pub fn load(name_or_path: &str) -> Result<Scenario, ConfigError> {
+        if let Some(text) = builtin::find(name_or_path) {
+            return load::parse(&format!("built-in {name_or_path}"), text);
+        }
+        let text = std::fs::read_to_string(name_or_path).map_err(|e| {
+            let names: Vec<_> = builtin::BUILTIN.iter().map(|(n, _)| *n).collect();
+            ConfigError::new(format!(
+                "scenario {name_or_path}: cannot read it ({e}); built-in scenarios are: {}",
+                names.join(", ")
+            ))
+        })?;
+        load::parse(name_or_path, &text)
+    }
+
+    /// Parses scenario text; `origin` names it in error messages.
+    pub fn parse(origin: &str, text: &str) -> Result<Scenario, ConfigError> {
+        load::parse(origin, text)
+    }
+
+    /// The targets that apply to `cloud`.
+    pub fn targets_for(&self, cloud: Cloud) -> Vec<Target> {
+        self.targets
+            .iter()
+            .filter(|t| t.cloud.is_none_or(|c| c == cloud))
+            .map(|t| t.target.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_scenario_is_valid_and_has_targets_per_cloud() {
+        for (name, _) in builtin::BUILTIN {
+            let s = Scenario::load(name).unwrap();
+            for cloud in [Cloud::Public, Cloud::Usgov, Cloud::China] {
+                assert!(!s.targets_for(cloud).is_empty(), "{name} {cloud}");
+            }
+        }
+        let wb = Scenario::load(builtin::DEFAULT).unwrap();
+        assert_eq!(wb.idle_required_s, Some(180));
+    }
+}

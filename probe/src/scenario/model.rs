@@ -1,0 +1,54 @@
+//! The scenario file format (TOML). Unknown fields are errors, so a typo never passes silently.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name, shown in every output.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Cloud used when `--cloud` is not given; targets may be restricted to one cloud each.
+    #[serde(default)]
+    pub default_cloud: Option<Spanned<String>>,
+    /// Idle-connection requirement of the service behind these targets.
+    #[serde(default)]
+    pub idle: Option<IdleSection>,
+    #[serde(default)]
+    pub targets: Vec<TargetEntry>,
+}
+
+/// `[idle]`: how long an idle connection must survive.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdleSection {
+    /// Seconds an idle connection must survive (180 for password writeback).
+    pub required_s: Spanned<u64>,
+}
+
+/// `[[targets]]`: one endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetEntry {
+    /// Label in reports; the host name when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `https://`, `wss://`, `tcp://host:port` or `relay://host:port`.
+    pub url: Spanned<String>,
+    /// Only checked when the run's cloud is this one (`public`, `usgov`, `china`).
+    #[serde(default)]
+    pub cloud: Option<Spanned<String>>,
+    /// A failed required target fails the run (default true).
+    #[serde(default = "default_true")]
+    pub required: bool,
+    /// HTTP status codes that pass; any answer below 500 when empty.
+    #[serde(default)]
+    pub expect_status: Vec<Spanned<u16>>,
+}
+
+fn default_true() -> bool {
+    true
+}

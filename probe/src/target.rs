@@ -1,0 +1,186 @@
+//! A parsed target: what to reach and which checks apply to it.
+
+use serde::Serialize;
+use std::fmt;
+use std::net::IpAddr;
+
+/// How the far end is spoken to; decides which checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// `https://`: TLS and an HTTP request.
+    Https,
+    /// `wss://`: TLS and a WebSocket upgrade.
+    Wss,
+    /// `tcp://host:port`: a TCP connect only (legacy relay ports, domain controllers).
+    Tcp,
+    /// `relay://host:port`: a mock-relay: TLS, `/healthz` and its WebSocket listener channel.
+    Relay,
+}
+
+impl TargetKind {
+    pub fn uses_tls(self) -> bool {
+        !matches!(self, TargetKind::Tcp)
+    }
+}
+
+/// One endpoint to check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Label in reports; defaults to the host name.
+    pub name: String,
+    /// The URL as the user wrote it (credentials are never accepted in it).
+    pub url: String,
+    pub kind: TargetKind,
+    /// Host name or address literal, without brackets.
+    pub host: String,
+    pub port: u16,
+    /// Path and query for HTTP and WebSocket requests; `/` when absent.
+    pub path: String,
+    /// A failed required target fails the run; an optional one only warns.
+    pub required: bool,
+    /// HTTP status codes that count as a pass; empty means "any answer below 500".
+    pub expect_status: Vec<u16>,
+}
+
+impl Target {
+    /// Parses `https://`, `wss://`, `tcp://host:port` or `relay://host:port`.
+    pub fn parse(url: &str) -> Result<Target, String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        let kind = match parsed.scheme() {
+            "https" => TargetKind::Https,
+            "wss" => TargetKind::Wss,
+            "tcp" => TargetKind::Tcp,
+            "relay" => TargetKind::Relay,
+            other => {
+                return Err(format!(
+                    "`{url}`: scheme `{other}` is not supported (use https://, wss://, tcp://host:port or relay://host:port)"
+                ))
+            }
+        };
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(format!(
+                "`{}`: credentials do not belong in a target URL",
+                redact_userinfo(url)
+            ));
+        }
+        let host = match parsed.host() {
+            Some(url::Host::Domain(d)) => d.to_string(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            None => return Err(format!("`{url}` has no host")),
+        };
+        let port = match (parsed.port_or_known_default(), kind) {
+            (Some(p), _) => p,
+            (None, TargetKind::Wss) => 443,
+            (None, TargetKind::Tcp) | (None, TargetKind::Relay) => {
+                return Err(format!("`{url}` needs a port (host:port)"))
+            }
+            (None, TargetKind::Https) => 443,
+        };
+        if port == 0 {
+            return Err(format!("`{url}`: port 0 cannot be connected to"));
+        }
+        let mut path = parsed.path().to_string();
+        if path.is_empty() {
+            path.push('/');
+        }
+        if let Some(q) = parsed.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        Ok(Target {
+            name: host.clone(),
+            url: url.to_string(),
+            kind,
+            host,
+            port,
+            path,
+            required: true,
+            expect_status: Vec::new(),
+        })
+    }
+
+    /// The host as an address, when the URL names one directly.
+    pub fn ip_literal(&self) -> Option<IpAddr> {
+        self.host.parse().ok()
+    }
+
+    /// `host:port` with IPv6 literals bracketed, for Host headers and messages.
+    pub fn authority(&self) -> String {
+        match self.ip_literal() {
+            Some(IpAddr::V6(a)) => format!("[{a}]:{}", self.port),
+            _ => format!("{}:{}", self.host, self.port),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+/// Replaces the user-information part of a URL with `****`, whatever else the URL holds.
+pub fn redact_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}****@{}", &url[..scheme_end + 3], &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_each_scheme_with_default_ports() {
+        let t = Target::parse("https://login.example.com").unwrap();
+        assert_eq!(
+            (t.kind, t.port, t.path.as_str()),
+            (TargetKind::Https, 443, "/")
+        );
+        let t = Target::parse("wss://relay.example.com/$hc/x?a=1").unwrap();
+        assert_eq!(
+            (t.kind, t.port, t.path.as_str()),
+            (TargetKind::Wss, 443, "/$hc/x?a=1")
+        );
+        let t = Target::parse("tcp://[::1]:9350").unwrap();
+        assert_eq!(
+            (t.kind, t.host.as_str(), t.port),
+            (TargetKind::Tcp, "::1", 9350)
+        );
+        assert_eq!(t.authority(), "[::1]:9350");
+        let t = Target::parse("relay://127.0.0.1:8443").unwrap();
+        assert_eq!(t.kind, TargetKind::Relay);
+    }
+
+    #[test]
+    fn rejects_bad_urls_with_a_reason() {
+        assert!(Target::parse("ftp://x")
+            .unwrap_err()
+            .contains("scheme `ftp`"));
+        assert!(Target::parse("tcp://x")
+            .unwrap_err()
+            .contains("needs a port"));
+        assert!(Target::parse("not a url")
+            .unwrap_err()
+            .contains("not a URL"));
+        let err = Target::parse("https://user:secret@x/").unwrap_err();
+        assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(
+            redact_userinfo("http://bob:hunter2@proxy:3128/"),
+            "http://****@proxy:3128/"
+        );
+        assert_eq!(redact_userinfo("http://proxy:3128"), "http://proxy:3128");
+    }
+}
