@@ -1,3 +1,6 @@
 //! Shared harness for the end-to-end tests: the real binaries, real peers, real networks.
 
 pub mod bins;
+pub mod certs;
+pub mod https_server;
+pub mod probe_cli;
