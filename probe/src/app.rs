@@ -1,11 +1,13 @@
 //! What each subcommand does: the top of every run, from flags to exit code.
 
+use crate::check::idle::IdleSettings;
 use crate::cli::{Cli, Command, RunArgs};
 use crate::error::ConfigError;
 use crate::net::connect::SocketOptions;
 use crate::net::resolve::Resolver;
 use crate::net::tls::TlsSetup;
 use crate::net::NetContext;
+use crate::progress::Progress;
 use crate::report::{self, Format};
 use crate::runner::{self, RunPlan};
 use crate::scenario::{builtin, Cloud, Scenario};
@@ -51,6 +53,7 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
             scenario.name
         )));
     }
+    let idle = idle_settings(&args, scenario.idle_required_s)?;
     let timeout = Duration::from_secs_f64(args.timeout);
     let ctx = NetContext {
         resolver: Resolver::new(&args.dns_servers, args.resolve.clone(), timeout)?,
@@ -78,6 +81,8 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
         segment: args.segment.clone(),
         targets,
         count: args.count,
+        idle,
+        progress: Progress::new(std::io::stderr().is_terminal()),
     };
     let result = runner::run(&ctx, plan).await;
     let text = report::render(&result, format, color);
@@ -88,6 +93,23 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
         None => write_stdout(text.as_bytes())?,
     }
     Ok(result.exit_code())
+}
+
+/// The idle ladder asked for, or `None` with `--quick` or when nothing requires one.
+fn idle_settings(
+    args: &RunArgs,
+    scenario_required: Option<u64>,
+) -> Result<Option<IdleSettings>, ConfigError> {
+    if args.quick {
+        return Ok(None);
+    }
+    let Some(required) = args.idle.or(scenario_required.map(|s| s as f64)) else {
+        return Ok(None);
+    };
+    let mut settings = IdleSettings::new(required, args.idle_min, args.idle_max, args.idle_step)?;
+    settings.variants = args.idle_variants;
+    settings.refine = args.refine;
+    Ok(Some(settings))
 }
 
 fn scenarios(files: &[std::path::PathBuf]) -> Result<u8, ConfigError> {

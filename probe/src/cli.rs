@@ -80,6 +80,25 @@ pub struct RunArgs {
     /// Skip the idle-connection checks.
     #[arg(long)]
     pub quick: bool,
+    /// Seconds an idle connection must survive [default: the scenario's idle.required_s].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle: Option<f64>,
+    /// Shortest idle period of the ladder [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle_min: Option<f64>,
+    /// Longest idle period of the ladder [default: required + 60].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle_max: Option<f64>,
+    /// Step between the ladder's idle periods; the resolution of the result [default: 15].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle_step: Option<f64>,
+    /// Also hold a TCP-keepalive and a heartbeat connection for --idle-max, to tell a layer-4
+    /// cutoff (NAT, firewall) from a layer-7 one (proxy).
+    #[arg(long)]
+    pub idle_variants: bool,
+    /// A second round inside the bracket to narrow it to 1 s.
+    #[arg(long)]
+    pub refine: bool,
     /// A label for this network segment, recorded in every output.
     #[arg(long, value_name = "NAME")]
     pub segment: Option<String>,
@@ -89,6 +108,18 @@ pub struct RunArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 86_400.0) {
+        return Err(format!(
+            "{s} is out of range (more than 0, at most 86400 seconds)"
+        ));
+    }
+    Ok(v)
 }
 
 fn parse_timeout(s: &str) -> Result<f64, String> {

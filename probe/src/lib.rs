@@ -3,12 +3,14 @@
 //!
 //! One run flows top-down: scenario -> targets -> checks -> verdicts -> report.
 
+pub mod advice;
 pub mod app;
 pub mod check;
 pub mod cli;
 pub mod error;
 pub mod net;
 pub mod outcome;
+pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -70,6 +70,8 @@ pub enum Outcome {
     Survived,
     SilentDrop,
     TlsCloseNotify,
+    /// The idle check could not decide: its control connection failed too.
+    Inconclusive,
     /// The check did not run.
     Skipped,
 }
@@ -103,6 +105,7 @@ impl Outcome {
             Outcome::Survived => "survived",
             Outcome::SilentDrop => "silent_drop",
             Outcome::TlsCloseNotify => "tls_close_notify",
+            Outcome::Inconclusive => "inconclusive",
             Outcome::Skipped => "skipped",
         }
     }

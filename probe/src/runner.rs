@@ -1,8 +1,10 @@
 //! One run: every target concurrently, each check under its deadline, then verdicts.
 
+use crate::check::idle::{self, IdleReport, IdleSettings};
 use crate::check::{self, CheckResult, Phases};
 use crate::net::NetContext;
 use crate::outcome::{Status, Verdict};
+use crate::progress::Progress;
 use crate::scenario::Cloud;
 use crate::target::{Target, TargetKind};
 use crate::timing::{PhaseSamples, Timings};
@@ -19,6 +21,9 @@ pub struct RunPlan {
     pub targets: Vec<Target>,
     /// Timing samples per target (`--count`).
     pub count: u32,
+    /// The idle-connection check, unless skipped (`--quick`, or no requirement).
+    pub idle: Option<IdleSettings>,
+    pub progress: Progress,
 }
 
 /// The whole result of a run, as written by every report format.
@@ -48,6 +53,9 @@ pub struct TargetResult {
     /// Percentiles over every pass, when `--count` > 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timings_ms: Option<Timings>,
+    /// The idle ladder's findings, when the idle check ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle: Option<IdleReport>,
 }
 
 impl RunResult {
@@ -62,9 +70,12 @@ impl RunResult {
 pub async fn run(ctx: &NetContext, plan: RunPlan) -> RunResult {
     let started_at = now_rfc3339();
     let count = plan.count.max(1);
-    let results =
-        futures_util::future::join_all(plan.targets.iter().map(|t| run_target(ctx, t, count)))
-            .await;
+    let results = futures_util::future::join_all(
+        plan.targets
+            .iter()
+            .map(|t| run_target(ctx, t, count, plan.idle.as_ref(), &plan.progress)),
+    )
+    .await;
     let verdict = if results
         .iter()
         .any(|t| t.required && t.verdict == Verdict::Fail)
@@ -86,9 +97,15 @@ pub async fn run(ctx: &NetContext, plan: RunPlan) -> RunResult {
     }
 }
 
-async fn run_target(ctx: &NetContext, target: &Target, count: u32) -> TargetResult {
+async fn run_target(
+    ctx: &NetContext,
+    target: &Target,
+    count: u32,
+    idle: Option<&IdleSettings>,
+    progress: &Progress,
+) -> TargetResult {
     tracing::info!(target = %target.url, "checking");
-    let (checks, phases) = check::run_all(ctx, target).await;
+    let (mut checks, phases) = check::run_all(ctx, target).await;
     let timings_ms = if count > 1 {
         let mut samples = PhaseSamples::default();
         samples.record(&phases, passed(&checks));
@@ -101,6 +118,23 @@ async fn run_target(ctx: &NetContext, target: &Target, count: u32) -> TargetResu
         Some(samples.summary())
     } else {
         None
+    };
+    let idle = match idle {
+        Some(settings) if target.idle => {
+            if passed(&checks) {
+                let bar = progress.idle(&target.name, settings.max_s, settings.rungs().len());
+                let (result, report) = idle::run(ctx, target, settings, &bar).await;
+                checks.push(result);
+                Some(report)
+            } else {
+                checks.push(CheckResult::skipped(
+                    check::CheckName::Idle,
+                    "the connection itself failed",
+                ));
+                None
+            }
+        }
+        _ => None,
     };
     let verdict = if passed(&checks) {
         Verdict::Pass
@@ -117,6 +151,7 @@ async fn run_target(ctx: &NetContext, target: &Target, count: u32) -> TargetResu
         checks,
         phases_ms: phases,
         timings_ms,
+        idle,
     }
 }
 

@@ -41,6 +41,8 @@ pub struct Target {
     pub required: bool,
     /// HTTP status codes that count as a pass; empty means "any answer below 500".
     pub expect_status: Vec<u16>,
+    /// Whether the idle-connection check applies (never for `tcp://`).
+    pub idle: bool,
 }
 
 impl Target {
@@ -98,6 +100,7 @@ impl Target {
             path,
             required: true,
             expect_status: Vec::new(),
+            idle: kind != TargetKind::Tcp,
         })
     }
 

@@ -125,7 +125,7 @@ where
     let authority = target.authority();
     let fail = |e: hyper::Error, phase: &str| {
         (
-            error_outcome(&e),
+            crate::net::ending::hyper_outcome(&e),
             format!("{phase} from {authority} failed: {e}"),
         )
     };
@@ -210,26 +210,4 @@ where
         transfer,
         body_bytes,
     })
-}
-
-/// The vocabulary word for a hyper error: a reset, a close, or something else broken.
-pub fn error_outcome(e: &hyper::Error) -> Outcome {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return match io.kind() {
-                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
-                    Outcome::Reset
-                }
-                std::io::ErrorKind::UnexpectedEof => Outcome::Closed,
-                _ => Outcome::ProtocolError,
-            };
-        }
-        source = s.source();
-    }
-    if e.is_incomplete_message() || e.is_closed() {
-        Outcome::Closed
-    } else {
-        Outcome::ProtocolError
-    }
 }

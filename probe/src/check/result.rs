@@ -14,6 +14,7 @@ pub enum CheckName {
     Tls,
     Http,
     Websocket,
+    Idle,
 }
 
 impl CheckName {
@@ -24,6 +25,7 @@ impl CheckName {
             CheckName::Tls => "tls",
             CheckName::Http => "http",
             CheckName::Websocket => "websocket",
+            CheckName::Idle => "idle",
         }
     }
 }

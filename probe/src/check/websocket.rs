@@ -83,7 +83,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
             .with(Details::Websocket(details));
         }
         Ok(Err(e)) => {
-            let outcome = ws_error_outcome(&e);
+            let outcome = crate::net::ending::ws_outcome(&e);
             return CheckResult::new(
                 CheckName::Websocket,
                 Status::Fail,
@@ -187,7 +187,7 @@ pub async fn echo_once(ws: &mut Ws) -> Result<(), (Outcome, String)> {
         ClientMessage::Echo { id: id.clone() }.to_json(),
     ))
     .await
-    .map_err(|e| (ws_error_outcome(&e), e.to_string()))?;
+    .map_err(|e| (crate::net::ending::ws_outcome(&e), e.to_string()))?;
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMessage>(&text) {
@@ -199,25 +199,7 @@ pub async fn echo_once(ws: &mut Ws) -> Result<(), (Outcome, String)> {
                 return Err((Outcome::Closed, "the relay closed the channel".into()))
             }
             Some(Ok(_)) => continue,
-            Some(Err(e)) => return Err((ws_error_outcome(&e), e.to_string())),
+            Some(Err(e)) => return Err((crate::net::ending::ws_outcome(&e), e.to_string())),
         }
-    }
-}
-
-/// The vocabulary word for a WebSocket error.
-pub fn ws_error_outcome(e: &tungstenite::Error) -> Outcome {
-    match e {
-        tungstenite::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
-                Outcome::Reset
-            }
-            std::io::ErrorKind::UnexpectedEof => Outcome::Closed,
-            _ => Outcome::ProtocolError,
-        },
-        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => Outcome::Closed,
-        tungstenite::Error::Protocol(
-            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
-        ) => Outcome::Closed,
-        _ => Outcome::ProtocolError,
     }
 }

@@ -1,6 +1,7 @@
 //! How bytes reach the far end, every phase timed: resolve -> connect -> TLS.
 
 pub mod connect;
+pub mod ending;
 pub mod io;
 pub mod path;
 pub mod resolve;

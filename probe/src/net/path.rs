@@ -52,6 +52,15 @@ pub struct Opened {
 
 /// Opens a TLS connection to the first address of `target` that accepts one.
 pub async fn open_tls(ctx: &NetContext, target: &Target) -> Result<Opened, PathError> {
+    open_tls_with(ctx, target, &ctx.socket).await
+}
+
+/// [`open_tls`] with other socket options (the idle check's keepalive variant).
+pub async fn open_tls_with(
+    ctx: &NetContext,
+    target: &Target,
+    socket: &connect::SocketOptions,
+) -> Result<Opened, PathError> {
     let started = Instant::now();
     let resolution =
         match tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(&target.host, target.port))
@@ -67,7 +76,7 @@ pub async fn open_tls(ctx: &NetContext, target: &Target) -> Result<Opened, PathE
     let mut connected = None;
     for ip in &resolution.addresses {
         let addr = SocketAddr::new(*ip, target.port);
-        match connect::connect(addr, ctx.timeout, &ctx.socket).await {
+        match connect::connect(addr, ctx.timeout, socket).await {
             Ok(s) => {
                 connected = Some((addr, s));
                 break;

@@ -103,6 +103,7 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
             target.name = name.clone();
         }
         target.required = entry.required;
+        target.idle = entry.idle && target.kind != crate::target::TargetKind::Tcp;
         for code in &entry.expect_status {
             if !(100..=599).contains(code.get_ref()) {
                 return Err(at(

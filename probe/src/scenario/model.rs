@@ -47,6 +47,9 @@ pub struct TargetEntry {
     /// HTTP status codes that pass; any answer below 500 when empty.
     #[serde(default)]
     pub expect_status: Vec<Spanned<u16>>,
+    /// Run the idle-connection check against this target (default true).
+    #[serde(default = "default_true")]
+    pub idle: bool,
 }
 
 fn default_true() -> bool {

@@ -1,0 +1,294 @@
+//! One idle-test connection, spoken to the way its target kind allows: a mock-relay listener
+//! channel (hold, push, echo), a WebSocket (ping), or an HTTPS keep-alive connection (request).
+
+use crate::check::websocket::{self, listener_path, Ws};
+use crate::net::connect::SocketOptions;
+use crate::net::ending::{hyper_outcome, ws_outcome};
+use crate::net::{path, NetContext};
+use crate::outcome::Outcome;
+use crate::target::{Target, TargetKind};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use mock_relay::protocol::{ClientMessage, ServerMessage};
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+use tokio::time::Instant as TokioInstant;
+use tokio_tungstenite::tungstenite::Message;
+
+/// What happened while a connection was left idle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Watch {
+    /// The relay's push arrived.
+    Push,
+    /// The connection ended by itself (RST, FIN, close_notify), with that outcome.
+    Ended(Outcome),
+    /// Nothing happened until the deadline.
+    Quiet,
+}
+
+/// An open idle-test connection.
+pub enum Channel {
+    Ws {
+        ws: Box<Ws>,
+        relay: bool,
+        sequence: u64,
+    },
+    Http {
+        sender: SendRequest<Empty<Bytes>>,
+        driver: JoinHandle<Result<(), hyper::Error>>,
+        host: String,
+        path: String,
+    },
+}
+
+impl Channel {
+    /// Opens a connection and completes its setup; for a relay with `push_after`, asks for one
+    /// push after that many seconds. Idle time starts when this returns.
+    pub async fn open(
+        ctx: &NetContext,
+        target: &Target,
+        socket: &SocketOptions,
+        push_after: Option<f64>,
+    ) -> Result<Channel, String> {
+        let opened = path::open_tls_with(ctx, target, socket)
+            .await
+            .map_err(|e| e.to_string())?;
+        match target.kind {
+            TargetKind::Relay | TargetKind::Wss => {
+                let relay = target.kind == TargetKind::Relay;
+                let path = if relay {
+                    listener_path()
+                } else {
+                    target.path.clone()
+                };
+                let (mut ws, _) = tokio::time::timeout(
+                    ctx.timeout,
+                    websocket::upgrade(opened.stream, target, &path),
+                )
+                .await
+                .map_err(|_| "the WebSocket upgrade timed out".to_string())?
+                .map_err(|e| format!("the WebSocket upgrade failed: {e}"))?;
+                if let (true, Some(after)) = (relay, push_after) {
+                    tokio::time::timeout(ctx.timeout, hold(&mut ws, after))
+                        .await
+                        .map_err(|_| "the relay did not confirm the hold".to_string())??;
+                }
+                Ok(Channel::Ws {
+                    ws: Box::new(ws),
+                    relay,
+                    sequence: 0,
+                })
+            }
+            TargetKind::Https => {
+                let (sender, conn) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(opened.stream))
+                        .await
+                        .map_err(|e| format!("HTTP/1.1 setup failed: {e}"))?;
+                let driver = tokio::spawn(conn);
+                let mut channel = Channel::Http {
+                    sender,
+                    driver,
+                    host: host_header(target),
+                    path: target.path.clone(),
+                };
+                // One request first, so the connection is in its keep-alive state when idle
+                // starts, as a real client's would be.
+                match channel.exchange(ctx.timeout).await {
+                    Outcome::Survived => Ok(channel),
+                    other => Err(format!("the first request failed ({other})")),
+                }
+            }
+            TargetKind::Tcp => Err("idle checks need TLS: tcp:// targets have none".into()),
+        }
+    }
+
+    /// Waits until `until`, watching for the relay's push or the connection's end.
+    /// With `heartbeat`, sends an application heartbeat at that interval meanwhile.
+    pub async fn watch(&mut self, until: Instant, heartbeat: Option<Duration>) -> Watch {
+        let until = TokioInstant::from_std(until);
+        let mut next_beat = heartbeat.map(|h| TokioInstant::now() + h);
+        loop {
+            let beat_at = next_beat.unwrap_or(until).min(until);
+            let event = match self {
+                Channel::Ws { ws, .. } => {
+                    tokio::select! {
+                        msg = ws.next() => Some(ws_event(msg)),
+                        _ = tokio::time::sleep_until(beat_at) => None,
+                    }
+                }
+                Channel::Http { driver, .. } => {
+                    tokio::select! {
+                        ended = &mut *driver => Some(Some(Watch::Ended(match ended {
+                            Ok(Ok(())) => Outcome::TlsCloseNotify,
+                            Ok(Err(e)) => hyper_outcome(&e),
+                            Err(_) => Outcome::Closed,
+                        }))),
+                        _ = tokio::time::sleep_until(beat_at) => None,
+                    }
+                }
+            };
+            match event {
+                Some(Some(w)) => return w,
+                Some(None) => continue,
+                None if TokioInstant::now() >= until => return Watch::Quiet,
+                None => {
+                    if let Some(h) = heartbeat {
+                        next_beat = Some(TokioInstant::now() + h);
+                        if let Err(o) = self.heartbeat().await {
+                            return Watch::Ended(o);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One application round trip (echo, ping or request) within `deadline`: `Survived`, or the
+    /// failure outcome (`SilentDrop` when nothing answers).
+    pub async fn exchange(&mut self, deadline: Duration) -> Outcome {
+        match tokio::time::timeout(deadline, self.round_trip()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Outcome::SilentDrop,
+        }
+    }
+
+    async fn round_trip(&mut self) -> Outcome {
+        match self {
+            Channel::Ws {
+                ws,
+                relay,
+                sequence,
+            } => {
+                *sequence += 1;
+                let id = format!("x{sequence}");
+                let message = if *relay {
+                    Message::text(ClientMessage::Echo { id: id.clone() }.to_json())
+                } else {
+                    Message::Ping(Bytes::from(id.clone()))
+                };
+                if let Err(e) = ws.send(message).await {
+                    return ws_outcome(&e);
+                }
+                loop {
+                    match ws.next().await {
+                        Some(Ok(Message::Text(t))) if *relay => {
+                            if let Ok(ServerMessage::Echo { id: got, .. }) =
+                                serde_json::from_str(&t)
+                            {
+                                if got == id {
+                                    return Outcome::Survived;
+                                }
+                            }
+                        }
+                        Some(Ok(Message::Pong(p))) if !*relay && p.as_ref() == id.as_bytes() => {
+                            return Outcome::Survived
+                        }
+                        Some(Ok(Message::Close(_))) | None => return Outcome::TlsCloseNotify,
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => return ws_outcome(&e),
+                    }
+                }
+            }
+            Channel::Http {
+                sender,
+                driver,
+                host,
+                path,
+            } => {
+                if driver.is_finished() {
+                    return Outcome::Closed;
+                }
+                let request = http::Request::get(path.as_str())
+                    .header(http::header::HOST, host.as_str())
+                    .header(http::header::USER_AGENT, crate::check::http::USER_AGENT)
+                    .body(Empty::<Bytes>::new());
+                let Ok(request) = request else {
+                    return Outcome::ProtocolError;
+                };
+                let response = match sender.send_request(request).await {
+                    Ok(r) => r,
+                    Err(e) => return hyper_outcome(&e),
+                };
+                match response.into_body().collect().await {
+                    Ok(_) => Outcome::Survived,
+                    Err(e) => hyper_outcome(&e),
+                }
+            }
+        }
+    }
+
+    async fn heartbeat(&mut self) -> Result<(), Outcome> {
+        match self {
+            // A ping is answered by the peer's WebSocket layer; the pong is read by `watch`.
+            Channel::Ws { ws, .. } => ws
+                .send(Message::Ping(Bytes::from_static(b"hb")))
+                .await
+                .map_err(|e| ws_outcome(&e)),
+            Channel::Http { .. } => match self.round_trip().await {
+                Outcome::Survived => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Closes the connection politely (the test is over).
+    pub async fn close(self) {
+        match self {
+            Channel::Ws { mut ws, .. } => {
+                let _ = tokio::time::timeout(Duration::from_millis(200), ws.close(None)).await;
+            }
+            Channel::Http { driver, .. } => driver.abort(),
+        }
+    }
+}
+
+async fn hold(ws: &mut Ws, after: f64) -> Result<(), String> {
+    let id = "hold".to_string();
+    ws.send(Message::text(
+        ClientMessage::Hold {
+            id: id.clone(),
+            push_after_s: after,
+        }
+        .to_json(),
+    ))
+    .await
+    .map_err(|e| format!("sending the hold failed: {e}"))?;
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => match serde_json::from_str(&t) {
+                Ok(ServerMessage::Held { .. }) => return Ok(()),
+                Ok(ServerMessage::Error { message }) => {
+                    return Err(format!("the relay refused the hold: {message}"))
+                }
+                _ => {}
+            },
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(format!("the relay closed the channel: {e}")),
+            None => return Err("the relay closed the channel".into()),
+        }
+    }
+}
+
+/// `Some(watch)` when the message ends the watch, `None` to keep watching.
+fn ws_event(msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) -> Option<Watch> {
+    match msg {
+        Some(Ok(Message::Text(t))) => match serde_json::from_str(&t) {
+            Ok(ServerMessage::Push { .. }) => Some(Watch::Push),
+            _ => None,
+        },
+        Some(Ok(Message::Close(_))) | None => Some(Watch::Ended(Outcome::TlsCloseNotify)),
+        Some(Ok(_)) => None,
+        Some(Err(e)) => Some(Watch::Ended(ws_outcome(&e))),
+    }
+}
+
+fn host_header(target: &Target) -> String {
+    let authority = target.authority();
+    match authority.strip_suffix(":443") {
+        Some(h) => h.to_string(),
+        None => authority,
+    }
+}

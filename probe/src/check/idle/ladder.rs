@@ -1,0 +1,189 @@
+//! The parallel ladder: one connection per idle period, all opened at once and each checked
+//! once, beside a control connection that stays active. Resolution = the step; wall time = the
+//! longest idle period plus the time to check it.
+
+use super::channel::Channel;
+use super::probe::{probe, Hold};
+use super::report::{ControlReport, ProbeRecord, VariantReport};
+use super::settings::{answer_deadline, ladder, IdleSettings};
+use crate::net::connect::SocketOptions;
+use crate::net::NetContext;
+use crate::outcome::Outcome;
+use crate::progress::IdleProgress;
+use crate::target::Target;
+use std::time::Instant;
+use tokio::sync::watch;
+
+/// Everything one or two ladder rounds produced.
+pub struct LadderRun {
+    pub records: Vec<ProbeRecord>,
+    pub control: ControlReport,
+    pub variants: Vec<VariantReport>,
+    /// Connections that could not even be set up, with why.
+    pub setup_failures: Vec<(f64, String)>,
+}
+
+/// Runs round 1 (with control and variants) over `rungs`.
+pub async fn run(
+    ctx: &NetContext,
+    target: &Target,
+    settings: &IdleSettings,
+    rungs: &[f64],
+    round: u8,
+    progress: &IdleProgress,
+) -> LadderRun {
+    let interval = settings.activity_interval();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let rung_probes = futures_util::future::join_all(rungs.iter().map(|idle| async move {
+        let hold = Hold {
+            idle_s: *idle,
+            socket: ctx.socket.clone(),
+            heartbeat: None,
+            round,
+        };
+        let result = probe(ctx, target, &hold).await;
+        progress.checked(match &result {
+            Ok(records) => records.iter().any(|r| r.outcome != Outcome::Survived),
+            Err(_) => true,
+        });
+        (*idle, result)
+    }));
+    let variants = async {
+        if !settings.variants || round != 1 {
+            return Vec::new();
+        }
+        let keepalive = Hold {
+            idle_s: settings.max_s,
+            socket: SocketOptions {
+                keepalive: Some(interval),
+            },
+            heartbeat: None,
+            round,
+        };
+        let heartbeat = Hold {
+            idle_s: settings.max_s,
+            socket: ctx.socket.clone(),
+            heartbeat: Some(interval),
+            round,
+        };
+        let (k, h) = tokio::join!(
+            probe(ctx, target, &keepalive),
+            probe(ctx, target, &heartbeat)
+        );
+        vec![
+            variant("tcp_keepalive", &keepalive, k),
+            variant("heartbeat", &heartbeat, h),
+        ]
+    };
+    let ladder = async {
+        let results = rung_probes.await;
+        let variants = variants.await;
+        let _ = stop_tx.send(true);
+        (results, variants)
+    };
+    let ((results, variants), control) =
+        tokio::join!(ladder, control(ctx, target, interval, stop_rx));
+    let mut records = Vec::new();
+    let mut setup_failures = Vec::new();
+    for (idle, result) in results {
+        match result {
+            Ok(r) => records.extend(r),
+            Err(e) => setup_failures.push((idle, e)),
+        }
+    }
+    LadderRun {
+        records,
+        control,
+        variants,
+        setup_failures,
+    }
+}
+
+/// Rungs for `--refine`: every second strictly inside the bracket.
+pub fn refine_rungs(survived_s: f64, failed_s: f64) -> Vec<f64> {
+    if failed_s - survived_s <= 1.0 + 1e-9 {
+        return Vec::new();
+    }
+    let mut rungs = ladder(survived_s + 1.0, failed_s - 1e-3, 1.0);
+    rungs.pop(); // `ladder` always ends at its max, which here is just below the failure.
+    rungs.retain(|r| *r < failed_s - 1e-9);
+    rungs
+}
+
+fn variant(
+    name: &'static str,
+    hold: &Hold,
+    result: Result<Vec<ProbeRecord>, String>,
+) -> VariantReport {
+    let interval = hold
+        .heartbeat
+        .or(hold.socket.keepalive)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default();
+    let (outcome, detected_after_s) = match result {
+        Ok(records) => {
+            let outcome = super::attribution::connection_outcome(records.iter());
+            let at = records
+                .iter()
+                .find(|r| r.outcome == outcome)
+                .and_then(|r| r.detected_after_s);
+            (outcome, at)
+        }
+        Err(_) => (Outcome::HandshakeFailed, None),
+    };
+    VariantReport {
+        variant: name,
+        interval_s: interval,
+        idle_s: hold.idle_s,
+        outcome,
+        detected_after_s,
+    }
+}
+
+/// The control connection: one exchange every `interval` until told to stop.
+async fn control(
+    ctx: &NetContext,
+    target: &Target,
+    interval: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+) -> ControlReport {
+    let started = Instant::now();
+    let report = |outcome, failed: bool| ControlReport {
+        interval_s: interval.as_secs_f64(),
+        outcome,
+        failed_after_s: failed.then(|| (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0),
+    };
+    let mut channel = match Channel::open(ctx, target, &ctx.socket, None).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(target = %target.url, "idle control connection failed to open: {e}");
+            return report(Outcome::HandshakeFailed, true);
+        }
+    };
+    let answer = answer_deadline(target.kind, ctx.timeout);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        let outcome = channel.exchange(answer).await;
+        if outcome != Outcome::Survived {
+            return report(outcome, true);
+        }
+    }
+    channel.close().await;
+    report(Outcome::Survived, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refine_fills_the_bracket_by_seconds() {
+        assert_eq!(refine_rungs(30.0, 45.0).len(), 14);
+        assert_eq!(refine_rungs(30.0, 45.0).first(), Some(&31.0));
+        assert_eq!(refine_rungs(30.0, 45.0).last(), Some(&44.0));
+        assert!(refine_rungs(4.0, 5.0).is_empty());
+    }
+}

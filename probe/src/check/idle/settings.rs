@@ -1,0 +1,142 @@
+//! The idle ladder's shape: which idle periods to test, and the timing constants of a check.
+
+use crate::error::ConfigError;
+use crate::target::TargetKind;
+use std::time::Duration;
+
+/// What the user asked of the idle check (scenario `idle.required_s`, `--idle*` flags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdleSettings {
+    /// Seconds an idle connection must survive.
+    pub required_s: f64,
+    pub min_s: f64,
+    pub max_s: f64,
+    pub step_s: f64,
+    /// Also hold a TCP-keepalive connection and a heartbeat connection for `max_s`.
+    pub variants: bool,
+    /// A second round inside the bracket, down to 1 s.
+    pub refine: bool,
+}
+
+/// The most rungs one ladder may have (each is one connection held open).
+pub const MAX_RUNGS: usize = 1000;
+
+impl IdleSettings {
+    /// Defaults from the requirement: 30 s to required + 60 s in steps of 15 s.
+    pub fn new(
+        required_s: f64,
+        min_s: Option<f64>,
+        max_s: Option<f64>,
+        step_s: Option<f64>,
+    ) -> Result<IdleSettings, ConfigError> {
+        let settings = IdleSettings {
+            required_s,
+            min_s: min_s.unwrap_or(30.0),
+            max_s: max_s.unwrap_or(required_s + 60.0),
+            step_s: step_s.unwrap_or(15.0),
+            variants: false,
+            refine: false,
+        };
+        let positive = |v: f64, flag: &str| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(ConfigError::new(format!(
+                    "{flag} must be a positive number of seconds"
+                )))
+            }
+        };
+        positive(
+            settings.required_s,
+            "--idle (or the scenario's idle.required_s)",
+        )?;
+        positive(settings.min_s, "--idle-min")?;
+        positive(settings.max_s, "--idle-max")?;
+        positive(settings.step_s, "--idle-step")?;
+        if settings.min_s > settings.max_s {
+            return Err(ConfigError::new(format!(
+                "--idle-min ({}) is above --idle-max ({})",
+                settings.min_s, settings.max_s
+            )));
+        }
+        if settings.rungs().len() > MAX_RUNGS {
+            return Err(ConfigError::new(format!(
+                "--idle-min/--idle-max/--idle-step make more than {MAX_RUNGS} connections; use a larger --idle-step"
+            )));
+        }
+        Ok(settings)
+    }
+
+    /// The idle period of every test connection, shortest first; always ends at `max_s`.
+    pub fn rungs(&self) -> Vec<f64> {
+        ladder(self.min_s, self.max_s, self.step_s)
+    }
+
+    /// Interval of the control connection's exchanges and of the variants' heartbeats and
+    /// keepalives: well below the shortest idle period tested, so activity always wins.
+    pub fn activity_interval(&self) -> Duration {
+        let base = (self.min_s.min(self.step_s) / 2.0).clamp(0.5, 15.0);
+        Duration::from_secs_f64(base)
+    }
+}
+
+/// `min, min+step, ...` up to and including `max`.
+pub fn ladder(min: f64, max: f64, step: f64) -> Vec<f64> {
+    let mut rungs = Vec::new();
+    let mut i = 0u32;
+    loop {
+        let v = round_ms(min + step * f64::from(i));
+        if v >= max - 1e-9 || rungs.len() > MAX_RUNGS {
+            break;
+        }
+        rungs.push(v);
+        i += 1;
+    }
+    rungs.push(round_ms(max));
+    rungs
+}
+
+fn round_ms(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// How long after its idle period a push may arrive and still count: the relay pushes on time,
+/// so this only covers the path's latency.
+pub const PUSH_GRACE: Duration = Duration::from_secs(1);
+
+/// How long an answer to a client-side send may take. A relay answers at once; a real HTTPS
+/// endpoint gets longer, bounded by the phase deadline.
+pub fn answer_deadline(kind: TargetKind, phase_timeout: Duration) -> Duration {
+    match kind {
+        TargetKind::Relay => Duration::from_millis(1500).min(phase_timeout),
+        _ => Duration::from_secs(5).min(phase_timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_ladder_for_writeback() {
+        let s = IdleSettings::new(180.0, None, None, None).unwrap();
+        let rungs = s.rungs();
+        assert_eq!(rungs.first(), Some(&30.0));
+        assert_eq!(rungs.last(), Some(&240.0));
+        assert_eq!(rungs.len(), 15);
+        assert!(rungs.contains(&180.0));
+    }
+
+    #[test]
+    fn ladder_always_ends_at_max() {
+        assert_eq!(ladder(1.0, 4.5, 1.0), vec![1.0, 2.0, 3.0, 4.0, 4.5]);
+        assert_eq!(ladder(5.0, 5.0, 1.0), vec![5.0]);
+    }
+
+    #[test]
+    fn rejects_impossible_ladders() {
+        assert!(IdleSettings::new(180.0, Some(100.0), Some(50.0), None).is_err());
+        assert!(IdleSettings::new(180.0, None, None, Some(0.0)).is_err());
+        assert!(IdleSettings::new(180.0, Some(1.0), Some(10_000.0), Some(0.5)).is_err());
+    }
+}
