@@ -4,6 +4,8 @@ use crate::check::idle::IdleSettings;
 use crate::cli::{Cli, Command, RunArgs};
 use crate::error::ConfigError;
 use crate::net::connect::SocketOptions;
+use crate::net::machine_config;
+use crate::net::proxy::{Proxy, ProxyRoute};
 use crate::net::resolve::Resolver;
 use crate::net::tls::TlsSetup;
 use crate::net::NetContext;
@@ -11,6 +13,7 @@ use crate::progress::Progress;
 use crate::report::{self, Format};
 use crate::runner::{self, RunPlan};
 use crate::scenario::{builtin, Cloud, Scenario};
+use crate::target::Target;
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -54,13 +57,30 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
         )));
     }
     let idle = idle_settings(&args, scenario.idle_required_s)?;
+    let mut notes = Vec::new();
+    let proxy = proxy_route(&args, &scenario, &mut notes)?;
+    let targets = if args.compare_direct && proxy.proxy.is_some() {
+        with_direct_twins(targets, &proxy)
+    } else {
+        if args.compare_direct {
+            notes.push(
+                "--compare-direct: no proxy applies, so every target is checked directly only"
+                    .into(),
+            );
+        }
+        targets
+    };
     let timeout = Duration::from_secs_f64(args.timeout);
     let ctx = NetContext {
         resolver: Resolver::new(&args.dns_servers, args.resolve.clone(), timeout)?,
         tls: TlsSetup::new(&args.ca_files)?,
         timeout,
         socket: SocketOptions::default(),
+        proxy,
     };
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Human
@@ -83,6 +103,8 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
         count: args.count,
         idle,
         progress: Progress::new(std::io::stderr().is_terminal()),
+        proxy: ctx.proxy.proxy.as_ref().map(|p| p.redacted()),
+        notes,
     };
     let result = runner::run(&ctx, plan).await;
     let text = report::render(&result, format, color);
@@ -93,6 +115,57 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
         None => write_stdout(text.as_bytes())?,
     }
     Ok(result.exit_code())
+}
+
+/// The proxy for this run: `--no-proxy`, else `--proxy`, else machine.config, else the
+/// scenario's, else the environment (curl's variables). `NO_PROXY` applies to every one of them.
+fn proxy_route(
+    args: &RunArgs,
+    scenario: &Scenario,
+    notes: &mut Vec<String>,
+) -> Result<ProxyRoute, ConfigError> {
+    let env = ProxyRoute::from_env(|k| std::env::var(k).ok())
+        .map_err(|e| ConfigError::new(format!("proxy environment variable {e}")))?;
+    if args.no_proxy {
+        return Ok(ProxyRoute::default());
+    }
+    let proxy = if let Some(url) = &args.proxy {
+        Some(Proxy::parse(url, "--proxy").map_err(ConfigError::new)?)
+    } else if let Some(path) = &args.proxy_from_machine_config {
+        let (path, section) = machine_config::read(path.as_deref())?;
+        if let Some(why) = section.why_no_proxy() {
+            notes.push(format!("{}: {why}", path.display()));
+        }
+        if section.use_default_credentials {
+            notes.push(format!(
+                "{}: useDefaultCredentials=\"true\": the sync service authenticates to the proxy as its own account (NTLM/Negotiate), which this probe cannot; a 407 here may not happen to the service",
+                path.display()
+            ));
+        }
+        section.proxy.filter(|_| section.enabled)
+    } else {
+        scenario.proxy.clone().or(env.proxy)
+    };
+    Ok(ProxyRoute {
+        proxy,
+        no_proxy: env.no_proxy,
+    })
+}
+
+/// `--compare-direct`: every proxied target twice, through the proxy and directly.
+fn with_direct_twins(targets: Vec<Target>, route: &ProxyRoute) -> Vec<Target> {
+    let mut out = Vec::with_capacity(targets.len() * 2);
+    for target in targets {
+        let proxied = route.for_host(&target.host).is_some();
+        let mut direct = target.clone();
+        out.push(target);
+        if proxied {
+            direct.direct = true;
+            direct.name = format!("{} (direct)", direct.name);
+            out.push(direct);
+        }
+    }
+    out
 }
 
 /// The idle ladder asked for, or `None` with `--quick` or when nothing requires one.

@@ -102,6 +102,19 @@ pub struct RunArgs {
     /// A label for this network segment, recorded in every output.
     #[arg(long, value_name = "NAME")]
     pub segment: Option<String>,
+    /// Go through this HTTP proxy: http://[USER:PASS@]HOST:PORT (credentials are shown as ****).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Ignore every proxy setting (flags, scenario, environment): connect directly.
+    #[arg(long, conflicts_with_all = ["proxy", "proxy_from_machine_config"])]
+    pub no_proxy: bool,
+    /// Use the proxy of the .NET machine.config <defaultProxy> section, as the sync service
+    /// does [default path: the Framework64 v4.0.30319 machine.config].
+    #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with = "proxy")]
+    pub proxy_from_machine_config: Option<Option<PathBuf>>,
+    /// Check each target both directly and through the proxy, side by side.
+    #[arg(long)]
+    pub compare_direct: bool,
     /// Output format [default: human on a terminal, json otherwise].
     #[arg(long, value_enum)]
     pub format: Option<Format>,

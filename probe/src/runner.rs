@@ -24,6 +24,10 @@ pub struct RunPlan {
     /// The idle-connection check, unless skipped (`--quick`, or no requirement).
     pub idle: Option<IdleSettings>,
     pub progress: Progress,
+    /// The proxy in use, redacted.
+    pub proxy: Option<String>,
+    /// Things the user should know about how the run was set up.
+    pub notes: Vec<String>,
 }
 
 /// The whole result of a run, as written by every report format.
@@ -37,6 +41,9 @@ pub struct RunResult {
     pub scenario: String,
     pub cloud: Cloud,
     pub verdict: Verdict,
+    /// The proxy in use (credentials shown as `****`), or null.
+    pub proxy: Option<String>,
+    pub notes: Vec<String>,
     pub targets: Vec<TargetResult>,
 }
 
@@ -46,6 +53,8 @@ pub struct TargetResult {
     pub url: String,
     pub kind: TargetKind,
     pub required: bool,
+    /// Checked directly although a proxy is configured (`--compare-direct`).
+    pub direct: bool,
     pub verdict: Verdict,
     pub checks: Vec<CheckResult>,
     /// Phase durations of the first pass.
@@ -93,6 +102,8 @@ pub async fn run(ctx: &NetContext, plan: RunPlan) -> RunResult {
         scenario: plan.scenario,
         cloud: plan.cloud,
         verdict,
+        proxy: plan.proxy,
+        notes: plan.notes,
         targets: results,
     }
 }
@@ -147,6 +158,7 @@ async fn run_target(
         url: target.url.clone(),
         kind: target.kind,
         required: target.required,
+        direct: target.direct,
         verdict,
         checks,
         phases_ms: phases,

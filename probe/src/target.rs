@@ -43,6 +43,10 @@ pub struct Target {
     pub expect_status: Vec<u16>,
     /// Whether the idle-connection check applies (never for `tcp://`).
     pub idle: bool,
+    /// Never through a proxy (the direct half of `--compare-direct`).
+    pub direct: bool,
+    /// Substrings of the issuers a genuine chain has; others mean TLS interception.
+    pub expect_issuer: Vec<String>,
 }
 
 impl Target {
@@ -101,6 +105,12 @@ impl Target {
             required: true,
             expect_status: Vec::new(),
             idle: kind != TargetKind::Tcp,
+            direct: false,
+            expect_issuer: match kind {
+                // A mock-relay presents its own CA; anything else re-signed its traffic.
+                TargetKind::Relay => vec!["mock-relay".to_string()],
+                _ => Vec::new(),
+            },
         })
     }
 

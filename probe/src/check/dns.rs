@@ -10,11 +10,16 @@ use std::time::Instant;
 
 pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
     let started = Instant::now();
-    let answer = tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(&target.host, target.port))
+    let hop = ctx.first_hop(target);
+    let answer = tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(hop.host, hop.port))
         .await
         .unwrap_or(Err(ResolveFailure::Timeout));
     let elapsed = started.elapsed();
-    let host = &target.host;
+    // Through a proxy the client resolves only the proxy; the proxy resolves the target.
+    let host = &match hop.proxy {
+        Some(p) => format!("the proxy {} ({})", p.host, p.source),
+        None => target.host.clone(),
+    };
     let server = &ctx.resolver.servers;
     match answer {
         Ok(resolution) => {

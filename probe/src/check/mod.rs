@@ -7,6 +7,7 @@
 pub mod dns;
 pub mod http;
 pub mod idle;
+pub mod proxy;
 mod result;
 mod session;
 pub mod tcp;
@@ -19,15 +20,19 @@ pub use session::{Phases, Session};
 use crate::net::NetContext;
 use crate::target::{Target, TargetKind};
 
-/// The checks that apply to a kind of target, in the order they run.
-pub fn plan(kind: TargetKind) -> &'static [CheckName] {
+/// The checks that apply to a target, in the order they run.
+pub fn plan(kind: TargetKind, proxied: bool) -> Vec<CheckName> {
     use CheckName::*;
-    match kind {
-        TargetKind::Https => &[Dns, Tcp, Tls, Http],
-        TargetKind::Wss => &[Dns, Tcp, Tls, Websocket],
-        TargetKind::Tcp => &[Dns, Tcp],
-        TargetKind::Relay => &[Dns, Tcp, Tls, Http, Websocket],
+    let mut plan = match kind {
+        TargetKind::Https => vec![Dns, Tcp, Tls, Http],
+        TargetKind::Wss => vec![Dns, Tcp, Tls, Websocket],
+        TargetKind::Tcp => vec![Dns, Tcp],
+        TargetKind::Relay => vec![Dns, Tcp, Tls, Http, Websocket],
+    };
+    if proxied {
+        plan.insert(2, Proxy);
     }
+    plan
 }
 
 /// Runs one check.
@@ -40,6 +45,7 @@ pub async fn run(
     match name {
         CheckName::Dns => dns::run(ctx, target, session).await,
         CheckName::Tcp => tcp::run(ctx, target, session).await,
+        CheckName::Proxy => proxy::run(ctx, target, session).await,
         CheckName::Tls => tls::run(ctx, target, session).await,
         CheckName::Http => http::run(ctx, target, session).await,
         CheckName::Websocket => websocket::run(ctx, target, session).await,
@@ -52,8 +58,8 @@ pub async fn run(
 pub async fn run_all(ctx: &NetContext, target: &Target) -> (Vec<CheckResult>, Phases) {
     let mut session = Session::default();
     let mut results = Vec::new();
-    for name in plan(target.kind) {
-        results.push(run(*name, ctx, target, &mut session).await);
+    for name in plan(target.kind, ctx.proxy_for(target).is_some()) {
+        results.push(run(name, ctx, target, &mut session).await);
     }
     (results, session.phases)
 }

@@ -11,6 +11,8 @@ use std::time::Duration;
 pub enum CheckName {
     Dns,
     Tcp,
+    /// The HTTP CONNECT through a proxy.
+    Proxy,
     Tls,
     Http,
     Websocket,
@@ -22,6 +24,7 @@ impl CheckName {
         match self {
             CheckName::Dns => "dns",
             CheckName::Tcp => "tcp",
+            CheckName::Proxy => "proxy",
             CheckName::Tls => "tls",
             CheckName::Http => "http",
             CheckName::Websocket => "websocket",
@@ -90,6 +93,7 @@ pub fn millis(d: Duration) -> f64 {
 pub enum Details {
     Dns(DnsDetails),
     Tcp(TcpDetails),
+    Proxy(ProxyDetails),
     Tls(TlsDetails),
     Http(HttpDetails),
     Websocket(WebsocketDetails),
@@ -119,6 +123,17 @@ pub struct AddressResult {
     pub family: &'static str,
     pub outcome: Outcome,
     pub duration_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProxyDetails {
+    /// The proxy, credentials replaced by `****`.
+    pub proxy: String,
+    /// Where it came from: `--proxy`, `HTTPS_PROXY`, a machine.config...
+    pub proxy_source: String,
+    pub status_code: Option<u16>,
+    pub via: Option<String>,
+    pub auth_schemes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -28,6 +28,8 @@ pub struct Phases {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connect: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_connect: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processing: Option<f64>,
@@ -41,6 +43,7 @@ impl Phases {
         [
             ("resolve", self.resolve),
             ("connect", self.connect),
+            ("proxy_connect", self.proxy_connect),
             ("tls", self.tls),
             ("processing", self.processing),
             ("transfer", self.transfer),

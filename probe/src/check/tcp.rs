@@ -15,10 +15,12 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
     let Some(resolution) = &session.resolution else {
         return CheckResult::skipped(CheckName::Tcp, session.failed.unwrap_or("no address"));
     };
+    let hop = ctx.first_hop(target);
+    let port = hop.port;
     let started = Instant::now();
     // Every address at once: a run's wall time stays one deadline however many there are.
     let attempts = resolution.addresses.iter().map(|ip| {
-        let addr = SocketAddr::new(*ip, target.port);
+        let addr = SocketAddr::new(*ip, port);
         async move {
             let t = Instant::now();
             let result = connect::connect(addr, ctx.timeout, &ctx.socket).await;
@@ -56,8 +58,12 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
         session.failed = Some("TCP connect failed");
         let (addr, failure) = &failures[0];
         let outcome = failure_outcome(failure);
+        let proxy_note = hop
+            .proxy
+            .map(|p| format!(" (this is the proxy {}, from {})", p.redacted(), p.source))
+            .unwrap_or_default();
         let message = format!(
-            "{}{}",
+            "{}{proxy_note}{}",
             failure_message(*addr, failure, ctx.timeout.as_secs_f64()),
             others(&failures)
         );

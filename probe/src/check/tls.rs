@@ -52,6 +52,17 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
             session.phases.tls = Some(millis(elapsed));
+            if let Some(message) = interception(target, &details.chain) {
+                session.failed = Some("the TLS connection is intercepted");
+                return CheckResult::new(
+                    CheckName::Tls,
+                    Status::Fail,
+                    Outcome::Intercepted,
+                    format!("{message} (the chain is trusted here, so the device's CA is installed on this machine)"),
+                    elapsed,
+                )
+                .with(Details::Tls(details));
+            }
             session.tls = Some(stream);
             let message = format!(
                 "{} with {}, certificate for {host} trusted{}",
@@ -64,6 +75,18 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
         }
         Err(failure) => {
             session.failed = Some("the TLS handshake failed");
+            if matches!(failure, TlsFailure::Untrusted(_)) {
+                if let Some(message) = interception(target, &details.chain) {
+                    return CheckResult::new(
+                        CheckName::Tls,
+                        Status::Fail,
+                        Outcome::Intercepted,
+                        message,
+                        elapsed,
+                    )
+                    .with(Details::Tls(details));
+                }
+            }
             let issuer = issuer_of(&details.chain);
             let (outcome, message) = match failure {
                 TlsFailure::Untrusted(e) => (
@@ -95,6 +118,30 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
                 .with(Details::Tls(details))
         }
     }
+}
+
+/// When the target names its genuine issuers and the presented chain has none of them: who
+/// re-signed it, and what to do.
+fn interception(target: &Target, chain: &[CertInfo]) -> Option<String> {
+    if target.expect_issuer.is_empty() || chain.is_empty() {
+        return None;
+    }
+    let genuine = chain.iter().any(|cert| {
+        let issuer = cert.issuer.to_ascii_lowercase();
+        target
+            .expect_issuer
+            .iter()
+            .any(|e| issuer.contains(&e.to_ascii_lowercase()))
+    });
+    if genuine {
+        return None;
+    }
+    let presented = &chain[0].issuer;
+    Some(format!(
+        "the certificate for {} was issued by `{presented}`, not by {}: a TLS-inspecting proxy or firewall re-signs this connection. Password writeback does not support TLS inspection: exclude this host (*.servicebus.windows.net, *.passwordreset.microsoftonline.com) from inspection on the device that owns that CA",
+        target.host,
+        target.expect_issuer.join(" or ")
+    ))
 }
 
 pub fn version_name(v: rustls::ProtocolVersion) -> String {

@@ -19,6 +19,8 @@ pub enum PathError {
     /// Resolution took longer than the deadline.
     ResolveTimeout,
     Connect(SocketAddr, ConnectFailure),
+    /// The proxy did not open a tunnel.
+    Proxy(super::proxy::ConnectRefusal),
     Tls(TlsFailure),
     TlsTimeout,
 }
@@ -29,6 +31,7 @@ impl std::fmt::Display for PathError {
             PathError::Resolve(r) => write!(f, "name resolution failed: {r:?}"),
             PathError::ResolveTimeout => f.write_str("name resolution timed out"),
             PathError::Connect(a, c) => write!(f, "TCP connect to {a} failed: {c:?}"),
+            PathError::Proxy(r) => write!(f, "the proxy refused the tunnel: {r:?}"),
             PathError::Tls(t) => write!(f, "TLS handshake failed: {t:?}"),
             PathError::TlsTimeout => f.write_str("TLS handshake timed out"),
         }
@@ -62,10 +65,9 @@ pub async fn open_tls_with(
     socket: &connect::SocketOptions,
 ) -> Result<Opened, PathError> {
     let started = Instant::now();
+    let hop = ctx.first_hop(target);
     let resolution =
-        match tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(&target.host, target.port))
-            .await
-        {
+        match tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(hop.host, hop.port)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => return Err(PathError::Resolve(e)),
             Err(_) => return Err(PathError::ResolveTimeout),
@@ -75,7 +77,7 @@ pub async fn open_tls_with(
     let mut last = None;
     let mut connected = None;
     for ip in &resolution.addresses {
-        let addr = SocketAddr::new(*ip, target.port);
+        let addr = SocketAddr::new(*ip, hop.port);
         match connect::connect(addr, ctx.timeout, socket).await {
             Ok(s) => {
                 connected = Some((addr, s));
@@ -89,7 +91,13 @@ pub async fn open_tls_with(
     };
     let connect = started.elapsed();
     let started = Instant::now();
-    let io: Io = Box::new(tcp);
+    let mut io: Io = Box::new(tcp);
+    if let Some(proxy) = hop.proxy {
+        io = super::proxy::connect_tunnel(io, proxy, &target.authority(), ctx.timeout)
+            .await
+            .map_err(PathError::Proxy)?
+            .io;
+    }
     let handshake = ctx.tls.handshake(io, &target.host, ALPN_HTTP1);
     let stream = match tokio::time::timeout(ctx.timeout, handshake).await {
         Ok((Ok(s), _)) => s,

@@ -1,7 +1,10 @@
 //! The human report: a header, then a compact table per target.
 
+use crate::advice::fmt_s;
+use crate::check::idle::attribution::connection_outcome;
+use crate::check::idle::IdleReport;
 use crate::check::CheckResult;
-use crate::outcome::{Status, Verdict};
+use crate::outcome::{Outcome, Status, Verdict};
 use crate::runner::{RunResult, TargetResult};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
@@ -66,6 +69,9 @@ fn render_target(out: &mut String, t: &TargetResult, paint: &Painter) {
             ow = outcome_width
         );
     }
+    if let Some(idle) = &t.idle {
+        render_idle(out, idle);
+    }
     if let Some(t) = &t.timings_ms {
         let phases: Vec<String> = t
             .phases
@@ -80,6 +86,60 @@ fn render_target(out: &mut String, t: &TargetResult, paint: &Painter) {
             phases.join("; ")
         );
     }
+}
+
+/// The ladder in one line, runs of equal outcomes folded: `30-225 s survived | 240 s reset`.
+fn render_idle(out: &mut String, idle: &IdleReport) {
+    let mut idles: Vec<f64> = idle.probes.iter().map(|p| p.idle_s).collect();
+    idles.sort_by(f64::total_cmp);
+    idles.dedup();
+    let mut runs: Vec<(f64, f64, Outcome)> = Vec::new();
+    for i in idles {
+        let outcome = connection_outcome(idle.probes.iter().filter(|p| p.idle_s == i));
+        match runs.last_mut() {
+            Some(last) if last.2 == outcome => last.1 = i,
+            _ => runs.push((i, i, outcome)),
+        }
+    }
+    let rungs: Vec<String> = runs
+        .iter()
+        .map(|(a, b, o)| {
+            if a == b {
+                format!("{} s {o}", fmt_s(*a))
+            } else {
+                format!("{}-{} s {o}", fmt_s(*a), fmt_s(*b))
+            }
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  idle ladder (required {} s, step {} s): {}",
+        fmt_s(idle.required_s),
+        fmt_s(idle.step_s),
+        rungs.join(" | ")
+    );
+    let control = match idle.control.failed_after_s {
+        Some(t) => format!("{} after {} s", idle.control.outcome, fmt_s(t)),
+        None => idle.control.outcome.to_string(),
+    };
+    let variants: Vec<String> = idle
+        .variants
+        .iter()
+        .map(|v| {
+            format!(
+                "{} every {} s {}",
+                v.variant,
+                fmt_s(v.interval_s),
+                v.outcome
+            )
+        })
+        .collect();
+    let variants = if variants.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", variants.join(", "))
+    };
+    let _ = writeln!(out, "  idle control: {control}{variants}");
 }
 
 fn duration(c: &CheckResult) -> String {

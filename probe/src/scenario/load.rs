@@ -88,6 +88,14 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
         Some(idle) => Some(*idle.required_s.get_ref()),
         None => None,
     };
+    let proxy = file
+        .proxy
+        .as_ref()
+        .map(|p| {
+            crate::net::proxy::Proxy::parse(p.get_ref(), "the scenario's proxy")
+                .map_err(|m| at(origin, text, p.span(), "proxy", m))
+        })
+        .transpose()?;
     let mut targets = Vec::with_capacity(file.targets.len());
     for (i, entry) in file.targets.iter().enumerate() {
         let mut target = Target::parse(entry.url.get_ref()).map_err(|m| {
@@ -103,6 +111,10 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
             target.name = name.clone();
         }
         target.required = entry.required;
+        target.expect_issuer = entry
+            .expect_issuer
+            .clone()
+            .unwrap_or_else(|| file.expect_issuer.clone());
         target.idle = entry.idle && target.kind != crate::target::TargetKind::Tcp;
         for code in &entry.expect_status {
             if !(100..=599).contains(code.get_ref()) {
@@ -128,6 +140,7 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
         description: file.description,
         default_cloud,
         idle_required_s,
+        proxy,
         targets,
     })
 }

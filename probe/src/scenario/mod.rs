@@ -18,6 +18,8 @@ pub struct Scenario {
     pub default_cloud: Option<Cloud>,
     /// Seconds an idle connection must survive, when the service has such a requirement.
     pub idle_required_s: Option<u64>,
+    /// The scenario's proxy, validated (credentials only ever shown redacted).
+    pub proxy: Option<crate::net::proxy::Proxy>,
     pub targets: Vec<ScenarioTarget>,
 }
 

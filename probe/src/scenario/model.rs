@@ -17,6 +17,13 @@ pub struct ScenarioFile {
     /// Idle-connection requirement of the service behind these targets.
     #[serde(default)]
     pub idle: Option<IdleSection>,
+    /// A forward proxy for every target: `http://[user:pass@]host:port`.
+    #[serde(default)]
+    pub proxy: Option<Spanned<String>>,
+    /// Issuer substrings (organisation or CN) a genuine chain contains, for every target; any
+    /// other issuer means the connection is intercepted.
+    #[serde(default)]
+    pub expect_issuer: Vec<String>,
     #[serde(default)]
     pub targets: Vec<TargetEntry>,
 }
@@ -47,6 +54,9 @@ pub struct TargetEntry {
     /// HTTP status codes that pass; any answer below 500 when empty.
     #[serde(default)]
     pub expect_status: Vec<Spanned<u16>>,
+    /// Issuer substrings for this target (overrides the scenario's `expect_issuer`).
+    #[serde(default)]
+    pub expect_issuer: Option<Vec<String>>,
     /// Run the idle-connection check against this target (default true).
     #[serde(default = "default_true")]
     pub idle: bool,

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use tokio::time::Instant as TokioInstant;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
 /// What happened while a connection was left idle.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -238,7 +239,8 @@ impl Channel {
     pub async fn close(self) {
         match self {
             Channel::Ws { mut ws, .. } => {
-                let _ = tokio::time::timeout(Duration::from_millis(200), ws.close(None)).await;
+                let close = WebSocketStream::close(&mut *ws, None);
+                let _ = tokio::time::timeout(Duration::from_millis(200), close).await;
             }
             Channel::Http { driver, .. } => driver.abort(),
         }

@@ -1,0 +1,306 @@
+//! Forward proxies: which one applies to a target (flags, scenario, environment with curl's
+//! `NO_PROXY` semantics), and the HTTP CONNECT tunnel through it, classified the way a network
+//! team reads a proxy's answer.
+
+use super::io::Io;
+use bytes::Bytes;
+use http_body_util::Empty;
+use hyper_util::rt::TokioIo;
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// An HTTP forward proxy. Credentials never leave this type except in the CONNECT header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Proxy {
+    pub host: String,
+    pub port: u16,
+    credentials: Option<(String, String)>,
+    /// Where the proxy came from, for messages (`--proxy`, `HTTPS_PROXY`, a machine.config).
+    pub source: String,
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Proxy({} from {})", self.redacted(), self.source)
+    }
+}
+
+impl Proxy {
+    /// Parses `http://[user:pass@]host:port` (a bare `host:port` is taken as http://).
+    pub fn parse(url: &str, source: &str) -> Result<Proxy, String> {
+        let shown = crate::target::redact_userinfo(url);
+        let with_scheme = if url.contains("://") {
+            url.to_string()
+        } else {
+            format!("http://{url}")
+        };
+        let parsed = url::Url::parse(&with_scheme)
+            .map_err(|e| format!("{source}: `{shown}` is not a proxy URL: {e}"))?;
+        if parsed.scheme() != "http" {
+            return Err(format!(
+                "{source}: `{shown}`: only http:// proxies are supported (the tunnel to the target is TLS already)"
+            ));
+        }
+        let host = match parsed.host() {
+            Some(url::Host::Domain(d)) => d.to_string(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            None => return Err(format!("{source}: `{shown}` has no host")),
+        };
+        let port = parsed.port().unwrap_or(80);
+        let credentials = if parsed.username().is_empty() {
+            None
+        } else {
+            let decode = |s: &str| {
+                url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
+            Some((
+                decode(parsed.username()),
+                decode(parsed.password().unwrap_or("")),
+            ))
+        };
+        Ok(Proxy {
+            host,
+            port,
+            credentials,
+            source: source.to_string(),
+        })
+    }
+
+    /// `http://host:port`, or `http://****@host:port` when it carries credentials.
+    pub fn redacted(&self) -> String {
+        let host = match self.host.parse::<IpAddr>() {
+            Ok(IpAddr::V6(a)) => format!("[{a}]"),
+            _ => self.host.clone(),
+        };
+        let auth = if self.credentials.is_some() {
+            "****@"
+        } else {
+            ""
+        };
+        format!("http://{auth}{host}:{}", self.port)
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// The `Proxy-Authorization: Basic ...` value.
+    fn basic_auth(&self) -> Option<String> {
+        use base64::Engine;
+        self.credentials.as_ref().map(|(u, p)| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )
+        })
+    }
+}
+
+/// curl's `NO_PROXY`: comma-separated names (suffix match on a label boundary, a leading dot
+/// allowed), IP addresses, CIDR ranges, or `*` for everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoProxy {
+    entries: Vec<String>,
+}
+
+impl NoProxy {
+    pub fn parse(list: &str) -> NoProxy {
+        NoProxy {
+            entries: list
+                .split(',')
+                .map(|e| e.trim().trim_start_matches('.').to_ascii_lowercase())
+                .filter(|e| !e.is_empty())
+                .collect(),
+        }
+    }
+
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let ip = host.parse::<IpAddr>().ok();
+        self.entries.iter().any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            if let (Some(ip), Some((net, bits))) = (ip, entry.split_once('/')) {
+                return cidr_contains(net, bits, ip);
+            }
+            host == *entry || host.ends_with(&format!(".{entry}"))
+        })
+    }
+}
+
+fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> bool {
+    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
+        return false;
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(a)) if bits <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(n) & mask == u32::from(a) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) if bits <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(n) & mask == u128::from(a) & mask
+        }
+        _ => false,
+    }
+}
+
+/// The proxy chosen for a run, and the hosts that bypass it.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyRoute {
+    pub proxy: Option<Proxy>,
+    pub no_proxy: NoProxy,
+}
+
+impl ProxyRoute {
+    /// The proxy for `host`, unless it is bypassed.
+    pub fn for_host(&self, host: &str) -> Option<&Proxy> {
+        self.proxy.as_ref().filter(|_| !self.no_proxy.matches(host))
+    }
+
+    /// From the environment, as curl reads it: `https_proxy`, `HTTPS_PROXY`, `all_proxy`,
+    /// `ALL_PROXY`; `no_proxy`/`NO_PROXY`.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<ProxyRoute, String> {
+        let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let proxy = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+            .iter()
+            .find_map(|k| non_empty(k).map(|v| (k, v)))
+            .map(|(k, v)| Proxy::parse(&v, k))
+            .transpose()?;
+        let no_proxy = non_empty("no_proxy")
+            .or_else(|| non_empty("NO_PROXY"))
+            .map(|v| NoProxy::parse(&v))
+            .unwrap_or_default();
+        Ok(ProxyRoute { proxy, no_proxy })
+    }
+}
+
+/// How a CONNECT ended when it did not open a tunnel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectRefusal {
+    /// The proxy answered with a status other than 2xx.
+    Status {
+        code: u16,
+        /// `Proxy-Authenticate` schemes (Basic, NTLM, Negotiate...).
+        auth_schemes: Vec<String>,
+        via: Option<String>,
+    },
+    /// No answer, a broken answer, or the connection to the proxy failed.
+    NoAnswer(String),
+    Timeout,
+}
+
+/// A tunnel that is open: bytes now go to the target.
+pub struct Tunnel {
+    pub io: Io,
+    /// `Via` or `Proxy-Agent` of the proxy's answer.
+    pub via: Option<String>,
+}
+
+/// Asks `proxy` over `io` for a tunnel to `authority` (`host:port`).
+pub async fn connect_tunnel(
+    io: Io,
+    proxy: &Proxy,
+    authority: &str,
+    timeout: Duration,
+) -> Result<Tunnel, ConnectRefusal> {
+    let exchange = async {
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+            .await
+            .map_err(|e| ConnectRefusal::NoAnswer(e.to_string()))?;
+        tokio::spawn(conn.with_upgrades());
+        let mut request = http::Request::connect(authority)
+            .header(http::header::HOST, authority)
+            .header(http::header::USER_AGENT, crate::check::http::USER_AGENT);
+        if let Some(auth) = proxy.basic_auth() {
+            request = request.header(http::header::PROXY_AUTHORIZATION, auth);
+        }
+        let request = request
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| ConnectRefusal::NoAnswer(e.to_string()))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| ConnectRefusal::NoAnswer(e.to_string()))?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        let via = header("via").or_else(|| header("proxy-agent"));
+        if !response.status().is_success() {
+            let auth_schemes = response
+                .headers()
+                .get_all(http::header::PROXY_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .filter_map(|v| v.split_whitespace().next().map(str::to_string))
+                .collect();
+            return Err(ConnectRefusal::Status {
+                code: response.status().as_u16(),
+                auth_schemes,
+                via,
+            });
+        }
+        let upgraded = hyper::upgrade::on(response)
+            .await
+            .map_err(|e| ConnectRefusal::NoAnswer(e.to_string()))?;
+        let io: Io = Box::new(TokioIo::new(upgraded));
+        Ok(Tunnel { io, via })
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or(Err(ConnectRefusal::Timeout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_redacts_credentials() {
+        let p = Proxy::parse("http://svc%40corp:s3cr%3At@proxy.corp:3128", "--proxy").unwrap();
+        assert_eq!((p.host.as_str(), p.port), ("proxy.corp", 3128));
+        assert_eq!(p.redacted(), "http://****@proxy.corp:3128");
+        assert_eq!(p.credentials, Some(("svc@corp".into(), "s3cr:t".into())));
+        assert!(!format!("{p:?}").contains("s3cr"));
+        let bare = Proxy::parse("10.0.0.1:8080", "--proxy").unwrap();
+        assert_eq!(bare.redacted(), "http://10.0.0.1:8080");
+        let err = Proxy::parse("socks5://u:pw@p:1080", "--proxy").unwrap_err();
+        assert!(err.contains("only http://") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn no_proxy_has_curl_semantics() {
+        let n = NoProxy::parse("localhost, .corp.example,192.0.2.0/24 ,::1");
+        assert!(n.matches("localhost"));
+        assert!(n.matches("a.corp.example"));
+        assert!(n.matches("corp.example"));
+        assert!(!n.matches("notcorp.example"));
+        assert!(n.matches("192.0.2.77"));
+        assert!(!n.matches("192.0.3.1"));
+        assert!(n.matches("::1"));
+        assert!(NoProxy::parse("*").matches("anything.example"));
+    }
+
+    #[test]
+    fn environment_order_is_curls() {
+        let env = |k: &str| match k {
+            "HTTPS_PROXY" => Some("http://upper:3128".to_string()),
+            "ALL_PROXY" => Some("http://all:3128".to_string()),
+            "NO_PROXY" => Some("relay.example".to_string()),
+            _ => None,
+        };
+        let route = ProxyRoute::from_env(env).unwrap();
+        assert_eq!(route.proxy.as_ref().unwrap().host, "upper");
+        assert!(route.for_host("relay.example").is_none());
+        assert!(route.for_host("other.example").is_some());
+    }
+}
