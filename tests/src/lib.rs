@@ -3,4 +3,5 @@
 pub mod bins;
 pub mod certs;
 pub mod https_server;
+pub mod lab;
 pub mod probe_cli;

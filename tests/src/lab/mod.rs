@@ -1,0 +1,50 @@
+//! The real-network test lab: network namespaces joined by veth pairs, an nftables firewall on
+//! the router, and real services (mock-relay, dnsmasq, Squid, mitmproxy) started inside a
+//! namespace or on loopback. Everything is named `e2elab-<pid>-...`, torn down on drop, and
+//! cleaned at the next start if a crashed run left it behind.
+//!
+//! ```no_run
+//! use e2e::lab::{self, firewall, Topology};
+//! if !lab::require(&["nft"]) {
+//!     return;
+//! }
+//! let topo = Topology::new();
+//! topo.apply(&[firewall::reject_port(9350)]);
+//! let err = lab::peer::connect(
+//!     &topo.client_site(),
+//!     (topo.server_ip, 9350).into(),
+//!     std::time::Duration::from_secs(2),
+//! )
+//! .unwrap_err();
+//! assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+//! ```
+
+pub mod curl;
+pub mod dns_query;
+pub mod dnsmasq;
+pub mod firewall;
+pub mod inventory;
+pub mod mitmproxy;
+pub mod mock_relay;
+pub mod names;
+pub mod netns;
+pub mod peer;
+pub mod probe;
+pub mod process;
+pub mod site;
+pub mod skip;
+pub mod squid;
+pub mod stale;
+pub mod tools;
+pub mod topology;
+
+pub use dnsmasq::{Dnsmasq, DnsmasqConfig};
+pub use firewall::Rule;
+pub use mitmproxy::Mitmdump;
+pub use mock_relay::MockRelay;
+pub use netns::Netns;
+pub use process::LabProcess;
+pub use site::Site;
+pub use skip::require;
+pub use squid::{Squid, SquidConfig};
+pub use topology::Topology;

@@ -1,0 +1,185 @@
+//! Squid as a forward proxy: CONNECT to allowed ports, `read_timeout` (which governs idle
+//! CONNECT tunnels), basic auth from an htpasswd file, and deny ACLs by destination domain.
+
+use super::process::LabProcess;
+use super::site::Site;
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// How a Squid instance behaves.
+#[derive(Clone, Debug)]
+pub struct SquidConfig {
+    /// Basic-auth users `(name, password)`; empty means no authentication.
+    pub users: Vec<(String, String)>,
+    /// Destination domains refused with 403 (`.example.test` covers subdomains).
+    pub deny_domains: Vec<String>,
+    /// Squid's `read_timeout`: an idle CONNECT tunnel is closed after this (whole seconds).
+    pub read_timeout: Duration,
+    /// Ports CONNECT may reach (Squid port-ACL syntax: `443`, `1025-65535`).
+    pub connect_ports: Vec<String>,
+    /// DNS server Squid uses for names (default: the system's).
+    pub dns_server: Option<IpAddr>,
+}
+
+impl Default for SquidConfig {
+    fn default() -> Self {
+        SquidConfig {
+            users: Vec::new(),
+            deny_domains: Vec::new(),
+            read_timeout: Duration::from_secs(900),
+            connect_ports: vec!["443".into(), "1025-65535".into()],
+            dns_server: None,
+        }
+    }
+}
+
+impl SquidConfig {
+    pub fn user(mut self, name: &str, password: &str) -> Self {
+        self.users.push((name.into(), password.into()));
+        self
+    }
+
+    pub fn deny_domain(mut self, domain: &str) -> Self {
+        self.deny_domains.push(domain.into());
+        self
+    }
+
+    pub fn read_timeout(mut self, t: Duration) -> Self {
+        self.read_timeout = t;
+        self
+    }
+
+    pub fn dns_server(mut self, ip: IpAddr) -> Self {
+        self.dns_server = Some(ip);
+        self
+    }
+}
+
+/// A running Squid (foreground, private pid, cache and log files); stopped on drop.
+pub struct Squid {
+    pub addr: SocketAddr,
+    process: LabProcess,
+    dir: tempfile::TempDir,
+}
+
+impl Squid {
+    /// Starts Squid in `site` listening on `ip:port` (0: a free port). Ready when it accepts
+    /// TCP (Squid opens its port once the configuration is loaded).
+    pub fn start(site: &Site, ip: IpAddr, port: u16, config: &SquidConfig) -> Squid {
+        let port = if port == 0 {
+            super::dnsmasq::free_port(site, ip)
+        } else {
+            port
+        };
+        let addr = SocketAddr::new(ip, port);
+        let dir = super::names::temp_dir("squid");
+        let d = dir.path();
+        let mut conf = String::new();
+        let _ = writeln!(conf, "http_port {addr}");
+        let _ = writeln!(conf, "visible_hostname lab-squid");
+        let _ = writeln!(conf, "pid_filename {}", d.join("squid.pid").display());
+        let _ = writeln!(conf, "cache_log {}", d.join("cache.log").display());
+        let _ = writeln!(conf, "access_log stdio:{}", d.join("access.log").display());
+        let _ = writeln!(conf, "coredump_dir {}", d.display());
+        let _ = writeln!(conf, "cache deny all\ncache_mem 8 MB");
+        let _ = writeln!(conf, "shutdown_lifetime 0 seconds");
+        let secs = config.read_timeout.as_secs().max(1);
+        let _ = writeln!(conf, "read_timeout {secs} seconds");
+        if let Some(dns) = config.dns_server {
+            let _ = writeln!(conf, "dns_nameservers {dns}");
+        }
+        let _ = writeln!(
+            conf,
+            "acl lab_ports port {}\nacl CONNECT method CONNECT",
+            config.connect_ports.join(" ")
+        );
+        if !config.deny_domains.is_empty() {
+            let _ = writeln!(
+                conf,
+                "acl lab_denied dstdomain {}\nhttp_access deny lab_denied",
+                config.deny_domains.join(" ")
+            );
+        }
+        let _ = writeln!(conf, "http_access deny CONNECT !lab_ports");
+        if config.users.is_empty() {
+            let _ = writeln!(conf, "http_access allow all");
+        } else {
+            let htpasswd = d.join("htpasswd");
+            write_htpasswd(&htpasswd, &config.users);
+            let _ = writeln!(
+                conf,
+                "auth_param basic program {} {}",
+                super::tools::require("basic_ncsa_auth").display(),
+                htpasswd.display()
+            );
+            let _ = writeln!(conf, "auth_param basic realm lab");
+            let _ = writeln!(conf, "auth_param basic children 2 startup=1 idle=1");
+            let _ = writeln!(conf, "acl lab_users proxy_auth REQUIRED");
+            let _ = writeln!(conf, "http_access allow lab_users");
+        }
+        let _ = writeln!(conf, "http_access deny all");
+        let conf_path = d.join("squid.conf");
+        std::fs::write(&conf_path, conf).expect("write squid.conf");
+        let mut process = LabProcess::spawn(
+            site,
+            "squid",
+            super::tools::require("squid"),
+            &[
+                "-N".to_string(),
+                "-f".to_string(),
+                conf_path.display().to_string(),
+            ],
+            d,
+        );
+        process.wait_tcp(addr, Duration::from_secs(20));
+        Squid { addr, process, dir }
+    }
+
+    /// `http://ADDR` (no credentials).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://USER:PASSWORD@ADDR`.
+    pub fn url_with(&self, user: &str, password: &str) -> String {
+        format!("http://{user}:{password}@{}", self.addr)
+    }
+
+    /// Squid's stderr plus its cache.log and access.log (for failure messages).
+    pub fn logs(&self) -> String {
+        let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+        format!(
+            "--- stderr\n{}\n--- cache.log\n{}\n--- access.log\n{}",
+            self.process.log(),
+            read("cache.log"),
+            read("access.log")
+        )
+    }
+}
+
+/// Writes an htpasswd file with `htpasswd -b` (bcrypt is not understood by every
+/// basic_ncsa_auth build, so use its default MD5 scheme).
+fn write_htpasswd(path: &std::path::Path, users: &[(String, String)]) {
+    let htpasswd = super::tools::require("htpasswd");
+    for (i, (user, password)) in users.iter().enumerate() {
+        let mut cmd = std::process::Command::new(&htpasswd);
+        cmd.arg("-b");
+        if i == 0 {
+            cmd.arg("-c");
+        }
+        let out = cmd
+            .arg(path)
+            .arg(user)
+            .arg(password)
+            .output()
+            .expect("run htpasswd");
+        assert!(
+            out.status.success(),
+            "htpasswd failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("chmod htpasswd");
+}
