@@ -1,0 +1,115 @@
+//! The address line: the first line a running `mock-relay` prints on stdout, so scripts and
+//! tests can start it on port 0 and learn the real ports (logs go to stderr).
+//!
+//! ```text
+//! listening tls=127.0.0.1:8443 tls=[::1]:8443 plain=127.0.0.1:9350 ca=mock-relay-ca.pem
+//! listening middlebox=127.0.0.1:9443 upstream=127.0.0.1:8443
+//! ```
+//!
+//! Space-separated `key=value` tokens after the word `listening`; keys repeat for several
+//! listeners. `ca=` (the CA file written, when one was) always comes last and runs to the end
+//! of the line, so a path may contain spaces.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// The parsed address line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressLine {
+    pub tls: Vec<SocketAddr>,
+    pub plain: Vec<SocketAddr>,
+    pub middlebox: Option<SocketAddr>,
+    pub upstream: Option<SocketAddr>,
+    pub ca_file: Option<PathBuf>,
+}
+
+const WORD: &str = "listening";
+
+impl fmt::Display for AddressLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(WORD)?;
+        for addr in &self.tls {
+            write!(f, " tls={addr}")?;
+        }
+        for addr in &self.plain {
+            write!(f, " plain={addr}")?;
+        }
+        if let Some(addr) = self.middlebox {
+            write!(f, " middlebox={addr}")?;
+        }
+        if let Some(addr) = self.upstream {
+            write!(f, " upstream={addr}")?;
+        }
+        if let Some(path) = &self.ca_file {
+            write!(f, " ca={}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for AddressLine {
+    type Err = String;
+
+    fn from_str(line: &str) -> Result<AddressLine, String> {
+        let rest = line
+            .trim_end()
+            .strip_prefix(WORD)
+            .ok_or_else(|| format!("not an address line: {line:?}"))?;
+        let (rest, ca_file) = match rest.split_once(" ca=") {
+            Some((before, path)) => (before, Some(PathBuf::from(path))),
+            None => (rest, None),
+        };
+        let mut parsed = AddressLine {
+            ca_file,
+            ..AddressLine::default()
+        };
+        for token in rest.split_whitespace() {
+            let (key, value) = token
+                .split_once('=')
+                .ok_or_else(|| format!("bad token {token:?} in {line:?}"))?;
+            let addr: SocketAddr = value
+                .parse()
+                .map_err(|_| format!("bad address {value:?} in {line:?}"))?;
+            match key {
+                "tls" => parsed.tls.push(addr),
+                "plain" => parsed.plain.push(addr),
+                "middlebox" => parsed.middlebox = Some(addr),
+                "upstream" => parsed.upstream = Some(addr),
+                _ => return Err(format!("unknown key {key:?} in {line:?}")),
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_with_every_field() {
+        let line = AddressLine {
+            tls: vec![
+                "127.0.0.1:8443".parse().unwrap(),
+                "[::1]:8443".parse().unwrap(),
+            ],
+            plain: vec!["127.0.0.1:9350".parse().unwrap()],
+            middlebox: None,
+            upstream: None,
+            ca_file: Some(PathBuf::from("/tmp/a dir/mock-relay-ca.pem")),
+        };
+        let text = line.to_string();
+        assert_eq!(
+            text,
+            "listening tls=127.0.0.1:8443 tls=[::1]:8443 plain=127.0.0.1:9350 ca=/tmp/a dir/mock-relay-ca.pem"
+        );
+        assert_eq!(text.parse::<AddressLine>().unwrap(), line);
+        let mb: AddressLine = "listening middlebox=127.0.0.1:1 upstream=127.0.0.1:2"
+            .parse()
+            .unwrap();
+        assert_eq!(mb.middlebox.unwrap().port(), 1);
+        assert!("hello".parse::<AddressLine>().is_err());
+    }
+}

@@ -1,0 +1,250 @@
+//! Command-line definitions. `serve` is the default subcommand, so `mock-relay --listen ...`
+//! and `mock-relay serve --listen ...` mean the same.
+
+use crate::fault::{Fault, KINDS};
+use crate::logging::LogFormat;
+use crate::middlebox::{MiddleboxConfig, OnIdle};
+use crate::secs::parse_seconds;
+use crate::server::ServeConfig;
+use crate::tls::{CertificateSource, DEFAULT_HOSTNAMES};
+use clap::builder::TypedValueParser;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+static FAULT_HELP: LazyLock<String> = LazyLock::new(|| {
+    let mut help = String::from("Fault to rehearse, KIND:ARG (repeatable). Kinds:");
+    for kind in KINDS {
+        help.push_str(&format!(
+            "\n  {}:{}  {}",
+            kind.name, kind.argument, kind.summary
+        ));
+    }
+    help
+});
+
+static HOSTNAME_HELP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "Name for the generated certificate (repeatable) [default: {}]",
+        DEFAULT_HOSTNAMES.join(", ")
+    )
+});
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mock-relay",
+    version,
+    about = "A simulated Azure Relay listener service for rehearsing firewall and proxy rules",
+    after_help = "On start, the first stdout line is the address line, e.g.\n  listening tls=127.0.0.1:8443 ca=mock-relay-ca.pem\nLogs go to stderr.",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    /// Log line format on stderr.
+    #[arg(long, global = true, default_value = "text", value_parser = clap::builder::PossibleValuesParser::new(["text", "json"]).map(|s| s.parse::<LogFormat>().expect("listed")))]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the relay endpoints and the listener channel (the default).
+    Serve(ServeArgs),
+    /// Forward TCP to one upstream with an idle timeout, like a firewall or proxy.
+    Middlebox(MiddleboxArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// TLS listen address (repeatable; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8443")]
+    pub listen: Vec<SocketAddr>,
+
+    /// Plain TCP listen address serving the same endpoints without TLS (repeatable), e.g. for
+    /// rehearsing ports 9350-9354.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub plain_listen: Vec<SocketAddr>,
+
+    /// Certificate chain (PEM, leaf first) instead of a generated one.
+    #[arg(long, value_name = "PATH", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// Private key (PEM) for --cert.
+    #[arg(long, value_name = "PATH", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    #[arg(long, value_name = "NAME", conflicts_with = "cert", help = HOSTNAME_HELP.as_str())]
+    pub hostname: Vec<String>,
+
+    /// Where to write the generated CA certificate.
+    #[arg(long, value_name = "PATH", default_value = "mock-relay-ca.pem")]
+    pub ca_out: PathBuf,
+
+    /// Also write the generated leaf certificate here.
+    #[arg(long, value_name = "PATH", conflicts_with = "cert")]
+    pub cert_out: Option<PathBuf>,
+
+    /// Also write the generated leaf's private key here (mode 0600).
+    #[arg(long, value_name = "PATH", conflicts_with = "cert")]
+    pub key_out: Option<PathBuf>,
+
+    #[arg(long, value_name = "KIND:ARG", help = FAULT_HELP.as_str())]
+    pub fault: Vec<Fault>,
+
+    /// Most connections open at once; more wait in the kernel's accept queue.
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+
+    /// Longest a connection (a held WebSocket included) may stay idle, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "3600", value_parser = parse_seconds)]
+    pub max_idle: Duration,
+
+    /// Deadline for the TLS handshake, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub handshake_timeout: Duration,
+
+    /// Deadline for each request's headers, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MiddleboxArgs {
+    /// Address to accept connections on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: SocketAddr,
+
+    /// The one address to forward to (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub upstream: String,
+
+    /// Seconds without payload in either direction before the idle action.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle_timeout: Duration,
+
+    /// What happens at the idle timeout.
+    #[arg(long, value_name = "MODE", value_parser = clap::builder::PossibleValuesParser::new(["reset", "drop", "fin"]).map(|s| s.parse::<OnIdle>().expect("listed")))]
+    pub on_idle: OnIdle,
+
+    /// Milliseconds added to every forwarded chunk, in each direction.
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub delay_ms: u64,
+
+    /// Most connections forwarded at once.
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+}
+
+impl ServeArgs {
+    pub fn to_config(&self) -> ServeConfig {
+        let certificate = match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => CertificateSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            _ if !self.hostname.is_empty() => CertificateSource::Generate {
+                hostnames: self.hostname.clone(),
+            },
+            _ => CertificateSource::default(),
+        };
+        ServeConfig {
+            listen: self.listen.clone(),
+            plain_listen: self.plain_listen.clone(),
+            certificate,
+            ca_out: Some(self.ca_out.clone()),
+            cert_out: self.cert_out.clone(),
+            key_out: self.key_out.clone(),
+            faults: self.fault.clone(),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            max_idle: self.max_idle,
+            handshake_timeout: self.handshake_timeout,
+            request_timeout: self.request_timeout,
+            ..ServeConfig::default()
+        }
+    }
+}
+
+impl MiddleboxArgs {
+    pub fn to_config(&self) -> MiddleboxConfig {
+        let mut config = MiddleboxConfig::new(
+            self.listen,
+            self.upstream.clone(),
+            self.idle_timeout,
+            self.on_idle,
+        );
+        config.delay = Duration::from_millis(self.delay_ms);
+        config.max_connections = usize::try_from(self.max_connections).unwrap_or(usize::MAX);
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("mock-relay").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn serve_is_the_default_and_takes_the_same_flags() {
+        let bare = parse(&["--listen", "127.0.0.1:0", "--fault", "idle-reset:2"]).unwrap();
+        assert!(bare.command.is_none());
+        assert_eq!(bare.serve.fault.len(), 1);
+        let named = parse(&["serve", "--plain-listen", "127.0.0.1:9350"]).unwrap();
+        let Some(Command::Serve(args)) = named.command else {
+            panic!("serve")
+        };
+        assert_eq!(args.listen, vec!["127.0.0.1:8443".parse().unwrap()]);
+        assert_eq!(
+            args.to_config().ca_out,
+            Some(PathBuf::from("mock-relay-ca.pem"))
+        );
+    }
+
+    #[test]
+    fn middlebox_needs_its_flags() {
+        let ok = parse(&[
+            "middlebox",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            "127.0.0.1:8443",
+            "--idle-timeout",
+            "2.5",
+            "--on-idle",
+            "drop",
+            "--delay-ms",
+            "20",
+        ])
+        .unwrap();
+        let Some(Command::Middlebox(args)) = ok.command else {
+            panic!("middlebox")
+        };
+        let config = args.to_config();
+        assert_eq!(config.on_idle, OnIdle::Drop);
+        assert_eq!(config.delay, Duration::from_millis(20));
+        assert!(parse(&["middlebox", "--listen", "127.0.0.1:0"]).is_err());
+    }
+
+    #[test]
+    fn bad_input_is_a_usage_error() {
+        for args in [
+            vec!["--fault", "idle-nap:3"],
+            vec!["--listen", "localhost"],
+            vec!["--max-idle", "0"],
+            vec!["--cert", "a.pem"],
+            vec!["--log-format", "xml"],
+        ] {
+            let err = parse(&args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+}

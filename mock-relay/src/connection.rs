@@ -1,0 +1,153 @@
+//! One relay connection, start to end: handshake delay, TLS with a deadline, HTTP/1.1 under
+//! the idle guard, and, after a WebSocket upgrade, the listener channel in the same task (so
+//! the connection keeps its slot under the limit). Logs `opened` and `closed` with the reason.
+
+use crate::channel;
+use crate::idle::{Ending, IdleGuard, IdlePolicy, Transport};
+use crate::listener::Accepted;
+use crate::routes::{self, ConnCtx};
+use crate::server::Shared;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Largest request head (request line plus headers) accepted; bigger gets 431 and a close.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// hyper's read buffer limit (its minimum is 8 KiB).
+const MAX_BUF_BYTES: usize = 64 * 1024;
+/// How long a graceful HTTP close may take at shutdown.
+const CLOSE_LIMIT: Duration = Duration::from_secs(2);
+
+pub(crate) async fn serve(
+    conn: Accepted,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let _open = shared.stats.connection();
+    let started = Instant::now();
+    let (id, peer) = (conn.id, conn.peer);
+    let listener = if tls.is_some() { "tls" } else { "plain" };
+    tracing::info!(conn = id, %peer, local = %conn.local, listener, "opened");
+    let ctx = Arc::new(ConnCtx {
+        shared,
+        peer,
+        id,
+        upgrade: Mutex::new(None),
+    });
+    let reason = establish(conn, &ctx, tls).await;
+    tracing::info!(
+        conn = id,
+        %peer,
+        reason = %reason,
+        duration_s = started.elapsed().as_secs_f64(),
+        "closed"
+    );
+}
+
+async fn establish(
+    conn: Accepted,
+    ctx: &Arc<ConnCtx>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> String {
+    let shared = &ctx.shared;
+    if let Some(delay) = shared.faults.handshake_delay {
+        tokio::select! {
+            _ = shared.token.cancelled() => return "server shutting down".into(),
+            _ = tokio::time::sleep(delay.0) => {}
+        }
+    }
+    let Some(acceptor) = tls else {
+        return http(conn.stream, ctx).await;
+    };
+    let handshake = tokio::time::timeout(shared.handshake_timeout, acceptor.accept(conn.stream));
+    let stream = tokio::select! {
+        _ = shared.token.cancelled() => return "server shutting down".into(),
+        result = handshake => match result {
+            Err(_) => return format!(
+                "tls handshake not finished within {} s",
+                shared.handshake_timeout.as_secs_f64()
+            ),
+            Ok(Err(e)) => return format!("tls handshake failed: {e}"),
+            Ok(Ok(stream)) => stream,
+        },
+    };
+    let session = stream.get_ref().1;
+    tracing::debug!(
+        conn = ctx.id,
+        version = ?session.protocol_version(),
+        sni = session.server_name().unwrap_or(""),
+        "tls established"
+    );
+    http(stream, ctx).await
+}
+
+async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
+    let shared = &ctx.shared;
+    let policy = IdlePolicy {
+        fault: shared.faults.idle,
+        max_idle: shared.max_idle,
+    };
+    let (guard, ending) = IdleGuard::new(io, policy);
+    let service_ctx = ctx.clone();
+    let service = service_fn(move |req| routes::handle(req, service_ctx.clone()));
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.request_timeout)
+        .max_buf_size(MAX_BUF_BYTES)
+        .max_header_size(MAX_HEAD_BYTES)
+        .keep_alive(true);
+    let conn = builder
+        .serve_connection(TokioIo::new(guard), service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        _ = shared.token.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            match tokio::time::timeout(CLOSE_LIMIT, conn.as_mut()).await {
+                Ok(result) => result,
+                Err(_) => return "server shutting down".into(),
+            }
+        }
+    };
+    let upgrade = ctx.upgrade.lock().expect("upgrade slot").take();
+    let reason = match (upgrade, &result) {
+        (Some(upgrade), Ok(())) => channel::run(upgrade, ctx).await,
+        (_, Ok(())) if shared.token.is_cancelled() => "server shutting down".into(),
+        (_, Ok(())) => "peer closed".into(),
+        (_, Err(e)) => describe(e),
+    };
+    // What the idle guard did explains the ending better than the error it caused.
+    match ending.get() {
+        Some((Ending::Fault(action), idle)) => format!(
+            "{} fault after {:.3} s idle",
+            action.fault_name(),
+            idle.as_secs_f64()
+        ),
+        Some((Ending::MaxIdle, idle)) => {
+            format!("max-idle reached ({:.3} s idle)", idle.as_secs_f64())
+        }
+        None => reason,
+    }
+}
+
+fn describe(error: &hyper::Error) -> String {
+    if error.is_timeout() {
+        "request headers not received in time".into()
+    } else if error.is_parse_too_large() {
+        "request head too large".into()
+    } else if error.is_parse() {
+        format!("bad request: {error}")
+    } else if error.is_incomplete_message() {
+        "peer closed mid-request".into()
+    } else {
+        match std::error::Error::source(error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The idle guard: an I/O wrapper that measures idleness and carries out idle faults.
+//!
+//! The guard sits between the TLS stream (or the plain TCP stream) and HTTP/WebSocket, so it
+//! sees every application byte in both directions. When nothing has crossed for the fault's
+//! time (or for `--max-idle`), it acts on the TCP socket under TLS:
+//!
+//! - reset: `SO_LINGER` 0, then the read fails so the connection is dropped: the kernel sends RST;
+//! - fin: `shutdown(SHUT_WR)` on the socket, bypassing TLS, so no `close_notify` is sent;
+//! - close-notify (and max-idle): a clean TLS shutdown (`close_notify`, then FIN);
+//! - drop: from then on reads are discarded and writes swallowed: the peer sees silence.
+//!
+//! The timer is polled from `poll_read`, which HTTP keep-alive and the WebSocket channel keep
+//! pending on an idle connection, so the guard needs no task of its own. After acting, it
+//! drains input for a bounded time, then reports end-of-stream to the application.
+
+use crate::fault::{IdleAction, IdleFault};
+use socket2::SockRef;
+use std::future::Future;
+use std::io;
+use std::net::Shutdown;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
+
+/// How long a closed-by-fault connection keeps reading (and discarding) before it is dropped.
+const DRAIN_LIMIT: Duration = Duration::from_secs(5);
+
+/// A stream with a TCP socket underneath, so a fault can act below TLS.
+pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Transport for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Transport for tokio_rustls::server::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+/// When the guard acts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdlePolicy {
+    pub fault: Option<IdleFault>,
+    pub max_idle: Duration,
+}
+
+/// Why the guard ended a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    Fault(IdleAction),
+    MaxIdle,
+}
+
+/// Set once when the guard acts: what it did and after how long idle. Read by the connection
+/// task after the connection ends, for the log line.
+pub(crate) type EndingSlot = Arc<OnceLock<(Ending, Duration)>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Live,
+    /// Zero linger set: fail every operation so the stream is dropped (RST).
+    Reset,
+    /// Sending `close_notify` and FIN.
+    Closing,
+    /// Closed our side; discard input until the peer closes or the drain timer ends.
+    Draining,
+    /// Silent: discard input, swallow output, until the peer closes or max-idle ends it.
+    Dropping,
+    /// Report end-of-stream.
+    Finished,
+}
+
+pub(crate) struct IdleGuard<T> {
+    inner: T,
+    limit: Duration,
+    ending: Ending,
+    max_idle: Duration,
+    last: Instant,
+    timer: Pin<Box<Sleep>>,
+    state: State,
+    slot: EndingSlot,
+}
+
+impl<T: Transport> IdleGuard<T> {
+    pub(crate) fn new(inner: T, policy: IdlePolicy) -> (IdleGuard<T>, EndingSlot) {
+        let (limit, ending) = match policy.fault {
+            Some(f) if f.after <= policy.max_idle => (f.after, Ending::Fault(f.action)),
+            _ => (policy.max_idle, Ending::MaxIdle),
+        };
+        let last = Instant::now();
+        let slot = EndingSlot::default();
+        let guard = IdleGuard {
+            inner,
+            limit,
+            ending,
+            max_idle: policy.max_idle,
+            last,
+            timer: Box::pin(tokio::time::sleep_until(last + limit)),
+            state: State::Live,
+            slot: slot.clone(),
+        };
+        (guard, slot)
+    }
+
+    /// True once the connection has been idle for the limit (registers the timer otherwise).
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let due = self.last + self.limit;
+            if Instant::now() >= due {
+                return true;
+            }
+            self.timer.as_mut().reset(due);
+        }
+    }
+
+    fn act(&mut self) {
+        let now = Instant::now();
+        let _ = self.slot.set((self.ending, now - self.last));
+        let tcp = SockRef::from(self.inner.tcp());
+        match self.ending {
+            Ending::Fault(IdleAction::Reset) => {
+                let _ = tcp.set_linger(Some(Duration::ZERO));
+                self.state = State::Reset;
+            }
+            Ending::Fault(IdleAction::Fin) => {
+                let _ = tcp.shutdown(Shutdown::Write);
+                self.state = State::Draining;
+                self.timer.as_mut().reset(now + DRAIN_LIMIT);
+            }
+            Ending::Fault(IdleAction::Drop) => {
+                self.state = State::Dropping;
+                self.timer.as_mut().reset(now + self.max_idle);
+            }
+            Ending::Fault(IdleAction::CloseNotify) | Ending::MaxIdle => {
+                self.state = State::Closing;
+            }
+        }
+    }
+
+    /// Reads and throws away what the peer sends; `Ready` when it is time to report EOF.
+    fn poll_discard(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            let mut scratch = [0u8; 4096];
+            let mut buf = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut self.inner).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if !buf.filled().is_empty() => continue,
+                Poll::Ready(_) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+fn reset_error() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionReset, "idle-reset fault")
+}
+
+impl<T: Transport> AsyncRead for IdleGuard<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            match this.state {
+                State::Live => {
+                    if this.poll_expired(cx) {
+                        this.act();
+                        continue;
+                    }
+                    let before = buf.filled().len();
+                    let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+                    if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+                        this.last = Instant::now();
+                    }
+                    return result;
+                }
+                State::Reset => return Poll::Ready(Err(reset_error())),
+                State::Closing => {
+                    if Pin::new(&mut this.inner).poll_shutdown(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    this.state = State::Draining;
+                    this.timer.as_mut().reset(Instant::now() + DRAIN_LIMIT);
+                }
+                State::Draining | State::Dropping => {
+                    if this.poll_discard(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    this.state = State::Finished;
+                }
+                State::Finished => return Poll::Ready(Ok(())),
+            }
+        }
+    }
+}
+
+impl<T: Transport> AsyncWrite for IdleGuard<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match this.state {
+            State::Live => {
+                let result = Pin::new(&mut this.inner).poll_write(cx, data);
+                if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+                    this.last = Instant::now();
+                }
+                result
+            }
+            State::Reset => Poll::Ready(Err(reset_error())),
+            // After a fault, the application's writes go nowhere: a silent or closed peer.
+            _ => Poll::Ready(Ok(data.len())),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match this.state {
+            State::Live => Pin::new(&mut this.inner).poll_flush(cx),
+            State::Reset => Poll::Ready(Err(reset_error())),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match this.state {
+            State::Live => Pin::new(&mut this.inner).poll_shutdown(cx),
+            State::Reset => Poll::Ready(Err(reset_error())),
+            // The fault already decided how this connection ends (or that it does not).
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    async fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (client, server)
+    }
+
+    fn policy(action: IdleAction, ms: u64) -> IdlePolicy {
+        IdlePolicy {
+            fault: Some(IdleFault {
+                action,
+                after: Duration::from_millis(ms),
+            }),
+            max_idle: Duration::from_secs(60),
+        }
+    }
+
+    #[tokio::test]
+    async fn traffic_postpones_the_fault_and_silence_triggers_it() {
+        let (mut client, server) = pair().await;
+        let (mut guard, slot) = IdleGuard::new(server, policy(IdleAction::Reset, 300));
+        let started = Instant::now();
+        let server_task = tokio::spawn(async move {
+            let mut buf = [0u8; 16];
+            loop {
+                match guard.read(&mut buf).await {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => return Err(e.kind()),
+                }
+            }
+        });
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            client.write_all(b"x").await.unwrap();
+        }
+        let result = tokio::time::timeout(Duration::from_secs(5), server_task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(result, Err(io::ErrorKind::ConnectionReset));
+        assert!(started.elapsed() >= Duration::from_millis(850));
+        let (ending, idle) = *slot.get().unwrap();
+        assert_eq!(ending, Ending::Fault(IdleAction::Reset));
+        assert!(idle >= Duration::from_millis(300));
+        let mut buf = [0u8; 4];
+        let err = tokio::time::timeout(Duration::from_secs(5), client.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    }
+
+    #[tokio::test]
+    async fn fin_closes_the_write_side_only() {
+        let (mut client, server) = pair().await;
+        let (mut guard, _slot) = IdleGuard::new(server, policy(IdleAction::Fin, 200));
+        let server_task = tokio::spawn(async move {
+            let mut buf = [0u8; 16];
+            while guard.read(&mut buf).await.unwrap_or(0) > 0 {}
+        });
+        let mut buf = [0u8; 4];
+        let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 0, "FIN reads as end of stream");
+        drop(client);
+        tokio::time::timeout(Duration::from_secs(5), server_task)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}

@@ -1,0 +1,227 @@
+//! The relay server: configuration, start-up (certificates, listeners), and shutdown.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mock_relay::StartError> {
+//! use mock_relay::server::{self, ServeConfig};
+//! let running = server::start(ServeConfig::loopback()).await?;
+//! println!("{}", running.address_line());
+//! running.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use crate::announce::AddressLine;
+use crate::connection;
+use crate::fault::{Fault, Faults};
+use crate::listener::{bind, Lifecycle};
+use crate::stats::StatsHandle;
+use crate::tls::{self, CertificateSource, Material};
+use crate::StartError;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Everything a relay server needs to start.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// TLS listeners (port 0 picks a free port; see [`RunningServer::tls_addrs`]).
+    pub listen: Vec<SocketAddr>,
+    /// Plain TCP listeners serving the same HTTP endpoints without TLS.
+    pub plain_listen: Vec<SocketAddr>,
+    pub certificate: CertificateSource,
+    /// Where to write the generated CA (PEM); `None` writes nothing.
+    pub ca_out: Option<PathBuf>,
+    /// Where to write the generated leaf certificate and its key (0600), if anywhere.
+    pub cert_out: Option<PathBuf>,
+    pub key_out: Option<PathBuf>,
+    pub faults: Vec<Fault>,
+    pub max_connections: usize,
+    /// Longest a connection may stay idle (a held WebSocket included) before a clean close.
+    pub max_idle: Duration,
+    /// Deadline for the TLS handshake, counted after any `handshake-delay`.
+    pub handshake_timeout: Duration,
+    /// Deadline for each request's headers, the first one included.
+    pub request_timeout: Duration,
+    /// How long shutdown waits for open connections to close.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeConfig {
+    /// The CLI's defaults, except that nothing is written to disk.
+    fn default() -> Self {
+        ServeConfig {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 8443))],
+            plain_listen: Vec::new(),
+            certificate: CertificateSource::default(),
+            ca_out: None,
+            cert_out: None,
+            key_out: None,
+            faults: Vec::new(),
+            max_connections: 100_000,
+            max_idle: Duration::from_secs(3600),
+            handshake_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+impl ServeConfig {
+    /// One TLS listener on a free loopback port (for tests and the in-process demo).
+    pub fn loopback() -> ServeConfig {
+        ServeConfig {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
+            ..ServeConfig::default()
+        }
+    }
+}
+
+/// State shared by every connection of one server.
+pub(crate) struct Shared {
+    pub stats: StatsHandle,
+    pub faults: Faults,
+    pub max_idle: Duration,
+    pub handshake_timeout: Duration,
+    pub request_timeout: Duration,
+    pub token: CancellationToken,
+}
+
+/// A started server. Dropping it without [`RunningServer::shutdown`] leaves it running for as
+/// long as the runtime does.
+pub struct RunningServer {
+    tls_addrs: Vec<SocketAddr>,
+    plain_addrs: Vec<SocketAddr>,
+    ca_pem: Option<String>,
+    ca_file: Option<PathBuf>,
+    stats: StatsHandle,
+    lifecycle: Lifecycle,
+    grace: Duration,
+}
+
+impl RunningServer {
+    /// The bound TLS addresses, in `--listen` order, with real ports.
+    pub fn tls_addrs(&self) -> &[SocketAddr] {
+        &self.tls_addrs
+    }
+
+    /// The bound plain TCP addresses, in `--plain-listen` order.
+    pub fn plain_addrs(&self) -> &[SocketAddr] {
+        &self.plain_addrs
+    }
+
+    /// The generated CA certificate (PEM) clients should trust; `None` with `--cert`/`--key`.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    pub fn stats(&self) -> StatsHandle {
+        self.stats.clone()
+    }
+
+    /// The line the binary prints first on stdout.
+    pub fn address_line(&self) -> AddressLine {
+        AddressLine {
+            tls: self.tls_addrs.clone(),
+            plain: self.plain_addrs.clone(),
+            ca_file: self.ca_file.clone(),
+            ..AddressLine::default()
+        }
+    }
+
+    /// Resolves when shutdown has begun (for callers that wait on several things).
+    pub async fn shutting_down(&self) {
+        self.lifecycle.token.cancelled().await
+    }
+
+    /// Graceful shutdown: stop accepting, close keep-alive connections, send a WebSocket close
+    /// (going away) on open channels, and wait up to the configured grace for them to finish.
+    /// Returns false if some connections were still open when the grace ran out.
+    pub async fn shutdown(self) -> bool {
+        tracing::info!("shutting down");
+        let clean = self.lifecycle.shutdown(self.grace).await;
+        if !clean {
+            tracing::warn!(
+                open = self.stats.snapshot().open_connections,
+                "connections still open after the shutdown grace"
+            );
+        }
+        clean
+    }
+}
+
+/// Loads or generates certificates, writes the CA, binds every listener and starts serving.
+pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
+    if config.listen.is_empty() && config.plain_listen.is_empty() {
+        return Err(StartError::Config("nothing to listen on".into()));
+    }
+    let faults = Faults::from_list(&config.faults)?;
+    let material = Material::obtain(&config.certificate, faults.cert)?;
+    let tls_config = material.server_config()?;
+    let ca_file = match (&config.ca_out, &material.ca_pem) {
+        (Some(path), Some(pem)) => {
+            tls::write_public(path, pem)?;
+            Some(path.clone())
+        }
+        _ => None,
+    };
+    if let (Some(path), Some(pem)) = (&config.cert_out, &material.leaf_pem) {
+        tls::write_public(path, pem)?;
+    }
+    if let (Some(path), Some(pem)) = (&config.key_out, &material.key_pem) {
+        tls::write_private(path, pem)?;
+    }
+
+    // Bind everything before serving anything, so a taken port fails the start cleanly.
+    let mut tls_listeners = Vec::new();
+    for addr in &config.listen {
+        tls_listeners.push(bind(*addr).await?);
+    }
+    let mut plain_listeners = Vec::new();
+    for addr in &config.plain_listen {
+        plain_listeners.push(bind(*addr).await?);
+    }
+    let local =
+        |l: &tokio::net::TcpListener| l.local_addr().expect("bound listener has an address");
+    let tls_addrs: Vec<SocketAddr> = tls_listeners.iter().map(local).collect();
+    let plain_addrs: Vec<SocketAddr> = plain_listeners.iter().map(local).collect();
+
+    let lifecycle = Lifecycle::new(config.max_connections);
+    let stats = StatsHandle::default();
+    let shared = Arc::new(Shared {
+        stats: stats.clone(),
+        faults,
+        max_idle: config.max_idle,
+        handshake_timeout: config.handshake_timeout,
+        request_timeout: config.request_timeout,
+        token: lifecycle.token.clone(),
+    });
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
+    for listener in tls_listeners {
+        let (shared, acceptor) = (shared.clone(), acceptor.clone());
+        lifecycle.spawn_accept_loop(listener, "tls", move |conn| {
+            connection::serve(conn, shared.clone(), Some(acceptor.clone()))
+        });
+    }
+    for listener in plain_listeners {
+        let shared = shared.clone();
+        lifecycle.spawn_accept_loop(listener, "plain", move |conn| {
+            connection::serve(conn, shared.clone(), None)
+        });
+    }
+    tracing::info!(
+        tls = ?tls_addrs,
+        plain = ?plain_addrs,
+        faults = ?config.faults.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "serving"
+    );
+    Ok(RunningServer {
+        tls_addrs,
+        plain_addrs,
+        ca_pem: material.ca_pem,
+        ca_file,
+        stats,
+        lifecycle,
+        grace: config.shutdown_grace,
+    })
+}

@@ -1,0 +1,294 @@
+//! Certificates: loaded from PEM files, or generated at start with rcgen (a CA plus a leaf).
+//!
+//! Generated material lets a rehearsal use the real writeback host names through a DNS or
+//! hosts-file override: the client trusts the CA file the relay writes, and the leaf names
+//! match. Certificate faults (`cert:...`) bend the generated leaf.
+
+use crate::fault::CertFault;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::ServerConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+/// Names the generated leaf covers when no `--hostname` is given: loopback, and the password
+/// writeback host names, so a hosts-file override can point the real names at the mock.
+pub const DEFAULT_HOSTNAMES: &[&str] = &[
+    "localhost",
+    "127.0.0.1",
+    "::1",
+    "passwordreset.microsoftonline.com",
+    "*.passwordreset.microsoftonline.com",
+    "*.servicebus.windows.net",
+    "ssprdedicatedsbprodscu.servicebus.windows.net",
+    "ssprdedicatedsbprodncu.servicebus.windows.net",
+];
+
+/// The only name a `cert:wrong-name` leaf carries.
+pub const WRONG_NAME: &str = "wrong-name.invalid";
+
+/// Where the server certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateSource {
+    /// PEM files: the chain (leaf first) and its private key.
+    Files { cert: PathBuf, key: PathBuf },
+    /// Generate a CA and a leaf for these names (DNS names, wildcards or IP addresses).
+    Generate { hostnames: Vec<String> },
+}
+
+impl Default for CertificateSource {
+    fn default() -> Self {
+        CertificateSource::Generate {
+            hostnames: DEFAULT_HOSTNAMES.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Pem { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("certificate generation failed: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error("the certificate and key do not make a TLS configuration: {0}")]
+    Config(#[from] rustls::Error),
+    #[error("certificate faults need a generated certificate; drop --cert/--key")]
+    FaultWithFiles,
+}
+
+/// A server certificate ready for rustls, with PEM copies of what was generated.
+pub struct Material {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+    /// The CA that clients should trust (generated material only).
+    pub ca_pem: Option<String>,
+    /// The leaf certificate and key in PEM (generated material only).
+    pub leaf_pem: Option<String>,
+    pub key_pem: Option<String>,
+}
+
+impl Material {
+    /// Loads or generates the certificate, applying a certificate fault if given.
+    pub fn obtain(
+        source: &CertificateSource,
+        fault: Option<CertFault>,
+    ) -> Result<Material, TlsError> {
+        match source {
+            CertificateSource::Files { .. } if fault.is_some() => Err(TlsError::FaultWithFiles),
+            CertificateSource::Files { cert, key } => load(cert, key),
+            CertificateSource::Generate { hostnames } => generate(hostnames, fault),
+        }
+    }
+
+    /// A rustls server configuration (ring provider, TLS 1.2 and 1.3, ALPN http/1.1).
+    pub fn server_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .with_no_client_auth()
+            .with_single_cert(self.chain.clone(), self.key.clone_key())?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+fn load(cert: &Path, key: &Path) -> Result<Material, TlsError> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|source| TlsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let pem_err = |path: &Path, message: String| TlsError::Pem {
+        path: path.to_path_buf(),
+        message,
+    };
+    let chain = CertificateDer::pem_slice_iter(&read(cert)?)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem_err(cert, e.to_string()))?;
+    if chain.is_empty() {
+        return Err(pem_err(cert, "no CERTIFICATE block".into()));
+    }
+    let key_der = PrivateKeyDer::from_pem_slice(&read(key)?)
+        .map_err(|e| pem_err(key, format!("no usable private key ({e})")))?;
+    Ok(Material {
+        chain,
+        key: key_der,
+        ca_pem: None,
+        leaf_pem: None,
+        key_pem: None,
+    })
+}
+
+/// Generates a CA and a leaf for `hostnames`, bent by `fault`.
+pub fn generate(hostnames: &[String], fault: Option<CertFault>) -> Result<Material, TlsError> {
+    let now = OffsetDateTime::now_utc();
+
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "mock-relay test CA");
+    ca_params.distinguished_name.push(
+        DnType::OrganizationName,
+        "mock-relay (not a real authority)",
+    );
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    ca_params.not_before = now - Duration::days(1);
+    ca_params.not_after = now + Duration::days(365);
+    let ca_key = KeyPair::generate()?;
+    let ca_cert = ca_params.self_signed(&ca_key)?;
+    let ca_pem = ca_cert.pem();
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let names: Vec<String> = match fault {
+        Some(CertFault::WrongName) => vec![WRONG_NAME.to_string()],
+        _ => hostnames.to_vec(),
+    };
+    let mut leaf = CertificateParams::new(names.clone())?;
+    let common_name = names.first().map(String::as_str).unwrap_or("mock-relay");
+    leaf.distinguished_name
+        .push(DnType::CommonName, common_name);
+    leaf.distinguished_name
+        .push(DnType::OrganizationName, "mock-relay");
+    if fault == Some(CertFault::Expired) {
+        leaf.not_before = now - Duration::days(90);
+        leaf.not_after = now - Duration::days(2);
+    } else {
+        leaf.not_before = now - Duration::days(1);
+        leaf.not_after = now + Duration::days(90);
+    }
+    let leaf_key = KeyPair::generate()?;
+    let leaf_cert = if fault == Some(CertFault::SelfSigned) {
+        leaf.self_signed(&leaf_key)?
+    } else {
+        leaf.signed_by(&leaf_key, &issuer)?
+    };
+    Ok(Material {
+        chain: vec![leaf_cert.der().clone()],
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        ca_pem: Some(ca_pem),
+        leaf_pem: Some(leaf_cert.pem()),
+        key_pem: Some(leaf_key.serialize_pem()),
+    })
+}
+
+/// Writes a public file (a certificate).
+pub fn write_public(path: &Path, contents: &str) -> Result<(), TlsError> {
+    std::fs::write(path, contents).map_err(|source| TlsError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a private key readable by its owner only (mode 0600 on Unix), also when the file
+/// already existed with a wider mode.
+pub fn write_private(path: &Path, contents: &str) -> Result<(), TlsError> {
+    let wrap = |source| TlsError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path).map_err(wrap)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(wrap)?;
+        write_all(file, contents).map_err(wrap)
+    }
+    #[cfg(not(unix))]
+    {
+        let file = options.open(path).map_err(wrap)?;
+        write_all(file, contents).map_err(wrap)
+    }
+}
+
+fn write_all(mut file: std::fs::File, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_names() -> Vec<String> {
+        DEFAULT_HOSTNAMES.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn generated_material_makes_a_server_config() {
+        let material = generate(&default_names(), None).unwrap();
+        assert!(material
+            .ca_pem
+            .as_deref()
+            .unwrap()
+            .contains("BEGIN CERTIFICATE"));
+        material.server_config().unwrap();
+    }
+
+    #[test]
+    fn every_cert_fault_still_makes_a_server_config() {
+        for fault in [
+            CertFault::Expired,
+            CertFault::WrongName,
+            CertFault::SelfSigned,
+        ] {
+            generate(&default_names(), Some(fault))
+                .unwrap()
+                .server_config()
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn files_round_trip_and_keys_are_private() {
+        let dir = std::env::temp_dir().join(format!("mock-relay-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let material = generate(&["localhost".into()], None).unwrap();
+        let cert = dir.join("leaf.pem");
+        let key = dir.join("leaf.key");
+        write_public(&cert, material.leaf_pem.as_deref().unwrap()).unwrap();
+        std::fs::write(&key, "old").unwrap();
+        write_private(&key, material.key_pem.as_deref().unwrap()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let loaded = Material::obtain(
+            &CertificateSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(loaded.chain, material.chain);
+        let err = Material::obtain(
+            &CertificateSource::Files { cert, key },
+            Some(CertFault::Expired),
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(err, TlsError::FaultWithFiles));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
