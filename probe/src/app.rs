@@ -23,6 +23,11 @@ pub async fn main(cli: Cli) -> Result<u8, ConfigError> {
     match cli.command {
         Command::Run(args) => run(args).await,
         Command::Scenarios { files } => scenarios(&files),
+        Command::Demo(args) => {
+            let (text, code) = crate::demo::run(&args).await?;
+            write_stdout(text.as_bytes())?;
+            Ok(code)
+        }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "probe", &mut std::io::stdout());
@@ -78,9 +83,6 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
         socket: SocketOptions::default(),
         proxy,
     };
-    for note in &notes {
-        eprintln!("note: {note}");
-    }
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Human

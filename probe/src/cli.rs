@@ -42,6 +42,9 @@ pub enum Command {
         /// Scenario files to validate.
         files: Vec<PathBuf>,
     },
+    /// Offline first run: an in-process mock-relay behind a middlebox with a short idle timeout,
+    /// and a scaled-down idle check against it (about 15 s).
+    Demo(DemoArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -122,6 +125,29 @@ pub struct RunArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The middlebox's idle timeout, in seconds (the ladder runs from 2 to 11 s).
+    #[arg(long, value_name = "SECS", default_value_t = 5.5, value_parser = parse_demo_timeout)]
+    pub idle_timeout: f64,
+    /// What the middlebox does to an idle connection: reset, drop (silently) or fin.
+    #[arg(long, value_name = "ACTION", default_value = "drop", value_parser = clap::value_parser!(mock_relay::middlebox::OnIdle))]
+    pub on_idle: mock_relay::middlebox::OnIdle,
+    /// Output format [default: human on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+fn parse_demo_timeout(s: &str) -> Result<f64, String> {
+    let v = parse_seconds(s)?;
+    if !(1.0..=10.0).contains(&v) {
+        return Err(format!(
+            "{s} is outside the demo's ladder (1 to 10 seconds)"
+        ));
+    }
+    Ok(v)
 }
 
 fn parse_seconds(s: &str) -> Result<f64, String> {

@@ -7,6 +7,7 @@ pub mod advice;
 pub mod app;
 pub mod check;
 pub mod cli;
+pub mod demo;
 pub mod error;
 pub mod net;
 pub mod outcome;

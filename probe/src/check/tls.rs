@@ -65,7 +65,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
             }
             session.tls = Some(stream);
             let message = format!(
-                "{} with {}, certificate for {host} trusted{}",
+                "{}: the certificate for {host}, {}, is trusted{}",
                 details.tls_version.as_deref().unwrap_or("TLS"),
                 issuer_of(&details.chain),
                 expiry_note(&details.chain)

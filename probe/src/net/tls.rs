@@ -27,12 +27,7 @@ impl TlsSetup {
     /// Loads the trust anchors: the operating system's store, the Mozilla set from webpki-roots,
     /// and every certificate in `ca_files`.
     pub fn new(ca_files: &[impl AsRef<Path>]) -> Result<TlsSetup, ConfigError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        let (system, _) = roots.add_parsable_certificates(native.certs);
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let mut extra = 0;
+        let mut extra = Vec::new();
         for path in ca_files {
             let path = path.as_ref();
             let certs = CertificateDer::pem_file_iter(path)
@@ -45,15 +40,38 @@ impl TlsSetup {
                 )));
             }
             for cert in certs {
-                roots.add(cert).map_err(|e| {
-                    ConfigError::new(format!(
-                        "--ca-file {}: not a usable CA certificate: {e}",
-                        path.display()
-                    ))
-                })?;
-                extra += 1;
+                extra.push((path.display().to_string(), cert));
             }
         }
+        Self::with_anchors(extra)
+    }
+
+    /// Trust from PEM text held in memory (the in-process demo's mock-relay CA).
+    pub fn with_pem(origin: &str, pem: &str) -> Result<TlsSetup, ConfigError> {
+        let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError::new(format!("{origin}: {e}")))?;
+        Self::with_anchors(certs.into_iter().map(|c| (origin.to_string(), c)).collect())
+    }
+
+    /// The system store, webpki-roots, and `extra` (`(origin, certificate)` pairs).
+    fn with_anchors(
+        extra: Vec<(String, CertificateDer<'static>)>,
+    ) -> Result<TlsSetup, ConfigError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        let (system, _) = roots.add_parsable_certificates(native.certs);
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let extra_count = extra.len();
+        for (origin, cert) in extra {
+            roots.add(cert).map_err(|e| {
+                ConfigError::new(format!(
+                    "--ca-file {origin}: not a usable CA certificate: {e}"
+                ))
+            })?;
+        }
+        let extra = extra_count;
         let anchors = format!(
             "{system} from the system store, {} built in, {extra} from --ca-file",
             webpki_roots::TLS_SERVER_ROOTS.len()

@@ -24,6 +24,12 @@ pub fn render(result: &RunResult, color: bool) -> String {
         result.cloud,
         result.started_at
     );
+    if let Some(proxy) = &result.proxy {
+        let _ = writeln!(out, "proxy {proxy}");
+    }
+    for note in &result.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
     for target in &result.targets {
         out.push('\n');
         render_target(&mut out, target, &paint);

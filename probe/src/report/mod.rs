@@ -1,7 +1,11 @@
 //! Report formats: one file each, all rendering the same `RunResult`.
 
+pub mod atomic;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markup;
+pub mod prometheus;
 
 use crate::runner::RunResult;
 use clap::ValueEnum;
@@ -12,6 +16,11 @@ pub enum Format {
     Human,
     /// The `probe.result/v1` document, for machines.
     Json,
+    /// Prometheus text exposition (blackbox_exporter-style names), e.g. for node_exporter's
+    /// textfile collector.
+    Prometheus,
+    /// JUnit XML: a test suite per target, a test case per check, for a CI's test view.
+    Junit,
 }
 
 /// Renders `result`; `color` adds ANSI styles (human format only).
@@ -19,5 +28,7 @@ pub fn render(result: &RunResult, format: Format, color: bool) -> String {
     match format {
         Format::Human => human::render(result, color),
         Format::Json => json::render(result),
+        Format::Prometheus => prometheus::render(result),
+        Format::Junit => junit::render(result),
     }
 }

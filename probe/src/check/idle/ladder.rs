@@ -55,7 +55,8 @@ pub async fn run(
         let keepalive = Hold {
             idle_s: settings.max_s,
             socket: SocketOptions {
-                keepalive: Some(interval),
+                // TCP keepalive timers count whole seconds.
+                keepalive: Some(interval.max(std::time::Duration::from_secs(1))),
             },
             heartbeat: None,
             round,
@@ -76,10 +77,9 @@ pub async fn run(
         ]
     };
     let ladder = async {
-        let results = rung_probes.await;
-        let variants = variants.await;
+        let both = tokio::join!(rung_probes, variants);
         let _ = stop_tx.send(true);
-        (results, variants)
+        both
     };
     let ((results, variants), control) =
         tokio::join!(ladder, control(ctx, target, interval, stop_rx));
@@ -120,16 +120,16 @@ fn variant(
         .or(hold.socket.keepalive)
         .map(|d| d.as_secs_f64())
         .unwrap_or_default();
-    let (outcome, detected_after_s) = match result {
+    let (outcome, detected_after_s, error) = match result {
         Ok(records) => {
             let outcome = super::attribution::connection_outcome(records.iter());
             let at = records
                 .iter()
                 .find(|r| r.outcome == outcome)
                 .and_then(|r| r.detected_after_s);
-            (outcome, at)
+            (outcome, at, None)
         }
-        Err(_) => (Outcome::HandshakeFailed, None),
+        Err(e) => (Outcome::Skipped, None, Some(e)),
     };
     VariantReport {
         variant: name,
@@ -137,6 +137,7 @@ fn variant(
         idle_s: hold.idle_s,
         outcome,
         detected_after_s,
+        error,
     }
 }
 

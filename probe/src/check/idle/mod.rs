@@ -66,9 +66,11 @@ pub async fn run(
         bracket.failure,
     );
     let mut message = match verdict {
+        IdleVerdict::Pass if bracket.failed_s.is_none() => format!(
+            "{advice}, in every direction checked"
+        ),
         IdleVerdict::Pass => format!(
-            "idle connections survived {} s in every direction checked (required {} s); {advice}",
-            fmt_s(bracket.survived_s.unwrap_or_default()),
+            "idle connections survive the {} s required, but {advice}",
             fmt_s(settings.required_s)
         ),
         IdleVerdict::Fail => advice.clone(),
@@ -141,22 +143,22 @@ fn variants_note(variants: &[VariantReport], failed_s: Option<f64>) -> Option<St
     let failed_s = failed_s?;
     let find = |name| variants.iter().find(|v| v.variant == name);
     let (keepalive, heartbeat) = (find("tcp_keepalive")?, find("heartbeat")?);
-    if keepalive.idle_s < failed_s {
+    if keepalive.idle_s < failed_s || keepalive.error.is_some() || heartbeat.error.is_some() {
         return None;
     }
     let alive = |v: &VariantReport| v.outcome == Outcome::Survived;
     Some(match (alive(keepalive), alive(heartbeat)) {
         (true, _) => format!(
-            "TCP keepalives every {} s kept a connection alive for {} s: the cutoff is at layer 4 (a NAT or stateful firewall); keepalives work around it, raising its idle timeout fixes it",
+            "Yet TCP keepalives every {} s kept a connection alive for {} s: the cutoff is at layer 4 (a NAT or stateful firewall); keepalives work around it, raising its idle timeout fixes it",
             fmt_s(keepalive.interval_s),
             fmt_s(keepalive.idle_s)
         ),
         (false, true) => format!(
-            "only application heartbeats (every {} s) kept a connection alive: the cutoff is at layer 7 (a proxy that counts payload bytes, not TCP keepalives)",
+            "Only application heartbeats (every {} s) kept a connection alive: the cutoff is at layer 7 (a proxy that counts payload bytes, not TCP keepalives)",
             fmt_s(heartbeat.interval_s)
         ),
         (false, false) => format!(
-            "neither TCP keepalives nor heartbeats every {} s kept a connection alive for {} s: something limits connection lifetime, not just idle time",
+            "Neither TCP keepalives nor heartbeats every {} s kept a connection alive for {} s: something limits connection lifetime, not just idle time",
             fmt_s(heartbeat.interval_s),
             fmt_s(heartbeat.idle_s)
         ),

@@ -65,6 +65,8 @@ pub struct VariantReport {
     pub idle_s: f64,
     pub outcome: Outcome,
     pub detected_after_s: Option<f64>,
+    /// Why the connection could not be set up, when it could not.
+    pub error: Option<String>,
 }
 
 /// The target's `idle` object.

@@ -1,0 +1,106 @@
+//! `probe demo`: the offline first run. A mock-relay and a middlebox with a short idle timeout
+//! start inside this process, and a scaled-down idle ladder runs against the relay both through
+//! the middlebox and directly, so the report shows what a cutoff looks like, and what a healthy
+//! path looks like, with no network at all.
+
+use crate::check::idle::IdleSettings;
+use crate::cli::DemoArgs;
+use crate::error::ConfigError;
+use crate::net::connect::SocketOptions;
+use crate::net::proxy::ProxyRoute;
+use crate::net::resolve::Resolver;
+use crate::net::tls::TlsSetup;
+use crate::net::NetContext;
+use crate::progress::Progress;
+use crate::report::{self, Format};
+use crate::runner::{self, RunPlan, RunResult};
+use crate::scenario::Cloud;
+use crate::target::Target;
+use mock_relay::middlebox::{self, MiddleboxConfig};
+use mock_relay::server::{self, ServeConfig};
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Runs the demo and renders its report; the exit code is 0 whatever the demo's verdict (the
+/// failure it shows is the point), 2 if the demo could not start.
+pub async fn run(args: &DemoArgs) -> Result<(String, u8), ConfigError> {
+    let result = run_demo(args).await?;
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Human
+    } else {
+        Format::Json
+    });
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    Ok((report::render(&result, format, color), 0))
+}
+
+async fn run_demo(args: &DemoArgs) -> Result<RunResult, ConfigError> {
+    let start_error = |what: &str, e: mock_relay::StartError| {
+        ConfigError::new(format!("demo: cannot start the in-process {what}: {e}"))
+    };
+    let relay = server::start(ServeConfig::loopback())
+        .await
+        .map_err(|e| start_error("mock-relay", e))?;
+    let relay_addr = relay.tls_addrs()[0];
+    let ca = relay
+        .ca_pem()
+        .ok_or_else(|| ConfigError::new("demo: the mock-relay generated no CA"))?
+        .to_string();
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let timeout = Duration::from_secs_f64(args.idle_timeout);
+    let middlebox = middlebox::start(MiddleboxConfig::new(
+        loopback,
+        relay_addr.to_string(),
+        timeout,
+        args.on_idle,
+    ))
+    .await
+    .map_err(|e| start_error("middlebox", e))?;
+
+    let target = |name: &str, port: u16| -> Result<Target, ConfigError> {
+        let mut t =
+            Target::parse(&format!("relay://127.0.0.1:{port}")).map_err(ConfigError::new)?;
+        t.name = name.to_string();
+        Ok(t)
+    };
+    let targets = vec![
+        target("relay via middlebox", middlebox.local_addr().port())?,
+        target("relay direct", relay_addr.port())?,
+    ];
+    // One second here stands for about twenty on a real path: required 9 s ~ 180 s.
+    let mut idle = IdleSettings::new(9.0, Some(2.0), Some(11.0), Some(1.0))?;
+    idle.variants = true;
+    let ctx = NetContext {
+        resolver: Resolver::new(&[], Vec::new(), Duration::from_secs(5))?,
+        tls: TlsSetup::with_pem("the demo mock-relay CA", &ca)?,
+        timeout: Duration::from_secs(5),
+        socket: SocketOptions::default(),
+        proxy: ProxyRoute::default(),
+    };
+    let plan = RunPlan {
+        scenario: "demo".into(),
+        cloud: Cloud::Public,
+        segment: Some("demo".into()),
+        targets,
+        count: 1,
+        idle: Some(idle),
+        progress: Progress::new(std::io::stderr().is_terminal()),
+        proxy: None,
+        notes: vec![format!(
+            "demo: a mock-relay at {relay_addr} and, in front of it, a middlebox at {} that {} connections idle for {} s; the ladder is scaled down (2-11 s, required 9 s, standing for 30-240 s and 180 s)",
+            middlebox.local_addr(),
+            match args.on_idle {
+                middlebox::OnIdle::Reset => "resets",
+                middlebox::OnIdle::Drop => "silently drops",
+                middlebox::OnIdle::Fin => "closes with a FIN",
+            },
+            crate::advice::fmt_s(args.idle_timeout)
+        )],
+    };
+    let result = runner::run(&ctx, plan).await;
+    middlebox.shutdown().await;
+    relay.shutdown().await;
+    Ok(result)
+}
