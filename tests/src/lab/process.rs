@@ -6,6 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Interval between readiness attempts (each attempt is a connect or a file check).
@@ -26,8 +27,7 @@ impl LabProcess {
     ///
     /// The child gets its own process group and `PR_SET_PDEATHSIG(SIGKILL)`, so it also dies
     /// when the test process dies (unless the program changes its user id, which clears that;
-    /// stale cleanup catches those on the next run). Spawn from the thread that outlives the
-    /// process (the test's thread): the parent-death signal fires when the spawning thread ends.
+    /// stale cleanup catches those on the next run). May be called from any thread.
     pub fn spawn<S: AsRef<std::ffi::OsStr>>(
         site: &Site,
         label: &str,
@@ -56,9 +56,9 @@ impl LabProcess {
                 Ok(())
             });
         }
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {label} ({cmd:?}): {e}"));
+        let shown = format!("{cmd:?}");
+        let child =
+            spawn_from_keeper(cmd).unwrap_or_else(|e| panic!("spawn {label} ({shown}): {e}"));
         LabProcess {
             label: label.to_string(),
             site: site.clone(),
@@ -151,6 +151,35 @@ impl Drop for LabProcess {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Spawns `cmd` from one thread that lives as long as the test process.
+///
+/// The parent-death signal fires when the *thread* that forked the child ends, not the process;
+/// spawning from a short-lived thread (a tokio blocking-pool thread, a scoped helper) would
+/// kill the service mid-test.
+fn spawn_from_keeper(cmd: Command) -> std::io::Result<Child> {
+    type Job = (Command, mpsc::Sender<std::io::Result<Child>>);
+    static KEEPER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    let keeper = KEEPER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("lab-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("start the lab spawner thread");
+        Mutex::new(tx)
+    });
+    let (reply, answer) = mpsc::channel();
+    keeper
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send((cmd, reply))
+        .expect("lab spawner thread alive");
+    answer.recv().expect("lab spawner answers")
 }
 
 /// Whether a TCP connect to `addr` from inside `site` succeeds.
