@@ -5,3 +5,5 @@ pub mod certs;
 pub mod https_server;
 pub mod lab;
 pub mod probe_cli;
+pub mod relay;
+pub mod tls_client;
