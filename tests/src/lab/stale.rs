@@ -49,7 +49,7 @@ pub fn clean() {
 /// The creator pid of a lab service, from the lab temp dir named in its command line.
 fn lab_owner(cmdline: &str) -> Option<u32> {
     let at = cmdline.find(&format!("{PREFIX}-"))?;
-    let pid = owner_pid(&cmdline[at..].split(['/', ' ', '=']).next()?)?;
+    let pid = owner_pid(cmdline[at..].split(['/', ' ', '=']).next()?)?;
     cmdline.contains(&marker(pid)).then_some(pid)
 }
 

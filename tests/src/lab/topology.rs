@@ -80,6 +80,12 @@ impl Topology {
     }
 }
 
+impl Default for Topology {
+    fn default() -> Self {
+        Topology::new()
+    }
+}
+
 /// The third octet N of this topology's subnets, 1..=250.
 fn subnet_index() -> u8 {
     static SEQ: AtomicU32 = AtomicU32::new(0);
