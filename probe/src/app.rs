@@ -22,6 +22,8 @@ use std::time::Duration;
 pub async fn main(cli: Cli) -> Result<u8, ConfigError> {
     match cli.command {
         Command::Run(args) => run(args).await,
+        Command::Report(args) => crate::report::fleet::command(&args),
+        Command::Serve(args) => crate::serve::command(args).await,
         Command::Scenarios { files } => scenarios(&files),
         Command::Demo(args) => {
             let (text, code) = crate::demo::run(&args).await?;
@@ -45,6 +47,50 @@ pub async fn main(cli: Cli) -> Result<u8, ConfigError> {
 }
 
 async fn run(args: RunArgs) -> Result<u8, ConfigError> {
+    let (ctx, plan) = prepare(&args, std::io::stderr().is_terminal())?;
+    let format = args.format.unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            Format::Human
+        } else {
+            Format::Json
+        },
+    );
+    let color = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let result = runner::run(&ctx, plan).await;
+    let text = report::render(&result, format, color);
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            ConfigError::new(format!("--output {}: cannot write: {e}", path.display()))
+        })?,
+        None => write_stdout(text.as_bytes())?,
+    }
+    if let Some(path) = &args.prometheus_textfile {
+        write_textfile(path, &result)?;
+    }
+    Ok(result.exit_code())
+}
+
+/// `--prometheus-textfile`: the exposition, replaced atomically.
+pub(crate) fn write_textfile(
+    path: &std::path::Path,
+    result: &runner::RunResult,
+) -> Result<(), ConfigError> {
+    report::atomic::write(path, report::prometheus::render(result).as_bytes()).map_err(|e| {
+        ConfigError::new(format!(
+            "--prometheus-textfile {}: cannot write: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Everything a run needs, from the flags and the scenario (also used by `probe serve`, once
+/// per run, so an edited scenario file takes effect at the next run).
+pub(crate) fn prepare(
+    args: &RunArgs,
+    progress_on_tty: bool,
+) -> Result<(NetContext, RunPlan), ConfigError> {
     let scenario = Scenario::load(&args.scenario)?;
     let cloud = args
         .cloud
@@ -61,9 +107,9 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
             scenario.name
         )));
     }
-    let idle = idle_settings(&args, scenario.idle_required_s)?;
+    let idle = idle_settings(args, scenario.idle_required_s)?;
     let mut notes = Vec::new();
-    let proxy = proxy_route(&args, &scenario, &mut notes)?;
+    let proxy = proxy_route(args, &scenario, &mut notes)?;
     let targets = if args.compare_direct && proxy.proxy.is_some() {
         with_direct_twins(targets, &proxy)
     } else {
@@ -83,16 +129,6 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
         socket: SocketOptions::default(),
         proxy,
     };
-    let format = args.format.unwrap_or(
-        if args.output.is_none() && std::io::stdout().is_terminal() {
-            Format::Human
-        } else {
-            Format::Json
-        },
-    );
-    let color = args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let plan = RunPlan {
         scenario: if args.targets.is_empty() {
             scenario.name.clone()
@@ -104,19 +140,11 @@ async fn run(args: RunArgs) -> Result<u8, ConfigError> {
         targets,
         count: args.count,
         idle,
-        progress: Progress::new(std::io::stderr().is_terminal()),
+        progress: Progress::new(progress_on_tty),
         proxy: ctx.proxy.proxy.as_ref().map(|p| p.redacted()),
         notes,
     };
-    let result = runner::run(&ctx, plan).await;
-    let text = report::render(&result, format, color);
-    match &args.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| {
-            ConfigError::new(format!("--output {}: cannot write: {e}", path.display()))
-        })?,
-        None => write_stdout(text.as_bytes())?,
-    }
-    Ok(result.exit_code())
+    Ok((ctx, plan))
 }
 
 /// The proxy for this run: `--no-proxy`, else `--proxy`, else machine.config, else the
@@ -221,7 +249,7 @@ fn scenarios(files: &[std::path::PathBuf]) -> Result<u8, ConfigError> {
 }
 
 /// Writes to stdout; a closed pipe (`probe ... | head`) is not an error worth a panic.
-fn write_stdout(bytes: &[u8]) -> Result<(), ConfigError> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), ConfigError> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
         Ok(()) => Ok(()),

@@ -45,6 +45,11 @@ pub enum Command {
     /// Offline first run: an in-process mock-relay behind a middlebox with a short idle timeout,
     /// and a scaled-down idle check against it (about 15 s).
     Demo(DemoArgs),
+    /// Merge JSON results of many runs and segments into a matrix (text table or HTML file).
+    Report(ReportArgs),
+    /// Run a scenario on an interval and serve the latest results at /metrics (Prometheus)
+    /// and /results (JSON).
+    Serve(ServeArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -125,6 +130,37 @@ pub struct RunArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the Prometheus exposition to PATH, atomically (temporary file and rename),
+    /// for node_exporter's textfile collector (name it *.prom).
+    #[arg(long, value_name = "PATH")]
+    pub prometheus_textfile: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// probe.result/v1 JSON files (`probe run --format json`), one per run.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format: a text table, or one self-contained HTML file with charts.
+    #[arg(long, value_enum, default_value_t = crate::report::fleet::MatrixFormat::Text)]
+    pub format: crate::report::fleet::MatrixFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address for /metrics and /results, e.g. 0.0.0.0:9464 (port 0: any free port; the
+    /// address is printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Time from the start of one run to the start of the next, e.g. 30s, 5m, 1h. A run never
+    /// overlaps the next: a slow one delays it.
+    #[arg(long, value_name = "DURATION", value_parser = crate::serve::parse_interval)]
+    pub interval: std::time::Duration,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]

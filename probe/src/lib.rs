@@ -15,5 +15,6 @@ pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod serve;
 pub mod target;
 pub mod timing;

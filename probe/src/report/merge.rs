@@ -85,7 +85,9 @@ pub fn build(runs: Vec<RunDoc>) -> Matrix {
         let col = index_of(&mut segments, segment_of(run));
         for target in &run.targets {
             let row = index_of(&mut targets, target.name.clone());
-            let cell = cells.entry((row, col)).or_insert_with(|| make_cell(target, i, 0));
+            let cell = cells
+                .entry((row, col))
+                .or_insert_with(|| make_cell(target, i, 0));
             let newer = run.started_at >= runs[cell.run].started_at;
             let count = cell.runs + 1;
             if newer {

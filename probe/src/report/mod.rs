@@ -1,11 +1,17 @@
 //! Report formats: one file each, all rendering the same `RunResult`.
 
 pub mod atomic;
+pub mod document;
+pub mod fleet;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markup;
+pub mod matrix_text;
+pub mod merge;
 pub mod prometheus;
+pub mod svg;
 
 use crate::runner::RunResult;
 use clap::ValueEnum;

@@ -1,0 +1,226 @@
+//! Inline SVG charts of one run for the HTML report: the idle ladder and the phase timings.
+//! Plain SVG elements only (no script, no external fonts), so the file renders anywhere.
+
+use crate::advice::fmt_s;
+use crate::outcome::Outcome;
+use crate::report::document::{RunDoc, TargetDoc};
+use crate::report::markup::{attr, text};
+use std::fmt::Write;
+
+const WIDTH: f64 = 760.0;
+const LEFT: f64 = 190.0;
+const RIGHT: f64 = 30.0;
+const LANE: f64 = 44.0;
+const TOP: f64 = 28.0;
+const BOTTOM: f64 = 46.0;
+
+/// The colour of an idle probe's outcome (also used by the legend).
+pub fn outcome_color(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Survived => "#2e7d32",
+        Outcome::Reset => "#c62828",
+        Outcome::SilentDrop => "#6a1b9a",
+        Outcome::Closed => "#ef6c00",
+        Outcome::TlsCloseNotify => "#8d6e63",
+        _ => "#607d8b",
+    }
+}
+
+/// The idle ladder of every target of `run` that had one: a lane per target, x the idle
+/// seconds, one mark per probe coloured by outcome (server push above the lane's line, client
+/// send below), the required threshold as a dashed line.
+pub fn idle_ladder(run: &RunDoc) -> String {
+    let lanes: Vec<&TargetDoc> = run.targets.iter().filter(|t| t.idle.is_some()).collect();
+    if lanes.is_empty() {
+        return format!(
+            "<svg class=\"idle-ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"40\" viewBox=\"0 0 {WIDTH} 40\" role=\"img\" aria-label=\"idle ladder\"><text x=\"8\" y=\"24\" class=\"muted\">no idle check in this run (--quick, or no idle requirement)</text></svg>"
+        );
+    }
+    let max_x = lanes
+        .iter()
+        .filter_map(|t| t.idle.as_ref())
+        .flat_map(|i| i.probes.iter().map(|p| p.idle_s).chain([i.required_s]))
+        .fold(1.0_f64, f64::max)
+        * 1.08;
+    let plot = WIDTH - LEFT - RIGHT;
+    let x = |s: f64| LEFT + s / max_x * plot;
+    let height = TOP + LANE * lanes.len() as f64 + BOTTOM;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<svg class=\"idle-ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"idle ladder of {}\">",
+        attr(&run.file.display().to_string())
+    );
+    let bottom = TOP + LANE * lanes.len() as f64;
+    // Axis with ticks.
+    let step = nice_step(max_x);
+    let _ = write!(
+        out,
+        "<line x1=\"{LEFT}\" y1=\"{bottom}\" x2=\"{}\" y2=\"{bottom}\" stroke=\"#888\"/>",
+        WIDTH - RIGHT
+    );
+    let mut t = 0.0;
+    while t <= max_x {
+        let _ = write!(
+            out,
+            "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#888\"/><text x=\"{0:.1}\" y=\"{3}\" text-anchor=\"middle\" font-size=\"11\">{4}</text>",
+            x(t),
+            bottom,
+            bottom + 4.0,
+            bottom + 16.0,
+            fmt_s(t)
+        );
+        t += step;
+    }
+    let _ = write!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"11\">idle seconds</text>",
+        LEFT + plot / 2.0,
+        bottom + 32.0
+    );
+    for (i, target) in lanes.iter().enumerate() {
+        let idle = target.idle.as_ref().expect("lanes have idle");
+        let mid = TOP + LANE * i as f64 + LANE / 2.0;
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"12\">{}</text><line x1=\"{LEFT}\" y1=\"{mid}\" x2=\"{}\" y2=\"{mid}\" stroke=\"#ddd\"/>",
+            LEFT - 8.0,
+            mid + 4.0,
+            text(&shorten(&target.name, 26)),
+            WIDTH - RIGHT
+        );
+        let rx = x(idle.required_s);
+        let _ = write!(
+            out,
+            "<line class=\"threshold\" x1=\"{rx:.1}\" y1=\"{:.1}\" x2=\"{rx:.1}\" y2=\"{:.1}\" stroke=\"#1565c0\" stroke-width=\"2\" stroke-dasharray=\"5 3\"><title>required {} s</title></line>",
+            mid - LANE / 2.0 + 2.0,
+            mid + LANE / 2.0 - 2.0,
+            fmt_s(idle.required_s)
+        );
+        for p in &idle.probes {
+            let dy = if p.direction == "server_push" {
+                -7.0
+            } else {
+                7.0
+            };
+            let _ = write!(
+                out,
+                "<circle class=\"probe {}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{}\"><title>{} s {}: {}</title></circle>",
+                p.outcome,
+                x(p.idle_s),
+                mid + dy,
+                outcome_color(p.outcome),
+                fmt_s(p.idle_s),
+                text(&p.direction),
+                p.outcome
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "<text x=\"{LEFT}\" y=\"16\" font-size=\"11\" fill=\"#1565c0\">dashed: required idle; marks above a lane: server push, below: client send</text>"
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Phase timings of the first pass, one stacked bar per target.
+pub fn phase_timings(run: &RunDoc) -> String {
+    const PHASES: [(&str, &str); 6] = [
+        ("resolve", "#90caf9"),
+        ("connect", "#42a5f5"),
+        ("proxy_connect", "#ab47bc"),
+        ("tls", "#26a69a"),
+        ("processing", "#ffa726"),
+        ("transfer", "#8d6e63"),
+    ];
+    let bar = 18.0;
+    let total = |t: &TargetDoc| {
+        PHASES
+            .iter()
+            .filter_map(|(p, _)| t.phases_ms.get(*p))
+            .sum::<f64>()
+    };
+    let max = run.targets.iter().map(total).fold(0.001_f64, f64::max);
+    let plot = WIDTH - LEFT - RIGHT - 70.0;
+    let height = TOP + (bar + 10.0) * run.targets.len() as f64 + 10.0;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<svg class=\"phase-timings\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"phase timings\">"
+    );
+    let mut lx = LEFT;
+    for (name, color) in PHASES {
+        let _ = write!(
+            out,
+            "<rect x=\"{lx:.1}\" y=\"6\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{:.1}\" y=\"15\" font-size=\"11\">{name}</text>",
+            lx + 13.0
+        );
+        lx += 20.0 + name.len() as f64 * 6.5;
+    }
+    for (i, target) in run.targets.iter().enumerate() {
+        let y = TOP + (bar + 10.0) * i as f64;
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"12\">{}</text>",
+            LEFT - 8.0,
+            y + 13.0,
+            text(&shorten(&target.name, 26))
+        );
+        let mut at = LEFT;
+        for (name, color) in PHASES {
+            let Some(ms) = target.phases_ms.get(name) else {
+                continue;
+            };
+            let w = (ms / max * plot).max(1.0);
+            let _ = write!(
+                out,
+                "<rect x=\"{at:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{bar}\" fill=\"{color}\"><title>{name} {ms:.1} ms</title></rect>"
+            );
+            at += w;
+        }
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{:.1} ms</text>",
+            at + 6.0,
+            y + 13.0,
+            total(target)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A round tick step giving about 5 to 10 ticks over `span`.
+fn nice_step(span: f64) -> f64 {
+    let raw = span / 8.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    step.max(0.001)
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_steps_are_round() {
+        assert_eq!(nice_step(240.0), 50.0);
+        assert_eq!(nice_step(8.0), 1.0);
+        assert_eq!(nice_step(3.2), 0.5);
+    }
+}

@@ -1,0 +1,154 @@
+//! `probe serve`: the exporter for fleets. Runs the scenario on an interval (one run at a time)
+//! and serves the latest result at `/metrics` (Prometheus) and `/results` (JSON), so one
+//! Prometheus can collect from a probe in every segment.
+
+mod http;
+
+use crate::cli::ServeArgs;
+use crate::error::ConfigError;
+use crate::report::{self, atomic, Format};
+use crate::runner::{self, RunResult};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the HTTP side shows: the latest finished run, and whether one is in progress.
+#[derive(Default)]
+pub struct State {
+    pub latest: Option<Arc<RunResult>>,
+    pub finished: u64,
+    /// RFC 3339 start of the run in progress.
+    pub running_since: Option<String>,
+}
+
+pub type Shared = Arc<Mutex<State>>;
+
+/// `--interval`: `30s`, `5m`, `1h30m`...; at least one second.
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration like 30s, 5m or 1h ({e})"))?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("{s} is too short: at least 1s"));
+    }
+    Ok(d)
+}
+
+pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
+    if args.run.format.is_some() && args.run.output.is_none() {
+        return Err(ConfigError::new(
+            "probe serve: --format applies to --output only; the results are served at /metrics and /results",
+        ));
+    }
+    // Register the signal handlers first, so a signal during the first run is ours too.
+    let mut stop = Box::pin(shutdown_signal()?);
+    // Bad flags or scenario: fail now, with exit code 2, rather than at the first run.
+    crate::app::prepare(&args.run, false)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| ConfigError::new(format!("--listen {}: cannot listen: {e}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ConfigError::new(format!("--listen {}: {e}", args.listen)))?;
+    eprintln!(
+        "probe serve: listening on http://{addr} (/metrics, /results); a run every {}",
+        humantime::format_duration(args.interval)
+    );
+    let state: Shared = Arc::default();
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx));
+    let mut ticker = tokio::time::interval(args.interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let signal = loop {
+        tokio::select! {
+            s = &mut stop => break s,
+            _ = ticker.tick() => {}
+        }
+        let (ctx, plan) = match crate::app::prepare(&args.run, false) {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                eprintln!("probe serve: run skipped: {e}");
+                continue;
+            }
+        };
+        state.lock().expect("state lock").running_since = Some(runner::now_rfc3339());
+        let result = tokio::select! {
+            s = &mut stop => break s,
+            r = runner::run(&ctx, plan) => Arc::new(r),
+        };
+        let run = {
+            let mut st = state.lock().expect("state lock");
+            st.finished += 1;
+            st.running_since = None;
+            st.latest = Some(result.clone());
+            st.finished
+        };
+        eprintln!(
+            "probe serve: run {run} finished: {} ({} target(s))",
+            result.verdict.as_str(),
+            result.targets.len()
+        );
+        write_files(&args, &result);
+    };
+    eprintln!("probe serve: {signal}: shutting down");
+    let _ = shutdown_tx.send(true);
+    match tokio::time::timeout(Duration::from_secs(5), server).await {
+        Ok(_) => eprintln!("probe serve: stopped"),
+        Err(_) => eprintln!("probe serve: stopped (connections still open were dropped)"),
+    }
+    Ok(0)
+}
+
+/// `--output` and `--prometheus-textfile` after every run; a failure is logged, not fatal.
+fn write_files(args: &ServeArgs, result: &RunResult) {
+    if let Some(path) = &args.run.output {
+        let text = report::render(result, args.run.format.unwrap_or(Format::Json), false);
+        if let Err(e) = atomic::write(path, text.as_bytes()) {
+            eprintln!(
+                "probe serve: --output {}: cannot write: {e}",
+                path.display()
+            );
+        }
+    }
+    if let Some(path) = &args.run.prometheus_textfile {
+        if let Err(e) = crate::app::write_textfile(path, result) {
+            eprintln!("probe serve: {e}");
+        }
+    }
+}
+
+/// Resolves with the signal's name on SIGINT or SIGTERM (Ctrl-C elsewhere).
+fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ConfigError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())
+            .map_err(|e| ConfigError::new(format!("cannot handle SIGTERM: {e}")))?;
+        let mut int = signal(SignalKind::interrupt())
+            .map_err(|e| ConfigError::new(format!("cannot handle SIGINT: {e}")))?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_interval("30s"), Ok(Duration::from_secs(30)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("soon").is_err());
+    }
+}
