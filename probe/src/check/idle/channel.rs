@@ -36,12 +36,14 @@ pub enum Channel {
         ws: Box<Ws>,
         relay: bool,
         sequence: u64,
+        baseline: Duration,
     },
     Http {
         sender: SendRequest<Empty<Bytes>>,
         driver: JoinHandle<Result<(), hyper::Error>>,
         host: String,
         path: String,
+        baseline: Duration,
     },
 }
 
@@ -65,6 +67,7 @@ impl Channel {
                 } else {
                     target.path.clone()
                 };
+                let upgrade_started = Instant::now();
                 let (mut ws, _) = tokio::time::timeout(
                     ctx.timeout,
                     websocket::upgrade(opened.stream, target, &path),
@@ -81,6 +84,7 @@ impl Channel {
                     ws: Box::new(ws),
                     relay,
                     sequence: 0,
+                    baseline: upgrade_started.elapsed(),
                 })
             }
             TargetKind::Https => {
@@ -94,15 +98,29 @@ impl Channel {
                     driver,
                     host: host_header(target),
                     path: target.path.clone(),
+                    baseline: Duration::ZERO,
                 };
                 // One request first, so the connection is in its keep-alive state when idle
-                // starts, as a real client's would be.
+                // starts, as a real client's would be; its time is the baseline for later ones.
+                let first = Instant::now();
                 match channel.exchange(ctx.timeout).await {
-                    Outcome::Survived => Ok(channel),
+                    Outcome::Survived => {
+                        if let Channel::Http { baseline, .. } = &mut channel {
+                            *baseline = first.elapsed();
+                        }
+                        Ok(channel)
+                    }
                     other => Err(format!("the first request failed ({other})")),
                 }
             }
             TargetKind::Tcp => Err("idle checks need TLS: tcp:// targets have none".into()),
+        }
+    }
+
+    /// How long the connection's setup exchange took: the yardstick for later answers.
+    pub fn baseline(&self) -> Duration {
+        match self {
+            Channel::Ws { baseline, .. } | Channel::Http { baseline, .. } => *baseline,
         }
     }
 
@@ -162,6 +180,7 @@ impl Channel {
                 ws,
                 relay,
                 sequence,
+                ..
             } => {
                 *sequence += 1;
                 let id = format!("x{sequence}");
@@ -198,6 +217,7 @@ impl Channel {
                 driver,
                 host,
                 path,
+                ..
             } => {
                 if driver.is_finished() {
                     return Outcome::Closed;

@@ -2,7 +2,7 @@
 //! once, beside a control connection that stays active. Resolution = the step; wall time = the
 //! longest idle period plus the time to check it.
 
-use super::channel::Channel;
+use super::channel::{Channel, Watch};
 use super::probe::{probe, Hold};
 use super::report::{ControlReport, ProbeRecord, VariantReport};
 use super::settings::{answer_deadline, ladder, IdleSettings};
@@ -161,19 +161,26 @@ async fn control(
             return report(Outcome::HandshakeFailed, true);
         }
     };
-    let answer = answer_deadline(target.kind, ctx.timeout);
+    let answer = answer_deadline(target.kind, ctx.timeout, channel.baseline());
     loop {
+        // Between exchanges, watch: an end that arrives unprompted counts too.
         tokio::select! {
             _ = stop.changed() => break,
-            _ = tokio::time::sleep(interval) => {}
+            watch = channel.watch(Instant::now() + interval, None) => {
+                if let Watch::Ended(outcome) = watch {
+                    return report(outcome, true);
+                }
+            }
         }
         let outcome = channel.exchange(answer).await;
         if outcome != Outcome::Survived {
             return report(outcome, true);
         }
     }
+    // One last exchange: the control must have outlived every test connection.
+    let outcome = channel.exchange(answer).await;
     channel.close().await;
-    report(Outcome::Survived, false)
+    report(outcome, outcome != Outcome::Survived)
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub async fn probe(
         Channel::open(ctx, target, &hold.socket, relay.then_some(hold.idle_s)).await?;
     let start = Instant::now();
     let idle = Duration::from_secs_f64(hold.idle_s);
-    let answer = answer_deadline(target.kind, ctx.timeout);
+    let answer = answer_deadline(target.kind, ctx.timeout, channel.baseline());
     let record = |direction, outcome, unprompted| ProbeRecord {
         idle_s: hold.idle_s,
         direction,
