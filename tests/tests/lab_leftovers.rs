@@ -1,8 +1,8 @@
 //! After a topology and its services are dropped, nothing of theirs is left: no namespace, no
 //! lab link in the host namespace, no process naming a lab dir, no live child, no temp dir.
 
-use e2e::lab::{self, firewall, inventory, names, peer, Dnsmasq, DnsmasqConfig, Site, Squid};
-use e2e::lab::{SquidConfig, Topology};
+use e2e::lab::{self, firewall, inventory, names, peer, Dnsmasq, DnsmasqConfig, Mitmdump};
+use e2e::lab::{MockRelay, Site, Squid, SquidConfig, Topology};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -29,9 +29,36 @@ fn own_processes() -> Vec<(i32, String)> {
         .collect()
 }
 
+/// Asserts that no resource of this process is left (bounded wait for orphaned helpers).
+fn assert_nothing_left() {
+    assert_eq!(own_namespaces(), Vec::<String>::new());
+    let links: Vec<String> = inventory::host_links();
+    assert!(
+        links.iter().all(|l| !l.starts_with("lab-")),
+        "lab links in the host namespace: {links:?}"
+    );
+    // Helpers of a killed Squid are orphans for a moment; give them a bounded time to be gone.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !own_processes().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(own_processes(), Vec::<(i32, String)>::new());
+    assert_eq!(inventory::children(), Vec::<i32>::new());
+    assert_eq!(own_temp_dirs(), Vec::<String>::new());
+}
+
+// One test only: the checks look at everything this process owns, so a second lab test
+// running in parallel in the same process (plain `cargo test`) would disturb them.
 #[test]
-fn nothing_is_left_behind_after_drop() {
-    if !lab::require(&["nft", "dnsmasq", "squid", "basic_ncsa_auth", "htpasswd"]) {
+fn nothing_is_left_behind_after_drop_or_panic() {
+    if !lab::require(&[
+        "nft",
+        "dnsmasq",
+        "squid",
+        "basic_ncsa_auth",
+        "htpasswd",
+        "mitmdump",
+    ]) {
         return;
     }
     {
@@ -57,26 +84,33 @@ fn nothing_is_left_behind_after_drop() {
             SocketAddr::from((topo.server_ip, 443)),
             peer::Behaviour::Echo,
         );
+        let _relay = MockRelay::start(
+            &topo.server_site(),
+            SocketAddr::from((topo.server_ip, 8443)),
+            &[],
+        );
+        let _mitm = Mitmdump::start(&topo.router_site(), IpAddr::V4(topo.router_client_ip), 8080);
         assert_eq!(own_namespaces().len(), 3, "{:?}", own_namespaces());
         assert!(
-            own_processes().len() >= 3,
+            own_processes().len() >= 5,
             "the check must see the running services: {:?}",
             own_processes()
         );
         assert!(!inventory::children().is_empty());
     }
-    assert_eq!(own_namespaces(), Vec::<String>::new());
-    let links: Vec<String> = inventory::host_links();
-    assert!(
-        links.iter().all(|l| !l.starts_with("lab-")),
-        "lab links in the host namespace: {links:?}"
-    );
-    // Helpers of a killed Squid are orphans for a moment; give them a bounded time to be gone.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !own_processes().is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(own_processes(), Vec::<(i32, String)>::new());
-    assert_eq!(inventory::children(), Vec::<i32>::new());
-    assert_eq!(own_temp_dirs(), Vec::<String>::new());
+    assert_nothing_left();
+
+    // A test that panics with a topology and services alive cleans up while unwinding.
+    let outcome = std::panic::catch_unwind(|| {
+        let topo = Topology::new();
+        let _squid = Squid::start(
+            &topo.router_site(),
+            IpAddr::V4(topo.router_client_ip),
+            3128,
+            &SquidConfig::default().user("u", "p"),
+        );
+        panic!("deliberate panic with the lab up");
+    });
+    assert!(outcome.is_err());
+    assert_nothing_left();
 }

@@ -36,9 +36,16 @@ pub fn owner_pid(name: &str) -> Option<u32> {
     rest.split('-').next()?.parse().ok()
 }
 
-/// Whether process `pid` is alive.
+/// Whether process `pid` is alive (a zombie counts as dead: a killed test process may wait a
+/// while for its parent to reap it).
 pub fn alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
 }
 
 /// A private temp dir named with the lab prefix, readable by services that drop root
