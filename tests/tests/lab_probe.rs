@@ -222,3 +222,72 @@ async fn reset_after_t_gives_idle_reset_bracketing_t() {
     assert_bracket_contains(&report, 3.0);
     assert_eq!(run.code, 1);
 }
+
+#[tokio::test]
+async fn squid_in_the_router_is_the_probes_only_way_out() {
+    if !lab::require(&["nft", "dnsmasq", "squid", "basic_ncsa_auth", "htpasswd"]) {
+        return;
+    }
+    let topo = Topology::new();
+    topo.apply(&[firewall::forward_nothing()]);
+    let dns = Dnsmasq::start(
+        &topo.server_site(),
+        IpAddr::V4(topo.server_ip),
+        53,
+        &DnsmasqConfig::new().a("relay.lab.test", topo.server_ip),
+    );
+    let relay = MockRelay::start(
+        &topo.server_site(),
+        SocketAddr::from((topo.server_ip, 443)),
+        &["--hostname", "relay.lab.test"],
+    );
+    let squid = lab::Squid::start(
+        &topo.router_site(),
+        IpAddr::V4(topo.router_client_ip),
+        3128,
+        &lab::SquidConfig::default()
+            .user("agent", "s3cret")
+            .dns_server(dns.addr.ip()),
+    );
+    let ca = relay.ca_path.display().to_string();
+    let run_with = |proxy: String| {
+        let site = topo.client_site();
+        let ca = ca.clone();
+        async move {
+            let mut args = vec![
+                "run".to_string(),
+                "--target".into(),
+                "https://relay.lab.test/".into(),
+                "--ca-file".into(),
+                ca,
+                "--format".into(),
+                "json".into(),
+                "--timeout".into(),
+                "3".into(),
+                "--quick".into(),
+            ];
+            if !proxy.is_empty() {
+                args.extend(["--proxy".to_string(), proxy]);
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            probe::run(&site, &args, LIMIT).await
+        }
+    };
+    let through = run_with(squid.url_with("agent", "s3cret")).await;
+    assert_eq!(
+        outcome(&through, "tls"),
+        "ok",
+        "{}\n{}",
+        through.stdout,
+        squid.logs()
+    );
+    assert_eq!(through.code, 0, "{}", through.stdout);
+
+    let wrong = run_with(squid.url_with("agent", "nope")).await;
+    assert!(
+        wrong.stdout.contains("proxy_auth_required"),
+        "{}",
+        wrong.stdout
+    );
+    assert_eq!(wrong.code, 1);
+}
