@@ -6,4 +6,5 @@ pub mod https_server;
 pub mod lab;
 pub mod probe_cli;
 pub mod relay;
+pub mod report_tools;
 pub mod tls_client;
