@@ -75,10 +75,28 @@ pub fn load(path: &Path) -> Result<RunDoc, ConfigError> {
 }
 
 pub fn parse(text: &str, path: &Path) -> Result<RunDoc, ConfigError> {
+    // The schema first: another document (or a later major version) gets one plain sentence
+    // rather than a complaint about its first unexpected field.
+    #[derive(Deserialize)]
+    struct Head {
+        schema: Option<serde_json::Value>,
+    }
+    if let Ok(head) = serde_json::from_str::<Head>(text) {
+        let schema = head.schema.unwrap_or(serde_json::Value::Null);
+        if schema != crate::runner::SCHEMA {
+            return Err(ConfigError::new(format!(
+                "{}: not a {} document (its schema is {schema})",
+                path.display(),
+                crate::runner::SCHEMA
+            )));
+        }
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let mut doc: RunDoc = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
+        // Positions serde could not name (`?`) add nothing to the line and column.
         let at = e.path().to_string();
+        let at = at.trim_end_matches(".?").trim_end_matches('?');
         let field = if at.is_empty() || at == "." {
             String::new()
         } else {
@@ -100,14 +118,6 @@ pub fn parse(text: &str, path: &Path) -> Result<RunDoc, ConfigError> {
             e.column()
         ))
     })?;
-    if doc.schema != crate::runner::SCHEMA {
-        return Err(ConfigError::new(format!(
-            "{}: schema is {:?}, expected {:?}",
-            path.display(),
-            doc.schema,
-            crate::runner::SCHEMA
-        )));
-    }
     doc.file = path.to_path_buf();
     Ok(doc)
 }
@@ -126,9 +136,15 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_position() {
-        let err = parse("{\n  \"schema\": 3\n}", Path::new("a.json")).unwrap_err();
-        assert!(err.0.starts_with("a.json: line 2 column"), "{err}");
-        assert!(err.0.contains("schema"), "{err}");
+        let err = parse(
+            "{\n  \"schema\": \"probe.result/v1\",\n  \"verdict\": 3\n}",
+            Path::new("a.json"),
+        )
+        .unwrap_err();
+        assert!(err.0.starts_with("a.json: line 3 column"), "{err}");
+        assert!(err.0.contains("verdict"), "{err}");
+        let err = parse("{\"schema\": \"probe.result/v2\"}", Path::new("v.json")).unwrap_err();
+        assert!(err.0.contains("its schema is \"probe.result/v2\""), "{err}");
         let err = parse("{\"schema\":", Path::new("b.json")).unwrap_err();
         assert!(err.0.starts_with("b.json: line 1 column 10"), "{err}");
     }
