@@ -16,6 +16,7 @@ async fn idle_ending(fault: &str, s: f64) -> (Ending, Duration, Relay) {
     let mut ws = tls_channel(relay.tls(), &relay.ca_pem(), "idle").await;
     let held = hold(&mut ws, "far", 60.0).await;
     let (ending, after) = wait_for_end(&mut ws, held, Duration::from_secs_f64(s + 4.0)).await;
+    eprintln!("{fault}: {ending:?} after {:.3} s", after.as_secs_f64());
     (ending, after, relay)
 }
 

@@ -22,6 +22,10 @@ async fn idle_ending(mode: &str, s: &str) -> (Ending, Duration, Relay, Relay) {
     let mut ws = tls_channel(middlebox.middlebox_addr(), &relay.ca_pem(), "mb").await;
     let held = hold(&mut ws, "far", 60.0).await;
     let (ending, after) = wait_for_end(&mut ws, held, Duration::from_secs(6)).await;
+    eprintln!(
+        "middlebox --on-idle {mode} --idle-timeout {s}: {ending:?} after {:.3} s",
+        after.as_secs_f64()
+    );
     (ending, after, relay, middlebox)
 }
 
