@@ -355,3 +355,62 @@ async fn bad_input_exits_2_with_one_clear_message() {
     .await
     .expect("test within its limit");
 }
+
+#[tokio::test]
+async fn max_connections_makes_further_clients_wait_their_turn() {
+    timeout(LIMIT, async {
+        let relay = Relay::serve(&["--max-connections", "2"]).await;
+        let ca = relay.ca_pem();
+        let mut first = tls_channel(relay.tls(), &ca, "one").await;
+        let _second = tls_channel(relay.tls(), &ca, "two").await;
+        // The kernel accepts the third TCP connection, but the relay does not serve it yet.
+        let third = tokio::spawn({
+            let ca = ca.clone();
+            let addr = relay.tls();
+            async move { connect_tls(addr, &ca, "localhost").await }
+        });
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert!(
+            !third.is_finished(),
+            "a third connection was served over the limit"
+        );
+        timeout(STEP, first.close(None)).await.unwrap().unwrap();
+        drop(first);
+        let third = timeout(STEP, third).await.unwrap().unwrap();
+        assert!(third.is_ok(), "served once a slot was free: {third:?}");
+    })
+    .await
+    .expect("test within its limit");
+}
+
+#[tokio::test]
+async fn max_idle_bounds_a_held_channel_with_a_clean_close() {
+    timeout(LIMIT, async {
+        let relay = Relay::serve(&["--max-idle", "1.5"]).await;
+        let mut ws = tls_channel(relay.tls(), &relay.ca_pem(), "bounded").await;
+        send(
+            &mut ws,
+            &ClientMessage::Hold {
+                id: "too-long".into(),
+                push_after_s: 5.0,
+            },
+        )
+        .await;
+        match next_message(&mut ws, STEP).await {
+            Ok(Some(ServerMessage::Error { message })) => {
+                assert!(message.contains("--max-idle"), "{message}")
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+        let answered = Instant::now();
+        let (ending, after) = wait_for_end(&mut ws, answered, Duration::from_secs(5)).await;
+        assert_eq!(ending, Ending::CleanEof);
+        assert_near(after, 1.5, "max-idle close");
+        drop(ws);
+        relay
+            .wait_for_log(&["closed", "max-idle reached"], STEP)
+            .await;
+    })
+    .await
+    .expect("test within its limit");
+}
