@@ -1,7 +1,8 @@
 //! Test certificates made with rcgen: a CA and leaves that are valid, expired, for the wrong
 //! name, or from a CA the probe does not trust.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+pub use rcgen::CertificateParams;
+use rcgen::{BasicConstraints, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::path::{Path, PathBuf};
 use time::{Duration, OffsetDateTime};
@@ -46,6 +47,16 @@ impl TestCa {
 
     /// A leaf for `names` (DNS names or IP addresses).
     pub fn leaf(&self, names: &[&str], validity: Validity) -> Leaf {
+        self.leaf_with(names, validity, |_| {})
+    }
+
+    /// A leaf whose parameters `customize` may change (extensions, for instance).
+    pub fn leaf_with(
+        &self,
+        names: &[&str],
+        validity: Validity,
+        customize: impl FnOnce(&mut CertificateParams),
+    ) -> Leaf {
         let mut params =
             CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .expect("leaf params");
@@ -63,6 +74,7 @@ impl TestCa {
                 params.not_after = now - Duration::days(2);
             }
         }
+        customize(&mut params);
         let key = KeyPair::generate().expect("leaf key");
         let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
         Leaf {

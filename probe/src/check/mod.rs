@@ -9,6 +9,7 @@ pub mod http;
 pub mod idle;
 pub mod proxy;
 mod result;
+pub mod revocation;
 mod session;
 pub mod tcp;
 pub mod tls;
@@ -32,6 +33,9 @@ pub fn plan(kind: TargetKind, proxied: bool) -> Vec<CheckName> {
     if proxied {
         plan.insert(2, Proxy);
     }
+    if kind.uses_tls() {
+        plan.push(Revocation);
+    }
     plan
 }
 
@@ -49,6 +53,7 @@ pub async fn run(
         CheckName::Tls => tls::run(ctx, target, session).await,
         CheckName::Http => http::run(ctx, target, session).await,
         CheckName::Websocket => websocket::run(ctx, target, session).await,
+        CheckName::Revocation => revocation::run(ctx, target, session).await,
         // The idle check needs the ladder's settings; the runner calls `idle::run` itself.
         CheckName::Idle => CheckResult::skipped(name, "the idle check runs after the others"),
     }

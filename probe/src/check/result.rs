@@ -16,6 +16,7 @@ pub enum CheckName {
     Tls,
     Http,
     Websocket,
+    Revocation,
     Idle,
 }
 
@@ -28,6 +29,7 @@ impl CheckName {
             CheckName::Tls => "tls",
             CheckName::Http => "http",
             CheckName::Websocket => "websocket",
+            CheckName::Revocation => "revocation",
             CheckName::Idle => "idle",
         }
     }
@@ -97,6 +99,24 @@ pub enum Details {
     Tls(TlsDetails),
     Http(HttpDetails),
     Websocket(WebsocketDetails),
+    Revocation(RevocationDetails),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevocationDetails {
+    pub urls: Vec<UrlResult>,
+}
+
+/// One fetched URL.
+#[derive(Debug, Clone, Serialize)]
+pub struct UrlResult {
+    pub url: String,
+    /// `crl`, `ocsp` or `ca_issuers`.
+    pub kind: &'static str,
+    pub outcome: Outcome,
+    pub status_code: Option<u16>,
+    pub duration_ms: Option<f64>,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -5,6 +5,7 @@ pub mod ending;
 pub mod io;
 pub mod machine_config;
 pub mod path;
+pub mod plain_http;
 pub mod proxy;
 pub mod resolve;
 pub mod tls;

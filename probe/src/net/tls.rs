@@ -265,6 +265,15 @@ pub struct CertInfo {
     #[serde(skip)]
     pub not_after_unix: i64,
     pub sha256: String,
+    /// CRL distribution points (plain HTTP URLs the client fetches to check revocation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub crl_urls: Vec<String>,
+    /// Authority Information Access: OCSP responders.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ocsp_urls: Vec<String>,
+    /// Authority Information Access: where the issuer's certificate can be fetched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ca_issuer_urls: Vec<String>,
 }
 
 impl CertInfo {
@@ -283,6 +292,9 @@ impl CertInfo {
                 not_after: String::new(),
                 not_after_unix: 0,
                 sha256,
+                crl_urls: Vec::new(),
+                ocsp_urls: Vec::new(),
+                ca_issuer_urls: Vec::new(),
             };
         };
         let rfc3339 = |t: x509_parser::time::ASN1Time| {
@@ -306,7 +318,11 @@ impl CertInfo {
                     .collect()
             })
             .unwrap_or_default();
+        let (crl_urls, ocsp_urls, ca_issuer_urls) = revocation_urls(&cert);
         CertInfo {
+            crl_urls,
+            ocsp_urls,
+            ca_issuer_urls,
             subject: cert.subject().to_string(),
             issuer: cert.issuer().to_string(),
             sans,
@@ -316,6 +332,46 @@ impl CertInfo {
             sha256,
         }
     }
+}
+
+/// `(CRL, OCSP, CA issuers)` URLs named by the certificate's extensions.
+fn revocation_urls(
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+    use x509_parser::oid_registry::{
+        OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS, OID_PKIX_ACCESS_DESCRIPTOR_OCSP,
+    };
+    let (mut crl, mut ocsp, mut issuers) = (Vec::new(), Vec::new(), Vec::new());
+    for ext in cert.iter_extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::CRLDistributionPoints(points) => {
+                for point in &points.points {
+                    if let Some(DistributionPointName::FullName(names)) = &point.distribution_point
+                    {
+                        crl.extend(names.iter().filter_map(|n| match n {
+                            GeneralName::URI(u) => Some(u.to_string()),
+                            _ => None,
+                        }));
+                    }
+                }
+            }
+            ParsedExtension::AuthorityInfoAccess(aia) => {
+                for desc in &aia.accessdescs {
+                    let GeneralName::URI(uri) = &desc.access_location else {
+                        continue;
+                    };
+                    if desc.access_method == OID_PKIX_ACCESS_DESCRIPTOR_OCSP {
+                        ocsp.push(uri.to_string());
+                    } else if desc.access_method == OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS {
+                        issuers.push(uri.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (crl, ocsp, issuers)
 }
 
 fn ip_from_bytes(b: &[u8]) -> Option<String> {

@@ -18,7 +18,9 @@ pub struct SquidConfig {
     pub read_timeout: Duration,
     /// Ports CONNECT may reach (Squid port-ACL syntax: `443`, `1025-65535`).
     pub connect_ports: Vec<String>,
-    /// DNS server Squid uses for names (default: the system's).
+    /// DNS server Squid uses for names. The default is the loopback address of wherever Squid
+    /// runs, where nothing answers: Squid must never ask the host's own resolver, which may sit
+    /// outside the lab's addresses.
     pub dns_server: Option<IpAddr>,
 }
 
@@ -29,7 +31,7 @@ impl Default for SquidConfig {
             deny_domains: Vec::new(),
             read_timeout: Duration::from_secs(900),
             connect_ports: vec!["443".into(), "1025-65535".into()],
-            dns_server: None,
+            dns_server: Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
         }
     }
 }

@@ -1,0 +1,107 @@
+//! revocation: the CRL distribution points and the AIA OCSP and CA-issuer URLs named by the
+//! presented chain, each fetched over plain HTTP (through the proxy when one is set). .NET checks
+//! them on the sync server; a firewall that blocks port 80 to them makes TLS fail or stall.
+
+use super::result::{millis, Details, RevocationDetails, UrlResult};
+use super::{CheckName, CheckResult, Session};
+use crate::net::{plain_http, NetContext};
+use crate::outcome::{Outcome, Status};
+use crate::target::Target;
+use std::time::Instant;
+
+pub async fn run(ctx: &NetContext, _target: &Target, session: &mut Session) -> CheckResult {
+    let mut urls: Vec<(&'static str, String)> = Vec::new();
+    for cert in &session.chain {
+        let named = [
+            ("crl", &cert.crl_urls),
+            ("ocsp", &cert.ocsp_urls),
+            ("ca_issuers", &cert.ca_issuer_urls),
+        ];
+        for (kind, list) in named {
+            for url in list {
+                if !urls.iter().any(|(_, u)| u == url) {
+                    urls.push((kind, url.clone()));
+                }
+            }
+        }
+    }
+    if urls.is_empty() {
+        let why = if session.chain.is_empty() {
+            session.failed.unwrap_or("no certificate was presented")
+        } else {
+            "the presented chain names no CRL or OCSP URL"
+        };
+        return CheckResult::skipped(CheckName::Revocation, why);
+    }
+    let started = Instant::now();
+    let fetches = urls.iter().map(|(kind, url)| async move {
+        let result = plain_http::get(ctx, url).await;
+        (*kind, url.clone(), result)
+    });
+    let results = futures_util::future::join_all(fetches).await;
+    let elapsed = started.elapsed();
+    let mut details = RevocationDetails { urls: Vec::new() };
+    let mut unreachable = Vec::new();
+    for (kind, url, result) in results {
+        let entry = match result {
+            Ok(f) => UrlResult {
+                url,
+                kind,
+                outcome: Outcome::Response,
+                status_code: Some(f.status),
+                duration_ms: Some(millis(f.elapsed)),
+                error: None,
+            },
+            Err((Outcome::Skipped, why)) => UrlResult {
+                url,
+                kind,
+                outcome: Outcome::Skipped,
+                status_code: None,
+                duration_ms: None,
+                error: Some(why),
+            },
+            Err((outcome, why)) => {
+                unreachable.push(format!("{url} ({outcome})"));
+                UrlResult {
+                    url,
+                    kind,
+                    outcome,
+                    status_code: None,
+                    duration_ms: None,
+                    error: Some(why),
+                }
+            }
+        };
+        details.urls.push(entry);
+    }
+    let fetched = details.urls.len();
+    if unreachable.is_empty() {
+        CheckResult::new(
+            CheckName::Revocation,
+            Status::Pass,
+            Outcome::Response,
+            format!("all {fetched} revocation URL(s) of the chain answered over HTTP"),
+            elapsed,
+        )
+        .with(Details::Revocation(details))
+    } else {
+        let first = details
+            .urls
+            .iter()
+            .find(|u| !matches!(u.outcome, Outcome::Response | Outcome::Skipped))
+            .map(|u| u.outcome)
+            .unwrap_or(Outcome::Unreachable);
+        CheckResult::new(
+            CheckName::Revocation,
+            Status::Warn,
+            first,
+            format!(
+                "{} of {fetched} revocation URL(s) unreachable: {}. Windows checks these over plain HTTP (TCP 80); when they are blocked, TLS on the sync server fails or stalls: allow them",
+                unreachable.len(),
+                unreachable.join(", ")
+            ),
+            elapsed,
+        )
+        .with(Details::Revocation(details))
+    }
+}
