@@ -41,8 +41,18 @@ async fn the_html_report_renders_the_matrix_and_a_chart_per_run() {
     assert_eq!(report.code, 0, "{}", report.stderr);
 
     let source = std::fs::read_to_string(&html).unwrap();
-    for external in ["src=\"http", "href=\"http", "<script", "<link", "@import", "url("] {
-        assert!(!source.contains(external), "self-contained: found {external}");
+    for external in [
+        "src=\"http",
+        "href=\"http",
+        "<script",
+        "<link",
+        "@import",
+        "url(",
+    ] {
+        assert!(
+            !source.contains(external),
+            "self-contained: found {external}"
+        );
     }
 
     let dom = chromium_dom(&chromium, &html);

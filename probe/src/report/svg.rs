@@ -97,6 +97,13 @@ pub fn idle_ladder(run: &RunDoc) -> String {
             mid + LANE / 2.0 - 2.0,
             fmt_s(idle.required_s)
         );
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#1565c0\">required {} s</text>",
+            rx + 4.0,
+            mid - LANE / 2.0 + 10.0,
+            fmt_s(idle.required_s)
+        );
         for p in &idle.probes {
             let dy = if p.direction == "server_push" {
                 -7.0

@@ -52,7 +52,11 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
         "probe serve: listening on http://{addr} (/metrics, /results); a run every {}",
         humantime::format_duration(args.interval)
     );
-    let state: Shared = Arc::default();
+    // The first run starts at once: say so from the first request on.
+    let state: Shared = Arc::new(Mutex::new(State {
+        running_since: Some(runner::now_rfc3339()),
+        ..State::default()
+    }));
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx));
     let mut ticker = tokio::time::interval(args.interval);
@@ -62,14 +66,15 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
             s = &mut stop => break s,
             _ = ticker.tick() => {}
         }
+        state.lock().expect("state lock").running_since = Some(runner::now_rfc3339());
         let (ctx, plan) = match crate::app::prepare(&args.run, false) {
             Ok(prepared) => prepared,
             Err(e) => {
+                state.lock().expect("state lock").running_since = None;
                 eprintln!("probe serve: run skipped: {e}");
                 continue;
             }
         };
-        state.lock().expect("state lock").running_since = Some(runner::now_rfc3339());
         let result = tokio::select! {
             s = &mut stop => break s,
             r = runner::run(&ctx, plan) => Arc::new(r),
