@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end lab needs on a Debian or Ubuntu host (run as root):
 # network namespaces and nftables for the firewall profiles, dnsmasq, Squid, mitmproxy,
-# htpasswd for Squid's basic auth, curl, and cargo-nextest as the test runner.
+# htpasswd for Squid's basic auth, curl, the reporting tests' consumers (promtool from
+# prometheus, python3-junitparser, headless chromium), and cargo-nextest as the test runner.
 set -euo pipefail
 
-packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl)
+packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser chromium)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,6 +22,8 @@ fi
 # The Debian squid package starts a system squid on :3128; the tests run their own instances.
 if command -v systemctl >/dev/null 2>&1; then
   systemctl stop squid 2>/dev/null || true
+  # Likewise the prometheus package's server on :9090: the tests only use promtool.
+  systemctl stop prometheus 2>/dev/null || true
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then
