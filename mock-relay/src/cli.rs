@@ -17,10 +17,8 @@ use std::time::Duration;
 static FAULT_HELP: LazyLock<String> = LazyLock::new(|| {
     let mut help = String::from("Fault to rehearse, KIND:ARG (repeatable). Kinds:");
     for kind in KINDS {
-        help.push_str(&format!(
-            "\n  {}:{}  {}",
-            kind.name, kind.argument, kind.summary
-        ));
+        let usage = format!("{}:{}", kind.name, kind.argument);
+        help.push_str(&format!("\n  {usage:<23} {}", kind.summary));
     }
     help
 });
