@@ -96,11 +96,17 @@ pub(crate) fn prepare(
         .cloud
         .or(scenario.default_cloud)
         .unwrap_or(Cloud::Public);
-    let targets = if args.targets.is_empty() {
+    let mut targets = if args.targets.is_empty() {
         scenario.targets_for(cloud)
     } else {
         args.targets.clone()
     };
+    for name in &args.relay_namespaces {
+        scenario.add_relay_namespace(&mut targets, &cloud.namespace_host(name));
+    }
+    if let Some(domain) = &args.ad_domain {
+        targets.push(Target::ad_domain(domain).map_err(ConfigError::new)?);
+    }
     if targets.is_empty() {
         return Err(ConfigError::new(format!(
             "scenario {} has no target for cloud {cloud}; name one with --target",

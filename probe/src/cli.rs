@@ -68,6 +68,14 @@ pub struct RunArgs {
     /// tcp://host:port or relay://host:port (a mock-relay).
     #[arg(long = "target", value_name = "URL", value_parser = Target::parse)]
     pub targets: Vec<Target>,
+    /// Also check this Azure Relay namespace and all its gateways (repeatable); a bare name
+    /// gets the cloud's suffix (e.g. .servicebus.windows.net).
+    #[arg(long = "relay-namespace", value_name = "NAME")]
+    pub relay_namespaces: Vec<String>,
+    /// Find this Active Directory domain's PDC emulator (DNS SRV) and check the ports
+    /// writeback needs on it and on every domain controller.
+    #[arg(long, value_name = "DOMAIN", value_parser = parse_ad_domain)]
+    pub ad_domain: Option<String>,
     /// Endpoint set of the scenario.
     #[arg(long, value_enum)]
     pub cloud: Option<Cloud>,
@@ -184,6 +192,10 @@ fn parse_demo_timeout(s: &str) -> Result<f64, String> {
         ));
     }
     Ok(v)
+}
+
+fn parse_ad_domain(s: &str) -> Result<String, String> {
+    Target::ad_domain(s).map(|t| t.host)
 }
 
 fn parse_seconds(s: &str) -> Result<f64, String> {

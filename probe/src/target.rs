@@ -16,11 +16,13 @@ pub enum TargetKind {
     Tcp,
     /// `relay://host:port`: a mock-relay: TLS, `/healthz` and its WebSocket listener channel.
     Relay,
+    /// An Active Directory domain (`--ad-domain`): its PDC emulator and domain controllers.
+    AdDomain,
 }
 
 impl TargetKind {
     pub fn uses_tls(self) -> bool {
-        !matches!(self, TargetKind::Tcp)
+        !matches!(self, TargetKind::Tcp | TargetKind::AdDomain)
     }
 }
 
@@ -47,6 +49,10 @@ pub struct Target {
     pub direct: bool,
     /// Substrings of the issuers a genuine chain has; others mean TLS interception.
     pub expect_issuer: Vec<String>,
+    /// An Azure Relay namespace: also expand and check its gateways and legacy ports.
+    pub relay_namespace: bool,
+    /// Legacy relay ports (9350-9354, 5671) fail the target instead of warning.
+    pub legacy_ports_required: bool,
 }
 
 impl Target {
@@ -79,7 +85,7 @@ impl Target {
         let port = match (parsed.port_or_known_default(), kind) {
             (Some(p), _) => p,
             (None, TargetKind::Wss) => 443,
-            (None, TargetKind::Tcp) | (None, TargetKind::Relay) => {
+            (None, TargetKind::Tcp | TargetKind::Relay | TargetKind::AdDomain) => {
                 return Err(format!("`{url}` needs a port (host:port)"))
             }
             (None, TargetKind::Https) => 443,
@@ -111,7 +117,29 @@ impl Target {
                 TargetKind::Relay => vec!["mock-relay".to_string()],
                 _ => Vec::new(),
             },
+            relay_namespace: false,
+            legacy_ports_required: false,
         })
+    }
+
+    /// An Active Directory domain to find the PDC emulator of (`ad://DOMAIN` in reports).
+    pub fn ad_domain(domain: &str) -> Result<Target, String> {
+        let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        let valid = !domain.is_empty()
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !valid {
+            return Err(format!("`{domain}` is not a DNS domain name"));
+        }
+        let mut target = Target::parse(&format!("tcp://{domain}:389"))?;
+        target.kind = TargetKind::AdDomain;
+        target.url = format!("ad://{domain}");
+        target.name = format!("AD domain {domain}");
+        target.idle = false;
+        Ok(target)
     }
 
     /// The host as an address, when the URL names one directly.

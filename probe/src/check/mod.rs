@@ -5,8 +5,11 @@
 //! timings of resolve, connect, tls, processing and transfer add up to one real request.
 
 pub mod dns;
+pub mod gateways;
 pub mod http;
 pub mod idle;
+pub mod legacy_ports;
+pub mod pdc;
 pub mod proxy;
 mod result;
 pub mod revocation;
@@ -22,19 +25,24 @@ use crate::net::NetContext;
 use crate::target::{Target, TargetKind};
 
 /// The checks that apply to a target, in the order they run.
-pub fn plan(kind: TargetKind, proxied: bool) -> Vec<CheckName> {
+pub fn plan(target: &Target, proxied: bool) -> Vec<CheckName> {
     use CheckName::*;
+    let kind = target.kind;
     let mut plan = match kind {
         TargetKind::Https => vec![Dns, Tcp, Tls, Http],
         TargetKind::Wss => vec![Dns, Tcp, Tls, Websocket],
         TargetKind::Tcp => vec![Dns, Tcp],
         TargetKind::Relay => vec![Dns, Tcp, Tls, Http, Websocket],
+        TargetKind::AdDomain => return vec![Pdc],
     };
     if proxied {
         plan.insert(2, Proxy);
     }
     if kind.uses_tls() {
         plan.push(Revocation);
+    }
+    if target.relay_namespace {
+        plan.extend([Gateways, LegacyPorts]);
     }
     plan
 }
@@ -54,6 +62,9 @@ pub async fn run(
         CheckName::Http => http::run(ctx, target, session).await,
         CheckName::Websocket => websocket::run(ctx, target, session).await,
         CheckName::Revocation => revocation::run(ctx, target, session).await,
+        CheckName::Gateways => gateways::run(ctx, target, session).await,
+        CheckName::LegacyPorts => legacy_ports::run(ctx, target, session).await,
+        CheckName::Pdc => pdc::run(ctx, target, session).await,
         // The idle check needs the ladder's settings; the runner calls `idle::run` itself.
         CheckName::Idle => CheckResult::skipped(name, "the idle check runs after the others"),
     }
@@ -63,7 +74,7 @@ pub async fn run(
 pub async fn run_all(ctx: &NetContext, target: &Target) -> (Vec<CheckResult>, Phases) {
     let mut session = Session::default();
     let mut results = Vec::new();
-    for name in plan(target.kind, ctx.proxy_for(target).is_some()) {
+    for name in plan(target, ctx.proxy_for(target).is_some()) {
         results.push(run(name, ctx, target, &mut session).await);
     }
     (results, session.phases)

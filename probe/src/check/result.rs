@@ -17,6 +17,11 @@ pub enum CheckName {
     Http,
     Websocket,
     Revocation,
+    /// The gateways of a relay namespace.
+    Gateways,
+    LegacyPorts,
+    /// The PDC emulator and domain controllers of `--ad-domain`.
+    Pdc,
     Idle,
 }
 
@@ -30,6 +35,9 @@ impl CheckName {
             CheckName::Http => "http",
             CheckName::Websocket => "websocket",
             CheckName::Revocation => "revocation",
+            CheckName::Gateways => "gateways",
+            CheckName::LegacyPorts => "legacy_ports",
+            CheckName::Pdc => "pdc",
             CheckName::Idle => "idle",
         }
     }
@@ -100,6 +108,52 @@ pub enum Details {
     Http(HttpDetails),
     Websocket(WebsocketDetails),
     Revocation(RevocationDetails),
+    Gateways(GatewaysDetails),
+    Pdc(PdcDetails),
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GatewaysDetails {
+    pub deployment: Option<String>,
+    pub gateways_tried: usize,
+    pub gateways_resolved: usize,
+    /// Every distinct gateway address, checked once.
+    #[serde(rename = "gateway_addresses")]
+    pub addresses: Vec<GatewayAddress>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayAddress {
+    pub address: String,
+    /// The first gateway name found at this address (the TLS server name used).
+    pub gateway: String,
+    pub outcome: Outcome,
+    pub duration_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PdcDetails {
+    pub pdc_emulator: String,
+    pub controllers: Vec<ControllerResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControllerResult {
+    pub host: String,
+    /// `pdc_emulator` or `domain_controller`.
+    pub role: &'static str,
+    pub address: Option<String>,
+    pub ports: Vec<PortResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PortResult {
+    pub port: u16,
+    pub service: &'static str,
+    pub outcome: Outcome,
+    /// The TLS handshake on LDAPS and global catalog over TLS.
+    pub tls: Option<Outcome>,
+    pub duration_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]

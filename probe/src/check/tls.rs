@@ -144,6 +144,18 @@ fn interception(target: &Target, chain: &[CertInfo]) -> Option<String> {
     ))
 }
 
+/// The vocabulary word for a handshake failure.
+pub fn failure_outcome(f: &TlsFailure) -> Outcome {
+    match f {
+        TlsFailure::Untrusted(_) => Outcome::Untrusted,
+        TlsFailure::Expired(_) => Outcome::Expired,
+        TlsFailure::NameMismatch(_) => Outcome::NameMismatch,
+        TlsFailure::ProtocolTooOld(_) => Outcome::ProtocolTooOld,
+        TlsFailure::HandshakeFailed(_) => Outcome::HandshakeFailed,
+        TlsFailure::Reset => Outcome::Reset,
+    }
+}
+
 pub fn version_name(v: rustls::ProtocolVersion) -> String {
     match v {
         rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),

@@ -255,6 +255,49 @@ impl Resolver {
     }
 }
 
+/// One SRV answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrvTarget {
+    pub host: String,
+    pub port: u16,
+    pub priority: u16,
+    pub weight: u16,
+}
+
+impl Resolver {
+    /// SRV records of `name`, by priority (lowest first) then weight (highest first).
+    pub async fn srv(&self, name: &str) -> Result<Vec<SrvTarget>, ResolveFailure> {
+        let fqdn = if name.ends_with('.') {
+            name.to_string()
+        } else {
+            format!("{name}.")
+        };
+        let lookup = self
+            .inner
+            .lookup(fqdn.as_str(), RecordType::SRV)
+            .await
+            .map_err(|e| classify(&e))?;
+        let mut targets: Vec<SrvTarget> = lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::SRV(srv) => Some(SrvTarget {
+                    host: trim_dot(&srv.target.to_string()).to_string(),
+                    port: srv.port,
+                    priority: srv.priority,
+                    weight: srv.weight,
+                }),
+                _ => None,
+            })
+            .collect();
+        targets.sort_by_key(|t| (t.priority, std::cmp::Reverse(t.weight)));
+        if targets.is_empty() {
+            return Err(ResolveFailure::NoRecords);
+        }
+        Ok(targets)
+    }
+}
+
 fn trim_dot(s: &str) -> &str {
     s.strip_suffix('.').unwrap_or(s)
 }

@@ -24,6 +24,25 @@ impl Cloud {
         }
     }
 
+    /// The DNS suffix of Azure Relay (Service Bus) namespaces in this cloud.
+    pub fn relay_suffix(self) -> &'static str {
+        match self {
+            Cloud::Public => "servicebus.windows.net",
+            Cloud::Usgov => "servicebus.usgovcloudapi.net",
+            Cloud::China => "servicebus.chinacloudapi.cn",
+        }
+    }
+
+    /// A namespace's host name: a bare name gets this cloud's suffix.
+    pub fn namespace_host(self, name: &str) -> String {
+        let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+        if name.contains('.') {
+            name
+        } else {
+            format!("{name}.{}", self.relay_suffix())
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Cloud> {
         [Cloud::Public, Cloud::Usgov, Cloud::China]
             .into_iter()

@@ -96,6 +96,15 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
                 .map_err(|m| at(origin, text, p.span(), "proxy", m))
         })
         .transpose()?;
+    let ad_domain = file
+        .ad_domain
+        .as_ref()
+        .map(|d| {
+            Target::ad_domain(d.get_ref())
+                .map(|_| d.get_ref().clone())
+                .map_err(|m| at(origin, text, d.span(), "ad_domain", m))
+        })
+        .transpose()?;
     let mut targets = Vec::with_capacity(file.targets.len());
     for (i, entry) in file.targets.iter().enumerate() {
         let mut target = Target::parse(entry.url.get_ref()).map_err(|m| {
@@ -111,6 +120,8 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
             target.name = name.clone();
         }
         target.required = entry.required;
+        target.relay_namespace = entry.relay_namespace;
+        target.legacy_ports_required = file.legacy_ports_required;
         target.expect_issuer = entry
             .expect_issuer
             .clone()
@@ -141,6 +152,10 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
         default_cloud,
         idle_required_s,
         proxy,
+        expect_issuer: file.expect_issuer,
+        relay_namespaces: file.relay_namespaces,
+        legacy_ports_required: file.legacy_ports_required,
+        ad_domain,
         targets,
     })
 }

@@ -20,6 +20,10 @@ pub struct Scenario {
     pub idle_required_s: Option<u64>,
     /// The scenario's proxy, validated (credentials only ever shown redacted).
     pub proxy: Option<crate::net::proxy::Proxy>,
+    pub expect_issuer: Vec<String>,
+    pub relay_namespaces: Vec<String>,
+    pub legacy_ports_required: bool,
+    pub ad_domain: Option<String>,
     pub targets: Vec<ScenarioTarget>,
 }
 
@@ -51,13 +55,46 @@ impl Scenario {
         load::parse(origin, text)
     }
 
-    /// The targets that apply to `cloud`.
+    /// The targets that apply to `cloud`, the scenario's relay namespaces and AD domain included.
     pub fn targets_for(&self, cloud: Cloud) -> Vec<Target> {
-        self.targets
+        let mut targets: Vec<Target> = self
+            .targets
             .iter()
             .filter(|t| t.cloud.is_none_or(|c| c == cloud))
             .map(|t| t.target.clone())
-            .collect()
+            .collect();
+        for name in &self.relay_namespaces {
+            add_namespace(&mut targets, &cloud.namespace_host(name), self);
+        }
+        if let Some(domain) = &self.ad_domain {
+            if let Ok(t) = Target::ad_domain(domain) {
+                targets.push(t);
+            }
+        }
+        targets
+    }
+
+    /// Adds the relay namespace `host` (`--relay-namespace`), or marks the target that already
+    /// checks that host as one.
+    pub fn add_relay_namespace(&self, targets: &mut Vec<Target>, host: &str) {
+        add_namespace(targets, host, self);
+    }
+}
+
+fn add_namespace(targets: &mut Vec<Target>, host: &str, scenario: &Scenario) {
+    if let Some(existing) = targets
+        .iter_mut()
+        .find(|t| t.host == host && t.kind == crate::target::TargetKind::Https)
+    {
+        existing.relay_namespace = true;
+        return;
+    }
+    if let Ok(mut t) = Target::parse(&format!("https://{host}/")) {
+        t.name = format!("relay namespace {host}");
+        t.relay_namespace = true;
+        t.legacy_ports_required = scenario.legacy_ports_required;
+        t.expect_issuer = scenario.expect_issuer.clone();
+        targets.push(t);
     }
 }
 

@@ -24,6 +24,15 @@ pub struct ScenarioFile {
     /// other issuer means the connection is intercepted.
     #[serde(default)]
     pub expect_issuer: Vec<String>,
+    /// Azure Relay namespaces whose gateways to check; a bare name gets the cloud's suffix.
+    #[serde(default)]
+    pub relay_namespaces: Vec<String>,
+    /// Legacy relay ports (9350-9354, 5671) fail the run instead of warning.
+    #[serde(default)]
+    pub legacy_ports_required: bool,
+    /// An Active Directory domain whose PDC emulator writeback must reach.
+    #[serde(default)]
+    pub ad_domain: Option<Spanned<String>>,
     #[serde(default)]
     pub targets: Vec<TargetEntry>,
 }
@@ -57,6 +66,9 @@ pub struct TargetEntry {
     /// Issuer substrings for this target (overrides the scenario's `expect_issuer`).
     #[serde(default)]
     pub expect_issuer: Option<Vec<String>>,
+    /// This target is an Azure Relay namespace: also check its gateways and legacy ports.
+    #[serde(default)]
+    pub relay_namespace: bool,
     /// Run the idle-connection check against this target (default true).
     #[serde(default = "default_true")]
     pub idle: bool,

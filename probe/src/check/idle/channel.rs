@@ -113,7 +113,9 @@ impl Channel {
                     other => Err(format!("the first request failed ({other})")),
                 }
             }
-            TargetKind::Tcp => Err("idle checks need TLS: tcp:// targets have none".into()),
+            TargetKind::Tcp | TargetKind::AdDomain => {
+                Err("idle checks need an application protocol over TLS".into())
+            }
         }
     }
 
