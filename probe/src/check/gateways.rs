@@ -100,7 +100,7 @@ async fn check_addresses(
             by_address.entry(*a).or_insert_with(|| name.clone());
         }
     }
-    let checked: Vec<GatewayAddress> = futures_util::stream::iter(by_address.into_iter())
+    let checked: Vec<GatewayAddress> = futures_util::stream::iter(by_address)
         .map(|(addr, name)| async move { check_one(ctx, addr, name).await })
         .buffer_unordered(CONCURRENCY)
         .collect()
