@@ -63,15 +63,22 @@ fn render_target(out: &mut String, t: &TargetResult, paint: &Painter) {
         .map(|c| c.outcome.as_str().len())
         .max()
         .unwrap_or(0);
+    let check_width = t
+        .checks
+        .iter()
+        .map(|c| c.check.as_str().len())
+        .max()
+        .unwrap_or(0);
     for c in &t.checks {
         let _ = writeln!(
             out,
-            "  {:<9} {} {:<ow$} {:>9}  {}",
+            "  {:<cw$} {} {:<ow$} {:>9}  {}",
             c.check.as_str(),
             paint.status(c.status, &format!("{:<4}", c.status.as_str())),
             c.outcome.as_str(),
             duration(c),
             c.message,
+            cw = check_width,
             ow = outcome_width
         );
     }
