@@ -125,6 +125,13 @@ impl Relay {
         std::fs::read_to_string(self.dir.path().join(path)).expect("read the CA file")
     }
 
+    /// Writes the relay's CA to a file for `probe --ca-file` and returns its path.
+    pub fn ca_file(&self) -> String {
+        let path = self.path("probe-ca.pem");
+        std::fs::write(&path, self.ca_pem()).expect("write the CA file");
+        path.display().to_string()
+    }
+
     /// The process's working directory (where relative output paths land).
     pub fn dir(&self) -> &Path {
         self.dir.path()

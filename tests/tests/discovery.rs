@@ -46,9 +46,7 @@ fn empty_scenario(dir: &std::path::Path) -> String {
 }
 
 async fn probe_namespace(relay: &Relay, dns: &Dnsmasq) -> ProbeRun {
-    let ca = relay.path("probe-ca.pem");
-    std::fs::write(&ca, relay.ca_pem()).unwrap();
-    let (ca, server) = (ca.display().to_string(), dns.addr.to_string());
+    let (ca, server) = (relay.ca_file(), dns.addr.to_string());
     let scenario = empty_scenario(relay.dir());
     let args = [
         "run",

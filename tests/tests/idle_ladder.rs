@@ -24,9 +24,7 @@ const CUT: &str = "3.5";
 const LIMIT: Duration = Duration::from_secs(60);
 
 async fn probe_idle(url: &str, relay: &Relay, extra: &[&str]) -> ProbeRun {
-    let ca = relay.path("probe-ca.pem");
-    std::fs::write(&ca, relay.ca_pem()).expect("write CA");
-    let ca = ca.display().to_string();
+    let ca = relay.ca_file();
     let mut args = vec!["run", "--target", url, "--ca-file", &ca, "--format", "json"];
     args.extend_from_slice(LADDER);
     args.extend_from_slice(extra);
@@ -215,9 +213,7 @@ async fn refine_narrows_the_bracket_inside_the_step() {
     )
     .await;
     let url = format!("relay://127.0.0.1:{}", mb.middlebox_addr().port());
-    let ca = relay.path("probe-ca.pem");
-    std::fs::write(&ca, relay.ca_pem()).unwrap();
-    let ca = ca.display().to_string();
+    let ca = relay.ca_file();
     let args = [
         "run",
         "--target",
@@ -254,9 +250,7 @@ async fn refine_narrows_the_bracket_inside_the_step() {
 async fn a_dead_control_connection_makes_the_verdict_inconclusive() {
     let relay = Relay::serve(&[]).await;
     let url = format!("relay://127.0.0.1:{}", relay.tls().port());
-    let ca = relay.path("probe-ca.pem");
-    std::fs::write(&ca, relay.ca_pem()).unwrap();
-    let ca = ca.display().to_string();
+    let ca = relay.ca_file();
     let mut args = vec![
         "run",
         "--target",

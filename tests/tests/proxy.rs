@@ -19,9 +19,7 @@ fn squid(config: SquidConfig) -> Squid {
 }
 
 async fn probe(relay: &Relay, url: &str, extra: &[&str]) -> ProbeRun {
-    let ca = relay.path("probe-ca.pem");
-    std::fs::write(&ca, relay.ca_pem()).expect("write CA");
-    let ca = ca.display().to_string();
+    let ca = relay.ca_file();
     let mut args = vec!["run", "--target", url, "--ca-file", &ca, "--format", "json"];
     args.extend_from_slice(extra);
     let run = run(&args, LIMIT).await;
@@ -93,9 +91,7 @@ async fn a_wrong_password_is_proxy_auth_required_and_never_shown() {
     let relay = Relay::serve(&[]).await;
     let proxy = squid.url_with(USER, PASSWORD);
     for format in ["json", "human"] {
-        let ca = relay.path("probe-ca.pem");
-        std::fs::write(&ca, relay.ca_pem()).unwrap();
-        let ca = ca.display().to_string();
+        let ca = relay.ca_file();
         let url = relay_url(&relay);
         let args = [
             "run",
