@@ -25,6 +25,8 @@ enum Mode {
     ProtocolVersionAlert,
     /// Accept TCP and never say anything (deadline tests).
     Silent,
+    /// Read the ClientHello, then reset the connection, as an SNI-filtering firewall does.
+    ResetOnHello,
 }
 
 /// A running server; stops when dropped.
@@ -63,6 +65,10 @@ impl TestServer {
 
     pub async fn silent() -> TestServer {
         Self::start(Mode::Silent).await
+    }
+
+    pub async fn reset_on_hello() -> TestServer {
+        Self::start(Mode::ResetOnHello).await
     }
 
     async fn start(mode: Mode) -> TestServer {
@@ -105,6 +111,13 @@ async fn serve(mut stream: tokio::net::TcpStream, _peer: SocketAddr, mode: Mode)
                     break;
                 }
             }
+        }
+        Mode::ResetOnHello => {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            // Zero linger: closing sends a RST instead of a FIN.
+            let _ = stream.set_linger(Some(std::time::Duration::ZERO));
+            drop(stream);
         }
         Mode::ProtocolVersionAlert => {
             let mut buf = [0u8; 4096];

@@ -300,3 +300,47 @@ async fn count_reports_percentiles_per_phase() {
         assert!(p50 > 0.0 && p50 <= max, "{phase}: {p}");
     }
 }
+
+#[tokio::test]
+async fn a_reset_during_the_handshake_is_reset() {
+    let lab = Lab::new();
+    let server = TestServer::reset_on_hello().await;
+    let run = lab
+        .probe(&format!("https://127.0.0.1:{}/", server.port), &[])
+        .await;
+    let tls = assert_check(&run, "tls", "fail", "reset");
+    assert!(tls["message"].as_str().unwrap().contains("SNI"), "{tls}");
+    assert_eq!(run.code, 1);
+}
+
+#[tokio::test]
+async fn websocket_upgrades_are_accepted_or_refused_by_the_server() {
+    let relay = e2e::relay::Relay::serve(&[]).await;
+    let ca = relay.ca_file();
+    let port = relay.tls().port();
+    for (path, status, outcome) in [
+        ("/$hc/e2e-listener", "pass", "upgraded"),
+        ("/healthz", "fail", "upgrade_refused"),
+    ] {
+        let url = format!("wss://127.0.0.1:{port}{path}");
+        let args = [
+            "run",
+            "--target",
+            &url,
+            "--ca-file",
+            &ca,
+            "--format",
+            "json",
+            "--quick",
+        ];
+        let run = run(&args, LIMIT).await;
+        assert_matches_schema(&run.json());
+        let ws = assert_check(&run, "websocket", status, outcome);
+        assert_eq!(ws["path"], path);
+        if outcome == "upgrade_refused" {
+            // /healthz ignores the Upgrade headers and answers 200, as a server behind a proxy
+            // that strips them would: anything but 101 is a refusal.
+            assert_eq!(ws["status_code"], 200, "{ws}");
+        }
+    }
+}
