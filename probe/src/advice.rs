@@ -170,7 +170,7 @@ pub fn idle_advice(
     let target_s = (required_s * 2.0).max(360.0);
     if failed_s <= required_s {
         text.push_str(&format!(
-            ". Password writeback needs idle connections to live at least {} s: raise the idle timeout for TCP 443 to *.servicebus.windows.net and *.passwordreset.microsoftonline.com to {} s or more",
+            ". Password writeback needs idle connections to live at least {} s: raise the idle timeout for TCP 443 to the relay (*.servicebus.*) and password reset (*.passwordreset.*) endpoints to {} s or more",
             fmt_s(required_s),
             fmt_s(target_s)
         ));
