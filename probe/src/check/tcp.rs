@@ -56,7 +56,9 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
 
     let Some((addr, stream, took)) = first_ok else {
         session.failed = Some("TCP connect failed");
-        let (addr, failure) = &failures[0];
+        let Some((addr, failure)) = failures.first() else {
+            return CheckResult::skipped(CheckName::Tcp, "the name resolved to no address");
+        };
         let outcome = failure_outcome(failure);
         let proxy_note = hop
             .proxy
