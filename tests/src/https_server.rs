@@ -116,7 +116,7 @@ async fn serve(mut stream: tokio::net::TcpStream, _peer: SocketAddr, mode: Mode)
             let mut buf = [0u8; 4096];
             let _ = stream.read(&mut buf).await;
             // Zero linger: closing sends a RST instead of a FIN.
-            let _ = stream.set_linger(Some(std::time::Duration::ZERO));
+            let _ = stream.set_zero_linger();
             drop(stream);
         }
         Mode::ProtocolVersionAlert => {
