@@ -21,7 +21,7 @@ use crate::advice::{fmt_s, idle_advice};
 use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
 use crate::progress::IdleProgress;
-use crate::target::Target;
+use crate::target::{Target, TargetKind};
 use report::VariantReport;
 use std::time::Instant;
 
@@ -54,11 +54,20 @@ pub async fn run(
     let bracket = attribution::bracket(&run.records);
     let control_ok = run.control.outcome == Outcome::Survived;
     let tested_any = !run.records.is_empty();
-    let verdict = if tested_any {
+    let mut verdict = if tested_any {
         attribution::verdict(&bracket, settings.required_s, control_ok)
     } else {
         IdleVerdict::Inconclusive
     };
+    // A real endpoint that closes idle keep-alive connections itself, cleanly, limits what can be
+    // tested against it; it says nothing against the path (the relay listener is a WebSocket,
+    // not an HTTP keep-alive). A mock-relay doing it is a rehearsed fault, judged as such.
+    let endpoint_limited = verdict == IdleVerdict::Fail
+        && bracket.failure == Some(Outcome::TlsCloseNotify)
+        && target.kind != TargetKind::Relay;
+    if endpoint_limited {
+        verdict = IdleVerdict::Inconclusive;
+    }
     let advice = idle_advice(
         settings.required_s,
         bracket.survived_s,
@@ -66,6 +75,11 @@ pub async fn run(
         bracket.failure,
     );
     let mut message = match verdict {
+        IdleVerdict::Inconclusive if endpoint_limited => format!(
+            "{} itself closes idle connections cleanly (TLS close_notify) by {} s: a server keep-alive limit, not a middlebox, so longer idle periods cannot be tested against it (none was cut before). For the full ladder, rehearse against a mock-relay beyond the firewall",
+            target.host,
+            fmt_s(bracket.failed_s.unwrap_or_default())
+        ),
         IdleVerdict::Pass if bracket.failed_s.is_none() => format!(
             "{advice}, in every direction checked"
         ),
@@ -120,6 +134,7 @@ pub async fn run(
         IdleVerdict::Pass if bracket.failed_s.is_some() => (Status::Warn, Outcome::Survived),
         IdleVerdict::Pass => (Status::Pass, Outcome::Survived),
         IdleVerdict::Fail => (Status::Fail, bracket.failure.unwrap_or(Outcome::SilentDrop)),
+        IdleVerdict::Inconclusive if endpoint_limited => (Status::Warn, Outcome::TlsCloseNotify),
         IdleVerdict::Inconclusive => (Status::Fail, Outcome::Inconclusive),
     };
     let report = IdleReport {
