@@ -42,8 +42,22 @@ impl ProbeRun {
 
 /// Runs `probe ARGS...` and waits at most `limit` for it (then kills it and fails the test).
 pub async fn run(args: &[&str], limit: Duration) -> ProbeRun {
+    run_command(
+        tokio::process::Command::new(crate::bins::probe()),
+        args,
+        limit,
+    )
+    .await
+}
+
+/// Runs `cmd ARGS...` (the probe, possibly wrapped, e.g. by `ip netns exec`) the same way.
+pub async fn run_command(
+    mut cmd: tokio::process::Command,
+    args: &[&str],
+    limit: Duration,
+) -> ProbeRun {
     let started = Instant::now();
-    let child = tokio::process::Command::new(crate::bins::probe())
+    let child = cmd
         .args(args)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
