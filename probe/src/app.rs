@@ -10,7 +10,7 @@ use crate::net::resolve::Resolver;
 use crate::net::tls::TlsSetup;
 use crate::net::NetContext;
 use crate::progress::Progress;
-use crate::report::{self, Format};
+use crate::report;
 use crate::runner::{self, RunPlan};
 use crate::scenario::{builtin, Cloud, Scenario};
 use crate::target::Target;
@@ -48,16 +48,7 @@ pub async fn main(cli: Cli) -> Result<u8, ConfigError> {
 
 async fn run(args: RunArgs) -> Result<u8, ConfigError> {
     let (ctx, plan) = prepare(&args, std::io::stderr().is_terminal())?;
-    let format = args.format.unwrap_or(
-        if args.output.is_none() && std::io::stdout().is_terminal() {
-            Format::Human
-        } else {
-            Format::Json
-        },
-    );
-    let color = args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let (format, color) = report::for_destination(args.format, args.output.is_some());
     let result = runner::run(&ctx, plan).await;
     let text = report::render(&result, format, color);
     match &args.output {

@@ -12,7 +12,7 @@ use crate::net::resolve::Resolver;
 use crate::net::tls::TlsSetup;
 use crate::net::NetContext;
 use crate::progress::Progress;
-use crate::report::{self, Format};
+use crate::report;
 use crate::runner::{self, RunPlan, RunResult};
 use crate::scenario::Cloud;
 use crate::target::Target;
@@ -26,13 +26,7 @@ use std::time::Duration;
 /// failure it shows is the point), 2 if the demo could not start.
 pub async fn run(args: &DemoArgs) -> Result<(String, u8), ConfigError> {
     let result = run_demo(args).await?;
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        Format::Human
-    } else {
-        Format::Json
-    });
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let (format, color) = report::for_destination(args.format, false);
     Ok((report::render(&result, format, color), 0))
 }
 

@@ -29,6 +29,20 @@ pub enum Format {
     Junit,
 }
 
+/// The format and colouring for a destination: what was asked for, else human on a terminal
+/// and JSON into pipes and files; colour only on a terminal, and never with `NO_COLOR` set.
+pub fn for_destination(asked: Option<Format>, to_file: bool) -> (Format, bool) {
+    use std::io::IsTerminal;
+    let terminal = !to_file && std::io::stdout().is_terminal();
+    let format = asked.unwrap_or(if terminal {
+        Format::Human
+    } else {
+        Format::Json
+    });
+    let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    (format, color)
+}
+
 /// Renders `result`; `color` adds ANSI styles (human format only).
 pub fn render(result: &RunResult, format: Format, color: bool) -> String {
     match format {
