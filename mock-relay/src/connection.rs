@@ -36,6 +36,7 @@ pub(crate) async fn serve(
         peer,
         id,
         upgrade: Mutex::new(None),
+        upgraded: Arc::default(),
     });
     let reason = establish(conn, &ctx, tls).await;
     tracing::info!(
@@ -89,6 +90,7 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
     let policy = IdlePolicy {
         fault: shared.faults.idle,
         max_idle: shared.max_idle,
+        keep_alive: Some((shared.request_timeout, ctx.upgraded.clone())),
     };
     let (guard, ending) = IdleGuard::new(io, policy);
     let service_ctx = ctx.clone();
@@ -96,7 +98,10 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(shared.request_timeout)
+        // The idle guard closes a silent keep-alive connection cleanly (close_notify) at the
+        // request timeout, as a real server does; hyper's own deadline, a second later, only
+        // catches clients that dribble their headers (and ends them without close_notify).
+        .header_read_timeout(shared.request_timeout + Duration::from_secs(1))
         .max_buf_size(MAX_BUF_BYTES)
         .max_header_size(MAX_HEAD_BYTES)
         .keep_alive(true);
@@ -130,6 +135,9 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
         ),
         Some((Ending::MaxIdle, idle)) => {
             format!("max-idle reached ({:.3} s idle)", idle.as_secs_f64())
+        }
+        Some((Ending::KeepAlive, idle)) => {
+            format!("keep-alive timeout ({:.3} s idle)", idle.as_secs_f64())
         }
         None => reason,
     }

@@ -19,6 +19,7 @@ use std::future::Future;
 use std::io;
 use std::net::Shutdown;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -47,10 +48,13 @@ impl Transport for tokio_rustls::server::TlsStream<TcpStream> {
 }
 
 /// When the guard acts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct IdlePolicy {
     pub fault: Option<IdleFault>,
     pub max_idle: Duration,
+    /// How long an HTTP connection may wait for its next request, until the flag says it has
+    /// become a WebSocket.
+    pub keep_alive: Option<(Duration, Arc<AtomicBool>)>,
 }
 
 /// Why the guard ended a connection.
@@ -58,6 +62,8 @@ pub(crate) struct IdlePolicy {
 pub(crate) enum Ending {
     Fault(IdleAction),
     MaxIdle,
+    /// An HTTP connection waited too long for its next request.
+    KeepAlive,
 }
 
 /// Set once when the guard acts: what it did and after how long idle. Read by the connection
@@ -83,6 +89,7 @@ pub(crate) struct IdleGuard<T> {
     inner: T,
     limit: Duration,
     ending: Ending,
+    keep_alive: Option<(Duration, Arc<AtomicBool>)>,
     max_idle: Duration,
     last: Instant,
     timer: Pin<Box<Sleep>>,
@@ -98,17 +105,33 @@ impl<T: Transport> IdleGuard<T> {
         };
         let last = Instant::now();
         let slot = EndingSlot::default();
-        let guard = IdleGuard {
+        let mut guard = IdleGuard {
             inner,
             limit,
             ending,
+            keep_alive: policy.keep_alive,
             max_idle: policy.max_idle,
             last,
             timer: Box::pin(tokio::time::sleep_until(last + limit)),
             state: State::Live,
             slot: slot.clone(),
         };
+        // The first deadline is the shortest limit in force; the timer is re-armed lazily, and
+        // limits only grow (an upgrade lifts the keep-alive timeout), so it never fires late.
+        let first = last + guard.current().0;
+        guard.timer.as_mut().reset(first);
         (guard, slot)
+    }
+
+    /// The idle limit in force and what reaching it means: the keep-alive timeout while the
+    /// connection is plain HTTP (when shorter), the fault or max-idle otherwise.
+    fn current(&self) -> (Duration, Ending) {
+        match &self.keep_alive {
+            Some((t, upgraded)) if *t < self.limit && !upgraded.load(Ordering::Relaxed) => {
+                (*t, Ending::KeepAlive)
+            }
+            _ => (self.limit, self.ending),
+        }
     }
 
     /// True once the connection has been idle for the limit (registers the timer otherwise).
@@ -117,7 +140,7 @@ impl<T: Transport> IdleGuard<T> {
             if self.timer.as_mut().poll(cx).is_pending() {
                 return false;
             }
-            let due = self.last + self.limit;
+            let due = self.last + self.current().0;
             if Instant::now() >= due {
                 return true;
             }
@@ -127,9 +150,10 @@ impl<T: Transport> IdleGuard<T> {
 
     fn act(&mut self) {
         let now = Instant::now();
-        let _ = self.slot.set((self.ending, now - self.last));
+        let ending = self.current().1;
+        let _ = self.slot.set((ending, now - self.last));
         let tcp = SockRef::from(self.inner.tcp());
-        match self.ending {
+        match ending {
             Ending::Fault(IdleAction::Reset) => {
                 let _ = tcp.set_linger(Some(Duration::ZERO));
                 self.state = State::Reset;
@@ -143,7 +167,7 @@ impl<T: Transport> IdleGuard<T> {
                 self.state = State::Dropping;
                 self.timer.as_mut().reset(now + self.max_idle);
             }
-            Ending::Fault(IdleAction::CloseNotify) | Ending::MaxIdle => {
+            Ending::Fault(IdleAction::CloseNotify) | Ending::MaxIdle | Ending::KeepAlive => {
                 self.state = State::Closing;
             }
         }
@@ -274,6 +298,7 @@ mod tests {
                 after: Duration::from_millis(ms),
             }),
             max_idle: Duration::from_secs(60),
+            keep_alive: None,
         }
     }
 

@@ -29,6 +29,8 @@ pub(crate) struct ConnCtx {
     pub id: u64,
     /// Filled by a successful upgrade; the connection task runs the channel after hyper is done.
     pub upgrade: Mutex<Option<PendingUpgrade>>,
+    /// Set once the connection is a WebSocket: from then on it may idle up to `--max-idle`.
+    pub upgraded: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub(crate) async fn handle(
@@ -131,6 +133,8 @@ fn upgrade(req: &mut Request<Incoming>, ctx: &ConnCtx, path: String) -> Response
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
     let on_upgrade = hyper::upgrade::on(req);
     *ctx.upgrade.lock().expect("upgrade slot") = Some(PendingUpgrade { on_upgrade, path });
+    ctx.upgraded
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let mut resp = Response::new(Body::default());
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = resp.headers_mut();

@@ -291,28 +291,30 @@ async fn a_dead_control_connection_makes_the_verdict_inconclusive() {
 #[tokio::test]
 async fn an_https_endpoint_closing_keepalives_itself_limits_the_test_without_failing_the_path() {
     // The relay closes idle keep-alive connections itself, cleanly, as a server's keep-alive
-    // timeout does.
-    let spec = format!("idle-close-notify:{CUT}");
-    let relay = Relay::serve(&["--fault", &spec]).await;
-    let url = format!("https://127.0.0.1:{}/healthz", relay.tls().port());
-    let run = probe_idle(&url, &relay, &[]).await;
-    let idle = idle(&run);
-    assert_eq!(idle["verdict"], "inconclusive", "{idle:#}");
-    assert_eq!(idle["failure"], "tls_close_notify", "{idle:#}");
-    let check = run.check("idle");
-    assert_eq!(
-        (check["status"].as_str(), check["outcome"].as_str()),
-        (Some("warn"), Some("tls_close_notify"))
-    );
-    assert!(
-        check["message"]
-            .as_str()
-            .unwrap()
-            .contains("not a middlebox"),
-        "{check:#}"
-    );
-    assert_eq!(
-        run.code, 0,
-        "a server's own keep-alive limit does not fail the path"
-    );
+    // timeout does: by its request timeout, or by a rehearsed close-notify fault.
+    let fault = format!("idle-close-notify:{CUT}");
+    for args in [["--request-timeout", CUT], ["--fault", fault.as_str()]] {
+        let relay = Relay::serve(&args).await;
+        let url = format!("https://127.0.0.1:{}/healthz", relay.tls().port());
+        let run = probe_idle(&url, &relay, &[]).await;
+        let idle = idle(&run);
+        assert_eq!(idle["verdict"], "inconclusive", "{args:?}: {idle:#}");
+        assert_eq!(idle["failure"], "tls_close_notify", "{args:?}: {idle:#}");
+        let check = run.check("idle");
+        assert_eq!(
+            (check["status"].as_str(), check["outcome"].as_str()),
+            (Some("warn"), Some("tls_close_notify"))
+        );
+        assert!(
+            check["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a middlebox"),
+            "{check:#}"
+        );
+        assert_eq!(
+            run.code, 0,
+            "a server's own keep-alive limit does not fail the path"
+        );
+    }
 }
