@@ -147,6 +147,15 @@ impl Target {
         self.host.parse().ok()
     }
 
+    /// The HTTP `Host` header: the authority, without the port when it is 443.
+    pub fn host_header(&self) -> String {
+        let authority = self.authority();
+        match authority.strip_suffix(":443") {
+            Some(h) => h.to_string(),
+            None => authority,
+        }
+    }
+
     /// `host:port` with IPv6 literals bracketed, for Host headers and messages.
     pub fn authority(&self) -> String {
         match self.ip_literal() {

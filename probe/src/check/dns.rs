@@ -8,6 +8,16 @@ use crate::outcome::{Outcome, Status};
 use crate::target::Target;
 use std::time::Instant;
 
+/// The vocabulary word for a failed lookup.
+pub fn failure_outcome(f: &ResolveFailure) -> Outcome {
+    match f {
+        ResolveFailure::Nxdomain => Outcome::Nxdomain,
+        ResolveFailure::NoRecords => Outcome::NoRecords,
+        ResolveFailure::Timeout => Outcome::Timeout,
+        ResolveFailure::Servfail(_) | ResolveFailure::Other(_) => Outcome::Servfail,
+    }
+}
+
 pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
     let started = Instant::now();
     let hop = ctx.first_hop(target);

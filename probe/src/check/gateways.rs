@@ -6,8 +6,7 @@
 use super::result::{millis, Details, GatewayAddress, GatewaysDetails};
 use super::{CheckName, CheckResult, Session};
 use crate::net::connect;
-use crate::net::io::Io;
-use crate::net::{NetContext, ALPN_HTTP1};
+use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
 use crate::target::Target;
 use futures_util::StreamExt;
@@ -182,15 +181,7 @@ async fn check_one(ctx: &NetContext, addr: IpAddr, name: String) -> GatewayAddre
     let socket = SocketAddr::new(addr, PORT);
     let outcome = match connect::connect(socket, ctx.timeout, &ctx.socket).await {
         Err(f) => super::tcp::failure_outcome(&f),
-        Ok(stream) => {
-            let io: Io = Box::new(stream);
-            match tokio::time::timeout(ctx.timeout, ctx.tls.handshake(io, &name, ALPN_HTTP1)).await
-            {
-                Err(_) => Outcome::Timeout,
-                Ok((Ok(_), _)) => Outcome::Ok,
-                Ok((Err(e), _)) => super::tls::failure_outcome(&e),
-            }
-        }
+        Ok(stream) => super::tls::handshake_outcome(ctx, Box::new(stream), &name).await,
     };
     GatewayAddress {
         address: addr.to_string(),

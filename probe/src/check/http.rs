@@ -133,13 +133,8 @@ where
         .await
         .map_err(|e| fail(e, "HTTP/1.1 setup"))?;
     let driver = tokio::spawn(conn);
-    let host = if target.port == 443 {
-        target.authority().trim_end_matches(":443").to_string()
-    } else {
-        authority.clone()
-    };
     let request = http::Request::get(path)
-        .header(http::header::HOST, host)
+        .header(http::header::HOST, target.host_header())
         .header(http::header::USER_AGENT, USER_AGENT)
         .header(http::header::ACCEPT, "*/*")
         .body(Empty::<Bytes>::new())

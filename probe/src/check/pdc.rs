@@ -5,9 +5,8 @@
 use super::result::{millis, ControllerResult, Details, PdcDetails, PortResult};
 use super::{CheckName, CheckResult, Session};
 use crate::net::connect;
-use crate::net::io::Io;
 use crate::net::resolve::{ResolveFailure, SrvTarget};
-use crate::net::{NetContext, ALPN_HTTP1};
+use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
 use crate::target::Target;
 use std::net::SocketAddr;
@@ -43,12 +42,7 @@ pub async fn run(ctx: &NetContext, target: &Target, _session: &mut Session) -> C
     let pdc = match pdc {
         Ok(p) => p,
         Err(failure) => {
-            let outcome = match failure {
-                ResolveFailure::Nxdomain => Outcome::Nxdomain,
-                ResolveFailure::NoRecords => Outcome::NoRecords,
-                ResolveFailure::Timeout => Outcome::Timeout,
-                ResolveFailure::Servfail(_) | ResolveFailure::Other(_) => Outcome::Servfail,
-            };
+            let outcome = super::dns::failure_outcome(&failure);
             return CheckResult::new(
                 CheckName::Pdc,
                 Status::Fail,
@@ -98,13 +92,7 @@ async fn check_controller(ctx: &NetContext, host: String, role: &'static str) ->
             let (outcome, tls) = match connect::connect(addr, ctx.timeout, &ctx.socket).await {
                 Err(f) => (super::tcp::failure_outcome(&f), None),
                 Ok(stream) if TLS_PORTS.contains(port) => {
-                    let io: Io = Box::new(stream);
-                    let hs = ctx.tls.handshake(io, &host, ALPN_HTTP1);
-                    let tls = match tokio::time::timeout(ctx.timeout, hs).await {
-                        Err(_) => Outcome::Timeout,
-                        Ok((Ok(_), _)) => Outcome::Ok,
-                        Ok((Err(e), _)) => super::tls::failure_outcome(&e),
-                    };
+                    let tls = super::tls::handshake_outcome(ctx, Box::new(stream), &host).await;
                     (Outcome::Connected, Some(tls))
                 }
                 Ok(_) => (Outcome::Connected, None),

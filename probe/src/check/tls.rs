@@ -144,6 +144,21 @@ fn interception(target: &Target, chain: &[CertInfo]) -> Option<String> {
     ))
 }
 
+/// A TLS handshake with `server_name` over `io` within the phase deadline, as one outcome word
+/// (for checks that report many handshakes: gateways, domain controllers).
+pub async fn handshake_outcome(
+    ctx: &NetContext,
+    io: crate::net::io::Io,
+    server_name: &str,
+) -> Outcome {
+    let handshake = ctx.tls.handshake(io, server_name, ALPN_HTTP1);
+    match tokio::time::timeout(ctx.timeout, handshake).await {
+        Err(_) => Outcome::Timeout,
+        Ok((Ok(_), _)) => Outcome::Ok,
+        Ok((Err(e), _)) => failure_outcome(&e),
+    }
+}
+
 /// The vocabulary word for a handshake failure.
 pub fn failure_outcome(f: &TlsFailure) -> Outcome {
     match f {

@@ -46,7 +46,7 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
         .map_err(|_| (Outcome::Timeout, format!("resolving {hop_host} timed out")))?
         .map_err(|e| {
             (
-                Outcome::Nxdomain,
+                crate::check::dns::failure_outcome(&e),
                 format!("{hop_host} does not resolve: {e:?}"),
             )
         })?;

@@ -96,7 +96,7 @@ impl Channel {
                 let mut channel = Channel::Http {
                     sender,
                     driver,
-                    host: host_header(target),
+                    host: target.host_header(),
                     path: target.path.clone(),
                     baseline: Duration::ZERO,
                 };
@@ -306,13 +306,5 @@ fn ws_event(msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>)
         Some(Ok(Message::Close(_))) | None => Some(Watch::Ended(Outcome::TlsCloseNotify)),
         Some(Ok(_)) => None,
         Some(Err(e)) => Some(Watch::Ended(ws_outcome(&e))),
-    }
-}
-
-fn host_header(target: &Target) -> String {
-    let authority = target.authority();
-    match authority.strip_suffix(":443") {
-        Some(h) => h.to_string(),
-        None => authority,
     }
 }
