@@ -1,218 +1,26 @@
-//! What each subcommand does: the top of every run, from flags to exit code.
+//! `probe run` and `probe scenarios`: from flags to a plan, a run, a report and an exit code.
 
-use crate::check::idle::IdleSettings;
-use crate::cli::{Cli, Command, RunArgs};
 use crate::error::ConfigError;
-use crate::net::connect::SocketOptions;
-use crate::net::machine_config;
-use crate::net::proxy::{Proxy, ProxyRoute};
-use crate::net::resolve::Resolver;
-use crate::net::tls::TlsSetup;
-use crate::net::NetContext;
-use crate::progress::Progress;
-use crate::report;
-use crate::runner::{self, RunPlan};
-use crate::scenario::{builtin, Cloud, Scenario};
-use crate::target::Target;
-use clap::CommandFactory;
-use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use crate::plan::{self, RunArgs};
+use crate::scenario::{builtin, Scenario};
+use crate::{output, report, runner};
+use std::io::IsTerminal;
 
-/// Runs the parsed command; the result is the process exit code.
-pub async fn main(cli: Cli) -> Result<u8, ConfigError> {
-    match cli.command {
-        Command::Run(args) => run(args).await,
-        Command::Report(args) => crate::report::fleet::command(&args),
-        Command::Serve(args) => crate::serve::command(args).await,
-        Command::Scenarios { files } => scenarios(&files),
-        Command::Demo(args) => {
-            let (text, code) = crate::demo::run(&args).await?;
-            write_stdout(text.as_bytes())?;
-            Ok(code)
-        }
-        Command::Completions { shell } => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "probe", &mut std::io::stdout());
-            Ok(0)
-        }
-        Command::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .map_err(|e| ConfigError::new(format!("cannot render the man page: {e}")))?;
-            write_stdout(&out)?;
-            Ok(0)
-        }
-    }
-}
-
-async fn run(args: RunArgs) -> Result<u8, ConfigError> {
-    let (ctx, plan) = prepare(&args, std::io::stderr().is_terminal())?;
+/// `probe run`: the exit code is the run's (0 pass, 1 fail).
+pub async fn run(args: &RunArgs) -> Result<u8, ConfigError> {
+    let plan = plan::from_args(args, std::io::stderr().is_terminal())?;
     let (format, color) = report::for_destination(args.format, args.output.is_some());
-    let result = runner::run(&ctx, plan).await;
+    let result = runner::run(plan).await;
     let text = report::render(&result, format, color);
-    match &args.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| {
-            ConfigError::new(format!("--output {}: cannot write: {e}", path.display()))
-        })?,
-        None => write_stdout(text.as_bytes())?,
-    }
+    output::write(args.output.as_deref(), "--output", text.as_bytes())?;
     if let Some(path) = &args.prometheus_textfile {
-        write_textfile(path, &result)?;
+        output::write_textfile(path, &result)?;
     }
     Ok(result.exit_code())
 }
 
-/// `--prometheus-textfile`: the exposition, replaced atomically.
-pub(crate) fn write_textfile(
-    path: &std::path::Path,
-    result: &runner::RunResult,
-) -> Result<(), ConfigError> {
-    report::atomic::write(path, report::prometheus::render(result).as_bytes()).map_err(|e| {
-        ConfigError::new(format!(
-            "--prometheus-textfile {}: cannot write: {e}",
-            path.display()
-        ))
-    })
-}
-
-/// Everything a run needs, from the flags and the scenario (also used by `probe serve`, once
-/// per run, so an edited scenario file takes effect at the next run).
-pub(crate) fn prepare(
-    args: &RunArgs,
-    progress_on_tty: bool,
-) -> Result<(NetContext, RunPlan), ConfigError> {
-    let scenario = Scenario::load(&args.scenario)?;
-    let cloud = args
-        .cloud
-        .or(scenario.default_cloud)
-        .unwrap_or(Cloud::Public);
-    let mut targets = if args.targets.is_empty() {
-        scenario.targets_for(cloud)
-    } else {
-        args.targets.clone()
-    };
-    for name in &args.relay_namespaces {
-        scenario.add_relay_namespace(&mut targets, &cloud.namespace_host(name));
-    }
-    if let Some(domain) = &args.ad_domain {
-        targets.push(Target::ad_domain(domain).map_err(ConfigError::new)?);
-    }
-    if targets.is_empty() {
-        return Err(ConfigError::new(format!(
-            "scenario {} has no target for cloud {cloud}; name one with --target",
-            scenario.name
-        )));
-    }
-    let idle = idle_settings(args, scenario.idle_required_s)?;
-    let mut notes = Vec::new();
-    let proxy = proxy_route(args, &scenario, &mut notes)?;
-    let targets = if args.compare_direct && proxy.proxy.is_some() {
-        with_direct_twins(targets, &proxy)
-    } else {
-        if args.compare_direct {
-            notes.push(
-                "--compare-direct: no proxy applies, so every target is checked directly only"
-                    .into(),
-            );
-        }
-        targets
-    };
-    let timeout = Duration::from_secs_f64(args.timeout);
-    let ctx = NetContext {
-        resolver: Resolver::new(&args.dns_servers, args.resolve.clone(), timeout)?,
-        tls: TlsSetup::new(&args.ca_files)?,
-        timeout,
-        socket: SocketOptions::default(),
-        proxy,
-    };
-    let plan = RunPlan {
-        scenario: if args.targets.is_empty() {
-            scenario.name.clone()
-        } else {
-            "ad-hoc".into()
-        },
-        cloud,
-        segment: args.segment.clone(),
-        targets,
-        count: args.count,
-        idle,
-        progress: Progress::new(progress_on_tty),
-        proxy: ctx.proxy.proxy.as_ref().map(|p| p.redacted()),
-        notes,
-    };
-    Ok((ctx, plan))
-}
-
-/// The proxy for this run: `--no-proxy`, else `--proxy`, else machine.config, else the
-/// scenario's, else the environment (curl's variables). `NO_PROXY` applies to every one of them.
-fn proxy_route(
-    args: &RunArgs,
-    scenario: &Scenario,
-    notes: &mut Vec<String>,
-) -> Result<ProxyRoute, ConfigError> {
-    let env = ProxyRoute::from_env(|k| std::env::var(k).ok())
-        .map_err(|e| ConfigError::new(format!("proxy environment variable {e}")))?;
-    if args.no_proxy {
-        return Ok(ProxyRoute::default());
-    }
-    let proxy = if let Some(url) = &args.proxy {
-        Some(Proxy::parse(url, "--proxy").map_err(ConfigError::new)?)
-    } else if let Some(path) = &args.proxy_from_machine_config {
-        let (path, section) = machine_config::read(path.as_deref())?;
-        if let Some(why) = section.why_no_proxy() {
-            notes.push(format!("{}: {why}", path.display()));
-        }
-        if section.use_default_credentials {
-            notes.push(format!(
-                "{}: useDefaultCredentials=\"true\": the sync service authenticates to the proxy as its own account (NTLM/Negotiate), which this probe cannot; a 407 here may not happen to the service",
-                path.display()
-            ));
-        }
-        section.proxy.filter(|_| section.enabled)
-    } else {
-        scenario.proxy.clone().or(env.proxy)
-    };
-    Ok(ProxyRoute {
-        proxy,
-        no_proxy: env.no_proxy,
-    })
-}
-
-/// `--compare-direct`: every proxied target twice, through the proxy and directly.
-fn with_direct_twins(targets: Vec<Target>, route: &ProxyRoute) -> Vec<Target> {
-    let mut out = Vec::with_capacity(targets.len() * 2);
-    for target in targets {
-        let proxied = route.for_host(&target.host).is_some();
-        let mut direct = target.clone();
-        out.push(target);
-        if proxied {
-            direct.direct = true;
-            direct.name = format!("{} (direct)", direct.name);
-            out.push(direct);
-        }
-    }
-    out
-}
-
-/// The idle ladder asked for, or `None` with `--quick` or when nothing requires one.
-fn idle_settings(
-    args: &RunArgs,
-    scenario_required: Option<u64>,
-) -> Result<Option<IdleSettings>, ConfigError> {
-    if args.quick {
-        return Ok(None);
-    }
-    let Some(required) = args.idle.or(scenario_required.map(|s| s as f64)) else {
-        return Ok(None);
-    };
-    let mut settings = IdleSettings::new(required, args.idle_min, args.idle_max, args.idle_step)?;
-    settings.variants = args.idle_variants;
-    settings.refine = args.refine;
-    Ok(Some(settings))
-}
-
-fn scenarios(files: &[std::path::PathBuf]) -> Result<u8, ConfigError> {
+/// `probe scenarios [FILE...]`: the built-in scenarios, or whether each file is valid.
+pub fn scenarios(files: &[std::path::PathBuf]) -> Result<u8, ConfigError> {
     let mut out = String::new();
     if files.is_empty() {
         for (name, _) in builtin::BUILTIN {
@@ -241,16 +49,6 @@ fn scenarios(files: &[std::path::PathBuf]) -> Result<u8, ConfigError> {
             ));
         }
     }
-    write_stdout(out.as_bytes())?;
+    output::write_stdout(out.as_bytes())?;
     Ok(0)
-}
-
-/// Writes to stdout; a closed pipe (`probe ... | head`) is not an error worth a panic.
-pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), ConfigError> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(ConfigError::new(format!("cannot write the report: {e}"))),
-    }
 }

@@ -1,11 +1,13 @@
-//! The command line (clap). The same definitions feed shell completions and the man page.
+//! The command line (clap), and the dispatch from a parsed command to the module that carries it
+//! out. The same definitions feed shell completions and the man page.
 
-use crate::net::resolve::{parse_dns_server, ResolveOverride};
-use crate::report::Format;
-use crate::scenario::Cloud;
-use crate::target::Target;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::net::SocketAddr;
+use crate::demo::{self, DemoArgs};
+use crate::error::ConfigError;
+use crate::fleet::{self, ReportArgs};
+use crate::plan::RunArgs;
+use crate::serve::{self, ServeArgs};
+use crate::{app, output};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -59,173 +61,36 @@ pub enum Command {
     Man,
 }
 
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// A built-in scenario name or a TOML scenario file.
-    #[arg(value_name = "SCENARIO", default_value = crate::scenario::builtin::DEFAULT)]
-    pub scenario: String,
-    /// Check this URL instead of the scenario's targets (repeatable): https://, wss://,
-    /// tcp://host:port or relay://host:port (a mock-relay).
-    #[arg(long = "target", value_name = "URL", value_parser = Target::parse)]
-    pub targets: Vec<Target>,
-    /// Also check this Azure Relay namespace and all its gateways (repeatable); a bare name
-    /// gets the cloud's suffix (e.g. .servicebus.windows.net).
-    #[arg(long = "relay-namespace", value_name = "NAME")]
-    pub relay_namespaces: Vec<String>,
-    /// Find this Active Directory domain's PDC emulator (DNS SRV) and check the ports
-    /// writeback needs on it and on every domain controller.
-    #[arg(long, value_name = "DOMAIN", value_parser = parse_ad_domain)]
-    pub ad_domain: Option<String>,
-    /// Endpoint set of the scenario.
-    #[arg(long, value_enum)]
-    pub cloud: Option<Cloud>,
-    /// Ask this DNS server instead of the system's (repeatable).
-    #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server)]
-    pub dns_servers: Vec<SocketAddr>,
-    /// Use ADDR for HOST:PORT without asking DNS, as curl does (repeatable).
-    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR", value_parser = clap::value_parser!(ResolveOverride))]
-    pub resolve: Vec<ResolveOverride>,
-    /// Extra trust anchors (PEM), e.g. a corporate or mock-relay CA (repeatable).
-    #[arg(long = "ca-file", value_name = "PEM")]
-    pub ca_files: Vec<PathBuf>,
-    /// Deadline of each phase, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
-    pub timeout: f64,
-    /// Timing samples per target; percentiles are reported when above 1.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub count: u32,
-    /// Skip the idle-connection checks.
-    #[arg(long)]
-    pub quick: bool,
-    /// Seconds an idle connection must survive [default: the scenario's idle.required_s].
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub idle: Option<f64>,
-    /// Shortest idle period of the ladder [default: 30].
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub idle_min: Option<f64>,
-    /// Longest idle period of the ladder [default: required + 60].
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub idle_max: Option<f64>,
-    /// Step between the ladder's idle periods; the resolution of the result [default: 15].
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub idle_step: Option<f64>,
-    /// Also hold a TCP-keepalive and a heartbeat connection for --idle-max, to tell a layer-4
-    /// cutoff (NAT, firewall) from a layer-7 one (proxy).
-    #[arg(long)]
-    pub idle_variants: bool,
-    /// A second round inside the bracket to narrow it to 1 s.
-    #[arg(long)]
-    pub refine: bool,
-    /// A label for this network segment, recorded in every output.
-    #[arg(long, value_name = "NAME")]
-    pub segment: Option<String>,
-    /// Go through this HTTP proxy: http://[USER:PASS@]HOST:PORT (credentials are shown as ****).
-    #[arg(long, value_name = "URL")]
-    pub proxy: Option<String>,
-    /// Ignore every proxy setting (flags, scenario, environment): connect directly.
-    #[arg(long, conflicts_with_all = ["proxy", "proxy_from_machine_config"])]
-    pub no_proxy: bool,
-    /// Use the proxy of the .NET machine.config <defaultProxy> section, as the sync service
-    /// does [default path: the Framework64 v4.0.30319 machine.config].
-    #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with = "proxy")]
-    pub proxy_from_machine_config: Option<Option<PathBuf>>,
-    /// Check each target both directly and through the proxy, side by side.
-    #[arg(long)]
-    pub compare_direct: bool,
-    /// Output format [default: human on a terminal, json otherwise].
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Also write the Prometheus exposition to PATH, atomically (temporary file and rename),
-    /// for node_exporter's textfile collector (name it *.prom).
-    #[arg(long, value_name = "PATH")]
-    pub prometheus_textfile: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ReportArgs {
-    /// probe.result/v1 JSON files (`probe run --format json`), one per run.
-    #[arg(value_name = "FILE", required = true)]
-    pub files: Vec<PathBuf>,
-    /// Output format: a text table, or one self-contained HTML file with charts.
-    #[arg(long, value_enum, default_value_t = crate::report::fleet::MatrixFormat::Text)]
-    pub format: crate::report::fleet::MatrixFormat,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address for /metrics and /results, e.g. 0.0.0.0:9464 (port 0: any free port; the
-    /// address is printed on stderr).
-    #[arg(long, value_name = "ADDR")]
-    pub listen: SocketAddr,
-    /// Time from the start of one run to the start of the next, e.g. 30s, 5m, 1h. A run never
-    /// overlaps the next: a slow one delays it.
-    #[arg(long, value_name = "DURATION", value_parser = crate::serve::parse_interval)]
-    pub interval: std::time::Duration,
-    #[command(flatten)]
-    pub run: RunArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct DemoArgs {
-    /// The middlebox's idle timeout, in seconds (the ladder runs from 2 to 11 s).
-    #[arg(long, value_name = "SECS", default_value_t = 5.5, value_parser = parse_demo_timeout)]
-    pub idle_timeout: f64,
-    /// What the middlebox does to an idle connection: reset, drop (silently) or fin.
-    #[arg(long, value_name = "ACTION", default_value = "drop", value_parser = clap::value_parser!(mock_relay::middlebox::OnIdle))]
-    pub on_idle: mock_relay::middlebox::OnIdle,
-    /// Output format [default: human on a terminal, json otherwise].
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-}
-
-fn parse_demo_timeout(s: &str) -> Result<f64, String> {
-    let v = parse_seconds(s)?;
-    if !(1.0..=10.0).contains(&v) {
-        return Err(format!(
-            "{s} is outside the demo's ladder (1 to 10 seconds)"
-        ));
+impl Cli {
+    /// Carries out the parsed command; the result is the process exit code.
+    pub async fn execute(self) -> Result<u8, ConfigError> {
+        match self.command {
+            Command::Run(args) => app::run(&args).await,
+            Command::Report(args) => fleet::command(&args),
+            Command::Serve(args) => serve::command(args).await,
+            Command::Scenarios { files } => app::scenarios(&files),
+            Command::Demo(args) => demo::command(&args).await,
+            Command::Completions { shell } => {
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "probe", &mut script);
+                output::write_stdout(&script)?;
+                Ok(0)
+            }
+            Command::Man => {
+                let mut page = Vec::new();
+                clap_mangen::Man::new(Cli::command())
+                    .render(&mut page)
+                    .map_err(|e| ConfigError::new(format!("cannot render the man page: {e}")))?;
+                output::write_stdout(&page)?;
+                Ok(0)
+            }
+        }
     }
-    Ok(v)
-}
-
-fn parse_ad_domain(s: &str) -> Result<String, String> {
-    Target::ad_domain(s).map(|t| t.host)
-}
-
-fn parse_seconds(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if !(v > 0.0 && v <= 86_400.0) {
-        return Err(format!(
-            "{s} is out of range (more than 0, at most 86400 seconds)"
-        ));
-    }
-    Ok(v)
-}
-
-fn parse_timeout(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if !(v > 0.0 && v <= 3600.0) {
-        return Err(format!(
-            "{s} is out of range (more than 0, at most 3600 seconds)"
-        ));
-    }
-    Ok(v)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn definitions_are_consistent() {

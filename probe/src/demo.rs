@@ -4,33 +4,60 @@
 //! path looks like, with no network at all.
 
 use crate::check::idle::IdleSettings;
-use crate::cli::DemoArgs;
+use crate::cloud::Cloud;
 use crate::error::ConfigError;
 use crate::net::connect::SocketOptions;
 use crate::net::proxy::ProxyRoute;
 use crate::net::resolve::Resolver;
 use crate::net::tls::TlsSetup;
 use crate::net::NetContext;
+use crate::plan::args::parse_seconds;
+use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::report;
-use crate::runner::{self, RunPlan, RunResult};
-use crate::scenario::Cloud;
+use crate::report::{self, Format};
+use crate::result::RunResult;
 use crate::target::Target;
-use mock_relay::middlebox::{self, MiddleboxConfig};
+use crate::{output, runner};
+use clap::Args;
+use mock_relay::middlebox::{self, MiddleboxConfig, OnIdle};
 use mock_relay::server::{self, ServeConfig};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// Runs the demo and renders its report; the exit code is 0 whatever the demo's verdict (the
-/// failure it shows is the point), 2 if the demo could not start.
-pub async fn run(args: &DemoArgs) -> Result<(String, u8), ConfigError> {
-    let result = run_demo(args).await?;
-    let (format, color) = report::for_destination(args.format, false);
-    Ok((report::render(&result, format, color), 0))
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The middlebox's idle timeout, in seconds (the ladder runs from 2 to 11 s).
+    #[arg(long, value_name = "SECS", default_value_t = 5.5, value_parser = parse_demo_timeout)]
+    pub idle_timeout: f64,
+    /// What the middlebox does to an idle connection: reset, drop (silently) or fin.
+    #[arg(long, value_name = "ACTION", default_value = "drop", value_parser = clap::value_parser!(OnIdle))]
+    pub on_idle: OnIdle,
+    /// Output format [default: human on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
-async fn run_demo(args: &DemoArgs) -> Result<RunResult, ConfigError> {
+fn parse_demo_timeout(s: &str) -> Result<f64, String> {
+    let v = parse_seconds(s)?;
+    if !(1.0..=10.0).contains(&v) {
+        return Err(format!(
+            "{s} is outside the demo's ladder (1 to 10 seconds)"
+        ));
+    }
+    Ok(v)
+}
+
+/// Runs the demo and prints its report; the exit code is 0 whatever the demo's verdict (the
+/// failure it shows is the point), 2 if the demo could not start.
+pub async fn command(args: &DemoArgs) -> Result<u8, ConfigError> {
+    let result = run(args).await?;
+    let (format, color) = report::for_destination(args.format, false);
+    output::write_stdout(report::render(&result, format, color).as_bytes())?;
+    Ok(0)
+}
+
+async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
     let start_error = |what: &str, e: mock_relay::StartError| {
         ConfigError::new(format!("demo: cannot start the in-process {what}: {e}"))
     };
@@ -43,11 +70,10 @@ async fn run_demo(args: &DemoArgs) -> Result<RunResult, ConfigError> {
         .ok_or_else(|| ConfigError::new("demo: the mock-relay generated no CA"))?
         .to_string();
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-    let timeout = Duration::from_secs_f64(args.idle_timeout);
     let middlebox = middlebox::start(MiddleboxConfig::new(
         loopback,
         relay_addr.to_string(),
-        timeout,
+        Duration::from_secs_f64(args.idle_timeout),
         args.on_idle,
     ))
     .await
@@ -66,34 +92,34 @@ async fn run_demo(args: &DemoArgs) -> Result<RunResult, ConfigError> {
     // One second here stands for about twenty on a real path: required 9 s ~ 180 s.
     let mut idle = IdleSettings::new(9.0, Some(2.0), Some(11.0), Some(1.0))?;
     idle.variants = true;
-    let ctx = NetContext {
-        resolver: Resolver::new(&[], Vec::new(), Duration::from_secs(5))?,
+    let timeout = Duration::from_secs(5);
+    let net = NetContext {
+        resolver: Resolver::new(&[], Vec::new(), timeout)?,
         tls: TlsSetup::with_pem("the demo mock-relay CA", &ca)?,
-        timeout: Duration::from_secs(5),
+        timeout,
         socket: SocketOptions::default(),
         proxy: ProxyRoute::default(),
     };
-    let plan = RunPlan {
+    let note = format!(
+        "demo: a mock-relay at {relay_addr} and, in front of it, a middlebox at {} that {} connections idle for {} s; the ladder is scaled down (2-11 s, required 9 s, standing for 30-240 s and 180 s)",
+        middlebox.local_addr(),
+        match args.on_idle {
+            OnIdle::Reset => "resets",
+            OnIdle::Drop => "silently drops",
+            OnIdle::Fin => "closes with a FIN",
+        },
+        crate::advice::fmt_s(args.idle_timeout)
+    );
+    let plan = Plan {
         scenario: "demo".into(),
         cloud: Cloud::Public,
         segment: Some("demo".into()),
-        targets,
-        count: 1,
         idle: Some(idle),
         progress: Progress::new(std::io::stderr().is_terminal()),
-        proxy: None,
-        notes: vec![format!(
-            "demo: a mock-relay at {relay_addr} and, in front of it, a middlebox at {} that {} connections idle for {} s; the ladder is scaled down (2-11 s, required 9 s, standing for 30-240 s and 180 s)",
-            middlebox.local_addr(),
-            match args.on_idle {
-                middlebox::OnIdle::Reset => "resets",
-                middlebox::OnIdle::Drop => "silently drops",
-                middlebox::OnIdle::Fin => "closes with a FIN",
-            },
-            crate::advice::fmt_s(args.idle_timeout)
-        )],
+        notes: vec![note],
+        ..Plan::new(net, targets)
     };
-    let result = runner::run(&ctx, plan).await;
+    let result = runner::run(plan).await;
     middlebox.shutdown().await;
     relay.shutdown().await;
     Ok(result)

@@ -1,18 +1,34 @@
 //! probe: proves a network path is fit for the long-lived relay connections of Entra Connect
 //! password writeback.
 //!
-//! One run flows top-down: scenario -> targets -> checks -> verdicts -> report.
+//! One run flows top-down: scenario -> targets -> checks -> verdicts -> report. Every import
+//! points down these layers:
+//!
+//! ```text
+//! cli                                   the command line and its dispatch
+//! app, demo, serve, fleet               what each subcommand does
+//! plan, runner, report, output          flags -> plan -> run -> result -> formats -> files
+//! check                                 one file per check, one signature
+//! result, timing, advice, progress      the result document and what fills it
+//! net, scenario                         how bytes reach the far end; scenario files
+//! target, cloud, outcome, error         the vocabulary
+//! ```
 
 pub mod advice;
 pub mod app;
 pub mod check;
 pub mod cli;
+pub mod cloud;
 pub mod demo;
 pub mod error;
+pub mod fleet;
 pub mod net;
 pub mod outcome;
+pub mod output;
+pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod result;
 pub mod runner;
 pub mod scenario;
 pub mod serve;

@@ -1,33 +1,15 @@
 //! Percentiles of phase timings over `--count` passes (hdrhistogram).
 
-use crate::check::Phases;
+use crate::result::{Percentiles, Phase, Phases, Timings};
 use hdrhistogram::Histogram;
-use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Microsecond histograms per phase.
 #[derive(Default)]
 pub struct PhaseSamples {
-    histograms: BTreeMap<&'static str, Histogram<u64>>,
+    histograms: BTreeMap<Phase, Histogram<u64>>,
     passes: u32,
     failed: u32,
-}
-
-/// What is reported: per phase `p50`, `p90`, `p99`, `max` in milliseconds.
-#[derive(Debug, Clone, Serialize)]
-pub struct Timings {
-    pub samples: u32,
-    pub failed_samples: u32,
-    #[serde(flatten)]
-    pub phases: BTreeMap<&'static str, Percentiles>,
-}
-
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Percentiles {
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub max: f64,
 }
 
 impl PhaseSamples {
@@ -84,10 +66,10 @@ mod tests {
         }
         let t = s.summary();
         assert_eq!((t.samples, t.failed_samples), (100, 1));
-        let c = t.phases["connect"];
+        let c = t.phases[&Phase::Connect];
         assert!((c.p50 - 50.0).abs() < 0.1, "{c:?}");
         assert!((c.p99 - 99.0).abs() < 0.1, "{c:?}");
         assert!((c.max - 100.0).abs() < 0.1, "{c:?}");
-        assert!(!t.phases.contains_key("tls"));
+        assert!(!t.phases.contains_key(&Phase::Tls));
     }
 }

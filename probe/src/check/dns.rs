@@ -1,27 +1,17 @@
 //! dns: resolve the target's host (A and AAAA, CNAME chain), timed with no cache.
 
-use super::result::{millis, Details, DnsDetails};
-use super::{CheckName, CheckResult, Session};
+use super::{Ctx, Session};
 use crate::net::resolve::{AnswerSource, ResolveFailure};
-use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
+use crate::result::{millis, CheckName, CheckResult, Details, DnsDetails};
 use crate::target::Target;
 use std::time::Instant;
 
-/// The vocabulary word for a failed lookup.
-pub fn failure_outcome(f: &ResolveFailure) -> Outcome {
-    match f {
-        ResolveFailure::Nxdomain => Outcome::Nxdomain,
-        ResolveFailure::NoRecords => Outcome::NoRecords,
-        ResolveFailure::Timeout => Outcome::Timeout,
-        ResolveFailure::Servfail(_) | ResolveFailure::Other(_) => Outcome::Servfail,
-    }
-}
-
-pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let net = ctx.net;
     let started = Instant::now();
-    let hop = ctx.first_hop(target);
-    let answer = tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(hop.host, hop.port))
+    let hop = net.first_hop(target);
+    let answer = tokio::time::timeout(net.timeout, net.resolver.resolve(hop.host, hop.port))
         .await
         .unwrap_or(Err(ResolveFailure::Timeout));
     let elapsed = started.elapsed();
@@ -30,7 +20,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
         Some(p) => format!("the proxy {} ({})", p.host, p.source),
         None => target.host.clone(),
     };
-    let server = &ctx.resolver.servers;
+    let server = &net.resolver.servers;
     match answer {
         Ok(resolution) => {
             session.phases.resolve = Some(millis(elapsed));
@@ -67,7 +57,6 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
             .with(Details::Dns(details))
         }
         Err(failure) => {
-            session.failed = Some("name resolution failed");
             let (outcome, message) = match failure {
                 ResolveFailure::Nxdomain => (
                     Outcome::Nxdomain,
@@ -83,7 +72,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
                 ),
                 ResolveFailure::Timeout => (
                     Outcome::Timeout,
-                    format!("no DNS answer for {host} from {server} within {} s: UDP/TCP 53 may be blocked or the server is down", ctx.timeout.as_secs_f64()),
+                    format!("no DNS answer for {host} from {server} within {} s: UDP/TCP 53 may be blocked or the server is down", net.timeout.as_secs_f64()),
                 ),
                 ResolveFailure::Other(e) => (
                     Outcome::Servfail,

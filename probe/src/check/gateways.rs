@@ -3,11 +3,11 @@
 //! derives them). Every gateway address must be reachable on 443: an IP allow-list that has gone
 //! stale shows up here and nowhere else.
 
-use super::result::{millis, Details, GatewayAddress, GatewaysDetails};
-use super::{CheckName, CheckResult, Session};
+use super::{Ctx, Session};
 use crate::net::connect;
 use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
+use crate::result::{millis, CheckName, CheckResult, Details, GatewayAddress, GatewaysDetails};
 use crate::target::Target;
 use futures_util::StreamExt;
 use std::collections::BTreeMap;
@@ -20,12 +20,13 @@ pub const GATEWAYS: usize = 128;
 const CONCURRENCY: usize = 16;
 const PORT: u16 = 443;
 
-pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let net = ctx.net;
     let started = Instant::now();
     let Some(resolution) = &session.resolution else {
         return CheckResult::skipped(CheckName::Gateways, session.failed.unwrap_or("no address"));
     };
-    if ctx.proxy_for(target).is_some() {
+    if net.proxy_for(target).is_some() {
         return skipped_behind_proxy(target);
     }
     let Some(deployment) = deployment(&resolution.cname_chain) else {
@@ -38,8 +39,8 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
         );
     };
     let names = gateway_names(&deployment, suffix(&target.host));
-    let resolved = resolve_all(ctx, &names).await;
-    check_addresses(ctx, target, &deployment, names.len(), resolved, started).await
+    let resolved = resolve_all(net, &names).await;
+    check_addresses(net, target, &deployment, names.len(), resolved, started).await
 }
 
 /// The deployment behind a namespace: the first label of its `ns-sb2-` CNAME target, without
@@ -180,7 +181,7 @@ async fn check_one(ctx: &NetContext, addr: IpAddr, name: String) -> GatewayAddre
     let started = Instant::now();
     let socket = SocketAddr::new(addr, PORT);
     let outcome = match connect::connect(socket, ctx.timeout, &ctx.socket).await {
-        Err(f) => super::tcp::failure_outcome(&f),
+        Err(f) => f.outcome(),
         Ok(stream) => super::tls::handshake_outcome(ctx, Box::new(stream), &name).await,
     };
     GatewayAddress {

@@ -1,10 +1,9 @@
 //! http: one request with hyper over the tls check's connection, with time to first byte
 //! (processing) and body (transfer) timed apart; status, `Server`/`Via`, and clock skew.
 
-use super::result::{millis, Details, HttpDetails};
-use super::{CheckName, CheckResult, Session};
-use crate::net::NetContext;
+use super::{Ctx, Session};
 use crate::outcome::{Outcome, Status};
+use crate::result::{millis, CheckName, CheckResult, Details, HttpDetails};
 use crate::target::{Target, TargetKind};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -16,9 +15,9 @@ const SKEW_WARN_S: i64 = 60;
 const SKEW_FAIL_S: i64 = 300;
 /// The probe reads at most this much of a body; the rest is not needed to time the transfer.
 const BODY_LIMIT: u64 = 1024 * 1024;
-pub const USER_AGENT: &str = concat!("probe/", env!("CARGO_PKG_VERSION"));
 
-pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let net = ctx.net;
     let Some(stream) = session.tls.take() else {
         return CheckResult::skipped(CheckName::Http, session.failed.unwrap_or("no TLS session"));
     };
@@ -27,12 +26,11 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
         _ => target.path.clone(),
     };
     let started = Instant::now();
-    let exchange = exchange(ctx.timeout, stream, target, &path).await;
+    let exchange = exchange(net.timeout, stream, target, &path).await;
     let elapsed = started.elapsed();
     let answer = match exchange {
         Ok(a) => a,
         Err((outcome, message)) => {
-            session.failed = Some("the HTTP request failed");
             return CheckResult::new(CheckName::Http, Status::Fail, outcome, message, elapsed);
         }
     };
@@ -135,7 +133,7 @@ where
     let driver = tokio::spawn(conn);
     let request = http::Request::get(path)
         .header(http::header::HOST, target.host_header())
-        .header(http::header::USER_AGENT, USER_AGENT)
+        .header(http::header::USER_AGENT, crate::net::USER_AGENT)
         .header(http::header::ACCEPT, "*/*")
         .body(Empty::<Bytes>::new())
         .map_err(|e| {

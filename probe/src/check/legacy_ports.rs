@@ -2,19 +2,19 @@
 //! (AMQP over TLS) to a relay namespace. Today's writeback uses 443 only, so these are
 //! information (`warn` at most) unless the scenario makes them required.
 
-use super::result::{millis, AddressResult, Details, TcpDetails};
-use super::{CheckName, CheckResult, Session};
+use super::{Ctx, Session};
 use crate::net::connect;
-use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
+use crate::result::{millis, AddressResult, CheckName, CheckResult, Details, Family, TcpDetails};
 use crate::target::Target;
 use std::net::SocketAddr;
 use std::time::Instant;
 
 pub const PORTS: [u16; 6] = [9350, 9351, 9352, 9353, 9354, 5671];
 
-pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
-    if ctx.proxy_for(target).is_some() {
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let net = ctx.net;
+    if net.proxy_for(target).is_some() {
         return CheckResult::skipped(
             CheckName::LegacyPorts,
             "the target goes through a proxy, which tunnels to 443 only",
@@ -35,7 +35,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
         let addr = SocketAddr::new(*ip, *port);
         async move {
             let t = Instant::now();
-            let r = connect::connect(addr, ctx.timeout, &ctx.socket).await;
+            let r = connect::connect(addr, net.timeout, &net.socket).await;
             (addr, r.map(|_| ()), t.elapsed())
         }
     });
@@ -48,14 +48,14 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
     for (addr, result, took) in results {
         let outcome = match &result {
             Ok(()) => Outcome::Connected,
-            Err(f) => super::tcp::failure_outcome(f),
+            Err(f) => f.outcome(),
         };
         if outcome != Outcome::Connected {
             closed.push(format!("{} {outcome}", addr.port()));
         }
         details.addresses.push(AddressResult {
             address: addr.to_string(),
-            family: if addr.is_ipv4() { "ipv4" } else { "ipv6" },
+            family: Family::of(&addr),
             outcome,
             duration_ms: millis(took),
         });

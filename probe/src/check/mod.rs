@@ -1,8 +1,9 @@
 //! The checks, one file each, all with one signature:
-//! `async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult`.
+//! `async fn run(ctx: &Ctx, target: &Target, session: &mut Session) -> CheckResult`.
 //!
 //! A target's checks run in order over one connection that each phase hands to the next, so the
-//! timings of resolve, connect, tls, processing and transfer add up to one real request.
+//! timings of resolve, connect, tls, processing and transfer add up to one real request. A check
+//! after a failed one reports itself skipped, naming what failed.
 
 pub mod dns;
 pub mod gateways;
@@ -11,21 +12,32 @@ pub mod idle;
 pub mod legacy_ports;
 pub mod pdc;
 pub mod proxy;
-mod result;
 pub mod revocation;
 mod session;
 pub mod tcp;
 pub mod tls;
 pub mod websocket;
 
-pub use result::{CheckName, CheckResult, Details};
-pub use session::{Phases, Session};
+pub use session::Session;
 
 use crate::net::NetContext;
+use crate::outcome::{Outcome, Status};
+use crate::progress::Progress;
+use crate::result::{CheckName, CheckResult, IdleReport, Phases};
 use crate::target::{Target, TargetKind};
+use idle::IdleSettings;
+
+/// What every check may use: how to reach the far end, and the run's settings.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub net: &'a NetContext,
+    /// The idle ladder, unless the run skips it (`--quick`, no requirement).
+    pub idle: Option<&'a IdleSettings>,
+    pub progress: &'a Progress,
+}
 
 /// The checks that apply to a target, in the order they run.
-pub fn plan(target: &Target, proxied: bool) -> Vec<CheckName> {
+pub fn plan(ctx: &Ctx<'_>, target: &Target) -> Vec<CheckName> {
     use CheckName::*;
     let kind = target.kind;
     let mut plan = match kind {
@@ -35,7 +47,7 @@ pub fn plan(target: &Target, proxied: bool) -> Vec<CheckName> {
         TargetKind::Relay => vec![Dns, Tcp, Tls, Http, Websocket],
         TargetKind::AdDomain => return vec![Pdc],
     };
-    if proxied {
+    if ctx.net.proxy_for(target).is_some() {
         plan.insert(2, Proxy);
     }
     if kind.uses_tls() {
@@ -44,13 +56,16 @@ pub fn plan(target: &Target, proxied: bool) -> Vec<CheckName> {
     if target.relay_namespace {
         plan.extend([Gateways, LegacyPorts]);
     }
+    if target.idle && ctx.idle.is_some() {
+        plan.push(Idle);
+    }
     plan
 }
 
 /// Runs one check.
 pub async fn run(
     name: CheckName,
-    ctx: &NetContext,
+    ctx: &Ctx<'_>,
     target: &Target,
     session: &mut Session,
 ) -> CheckResult {
@@ -65,17 +80,59 @@ pub async fn run(
         CheckName::Gateways => gateways::run(ctx, target, session).await,
         CheckName::LegacyPorts => legacy_ports::run(ctx, target, session).await,
         CheckName::Pdc => pdc::run(ctx, target, session).await,
-        // The idle check needs the ladder's settings; the runner calls `idle::run` itself.
-        CheckName::Idle => CheckResult::skipped(name, "the idle check runs after the others"),
+        CheckName::Idle => idle::run(ctx, target, session).await,
+    }
+}
+
+/// What one pass over a target's checks produced.
+pub struct Pass {
+    pub checks: Vec<CheckResult>,
+    pub phases: Phases,
+    pub idle: Option<IdleReport>,
+}
+
+impl Pass {
+    /// Whether every check that reaches the far end passed, the idle ladder aside: what a
+    /// timing sample (`--count`) counts as failed.
+    pub fn reached(&self) -> bool {
+        self.checks
+            .iter()
+            .all(|c| c.status != Status::Fail || c.check == CheckName::Idle)
     }
 }
 
 /// Runs every check of `target` once, over one connection.
-pub async fn run_all(ctx: &NetContext, target: &Target) -> (Vec<CheckResult>, Phases) {
+pub async fn run_all(ctx: &Ctx<'_>, target: &Target) -> Pass {
     let mut session = Session::default();
-    let mut results = Vec::new();
-    for name in plan(target, ctx.proxy_for(target).is_some()) {
-        results.push(run(name, ctx, target, &mut session).await);
+    let mut checks = Vec::new();
+    for name in plan(ctx, target) {
+        let result = run(name, ctx, target, &mut session).await;
+        if result.status == Status::Fail && session.failed.is_none() {
+            session.failed = Some(failed_phase(name, result.outcome));
+        }
+        checks.push(result);
     }
-    (results, session.phases)
+    Pass {
+        checks,
+        phases: session.phases,
+        idle: session.idle,
+    }
+}
+
+/// The skip reason later checks give when `name` failed with `outcome`.
+fn failed_phase(name: CheckName, outcome: Outcome) -> &'static str {
+    match name {
+        CheckName::Tls if outcome == Outcome::Intercepted => "the TLS connection is intercepted",
+        CheckName::Dns => "name resolution failed",
+        CheckName::Tcp => "TCP connect failed",
+        CheckName::Proxy => "the proxy refused the tunnel",
+        CheckName::Tls => "the TLS handshake failed",
+        CheckName::Http => "the HTTP request failed",
+        CheckName::Websocket => "the WebSocket upgrade failed",
+        CheckName::Revocation => "a revocation URL failed",
+        CheckName::Gateways => "a relay gateway failed",
+        CheckName::LegacyPorts => "a legacy relay port failed",
+        CheckName::Pdc => "the domain controllers failed",
+        CheckName::Idle => "the idle check failed",
+    }
 }

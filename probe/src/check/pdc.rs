@@ -2,12 +2,15 @@
 //! `_ldap._tcp.pdc._msdcs.DOMAIN`) and the other domain controllers (`_ldap._tcp.dc._msdcs`),
 //! then check the ports Active Directory needs on each.
 
-use super::result::{millis, ControllerResult, Details, PdcDetails, PortResult};
-use super::{CheckName, CheckResult, Session};
+use super::{Ctx, Session};
 use crate::net::connect;
 use crate::net::resolve::{ResolveFailure, SrvTarget};
 use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
+use crate::result::{
+    millis, CheckName, CheckResult, ControllerResult, ControllerRole, Details, PdcDetails,
+    PortResult,
+};
 use crate::target::Target;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -28,13 +31,14 @@ const REQUIRED_ON_PDC: [u16; 3] = [389, 88, 464];
 /// Ports that speak TLS from the first byte: their handshake is reported too.
 const TLS_PORTS: [u16; 2] = [636, 3269];
 
-pub async fn run(ctx: &NetContext, target: &Target, _session: &mut Session) -> CheckResult {
+pub async fn run(ctx: &Ctx<'_>, target: &Target, _session: &mut Session) -> CheckResult {
+    let net = ctx.net;
     let started = Instant::now();
     let domain = &target.host;
     let pdc_name = format!("_ldap._tcp.pdc._msdcs.{domain}");
     let dc_name = format!("_ldap._tcp.dc._msdcs.{domain}");
     let lookup = |name: String| async move {
-        tokio::time::timeout(ctx.timeout, ctx.resolver.srv(&name))
+        tokio::time::timeout(net.timeout, net.resolver.srv(&name))
             .await
             .unwrap_or(Err(ResolveFailure::Timeout))
     };
@@ -42,35 +46,40 @@ pub async fn run(ctx: &NetContext, target: &Target, _session: &mut Session) -> C
     let pdc = match pdc {
         Ok(p) => p,
         Err(failure) => {
-            let outcome = super::dns::failure_outcome(&failure);
+            let outcome = failure.outcome();
             return CheckResult::new(
                 CheckName::Pdc,
                 Status::Fail,
                 outcome,
                 format!(
                     "no PDC emulator found: {pdc_name} ({outcome}) via {}. Writeback must reach the PDC emulator; use the domain's DNS servers (--dns-server)",
-                    ctx.resolver.servers
+                    net.resolver.servers
                 ),
                 started.elapsed(),
             );
         }
     };
     let pdc_host = pdc[0].host.to_ascii_lowercase();
-    let mut hosts: Vec<(String, &'static str)> = vec![(pdc_host.clone(), "pdc_emulator")];
+    let mut hosts: Vec<(String, ControllerRole)> =
+        vec![(pdc_host.clone(), ControllerRole::PdcEmulator)];
     for dc in dcs.unwrap_or_default() {
         let host = dc.host.to_ascii_lowercase();
         if !hosts.iter().any(|(h, _)| *h == host) {
-            hosts.push((host, "domain_controller"));
+            hosts.push((host, ControllerRole::DomainController));
         }
     }
     let checks = hosts
         .iter()
-        .map(|(host, role)| check_controller(ctx, host.clone(), role));
+        .map(|(host, role)| check_controller(net, host.clone(), *role));
     let controllers = futures_util::future::join_all(checks).await;
     judge(&pdc[0], controllers, started)
 }
 
-async fn check_controller(ctx: &NetContext, host: String, role: &'static str) -> ControllerResult {
+async fn check_controller(
+    ctx: &NetContext,
+    host: String,
+    role: ControllerRole,
+) -> ControllerResult {
     let answer = tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(&host, 389)).await;
     let Some(ip) = answer
         .ok()
@@ -90,7 +99,7 @@ async fn check_controller(ctx: &NetContext, host: String, role: &'static str) ->
         async move {
             let t = Instant::now();
             let (outcome, tls) = match connect::connect(addr, ctx.timeout, &ctx.socket).await {
-                Err(f) => (super::tcp::failure_outcome(&f), None),
+                Err(f) => (f.outcome(), None),
                 Ok(stream) if TLS_PORTS.contains(port) => {
                     let tls = super::tls::handshake_outcome(ctx, Box::new(stream), &host).await;
                     (Outcome::Connected, Some(tls))
@@ -99,7 +108,7 @@ async fn check_controller(ctx: &NetContext, host: String, role: &'static str) ->
             };
             PortResult {
                 port: *port,
-                service,
+                service: service.to_string(),
                 outcome,
                 tls,
                 duration_ms: millis(t.elapsed()),

@@ -1,16 +1,16 @@
 //! proxy: the HTTP CONNECT through the forward proxy, timed as its own phase, and the proxy's
 //! refusal named the way a network team reads it.
 
-use super::result::{millis, Details, ProxyDetails};
-use super::{CheckName, CheckResult, Session};
+use super::{Ctx, Session};
 use crate::net::proxy::{connect_tunnel, ConnectRefusal};
-use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
+use crate::result::{millis, CheckName, CheckResult, Details, ProxyDetails};
 use crate::target::Target;
 use std::time::Instant;
 
-pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
-    let Some(proxy) = ctx.proxy_for(target) else {
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let net = ctx.net;
+    let Some(proxy) = net.proxy_for(target) else {
         return CheckResult::skipped(CheckName::Proxy, "no proxy for this target");
     };
     let Some((addr, io)) = session.tcp.take() else {
@@ -19,7 +19,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
     let authority = target.authority();
     let shown = proxy.redacted();
     let started = Instant::now();
-    let result = connect_tunnel(io, proxy, &authority, ctx.timeout).await;
+    let result = connect_tunnel(io, proxy, &authority, net.timeout).await;
     let elapsed = started.elapsed();
     let mut details = ProxyDetails {
         proxy: shown.clone(),
@@ -44,7 +44,6 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
             .with(Details::Proxy(details))
         }
         Err(refusal) => {
-            session.failed = Some("the proxy refused the tunnel");
             let (outcome, message) =
                 classify(&refusal, &shown, &authority, proxy.has_credentials());
             if let ConnectRefusal::Status {

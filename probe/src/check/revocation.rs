@@ -2,20 +2,23 @@
 //! presented chain, each fetched over plain HTTP (through the proxy when one is set). .NET checks
 //! them on the sync server; a firewall that blocks port 80 to them makes TLS fail or stall.
 
-use super::result::{millis, Details, RevocationDetails, UrlResult};
-use super::{CheckName, CheckResult, Session};
-use crate::net::{plain_http, NetContext};
+use super::{Ctx, Session};
+use crate::net::plain_http;
 use crate::outcome::{Outcome, Status};
+use crate::result::{
+    millis, CheckName, CheckResult, Details, RevocationDetails, UrlKind, UrlResult,
+};
 use crate::target::Target;
 use std::time::Instant;
 
-pub async fn run(ctx: &NetContext, _target: &Target, session: &mut Session) -> CheckResult {
-    let mut urls: Vec<(&'static str, String)> = Vec::new();
+pub async fn run(ctx: &Ctx<'_>, _target: &Target, session: &mut Session) -> CheckResult {
+    let net = ctx.net;
+    let mut urls: Vec<(UrlKind, String)> = Vec::new();
     for cert in &session.chain {
         let named = [
-            ("crl", &cert.crl_urls),
-            ("ocsp", &cert.ocsp_urls),
-            ("ca_issuers", &cert.ca_issuer_urls),
+            (UrlKind::Crl, &cert.crl_urls),
+            (UrlKind::Ocsp, &cert.ocsp_urls),
+            (UrlKind::CaIssuers, &cert.ca_issuer_urls),
         ];
         for (kind, list) in named {
             for url in list {
@@ -35,7 +38,7 @@ pub async fn run(ctx: &NetContext, _target: &Target, session: &mut Session) -> C
     }
     let started = Instant::now();
     let fetches = urls.iter().map(|(kind, url)| async move {
-        let result = plain_http::get(ctx, url).await;
+        let result = plain_http::get(net, url).await;
         (*kind, url.clone(), result)
     });
     let results = futures_util::future::join_all(fetches).await;

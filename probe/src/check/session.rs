@@ -1,9 +1,10 @@
-//! The connection a target's checks pass along, phase by phase.
+//! The connection a target's checks pass along, phase by phase, and what they leave behind for
+//! the target's result (phase timings, the idle ladder's findings).
 
 use crate::net::io::Io;
 use crate::net::resolve::Resolution;
 use crate::net::tls::CertInfo;
-use serde::Serialize;
+use crate::result::{IdleReport, Phases};
 use std::net::SocketAddr;
 use tokio_rustls::client::TlsStream;
 
@@ -16,40 +17,8 @@ pub struct Session {
     pub tls: Option<TlsStream<Io>>,
     pub chain: Vec<CertInfo>,
     pub phases: Phases,
-    /// The name of the first phase that failed, for the skip messages of the later ones.
+    /// Why the first failed check failed, for the skip messages of the later ones.
     pub failed: Option<&'static str>,
-}
-
-/// Phase durations of one pass, in milliseconds, named as in blackbox_exporter.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Phases {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resolve: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connect: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub proxy_connect: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub processing: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transfer: Option<f64>,
-}
-
-impl Phases {
-    /// `(name, value)` of every phase that was measured, in order.
-    pub fn measured(&self) -> Vec<(&'static str, f64)> {
-        [
-            ("resolve", self.resolve),
-            ("connect", self.connect),
-            ("proxy_connect", self.proxy_connect),
-            ("tls", self.tls),
-            ("processing", self.processing),
-            ("transfer", self.transfer),
-        ]
-        .into_iter()
-        .filter_map(|(n, v)| v.map(|v| (n, v)))
-        .collect()
-    }
+    /// The idle ladder's findings, when the idle check ran.
+    pub idle: Option<IdleReport>,
 }

@@ -1,21 +1,21 @@
 //! tcp: connect to every resolved address (IPv4 and IPv6 reported apart) and keep the first
 //! connection that worked for the next phases.
 
-use super::result::{millis, AddressResult, Details, TcpDetails};
-use super::{CheckName, CheckResult, Session};
+use super::{Ctx, Session};
 use crate::net::connect::{self, ConnectFailure};
 use crate::net::io::Io;
-use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
+use crate::result::{millis, AddressResult, CheckName, CheckResult, Details, Family, TcpDetails};
 use crate::target::Target;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let net = ctx.net;
     let Some(resolution) = &session.resolution else {
         return CheckResult::skipped(CheckName::Tcp, session.failed.unwrap_or("no address"));
     };
-    let hop = ctx.first_hop(target);
+    let hop = net.first_hop(target);
     let port = hop.port;
     let started = Instant::now();
     // Every address at once: a run's wall time stays one deadline however many there are.
@@ -23,7 +23,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
         let addr = SocketAddr::new(*ip, port);
         async move {
             let t = Instant::now();
-            let result = connect::connect(addr, ctx.timeout, &ctx.socket).await;
+            let result = connect::connect(addr, net.timeout, &net.socket).await;
             (addr, result, t.elapsed())
         }
     });
@@ -39,11 +39,11 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
     for (addr, result, took) in results {
         let outcome = match &result {
             Ok(_) => Outcome::Connected,
-            Err(f) => failure_outcome(f),
+            Err(f) => f.outcome(),
         };
         details.addresses.push(AddressResult {
             address: addr.to_string(),
-            family: if addr.is_ipv4() { "ipv4" } else { "ipv6" },
+            family: Family::of(&addr),
             outcome,
             duration_ms: millis(took),
         });
@@ -55,18 +55,17 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
     }
 
     let Some((addr, stream, took)) = first_ok else {
-        session.failed = Some("TCP connect failed");
         let Some((addr, failure)) = failures.first() else {
             return CheckResult::skipped(CheckName::Tcp, "the name resolved to no address");
         };
-        let outcome = failure_outcome(failure);
+        let outcome = failure.outcome();
         let proxy_note = hop
             .proxy
             .map(|p| format!(" (this is the proxy {}, from {})", p.redacted(), p.source))
             .unwrap_or_default();
         let message = format!(
             "{}{proxy_note}{}",
-            failure_message(*addr, failure, ctx.timeout.as_secs_f64()),
+            failure_message(*addr, failure, net.timeout.as_secs_f64()),
             others(&failures)
         );
         return CheckResult::new(CheckName::Tcp, Status::Fail, outcome, message, elapsed)
@@ -85,7 +84,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
     } else {
         let failed: Vec<String> = failures
             .iter()
-            .map(|(a, f)| format!("{a} {}", failure_outcome(f)))
+            .map(|(a, f)| format!("{a} {}", f.outcome()))
             .collect();
         (
             Status::Warn,
@@ -105,16 +104,6 @@ fn others(failures: &[(SocketAddr, ConnectFailure)]) -> String {
         format!(" ({} more address(es) failed too)", failures.len() - 1)
     } else {
         String::new()
-    }
-}
-
-pub fn failure_outcome(f: &ConnectFailure) -> Outcome {
-    match f {
-        ConnectFailure::Refused => Outcome::Refused,
-        ConnectFailure::Timeout => Outcome::Timeout,
-        ConnectFailure::Unreachable => Outcome::Unreachable,
-        ConnectFailure::Reset => Outcome::Reset,
-        ConnectFailure::Other(_) => Outcome::Unreachable,
     }
 }
 

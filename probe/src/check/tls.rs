@@ -1,34 +1,34 @@
 //! tls: the handshake over the tcp check's connection: version, cipher, ALPN and the presented
 //! chain, recorded even when verification fails.
 
-use super::result::{millis, Details, TlsDetails};
-use super::{CheckName, CheckResult, Session};
+use super::{Ctx, Session};
 use crate::net::tls::{CertInfo, TlsFailure};
 use crate::net::{NetContext, ALPN_HTTP1};
 use crate::outcome::{Outcome, Status};
+use crate::result::{millis, CheckName, CheckResult, Details, TlsDetails};
 use crate::target::Target;
 use std::time::Instant;
 
-pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let net = ctx.net;
     let Some((addr, io)) = session.tcp.take() else {
         return CheckResult::skipped(CheckName::Tls, session.failed.unwrap_or("no connection"));
     };
     let started = Instant::now();
-    let handshake = ctx.tls.handshake(io, &target.host, ALPN_HTTP1);
-    let outcome = tokio::time::timeout(ctx.timeout, handshake).await;
+    let handshake = net.tls.handshake(io, &target.host, ALPN_HTTP1);
+    let outcome = tokio::time::timeout(net.timeout, handshake).await;
     let elapsed = started.elapsed();
     let host = &target.host;
     let (result, chain) = match outcome {
         Ok(pair) => pair,
         Err(_) => {
-            session.failed = Some("the TLS handshake failed");
             return CheckResult::new(
                 CheckName::Tls,
                 Status::Fail,
                 Outcome::Timeout,
                 format!(
                     "no TLS handshake with {addr} within {} s: a firewall or proxy may be holding the connection after inspecting the SNI ({host})",
-                    ctx.timeout.as_secs_f64()
+                    net.timeout.as_secs_f64()
                 ),
                 elapsed,
             );
@@ -53,7 +53,6 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
                 .map(|p| String::from_utf8_lossy(p).into_owned());
             session.phases.tls = Some(millis(elapsed));
             if let Some(message) = interception(target, &details.chain) {
-                session.failed = Some("the TLS connection is intercepted");
                 return CheckResult::new(
                     CheckName::Tls,
                     Status::Fail,
@@ -74,7 +73,6 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
                 .with(Details::Tls(details))
         }
         Err(failure) => {
-            session.failed = Some("the TLS handshake failed");
             if matches!(failure, TlsFailure::Untrusted(_)) {
                 if let Some(message) = interception(target, &details.chain) {
                     return CheckResult::new(
@@ -155,19 +153,7 @@ pub async fn handshake_outcome(
     match tokio::time::timeout(ctx.timeout, handshake).await {
         Err(_) => Outcome::Timeout,
         Ok((Ok(_), _)) => Outcome::Ok,
-        Ok((Err(e), _)) => failure_outcome(&e),
-    }
-}
-
-/// The vocabulary word for a handshake failure.
-pub fn failure_outcome(f: &TlsFailure) -> Outcome {
-    match f {
-        TlsFailure::Untrusted(_) => Outcome::Untrusted,
-        TlsFailure::Expired(_) => Outcome::Expired,
-        TlsFailure::NameMismatch(_) => Outcome::NameMismatch,
-        TlsFailure::ProtocolTooOld(_) => Outcome::ProtocolTooOld,
-        TlsFailure::HandshakeFailed(_) => Outcome::HandshakeFailed,
-        TlsFailure::Reset => Outcome::Reset,
+        Ok((Err(e), _)) => e.outcome(),
     }
 }
 
@@ -188,11 +174,11 @@ fn issuer_of(chain: &[CertInfo]) -> String {
 
 /// Warns in the message when the leaf expires within 14 days.
 fn expiry_note(chain: &[CertInfo]) -> String {
-    let Some(leaf) = chain.first() else {
+    let Some(not_after) = chain.first().and_then(|leaf| leaf.not_after_unix()) else {
         return String::new();
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let days = (leaf.not_after_unix - now) / 86_400;
+    let days = (not_after - now) / 86_400;
     if days < 14 {
         format!("; it expires in {days} day(s)")
     } else {

@@ -1,12 +1,11 @@
 //! websocket: the upgrade handshake (tokio-tungstenite) that the relay's listener channel uses;
 //! for a mock-relay target, also one echo over its listener channel.
 
-use super::result::{millis, Details, WebsocketDetails};
-use super::{CheckName, CheckResult, Session};
+use super::{Ctx, Session};
 use crate::net::io::Io;
 use crate::net::path;
-use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
+use crate::result::{millis, CheckName, CheckResult, Details, WebsocketDetails};
 use crate::target::{Target, TargetKind};
 use futures_util::{SinkExt, StreamExt};
 use mock_relay::protocol::{ClientMessage, ServerMessage, LISTENER_PATH_PREFIX};
@@ -16,11 +15,12 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 
-pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> CheckResult {
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let net = ctx.net;
     let started = Instant::now();
     let (stream, path) = match target.kind {
         // The relay's http check used the first connection: the listener channel gets its own.
-        TargetKind::Relay => match path::open_tls(ctx, target).await {
+        TargetKind::Relay => match path::open_tls(net, target).await {
             Ok(opened) => (opened.stream, listener_path()),
             Err(e) => {
                 return CheckResult::new(
@@ -47,7 +47,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
         status_code: None,
         echo_ms: None,
     };
-    let upgrade = tokio::time::timeout(ctx.timeout, upgrade(stream, target, &path)).await;
+    let upgrade = tokio::time::timeout(net.timeout, upgrade(stream, target, &path)).await;
     let elapsed = started.elapsed();
     let mut ws = match upgrade {
         Err(_) => {
@@ -57,7 +57,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
                 Outcome::Timeout,
                 format!(
                     "no answer to the WebSocket upgrade of {path} within {} s",
-                    ctx.timeout.as_secs_f64()
+                    net.timeout.as_secs_f64()
                 ),
                 elapsed,
             )
@@ -110,7 +110,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
         .with(Details::Websocket(details));
     }
     let echo_started = Instant::now();
-    let echo = tokio::time::timeout(ctx.timeout, echo_once(&mut ws)).await;
+    let echo = tokio::time::timeout(net.timeout, echo_once(&mut ws)).await;
     let total = started.elapsed();
     match echo {
         Ok(Ok(())) => {
@@ -139,7 +139,7 @@ pub async fn run(ctx: &NetContext, target: &Target, session: &mut Session) -> Ch
             Outcome::Timeout,
             format!(
                 "the listener channel {path} opened but no echo came back within {} s",
-                ctx.timeout.as_secs_f64()
+                net.timeout.as_secs_f64()
             ),
             total,
         )
@@ -170,7 +170,7 @@ pub async fn upgrade(
     let mut request = format!("wss://{}{}", target.authority(), path).into_client_request()?;
     request.headers_mut().insert(
         http::header::USER_AGENT,
-        http::HeaderValue::from_static(super::http::USER_AGENT),
+        http::HeaderValue::from_static(crate::net::USER_AGENT),
     );
     let config = tungstenite::protocol::WebSocketConfig::default()
         .max_message_size(Some(mock_relay::protocol::MAX_MESSAGE_BYTES))

@@ -1,6 +1,8 @@
 //! TCP connect to one address, with a deadline and the failure named the way a network team
 //! names it.
 
+use crate::outcome::Outcome;
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -25,6 +27,30 @@ pub enum ConnectFailure {
     /// The connection was reset during setup.
     Reset,
     Other(String),
+}
+
+impl ConnectFailure {
+    /// The vocabulary word for this failure.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            ConnectFailure::Refused => Outcome::Refused,
+            ConnectFailure::Timeout => Outcome::Timeout,
+            ConnectFailure::Unreachable | ConnectFailure::Other(_) => Outcome::Unreachable,
+            ConnectFailure::Reset => Outcome::Reset,
+        }
+    }
+}
+
+impl fmt::Display for ConnectFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectFailure::Refused => f.write_str("refused (TCP RST)"),
+            ConnectFailure::Timeout => f.write_str("no answer in time"),
+            ConnectFailure::Unreachable => f.write_str("unreachable (no route)"),
+            ConnectFailure::Reset => f.write_str("reset during setup"),
+            ConnectFailure::Other(why) => f.write_str(why),
+        }
+    }
 }
 
 /// Connects to `addr` within `timeout`.

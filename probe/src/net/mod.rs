@@ -57,5 +57,8 @@ impl NetContext {
     }
 }
 
+/// The `User-Agent` of every request the probe sends.
+pub const USER_AGENT: &str = concat!("probe/", env!("CARGO_PKG_VERSION"));
+
 /// ALPN offered on every TLS connection: the probe speaks HTTP/1.1 (WebSocket needs it).
 pub const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];

@@ -28,11 +28,11 @@ pub enum PathError {
 impl std::fmt::Display for PathError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PathError::Resolve(r) => write!(f, "name resolution failed: {r:?}"),
+            PathError::Resolve(r) => write!(f, "name resolution failed: {r}"),
             PathError::ResolveTimeout => f.write_str("name resolution timed out"),
-            PathError::Connect(a, c) => write!(f, "TCP connect to {a} failed: {c:?}"),
-            PathError::Proxy(r) => write!(f, "the proxy refused the tunnel: {r:?}"),
-            PathError::Tls(t) => write!(f, "TLS handshake failed: {t:?}"),
+            PathError::Connect(a, c) => write!(f, "TCP connect to {a} failed: {c}"),
+            PathError::Proxy(r) => write!(f, "the proxy refused the tunnel: {r}"),
+            PathError::Tls(t) => write!(f, "TLS handshake failed: {t}"),
             PathError::TlsTimeout => f.write_str("TLS handshake timed out"),
         }
     }

@@ -1,7 +1,7 @@
 //! One plain-HTTP GET (port 80 by default), directly or through the proxy in absolute form, as
 //! Windows fetches CRLs and OCSP answers. Used to prove revocation endpoints are reachable.
 
-use super::connect::{self, ConnectFailure};
+use super::connect;
 use super::io::Io;
 use super::NetContext;
 use crate::outcome::Outcome;
@@ -44,12 +44,7 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
     let resolution = tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(&hop_host, hop_port))
         .await
         .map_err(|_| (Outcome::Timeout, format!("resolving {hop_host} timed out")))?
-        .map_err(|e| {
-            (
-                crate::check::dns::failure_outcome(&e),
-                format!("{hop_host} does not resolve: {e:?}"),
-            )
-        })?;
+        .map_err(|e| (e.outcome(), format!("{hop_host} does not resolve: {e}")))?;
     let mut last = (Outcome::Unreachable, "no address".to_string());
     let mut stream = None;
     for ip in &resolution.addresses {
@@ -59,7 +54,7 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
                 stream = Some(s);
                 break;
             }
-            Err(f) => last = (connect_outcome(&f), format!("{addr}: {f:?}")),
+            Err(f) => last = (f.outcome(), format!("{addr}: {f}")),
         }
     }
     let stream = stream.ok_or(last)?;
@@ -83,7 +78,7 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
         let driver = tokio::spawn(conn);
         let request = http::Request::get(target)
             .header(http::header::HOST, host_header)
-            .header(http::header::USER_AGENT, crate::check::http::USER_AGENT)
+            .header(http::header::USER_AGENT, super::USER_AGENT)
             .body(Empty::<Bytes>::new())
             .map_err(|e| (Outcome::ProtocolError, e.to_string()))?;
         let response = sender
@@ -105,8 +100,4 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
         status,
         elapsed: started.elapsed(),
     })
-}
-
-fn connect_outcome(f: &ConnectFailure) -> Outcome {
-    crate::check::tcp::failure_outcome(f)
 }

@@ -196,6 +196,16 @@ pub enum ConnectRefusal {
     Timeout,
 }
 
+impl fmt::Display for ConnectRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectRefusal::Status { code, .. } => write!(f, "the proxy answered {code}"),
+            ConnectRefusal::NoAnswer(why) => write!(f, "no usable answer from the proxy: {why}"),
+            ConnectRefusal::Timeout => f.write_str("no answer from the proxy in time"),
+        }
+    }
+}
+
 /// A tunnel that is open: bytes now go to the target.
 pub struct Tunnel {
     pub io: Io,
@@ -217,7 +227,7 @@ pub async fn connect_tunnel(
         tokio::spawn(conn.with_upgrades());
         let mut request = http::Request::connect(authority)
             .header(http::header::HOST, authority)
-            .header(http::header::USER_AGENT, crate::check::http::USER_AGENT);
+            .header(http::header::USER_AGENT, super::USER_AGENT);
         if let Some(auth) = proxy.basic_auth() {
             request = request.header(http::header::PROXY_AUTHORIZATION, auth);
         }

@@ -2,6 +2,7 @@
 //! and curl-style `--resolve HOST:PORT:ADDR` overrides.
 
 use crate::error::ConfigError;
+use crate::outcome::Outcome;
 use hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ProtocolConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
@@ -10,7 +11,8 @@ use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::TokioResolver;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
@@ -67,7 +69,7 @@ pub fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
 }
 
 /// Where the answer came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerSource {
     Dns,
@@ -93,6 +95,30 @@ pub enum ResolveFailure {
     Servfail(String),
     Timeout,
     Other(String),
+}
+
+impl ResolveFailure {
+    /// The vocabulary word for this failure.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            ResolveFailure::Nxdomain => Outcome::Nxdomain,
+            ResolveFailure::NoRecords => Outcome::NoRecords,
+            ResolveFailure::Timeout => Outcome::Timeout,
+            ResolveFailure::Servfail(_) | ResolveFailure::Other(_) => Outcome::Servfail,
+        }
+    }
+}
+
+impl fmt::Display for ResolveFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResolveFailure::Nxdomain => f.write_str("no such name (NXDOMAIN)"),
+            ResolveFailure::NoRecords => f.write_str("the name has no address records"),
+            ResolveFailure::Servfail(code) => write!(f, "the DNS server failed to answer ({code})"),
+            ResolveFailure::Timeout => f.write_str("no DNS answer in time"),
+            ResolveFailure::Other(why) => write!(f, "the lookup failed: {why}"),
+        }
+    }
 }
 
 /// The probe's resolver: one per run, shared by every check.

@@ -2,6 +2,7 @@
 //! `--ca-file`, and a verifier that records the presented chain even when verification fails.
 
 use crate::error::ConfigError;
+use crate::outcome::Outcome;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -145,6 +146,37 @@ pub enum TlsFailure {
     Reset,
 }
 
+impl TlsFailure {
+    /// The vocabulary word for this failure.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            TlsFailure::Untrusted(_) => Outcome::Untrusted,
+            TlsFailure::Expired(_) => Outcome::Expired,
+            TlsFailure::NameMismatch(_) => Outcome::NameMismatch,
+            TlsFailure::ProtocolTooOld(_) => Outcome::ProtocolTooOld,
+            TlsFailure::HandshakeFailed(_) => Outcome::HandshakeFailed,
+            TlsFailure::Reset => Outcome::Reset,
+        }
+    }
+}
+
+impl std::fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsFailure::Untrusted(why) => write!(f, "the certificate is not trusted: {why}"),
+            TlsFailure::Expired(why) => write!(f, "the certificate has expired: {why}"),
+            TlsFailure::NameMismatch(why) => {
+                write!(f, "the certificate is for another name: {why}")
+            }
+            TlsFailure::ProtocolTooOld(why) => {
+                write!(f, "the server does not speak TLS 1.2 or later: {why}")
+            }
+            TlsFailure::HandshakeFailed(why) => write!(f, "the handshake failed: {why}"),
+            TlsFailure::Reset => f.write_str("the connection was reset during the handshake"),
+        }
+    }
+}
+
 fn classify(e: &std::io::Error, cert_error: Option<rustls::Error>) -> TlsFailure {
     if let Some(rustls::Error::InvalidCertificate(ce)) = &cert_error {
         return classify_certificate(ce);
@@ -254,29 +286,36 @@ impl ServerCertVerifier for RecordingVerifier {
 }
 
 /// One presented certificate, as a network team needs to see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
     pub sans: Vec<String>,
     pub not_before: String,
     pub not_after: String,
-    /// Seconds since the Unix epoch, for expiry alerts.
-    #[serde(skip)]
-    pub not_after_unix: i64,
     pub sha256: String,
     /// CRL distribution points (plain HTTP URLs the client fetches to check revocation).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crl_urls: Vec<String>,
     /// Authority Information Access: OCSP responders.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ocsp_urls: Vec<String>,
     /// Authority Information Access: where the issuer's certificate can be fetched.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ca_issuer_urls: Vec<String>,
 }
 
 impl CertInfo {
+    /// `not_after` in seconds since the Unix epoch, for expiry alerts.
+    pub fn not_after_unix(&self) -> Option<i64> {
+        time::OffsetDateTime::parse(
+            &self.not_after,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()
+        .map(|t| t.unix_timestamp())
+    }
+
     pub fn parse(der: &CertificateDer<'_>) -> CertInfo {
         let sha256 = ring::digest::digest(&ring::digest::SHA256, der.as_ref())
             .as_ref()
@@ -290,7 +329,6 @@ impl CertInfo {
                 sans: Vec::new(),
                 not_before: String::new(),
                 not_after: String::new(),
-                not_after_unix: 0,
                 sha256,
                 crl_urls: Vec::new(),
                 ocsp_urls: Vec::new(),
@@ -328,7 +366,6 @@ impl CertInfo {
             sans,
             not_before: rfc3339(cert.validity().not_before),
             not_after: rfc3339(cert.validity().not_after),
-            not_after_unix: cert.validity().not_after.timestamp(),
             sha256,
         }
     }

@@ -1,80 +1,27 @@
-//! Reading `probe.result/v1` documents back (for `probe report`): only the fields the matrix
-//! and the charts use, so a later minor addition to the document never breaks reading.
+//! Reading `probe.result/v1` documents back (for `probe report`), into the same types a run
+//! writes them from. Fields added by a later minor version are ignored.
 
 use crate::error::ConfigError;
-use crate::outcome::{Outcome, Status, Verdict};
+use crate::result::{RunResult, SCHEMA};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One run, as read from a file.
-#[derive(Debug, Clone, Deserialize)]
-pub struct RunDoc {
-    pub schema: String,
-    pub started_at: String,
-    pub finished_at: String,
-    pub segment: Option<String>,
-    pub scenario: String,
-    pub verdict: Verdict,
-    pub targets: Vec<TargetDoc>,
-    /// The file it came from (not part of the document).
-    #[serde(skip)]
+#[derive(Debug, Clone)]
+pub struct LoadedRun {
+    /// The file it came from.
     pub file: PathBuf,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct TargetDoc {
-    pub name: String,
-    pub url: String,
-    pub verdict: Verdict,
-    #[serde(default = "yes")]
-    pub required: bool,
-    pub checks: Vec<CheckDoc>,
-    #[serde(default)]
-    pub phases_ms: BTreeMap<String, f64>,
-    #[serde(default)]
-    pub idle: Option<IdleDoc>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CheckDoc {
-    pub check: String,
-    pub status: Status,
-    pub outcome: Outcome,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct IdleDoc {
-    pub required_s: f64,
-    pub survived_s: Option<f64>,
-    pub failed_s: Option<f64>,
-    pub failure: Option<Outcome>,
-    /// `pass`, `fail` or `inconclusive`.
-    pub verdict: String,
-    pub probes: Vec<ProbeDoc>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ProbeDoc {
-    pub idle_s: f64,
-    /// `server_push` or `client_send`.
-    pub direction: String,
-    pub outcome: Outcome,
+    pub run: RunResult,
 }
 
 /// Reads one result file; every error names the file, and the JSON line and column.
-pub fn load(path: &Path) -> Result<RunDoc, ConfigError> {
+pub fn load(path: &Path) -> Result<LoadedRun, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(format!("{}: cannot read: {e}", path.display())))?;
     parse(&text, path)
 }
 
-pub fn parse(text: &str, path: &Path) -> Result<RunDoc, ConfigError> {
+pub fn parse(text: &str, path: &Path) -> Result<LoadedRun, ConfigError> {
     // The schema first: another document (or a later major version) gets one plain sentence
     // rather than a complaint about its first unexpected field.
     #[derive(Deserialize)]
@@ -83,16 +30,16 @@ pub fn parse(text: &str, path: &Path) -> Result<RunDoc, ConfigError> {
     }
     if let Ok(head) = serde_json::from_str::<Head>(text) {
         let schema = head.schema.unwrap_or(serde_json::Value::Null);
-        if schema != crate::runner::SCHEMA {
+        if schema != SCHEMA {
             return Err(ConfigError::new(format!(
                 "{}: not a {} document (its schema is {schema})",
                 path.display(),
-                crate::runner::SCHEMA
+                SCHEMA
             )));
         }
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut doc: RunDoc = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let run: RunResult = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
         // Positions serde could not name (`?`) add nothing to the line and column.
         let at = e.path().to_string();
@@ -118,8 +65,10 @@ pub fn parse(text: &str, path: &Path) -> Result<RunDoc, ConfigError> {
             e.column()
         ))
     })?;
-    doc.file = path.to_path_buf();
-    Ok(doc)
+    Ok(LoadedRun {
+        file: path.to_path_buf(),
+        run,
+    })
 }
 
 /// serde_json appends " at line L column C"; the message already starts with the position.

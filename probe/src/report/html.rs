@@ -3,6 +3,7 @@
 
 use crate::advice::fmt_s;
 use crate::outcome::{Outcome, Verdict};
+use crate::report::document::LoadedRun;
 use crate::report::markup::{attr, text};
 use crate::report::merge::{idle_bracket, segment_of, Matrix};
 use crate::report::svg;
@@ -56,13 +57,13 @@ fn render_matrix(out: &mut String, m: &Matrix) {
                             "{} ({} run(s) covered this cell; showing {})",
                             run.file.display(),
                             cell.runs,
-                            run.started_at
+                            run.run.started_at
                         )),
                         cell.run + 1,
                         cell.verdict.as_str().to_uppercase()
                     );
                     if let Some((check, outcome)) = &cell.failed_check {
-                        let _ = write!(out, " {} {}", text(check), outcome);
+                        let _ = write!(out, " {check} {outcome}");
                     }
                     if let Some(idle) = &cell.idle {
                         let _ = write!(out, "<br>idle {}", text(&idle_bracket(idle)));
@@ -94,7 +95,8 @@ fn render_legend(out: &mut String) {
     out.push_str("</p>\n");
 }
 
-fn render_run(out: &mut String, i: usize, run: &crate::report::document::RunDoc) {
+fn render_run(out: &mut String, i: usize, loaded: &LoadedRun) {
+    let run = &loaded.run;
     let _ = write!(
         out,
         "<section class=\"run\" id=\"run-{}\">\n<h2>run {}: segment {} &middot; {}</h2>\n<p>{} &middot; scenario {} &middot; verdict <span class=\"verdict\">{}</span></p>\n",
@@ -102,11 +104,11 @@ fn render_run(out: &mut String, i: usize, run: &crate::report::document::RunDoc)
         i + 1,
         text(&segment_of(run)),
         text(&run.started_at),
-        text(&run.file.display().to_string()),
+        text(&loaded.file.display().to_string()),
         text(&run.scenario),
         run.verdict.as_str()
     );
-    let _ = writeln!(out, "<h3>idle ladder</h3>\n{}", svg::idle_ladder(run));
+    let _ = writeln!(out, "<h3>idle ladder</h3>\n{}", svg::idle_ladder(loaded));
     for t in &run.targets {
         if let Some(idle) = &t.idle {
             let _ = writeln!(

@@ -1,11 +1,8 @@
 //! The human report: a header, then a compact table per target.
 
 use crate::advice::fmt_s;
-use crate::check::idle::attribution::connection_outcome;
-use crate::check::idle::IdleReport;
-use crate::check::CheckResult;
 use crate::outcome::{Outcome, Status, Verdict};
-use crate::runner::{RunResult, TargetResult};
+use crate::result::{CheckResult, IdleReport, RunResult, TargetResult};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 
@@ -89,7 +86,7 @@ fn render_target(out: &mut String, t: &TargetResult, paint: &Painter) {
         let phases: Vec<String> = t
             .phases
             .iter()
-            .map(|(name, p)| format!("{name} p50 {:.1} p99 {:.1} max {:.1}", p.p50, p.p99, p.max))
+            .map(|(phase, p)| format!("{phase} p50 {:.1} p99 {:.1} max {:.1}", p.p50, p.p99, p.max))
             .collect();
         let _ = writeln!(
             out,
@@ -103,15 +100,11 @@ fn render_target(out: &mut String, t: &TargetResult, paint: &Painter) {
 
 /// The ladder in one line, runs of equal outcomes folded: `30-225 s survived | 240 s reset`.
 fn render_idle(out: &mut String, idle: &IdleReport) {
-    let mut idles: Vec<f64> = idle.probes.iter().map(|p| p.idle_s).collect();
-    idles.sort_by(f64::total_cmp);
-    idles.dedup();
     let mut runs: Vec<(f64, f64, Outcome)> = Vec::new();
-    for i in idles {
-        let outcome = connection_outcome(idle.probes.iter().filter(|p| p.idle_s == i));
+    for rung in idle.rungs() {
         match runs.last_mut() {
-            Some(last) if last.2 == outcome => last.1 = i,
-            _ => runs.push((i, i, outcome)),
+            Some(last) if last.2 == rung.outcome => last.1 = rung.idle_s,
+            _ => runs.push((rung.idle_s, rung.idle_s, rung.outcome)),
         }
     }
     let rungs: Vec<String> = runs
@@ -141,7 +134,7 @@ fn render_idle(out: &mut String, idle: &IdleReport) {
         .map(|v| {
             format!(
                 "{} every {} s {}",
-                v.variant,
+                v.variant.as_str(),
                 fmt_s(v.interval_s),
                 v.outcome
             )

@@ -6,7 +6,7 @@
 
 use crate::outcome::Status;
 use crate::report::markup::{attr, text};
-use crate::runner::{RunResult, TargetResult};
+use crate::result::{RunResult, TargetResult};
 use std::fmt::Write;
 
 pub fn render(result: &RunResult) -> String {
@@ -75,7 +75,7 @@ fn render_suite(out: &mut String, result: &RunResult, target: &TargetResult) {
             seconds(check.duration_ms)
         );
         let mut message = check.message.clone();
-        if let (crate::check::CheckName::Idle, Some(idle)) = (check.check, &target.idle) {
+        if let (crate::result::CheckName::Idle, Some(idle)) = (check.check, &target.idle) {
             if !idle.advice.is_empty() {
                 message = format!("{message}\n{}", idle.advice);
             }
@@ -120,7 +120,7 @@ struct Counts {
 }
 
 impl Counts {
-    fn of<'a>(checks: impl IntoIterator<Item = &'a crate::check::CheckResult>) -> Counts {
+    fn of<'a>(checks: impl IntoIterator<Item = &'a crate::result::CheckResult>) -> Counts {
         let mut c = Counts::default();
         for check in checks {
             c.tests += 1;

@@ -5,8 +5,9 @@
 
 use crate::advice::fmt_s;
 use crate::error::ConfigError;
-use crate::outcome::{Outcome, Status, Verdict};
-use crate::report::document::{self, IdleDoc, RunDoc, TargetDoc};
+use crate::outcome::{Outcome, Verdict};
+use crate::report::document::{self, LoadedRun};
+use crate::result::{CheckName, IdleReport, IdleVerdict, RunResult, TargetResult};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -21,14 +22,14 @@ pub struct Matrix {
     /// `(row, column)` -> cell; absent when no run covered that pair.
     pub cells: BTreeMap<(usize, usize), Cell>,
     /// Every run, in the order of the files.
-    pub runs: Vec<RunDoc>,
+    pub runs: Vec<LoadedRun>,
 }
 
 pub struct Cell {
     pub verdict: Verdict,
     /// The first failed check other than idle, and what it saw.
-    pub failed_check: Option<(String, Outcome)>,
-    pub idle: Option<IdleDoc>,
+    pub failed_check: Option<(CheckName, Outcome)>,
+    pub idle: Option<IdleReport>,
     /// Index into `Matrix::runs` of the run shown.
     pub run: usize,
     /// How many runs covered this cell.
@@ -51,8 +52,8 @@ impl Cell {
 
 /// Where idle connections die: `180-195 s` (survived 180, failed 195), `>=240 s` (nothing
 /// failed up to 240), `<=30 s` (even the shortest failed), `inconclusive`.
-pub fn idle_bracket(idle: &IdleDoc) -> String {
-    if idle.verdict == "inconclusive" {
+pub fn idle_bracket(idle: &IdleReport) -> String {
+    if idle.verdict == IdleVerdict::Inconclusive {
         return "inconclusive".into();
     }
     match (idle.survived_s, idle.failed_s) {
@@ -64,7 +65,7 @@ pub fn idle_bracket(idle: &IdleDoc) -> String {
 }
 
 /// The column label of a run.
-pub fn segment_of(run: &RunDoc) -> String {
+pub fn segment_of(run: &RunResult) -> String {
     run.segment.clone().unwrap_or_else(|| NO_SEGMENT.into())
 }
 
@@ -77,18 +78,19 @@ pub fn load(files: &[PathBuf]) -> Result<Matrix, ConfigError> {
     Ok(build(runs))
 }
 
-pub fn build(runs: Vec<RunDoc>) -> Matrix {
+pub fn build(runs: Vec<LoadedRun>) -> Matrix {
     let mut segments: Vec<String> = Vec::new();
     let mut targets: Vec<String> = Vec::new();
     let mut cells: BTreeMap<(usize, usize), Cell> = BTreeMap::new();
-    for (i, run) in runs.iter().enumerate() {
+    for (i, loaded) in runs.iter().enumerate() {
+        let run = &loaded.run;
         let col = index_of(&mut segments, segment_of(run));
         for target in &run.targets {
             let row = index_of(&mut targets, target.name.clone());
             let cell = cells
                 .entry((row, col))
                 .or_insert_with(|| make_cell(target, i, 0));
-            let newer = run.started_at >= runs[cell.run].started_at;
+            let newer = run.started_at >= runs[cell.run].run.started_at;
             let count = cell.runs + 1;
             if newer {
                 *cell = make_cell(target, i, count);
@@ -105,14 +107,10 @@ pub fn build(runs: Vec<RunDoc>) -> Matrix {
     }
 }
 
-fn make_cell(target: &TargetDoc, run: usize, runs: usize) -> Cell {
+fn make_cell(target: &TargetResult, run: usize, runs: usize) -> Cell {
     Cell {
         verdict: target.verdict,
-        failed_check: target
-            .checks
-            .iter()
-            .find(|c| c.status == Status::Fail && c.check != "idle")
-            .map(|c| (c.check.clone(), c.outcome)),
+        failed_check: target.first_failure().map(|c| (c.check, c.outcome)),
         idle: target.idle.clone(),
         run,
         runs,
@@ -134,18 +132,20 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    fn run(segment: &str, started: &str, target: &str, verdict: &str, idle: &str) -> RunDoc {
+    fn run(segment: &str, started: &str, target: &str, verdict: &str, idle: &str) -> LoadedRun {
         let text = format!(
-            r#"{{"schema":"probe.result/v1","started_at":"{started}","finished_at":"{started}",
-            "segment":"{segment}","scenario":"s","verdict":"{verdict}","targets":[{{"name":"{target}",
-            "url":"https://{target}/","verdict":"{verdict}","checks":[],"phases_ms":{{}}{idle}}}]}}"#
+            r#"{{"schema":"probe.result/v1","probe_version":"0","started_at":"{started}","finished_at":"{started}",
+            "segment":"{segment}","scenario":"s","cloud":"public","verdict":"{verdict}","proxy":null,"notes":[],
+            "targets":[{{"name":"{target}","url":"https://{target}/","kind":"https","required":true,"direct":false,
+            "verdict":"{verdict}","checks":[],"phases_ms":{{}}{idle}}}]}}"#
         );
         document::parse(&text, Path::new("t.json")).unwrap()
     }
 
     #[test]
     fn latest_run_wins_and_columns_follow_the_files() {
-        let idle = r#","idle":{"required_s":180,"survived_s":180,"failed_s":195,"failure":"reset","verdict":"fail","probes":[]}"#;
+        let idle = r#","idle":{"required_s":180,"survived_s":180,"failed_s":195,"failure":"reset","verdict":"fail","step_s":15,"probes":[],
+            "control":{"interval_s":7.5,"outcome":"survived","failed_after_s":null},"variants":[],"advice":"a"}"#;
         let m = build(vec![
             run("b", "2026-01-02T00:00:00Z", "relay", "fail", idle),
             run("a", "2026-01-01T00:00:00Z", "relay", "pass", ""),

@@ -1,8 +1,6 @@
 //! Report formats: one file each, all rendering the same `RunResult`.
 
-pub mod atomic;
 pub mod document;
-pub mod fleet;
 pub mod html;
 pub mod human;
 pub mod json;
@@ -13,7 +11,7 @@ pub mod merge;
 pub mod prometheus;
 pub mod svg;
 
-use crate::runner::RunResult;
+use crate::result::RunResult;
 use clap::ValueEnum;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,9 +5,8 @@
 //! given). A series is only written when its value is known: a skipped check has no
 //! `probe_check_success`, a target without an idle check has no `probe_idle_*`.
 
-use crate::check::{CheckName, Details};
 use crate::outcome::{Outcome, Status, Verdict};
-use crate::runner::{RunResult, TargetResult};
+use crate::result::{CheckName, Details, RunResult, TargetResult};
 use std::fmt::Write;
 
 /// One metric family: its samples are written together under one HELP and TYPE.
@@ -90,7 +89,7 @@ pub fn render(result: &RunResult) -> String {
             );
         }
         for (phase, ms) in target.phases_ms.measured() {
-            push(2, Some(("phase", phase)), ms / 1000.0);
+            push(2, Some(("phase", phase.as_str())), ms / 1000.0);
         }
         if let Some(idle) = &target.idle {
             push(3, None, idle.required_s);
@@ -158,13 +157,8 @@ fn tls_facts(target: &TargetResult) -> TlsFacts {
     };
     TlsFacts {
         version: details.and_then(|d| d.tls_version.clone()),
-        earliest_not_after: details.and_then(|d| {
-            d.chain
-                .iter()
-                .map(|c| c.not_after_unix)
-                .filter(|t| *t != 0)
-                .min()
-        }),
+        earliest_not_after: details
+            .and_then(|d| d.chain.iter().filter_map(|c| c.not_after_unix()).min()),
         intercepted: Some(check.outcome == Outcome::Intercepted),
     }
 }

@@ -3,8 +3,9 @@
 
 use crate::advice::fmt_s;
 use crate::outcome::Outcome;
-use crate::report::document::{RunDoc, TargetDoc};
+use crate::report::document::LoadedRun;
 use crate::report::markup::{attr, text};
+use crate::result::{Direction, Phase, RunResult, TargetResult};
 use std::fmt::Write;
 
 const WIDTH: f64 = 760.0;
@@ -29,8 +30,9 @@ pub fn outcome_color(o: Outcome) -> &'static str {
 /// The idle ladder of every target of `run` that had one: a lane per target, x the idle
 /// seconds, one mark per probe coloured by outcome (server push above the lane's line, client
 /// send below), the required threshold as a dashed line.
-pub fn idle_ladder(run: &RunDoc) -> String {
-    let lanes: Vec<&TargetDoc> = run.targets.iter().filter(|t| t.idle.is_some()).collect();
+pub fn idle_ladder(loaded: &LoadedRun) -> String {
+    let run = &loaded.run;
+    let lanes: Vec<&TargetResult> = run.targets.iter().filter(|t| t.idle.is_some()).collect();
     if lanes.is_empty() {
         return format!(
             "<svg class=\"idle-ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"40\" viewBox=\"0 0 {WIDTH} 40\" role=\"img\" aria-label=\"idle ladder\"><text x=\"8\" y=\"24\" class=\"muted\">no idle check in this run (--quick, or no idle requirement)</text></svg>"
@@ -49,7 +51,7 @@ pub fn idle_ladder(run: &RunDoc) -> String {
     let _ = write!(
         out,
         "<svg class=\"idle-ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"idle ladder of {}\">",
-        attr(&run.file.display().to_string())
+        attr(&loaded.file.display().to_string())
     );
     let bottom = TOP + LANE * lanes.len() as f64;
     // Axis with ticks.
@@ -105,7 +107,7 @@ pub fn idle_ladder(run: &RunDoc) -> String {
             fmt_s(idle.required_s)
         );
         for p in &idle.probes {
-            let dy = if p.direction == "server_push" {
+            let dy = if p.direction == Direction::ServerPush {
                 -7.0
             } else {
                 7.0
@@ -118,7 +120,7 @@ pub fn idle_ladder(run: &RunDoc) -> String {
                 mid + dy,
                 outcome_color(p.outcome),
                 fmt_s(p.idle_s),
-                text(&p.direction),
+                p.direction.as_str(),
                 p.outcome
             );
         }
@@ -132,17 +134,17 @@ pub fn idle_ladder(run: &RunDoc) -> String {
 }
 
 /// Phase timings of the first pass, one stacked bar per target.
-pub fn phase_timings(run: &RunDoc) -> String {
-    const PHASES: [(&str, &str); 6] = [
-        ("resolve", "#90caf9"),
-        ("connect", "#42a5f5"),
-        ("proxy_connect", "#ab47bc"),
-        ("tls", "#26a69a"),
-        ("processing", "#ffa726"),
-        ("transfer", "#8d6e63"),
+pub fn phase_timings(run: &RunResult) -> String {
+    const PHASES: [(Phase, &str); 6] = [
+        (Phase::Resolve, "#90caf9"),
+        (Phase::Connect, "#42a5f5"),
+        (Phase::ProxyConnect, "#ab47bc"),
+        (Phase::Tls, "#26a69a"),
+        (Phase::Processing, "#ffa726"),
+        (Phase::Transfer, "#8d6e63"),
     ];
     let bar = 18.0;
-    let total = |t: &TargetDoc| {
+    let total = |t: &TargetResult| {
         PHASES
             .iter()
             .filter_map(|(p, _)| t.phases_ms.get(*p))
@@ -163,7 +165,7 @@ pub fn phase_timings(run: &RunDoc) -> String {
             "<rect x=\"{lx:.1}\" y=\"6\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{:.1}\" y=\"15\" font-size=\"11\">{name}</text>",
             lx + 13.0
         );
-        lx += 20.0 + name.len() as f64 * 6.5;
+        lx += 20.0 + name.as_str().len() as f64 * 6.5;
     }
     for (i, target) in run.targets.iter().enumerate() {
         let y = TOP + (bar + 10.0) * i as f64;

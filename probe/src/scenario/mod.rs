@@ -1,11 +1,10 @@
 //! Scenarios: named sets of targets with the requirements of the service behind them.
 
 pub mod builtin;
-mod cloud;
 mod load;
 pub mod model;
 
-pub use cloud::Cloud;
+pub use crate::cloud::Cloud;
 
 use crate::error::ConfigError;
 use crate::target::Target;

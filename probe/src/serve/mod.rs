@@ -4,12 +4,29 @@
 
 mod http;
 
-use crate::cli::ServeArgs;
 use crate::error::ConfigError;
-use crate::report::{self, atomic, Format};
-use crate::runner::{self, RunResult};
+use crate::plan::{self, RunArgs};
+use crate::report::{self, Format};
+use crate::result::RunResult;
+use crate::{output, runner};
+use clap::Args;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address for /metrics and /results, e.g. 0.0.0.0:9464 (port 0: any free port; the
+    /// address is printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Time from the start of one run to the start of the next, e.g. 30s, 5m, 1h. A run never
+    /// overlaps the next: a slow one delays it.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub interval: Duration,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
 
 /// What the HTTP side shows: the latest finished run, and whether one is in progress.
 #[derive(Default)]
@@ -41,7 +58,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
     // Register the signal handlers first, so a signal during the first run is ours too.
     let mut stop = Box::pin(shutdown_signal()?);
     // Bad flags or scenario: fail now, with exit code 2, rather than at the first run.
-    crate::app::prepare(&args.run, false)?;
+    plan::from_args(&args.run, false)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| ConfigError::new(format!("--listen {}: cannot listen: {e}", args.listen)))?;
@@ -67,7 +84,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
             _ = ticker.tick() => {}
         }
         state.lock().expect("state lock").running_since = Some(runner::now_rfc3339());
-        let (ctx, plan) = match crate::app::prepare(&args.run, false) {
+        let plan = match plan::from_args(&args.run, false) {
             Ok(prepared) => prepared,
             Err(e) => {
                 state.lock().expect("state lock").running_since = None;
@@ -77,7 +94,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
         };
         let result = tokio::select! {
             s = &mut stop => break s,
-            r = runner::run(&ctx, plan) => Arc::new(r),
+            r = runner::run(plan) => Arc::new(r),
         };
         let run = {
             let mut st = state.lock().expect("state lock");
@@ -106,15 +123,12 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
 fn write_files(args: &ServeArgs, result: &RunResult) {
     if let Some(path) = &args.run.output {
         let text = report::render(result, args.run.format.unwrap_or(Format::Json), false);
-        if let Err(e) = atomic::write(path, text.as_bytes()) {
-            eprintln!(
-                "probe serve: --output {}: cannot write: {e}",
-                path.display()
-            );
+        if let Err(e) = output::write_file(path, "--output", text.as_bytes()) {
+            eprintln!("probe serve: {e}");
         }
     }
     if let Some(path) = &args.run.prometheus_textfile {
-        if let Err(e) = crate::app::write_textfile(path, result) {
+        if let Err(e) = output::write_textfile(path, result) {
             eprintln!("probe serve: {e}");
         }
     }

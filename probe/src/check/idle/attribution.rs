@@ -1,7 +1,8 @@
-//! From individual probe records to a bracket, a failure class and a verdict.
+//! From individual probe records to a bracket, a finding and a verdict: pure functions, so the
+//! rule that decides a path's fate is tested on its own.
 
-use super::report::{IdleVerdict, ProbeRecord};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Status};
+use crate::result::{rungs, ControlReport, IdleVerdict, ProbeRecord};
 
 /// What the ladder showed, before advice is written.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,70 +12,95 @@ pub struct Bracket {
     pub failure: Option<Outcome>,
 }
 
-/// How telling a failure outcome is: a RST or FIN names its sender's kind, silence does not.
-fn weight(o: Outcome) -> u8 {
-    match o {
-        Outcome::Reset => 4,
-        Outcome::Closed => 3,
-        Outcome::TlsCloseNotify => 2,
-        Outcome::SilentDrop => 1,
-        _ => 0,
-    }
-}
-
-/// The outcome of one connection over all its directions: survived only if every direction
-/// survived; otherwise the most telling failure.
-pub fn connection_outcome<'a>(records: impl Iterator<Item = &'a ProbeRecord>) -> Outcome {
-    records
-        .map(|r| r.outcome)
-        .filter(|o| *o != Outcome::Survived)
-        .max_by_key(|o| weight(*o))
-        .unwrap_or(Outcome::Survived)
-}
-
 /// Brackets the cutoff: the longest idle that survived and the shortest that failed.
 pub fn bracket(records: &[ProbeRecord]) -> Bracket {
-    let mut idles: Vec<f64> = records.iter().map(|r| r.idle_s).collect();
-    idles.sort_by(f64::total_cmp);
-    idles.dedup();
-    let mut survived_s = None;
-    let mut failed: Option<(f64, Outcome)> = None;
-    for idle in idles {
-        let outcome = connection_outcome(records.iter().filter(|r| r.idle_s == idle));
-        if outcome == Outcome::Survived {
-            survived_s = Some(idle);
-        } else if failed.is_none() {
-            failed = Some((idle, outcome));
-        }
-    }
+    let rungs = rungs(records);
+    let survived_s = rungs
+        .iter()
+        .filter(|r| r.outcome == Outcome::Survived)
+        .map(|r| r.idle_s)
+        .next_back();
+    let failed = rungs.iter().find(|r| r.outcome != Outcome::Survived);
     Bracket {
         survived_s,
-        failed_s: failed.map(|f| f.0),
-        failure: failed.map(|f| f.1),
+        failed_s: failed.map(|r| r.idle_s),
+        failure: failed.map(|r| r.outcome),
     }
 }
 
-/// pass: every connection idle up to the requirement survived, and one at least that long did;
-/// fail: one idle no longer than the requirement died; inconclusive: the control died, or the
-/// ladder never reached the requirement.
-pub fn verdict(b: &Bracket, required_s: f64, control_ok: bool) -> IdleVerdict {
-    if !control_ok {
-        return IdleVerdict::Inconclusive;
+/// What the idle check concluded, and why: the typed cause its message is written from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finding {
+    /// Every connection idle up to the requirement survived, and one at least that long did.
+    Holds,
+    /// A connection idle no longer than the requirement died.
+    CutOff,
+    /// The far end (not ours) closed idle connections itself, cleanly, by `after_s`: a server
+    /// keep-alive limit that says nothing about the path.
+    EndpointLimit { after_s: f64 },
+    /// No test connection could be opened at all.
+    NothingOpened,
+    /// The control connection, active all along, died too: the path or the server broke.
+    ControlFailed,
+    /// The ladder stopped short of the requirement.
+    LadderTooShort,
+}
+
+/// The finding for a ladder's `bracket`. `far_end_is_ours` is true for a mock-relay, whose
+/// clean closes are rehearsed faults, judged like any other failure.
+pub fn judge(
+    bracket: &Bracket,
+    required_s: f64,
+    control: &ControlReport,
+    tested_any: bool,
+    far_end_is_ours: bool,
+) -> Finding {
+    if !tested_any {
+        return Finding::NothingOpened;
     }
-    if b.failed_s.is_some_and(|f| f <= required_s + 1e-9) {
-        return IdleVerdict::Fail;
+    if control.outcome != Outcome::Survived {
+        return Finding::ControlFailed;
     }
-    if b.survived_s.is_some_and(|s| s >= required_s - 1e-9) {
-        IdleVerdict::Pass
+    if let Some(failed_s) = bracket.failed_s.filter(|f| *f <= required_s + 1e-9) {
+        if bracket.failure == Some(Outcome::TlsCloseNotify) && !far_end_is_ours {
+            return Finding::EndpointLimit { after_s: failed_s };
+        }
+        return Finding::CutOff;
+    }
+    if bracket.survived_s.is_some_and(|s| s >= required_s - 1e-9) {
+        Finding::Holds
     } else {
-        IdleVerdict::Inconclusive
+        Finding::LadderTooShort
+    }
+}
+
+impl Finding {
+    pub fn verdict(&self) -> IdleVerdict {
+        match self {
+            Finding::Holds => IdleVerdict::Pass,
+            Finding::CutOff => IdleVerdict::Fail,
+            _ => IdleVerdict::Inconclusive,
+        }
+    }
+
+    /// The check's status and outcome word.
+    pub fn status(&self, bracket: &Bracket) -> (Status, Outcome) {
+        match self {
+            Finding::Holds if bracket.failed_s.is_some() => (Status::Warn, Outcome::Survived),
+            Finding::Holds => (Status::Pass, Outcome::Survived),
+            Finding::CutOff => (Status::Fail, bracket.failure.unwrap_or(Outcome::SilentDrop)),
+            Finding::EndpointLimit { .. } => (Status::Warn, Outcome::TlsCloseNotify),
+            Finding::NothingOpened | Finding::ControlFailed | Finding::LadderTooShort => {
+                (Status::Fail, Outcome::Inconclusive)
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::idle::report::Direction;
+    use crate::result::Direction;
 
     fn rec(idle_s: f64, direction: Direction, outcome: Outcome) -> ProbeRecord {
         ProbeRecord {
@@ -85,6 +111,23 @@ mod tests {
             unprompted: false,
             round: 1,
         }
+    }
+
+    fn control(outcome: Outcome) -> ControlReport {
+        ControlReport {
+            interval_s: 1.0,
+            outcome,
+            failed_after_s: None,
+        }
+    }
+
+    fn verdict(b: &Bracket, required_s: f64, control_ok: bool) -> IdleVerdict {
+        let c = control(if control_ok {
+            Outcome::Survived
+        } else {
+            Outcome::Reset
+        });
+        judge(b, required_s, &c, true, true).verdict()
     }
 
     #[test]
@@ -113,5 +156,20 @@ mod tests {
     fn a_ladder_below_the_requirement_cannot_pass() {
         let b = bracket(&[rec(2.0, Direction::ClientSend, Outcome::Survived)]);
         assert_eq!(verdict(&b, 180.0, true), IdleVerdict::Inconclusive);
+    }
+
+    #[test]
+    fn a_clean_close_by_a_far_end_not_ours_limits_the_test_instead_of_failing_it() {
+        let b = bracket(&[
+            rec(2.0, Direction::ClientSend, Outcome::Survived),
+            rec(3.0, Direction::ClientSend, Outcome::TlsCloseNotify),
+        ]);
+        let ok = control(Outcome::Survived);
+        let theirs = judge(&b, 3.0, &ok, true, false);
+        assert_eq!(theirs, Finding::EndpointLimit { after_s: 3.0 });
+        assert_eq!(theirs.status(&b), (Status::Warn, Outcome::TlsCloseNotify));
+        let ours = judge(&b, 3.0, &ok, true, true);
+        assert_eq!(ours.status(&b), (Status::Fail, Outcome::TlsCloseNotify));
+        assert_eq!(judge(&b, 3.0, &ok, false, true), Finding::NothingOpened);
     }
 }

@@ -226,7 +226,7 @@ impl Channel {
                 }
                 let request = http::Request::get(path.as_str())
                     .header(http::header::HOST, host.as_str())
-                    .header(http::header::USER_AGENT, crate::check::http::USER_AGENT)
+                    .header(http::header::USER_AGENT, crate::net::USER_AGENT)
                     .body(Empty::<Bytes>::new());
                 let Ok(request) = request else {
                     return Outcome::ProtocolError;

@@ -4,12 +4,12 @@
 
 use super::channel::{Channel, Watch};
 use super::probe::{probe, Hold};
-use super::report::{ControlReport, ProbeRecord, VariantReport};
 use super::settings::{answer_deadline, ladder, IdleSettings};
 use crate::net::connect::SocketOptions;
 use crate::net::NetContext;
 use crate::outcome::Outcome;
 use crate::progress::IdleProgress;
+use crate::result::{ControlReport, ProbeRecord, Variant, VariantReport};
 use crate::target::Target;
 use std::time::Instant;
 use tokio::sync::watch;
@@ -23,7 +23,18 @@ pub struct LadderRun {
     pub setup_failures: Vec<(f64, String)>,
 }
 
-/// Runs round 1 (with control and variants) over `rungs`.
+impl LadderRun {
+    /// Adds a later round's findings; a control that failed in it stands.
+    pub fn absorb(&mut self, later: LadderRun) {
+        self.records.extend(later.records);
+        self.setup_failures.extend(later.setup_failures);
+        if later.control.outcome != Outcome::Survived {
+            self.control = later.control;
+        }
+    }
+}
+
+/// Runs one round over `rungs` beside a control connection (round 1 also holds the variants).
 pub async fn run(
     ctx: &NetContext,
     target: &Target,
@@ -72,8 +83,8 @@ pub async fn run(
             probe(ctx, target, &heartbeat)
         );
         vec![
-            variant("tcp_keepalive", &keepalive, k),
-            variant("heartbeat", &heartbeat, h),
+            variant(Variant::TcpKeepalive, &keepalive, k),
+            variant(Variant::Heartbeat, &heartbeat, h),
         ]
     };
     let ladder = async {
@@ -110,11 +121,7 @@ pub fn refine_rungs(survived_s: f64, failed_s: f64) -> Vec<f64> {
     rungs
 }
 
-fn variant(
-    name: &'static str,
-    hold: &Hold,
-    result: Result<Vec<ProbeRecord>, String>,
-) -> VariantReport {
+fn variant(name: Variant, hold: &Hold, result: Result<Vec<ProbeRecord>, String>) -> VariantReport {
     let interval = hold
         .heartbeat
         .or(hold.socket.keepalive)
@@ -122,7 +129,7 @@ fn variant(
         .unwrap_or_default();
     let (outcome, detected_after_s, error) = match result {
         Ok(records) => {
-            let outcome = super::attribution::connection_outcome(records.iter());
+            let outcome = crate::result::connection_outcome(&records);
             let at = records
                 .iter()
                 .find(|r| r.outcome == outcome)

@@ -1,11 +1,11 @@
 //! One test connection of the ladder: open it, leave it idle, check it once.
 
 use super::channel::{Channel, Watch};
-use super::report::{Direction, ProbeRecord};
 use super::settings::{answer_deadline, PUSH_GRACE};
 use crate::net::connect::SocketOptions;
 use crate::net::NetContext;
 use crate::outcome::Outcome;
+use crate::result::{Direction, ProbeRecord};
 use crate::target::{Target, TargetKind};
 use std::time::{Duration, Instant};
 

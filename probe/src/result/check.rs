@@ -1,12 +1,16 @@
-//! What every check returns.
+//! What every check returns: its name, status, outcome word, message, and check-specific facts.
+//!
+//! The facts (`details`) are flattened into the check's JSON object; reading a document back,
+//! the check's name says which kind of facts the other fields are.
 
+use crate::net::resolve::AnswerSource;
 use crate::net::tls::CertInfo;
 use crate::outcome::{Outcome, Status};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::time::Duration;
 
 /// The name of a check, as it appears in every output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckName {
     Dns,
@@ -43,8 +47,14 @@ impl CheckName {
     }
 }
 
+impl std::fmt::Display for CheckName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The result of one check of one target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     pub check: CheckName,
     pub status: Status,
@@ -98,7 +108,7 @@ pub fn millis(d: Duration) -> f64 {
 }
 
 /// Check-specific facts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Details {
     Dns(DnsDetails),
@@ -112,7 +122,62 @@ pub enum Details {
     Pdc(PdcDetails),
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+impl Details {
+    /// Reads the facts of a check named `check` from the check object's other fields; `None`
+    /// when that check has no facts of its own.
+    fn read(
+        check: CheckName,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<Details>, serde_json::Error> {
+        use serde_json::from_value;
+        let v = serde_json::Value::Object(fields);
+        Ok(Some(match check {
+            CheckName::Dns => Details::Dns(from_value(v)?),
+            CheckName::Tcp | CheckName::LegacyPorts => Details::Tcp(from_value(v)?),
+            CheckName::Proxy => Details::Proxy(from_value(v)?),
+            CheckName::Tls => Details::Tls(from_value(v)?),
+            CheckName::Http => Details::Http(from_value(v)?),
+            CheckName::Websocket => Details::Websocket(from_value(v)?),
+            CheckName::Revocation => Details::Revocation(from_value(v)?),
+            CheckName::Gateways => Details::Gateways(from_value(v)?),
+            CheckName::Pdc => Details::Pdc(from_value(v)?),
+            CheckName::Idle => return Ok(None),
+        }))
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckResult {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The fields every check has; the rest are its facts.
+        #[derive(Deserialize)]
+        struct Wire {
+            check: CheckName,
+            status: Status,
+            outcome: Outcome,
+            message: String,
+            duration_ms: f64,
+            #[serde(flatten)]
+            facts: serde_json::Map<String, serde_json::Value>,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        let details = if wire.facts.is_empty() {
+            None
+        } else {
+            Details::read(wire.check, wire.facts)
+                .map_err(|e| serde::de::Error::custom(format_args!("{} check: {e}", wire.check)))?
+        };
+        Ok(CheckResult {
+            check: wire.check,
+            status: wire.status,
+            outcome: wire.outcome,
+            message: wire.message,
+            duration_ms: wire.duration_ms,
+            details,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GatewaysDetails {
     pub deployment: Option<String>,
     pub gateways_tried: usize,
@@ -122,7 +187,7 @@ pub struct GatewaysDetails {
     pub addresses: Vec<GatewayAddress>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayAddress {
     pub address: String,
     /// The first gateway name found at this address (the TLS server name used).
@@ -131,58 +196,56 @@ pub struct GatewayAddress {
     pub duration_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PdcDetails {
     pub pdc_emulator: String,
     pub controllers: Vec<ControllerResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ControllerResult {
     pub host: String,
-    /// `pdc_emulator` or `domain_controller`.
-    pub role: &'static str,
+    pub role: ControllerRole,
     pub address: Option<String>,
     pub ports: Vec<PortResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortResult {
     pub port: u16,
-    pub service: &'static str,
+    pub service: String,
     pub outcome: Outcome,
     /// The TLS handshake on LDAPS and global catalog over TLS.
     pub tls: Option<Outcome>,
     pub duration_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RevocationDetails {
     pub urls: Vec<UrlResult>,
 }
 
 /// One fetched URL.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UrlResult {
     pub url: String,
-    /// `crl`, `ocsp` or `ca_issuers`.
-    pub kind: &'static str,
+    pub kind: UrlKind,
     pub outcome: Outcome,
     pub status_code: Option<u16>,
     pub duration_ms: Option<f64>,
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DnsDetails {
     /// `dns`, `override` (--resolve) or `literal`.
-    pub source: crate::net::resolve::AnswerSource,
+    pub source: AnswerSource,
     pub server: String,
     pub cname_chain: Vec<String>,
     pub addresses: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TcpDetails {
     /// One entry per resolved address, IPv4 and IPv6 each reported.
     pub addresses: Vec<AddressResult>,
@@ -190,16 +253,15 @@ pub struct TcpDetails {
     pub used: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddressResult {
     pub address: String,
-    /// `ipv4` or `ipv6`.
-    pub family: &'static str,
+    pub family: Family,
     pub outcome: Outcome,
     pub duration_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProxyDetails {
     /// The proxy, credentials replaced by `****`.
     pub proxy: String,
@@ -210,7 +272,7 @@ pub struct ProxyDetails {
     pub auth_schemes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TlsDetails {
     pub tls_version: Option<String>,
     pub cipher: Option<String>,
@@ -218,7 +280,7 @@ pub struct TlsDetails {
     pub chain: Vec<CertInfo>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpDetails {
     pub status_code: Option<u16>,
     pub server: Option<String>,
@@ -230,10 +292,55 @@ pub struct HttpDetails {
     pub body_bytes: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebsocketDetails {
     pub path: String,
     pub status_code: Option<u16>,
     /// Round trip of a listener-channel echo (relay targets only).
     pub echo_ms: Option<f64>,
+}
+
+/// What a domain controller is to the domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControllerRole {
+    PdcEmulator,
+    DomainController,
+}
+
+/// Which of a certificate's revocation pointers a URL came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UrlKind {
+    Crl,
+    Ocsp,
+    CaIssuers,
+}
+
+impl UrlKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UrlKind::Crl => "crl",
+            UrlKind::Ocsp => "ocsp",
+            UrlKind::CaIssuers => "ca_issuers",
+        }
+    }
+}
+
+/// The address family of an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    pub fn of(addr: &std::net::SocketAddr) -> Family {
+        if addr.is_ipv4() {
+            Family::Ipv4
+        } else {
+            Family::Ipv6
+        }
+    }
 }

@@ -1,10 +1,10 @@
 //! The Microsoft clouds a writeback deployment can live in.
 
 use clap::ValueEnum;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cloud {
     /// Microsoft Entra ID worldwide (`*.servicebus.windows.net`).

@@ -1,0 +1,153 @@
+//! The idle check's message, written from typed parts: the finding, the advice, what the
+//! keepalive and heartbeat variants say about the layer of the cutoff, connections that could not
+//! be opened, and endings that arrived unprompted.
+
+use super::attribution::Finding;
+use crate::advice::fmt_s;
+use crate::outcome::Outcome;
+use crate::result::{ControlReport, Variant, VariantReport};
+use std::fmt;
+
+/// Where the cutoff sits, from the variants held beside the ladder.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Layer {
+    /// TCP keepalives kept a connection alive: a NAT or stateful firewall.
+    Four { keepalive_s: f64, held_s: f64 },
+    /// Only application heartbeats did: a proxy counting payload bytes.
+    Seven { heartbeat_s: f64 },
+    /// Neither did: connection lifetime is limited, not just idle time.
+    Lifetime { heartbeat_s: f64, held_s: f64 },
+}
+
+/// What the keepalive and heartbeat variants say, when both ran past the cutoff.
+pub fn layer(variants: &[VariantReport], failed_s: Option<f64>) -> Option<Layer> {
+    let failed_s = failed_s?;
+    let find = |v| variants.iter().find(|r| r.variant == v);
+    let (keepalive, heartbeat) = (find(Variant::TcpKeepalive)?, find(Variant::Heartbeat)?);
+    if keepalive.idle_s < failed_s || keepalive.error.is_some() || heartbeat.error.is_some() {
+        return None;
+    }
+    let alive = |v: &VariantReport| v.outcome == Outcome::Survived;
+    Some(match (alive(keepalive), alive(heartbeat)) {
+        (true, _) => Layer::Four {
+            keepalive_s: keepalive.interval_s,
+            held_s: keepalive.idle_s,
+        },
+        (false, true) => Layer::Seven {
+            heartbeat_s: heartbeat.interval_s,
+        },
+        (false, false) => Layer::Lifetime {
+            heartbeat_s: heartbeat.interval_s,
+            held_s: heartbeat.idle_s,
+        },
+    })
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Layer::Four { keepalive_s, held_s } => write!(
+                f,
+                "Yet TCP keepalives every {} s kept a connection alive for {} s: the cutoff is at layer 4 (a NAT or stateful firewall); keepalives work around it, raising its idle timeout fixes it",
+                fmt_s(keepalive_s),
+                fmt_s(held_s)
+            ),
+            Layer::Seven { heartbeat_s } => write!(
+                f,
+                "Only application heartbeats (every {} s) kept a connection alive: the cutoff is at layer 7 (a proxy that counts payload bytes, not TCP keepalives)",
+                fmt_s(heartbeat_s)
+            ),
+            Layer::Lifetime { heartbeat_s, held_s } => write!(
+                f,
+                "Neither TCP keepalives nor heartbeats every {} s kept a connection alive for {} s: something limits connection lifetime, not just idle time",
+                fmt_s(heartbeat_s),
+                fmt_s(held_s)
+            ),
+        }
+    }
+}
+
+/// Everything the message says, as data.
+pub struct IdleMessage<'a> {
+    pub finding: &'a Finding,
+    /// The far end's host, for a limit of its own.
+    pub host: &'a str,
+    pub required_s: f64,
+    /// The longest idle period of the ladder.
+    pub max_s: f64,
+    /// Where idle connections die and what to change (`advice::idle_advice`).
+    pub advice: &'a str,
+    /// Whether some idle period failed at all.
+    pub cut_somewhere: bool,
+    pub control: &'a ControlReport,
+    pub layer: Option<Layer>,
+    /// Idle periods whose connection could not be set up, with why.
+    pub setup_failures: &'a [(f64, String)],
+    /// Endings (outcome, seconds idle) that arrived while a connection was idle.
+    pub unprompted: &'a [(Outcome, f64)],
+}
+
+impl fmt::Display for IdleMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let advice = self.advice;
+        match self.finding {
+            Finding::EndpointLimit { after_s } => write!(
+                f,
+                "{} itself closes idle connections cleanly (TLS close_notify) by {} s: a server keep-alive limit, not a middlebox, so longer idle periods cannot be tested against it (none was cut before). For the full ladder, rehearse against a mock-relay beyond the firewall",
+                self.host,
+                fmt_s(*after_s)
+            )?,
+            Finding::Holds if !self.cut_somewhere => {
+                write!(f, "{advice}, in every direction checked")?
+            }
+            Finding::Holds => write!(
+                f,
+                "idle connections survive the {} s required, but {advice}",
+                fmt_s(self.required_s)
+            )?,
+            Finding::CutOff => f.write_str(advice)?,
+            Finding::NothingOpened => write!(
+                f,
+                "no idle test connection could be opened: {}",
+                self.setup_failures
+                    .first()
+                    .map(|s| s.1.as_str())
+                    .unwrap_or("unknown reason")
+            )?,
+            Finding::ControlFailed => write!(
+                f,
+                "the control connection, active all along, failed too ({} after {} s): the path or the server broke, so no idle timer can be judged; {advice}",
+                self.control.outcome,
+                fmt_s(self.control.failed_after_s.unwrap_or_default())
+            )?,
+            Finding::LadderTooShort => write!(
+                f,
+                "the ladder stopped at {} s, short of the {} s required: raise --idle-max",
+                fmt_s(self.max_s),
+                fmt_s(self.required_s)
+            )?,
+        }
+        if let Some(layer) = self.layer {
+            write!(f, ". {layer}")?;
+        }
+        if *self.finding != Finding::NothingOpened {
+            if let Some((_, first)) = self.setup_failures.first() {
+                write!(
+                    f,
+                    ". {} test connection(s) could not be opened (first: {first})",
+                    self.setup_failures.len()
+                )?;
+            }
+        }
+        if !self.unprompted.is_empty() {
+            let list: Vec<String> = self
+                .unprompted
+                .iter()
+                .take(3)
+                .map(|(o, t)| format!("{o} at {} s", fmt_s(*t)))
+                .collect();
+            write!(f, ". Arrived unprompted while idle: {}", list.join(", "))?;
+        }
+        Ok(())
+    }
+}

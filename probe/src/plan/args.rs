@@ -1,0 +1,122 @@
+//! The flags of `probe run` (also flattened into `probe serve`): what a run is asked to do.
+
+use crate::net::resolve::{parse_dns_server, ResolveOverride};
+use crate::report::Format;
+use crate::scenario::Cloud;
+use crate::target::Target;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// A built-in scenario name or a TOML scenario file.
+    #[arg(value_name = "SCENARIO", default_value = crate::scenario::builtin::DEFAULT)]
+    pub scenario: String,
+    /// Check this URL instead of the scenario's targets (repeatable): https://, wss://,
+    /// tcp://host:port or relay://host:port (a mock-relay).
+    #[arg(long = "target", value_name = "URL", value_parser = Target::parse)]
+    pub targets: Vec<Target>,
+    /// Also check this Azure Relay namespace and all its gateways (repeatable); a bare name
+    /// gets the cloud's suffix (e.g. .servicebus.windows.net).
+    #[arg(long = "relay-namespace", value_name = "NAME")]
+    pub relay_namespaces: Vec<String>,
+    /// Find this Active Directory domain's PDC emulator (DNS SRV) and check the ports
+    /// writeback needs on it and on every domain controller.
+    #[arg(long, value_name = "DOMAIN", value_parser = parse_ad_domain)]
+    pub ad_domain: Option<String>,
+    /// Endpoint set of the scenario.
+    #[arg(long, value_enum)]
+    pub cloud: Option<Cloud>,
+    /// Ask this DNS server instead of the system's (repeatable).
+    #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server)]
+    pub dns_servers: Vec<SocketAddr>,
+    /// Use ADDR for HOST:PORT without asking DNS, as curl does (repeatable).
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR", value_parser = clap::value_parser!(ResolveOverride))]
+    pub resolve: Vec<ResolveOverride>,
+    /// Extra trust anchors (PEM), e.g. a corporate or mock-relay CA (repeatable).
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_files: Vec<PathBuf>,
+    /// Deadline of each phase, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// Timing samples per target; percentiles are reported when above 1.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub count: u32,
+    /// Skip the idle-connection checks.
+    #[arg(long)]
+    pub quick: bool,
+    /// Seconds an idle connection must survive [default: the scenario's idle.required_s].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle: Option<f64>,
+    /// Shortest idle period of the ladder [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle_min: Option<f64>,
+    /// Longest idle period of the ladder [default: required + 60].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle_max: Option<f64>,
+    /// Step between the ladder's idle periods; the resolution of the result [default: 15].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle_step: Option<f64>,
+    /// Also hold a TCP-keepalive and a heartbeat connection for --idle-max, to tell a layer-4
+    /// cutoff (NAT, firewall) from a layer-7 one (proxy).
+    #[arg(long)]
+    pub idle_variants: bool,
+    /// A second round inside the bracket to narrow it to 1 s.
+    #[arg(long)]
+    pub refine: bool,
+    /// A label for this network segment, recorded in every output.
+    #[arg(long, value_name = "NAME")]
+    pub segment: Option<String>,
+    /// Go through this HTTP proxy: http://[USER:PASS@]HOST:PORT (credentials are shown as ****).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Ignore every proxy setting (flags, scenario, environment): connect directly.
+    #[arg(long, conflicts_with_all = ["proxy", "proxy_from_machine_config"])]
+    pub no_proxy: bool,
+    /// Use the proxy of the .NET machine.config <defaultProxy> section, as the sync service
+    /// does [default path: the Framework64 v4.0.30319 machine.config].
+    #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with = "proxy")]
+    pub proxy_from_machine_config: Option<Option<PathBuf>>,
+    /// Check each target both directly and through the proxy, side by side.
+    #[arg(long)]
+    pub compare_direct: bool,
+    /// Output format [default: human on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the Prometheus exposition to PATH, atomically (temporary file and rename),
+    /// for node_exporter's textfile collector (name it *.prom).
+    #[arg(long, value_name = "PATH")]
+    pub prometheus_textfile: Option<PathBuf>,
+}
+
+fn parse_ad_domain(s: &str) -> Result<String, String> {
+    Target::ad_domain(s).map(|t| t.host)
+}
+
+pub(crate) fn parse_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 86_400.0) {
+        return Err(format!(
+            "{s} is out of range (more than 0, at most 86400 seconds)"
+        ));
+    }
+    Ok(v)
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 3600.0) {
+        return Err(format!(
+            "{s} is out of range (more than 0, at most 3600 seconds)"
+        ));
+    }
+    Ok(v)
+}

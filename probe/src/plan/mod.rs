@@ -1,0 +1,146 @@
+//! From flags and a scenario to a plan: scenario -> targets -> settings -> plan. `probe run`,
+//! `probe serve` (once per run, so an edited scenario file takes effect at the next one) and
+//! `probe demo` all run a [`Plan`].
+
+pub mod args;
+mod proxy;
+
+pub use args::RunArgs;
+
+use crate::check::idle::IdleSettings;
+use crate::cloud::Cloud;
+use crate::error::ConfigError;
+use crate::net::connect::SocketOptions;
+use crate::net::resolve::Resolver;
+use crate::net::tls::TlsSetup;
+use crate::net::NetContext;
+use crate::progress::Progress;
+use crate::scenario::Scenario;
+use crate::target::Target;
+use std::time::Duration;
+
+/// Everything one run needs.
+pub struct Plan {
+    /// How the far ends are reached: resolver, trust, deadlines, proxy.
+    pub net: NetContext,
+    pub scenario: String,
+    pub cloud: Cloud,
+    pub segment: Option<String>,
+    pub targets: Vec<Target>,
+    /// Timing samples per target (`--count`).
+    pub count: u32,
+    /// The idle-connection check, unless skipped (`--quick`, or no requirement).
+    pub idle: Option<IdleSettings>,
+    pub progress: Progress,
+    /// Things the user should know about how the run was set up.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// One pass over `targets` through `net`, no idle check, no progress output; callers set
+    /// the rest.
+    pub fn new(net: NetContext, targets: Vec<Target>) -> Plan {
+        Plan {
+            net,
+            scenario: "ad-hoc".into(),
+            cloud: Cloud::Public,
+            segment: None,
+            targets,
+            count: 1,
+            idle: None,
+            progress: Progress::hidden(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The proxy in use, credentials shown as `****`.
+    pub fn proxy_shown(&self) -> Option<String> {
+        self.net.proxy.proxy.as_ref().map(|p| p.redacted())
+    }
+}
+
+/// The plan for `probe run` flags.
+pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigError> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let cloud = args
+        .cloud
+        .or(scenario.default_cloud)
+        .unwrap_or(Cloud::Public);
+    let targets = targets(args, &scenario, cloud)?;
+    let idle = idle_settings(args, scenario.idle_required_s)?;
+    let mut notes = Vec::new();
+    let route = proxy::route(args, &scenario, &mut notes)?;
+    let targets = if args.compare_direct && route.proxy.is_some() {
+        proxy::with_direct_twins(targets, &route)
+    } else {
+        if args.compare_direct {
+            notes.push(
+                "--compare-direct: no proxy applies, so every target is checked directly only"
+                    .into(),
+            );
+        }
+        targets
+    };
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let net = NetContext {
+        resolver: Resolver::new(&args.dns_servers, args.resolve.clone(), timeout)?,
+        tls: TlsSetup::new(&args.ca_files)?,
+        timeout,
+        socket: SocketOptions::default(),
+        proxy: route,
+    };
+    Ok(Plan {
+        scenario: if args.targets.is_empty() {
+            scenario.name.clone()
+        } else {
+            "ad-hoc".into()
+        },
+        cloud,
+        segment: args.segment.clone(),
+        count: args.count,
+        idle,
+        progress: Progress::new(progress_on_tty),
+        notes,
+        ..Plan::new(net, targets)
+    })
+}
+
+/// The scenario's targets for `cloud` (or the `--target` URLs), with `--relay-namespace` and
+/// `--ad-domain` added.
+fn targets(args: &RunArgs, scenario: &Scenario, cloud: Cloud) -> Result<Vec<Target>, ConfigError> {
+    let mut targets = if args.targets.is_empty() {
+        scenario.targets_for(cloud)
+    } else {
+        args.targets.clone()
+    };
+    for name in &args.relay_namespaces {
+        scenario.add_relay_namespace(&mut targets, &cloud.namespace_host(name));
+    }
+    if let Some(domain) = &args.ad_domain {
+        targets.push(Target::ad_domain(domain).map_err(ConfigError::new)?);
+    }
+    if targets.is_empty() {
+        return Err(ConfigError::new(format!(
+            "scenario {} has no target for cloud {cloud}; name one with --target",
+            scenario.name
+        )));
+    }
+    Ok(targets)
+}
+
+/// The idle ladder asked for, or `None` with `--quick` or when nothing requires one.
+fn idle_settings(
+    args: &RunArgs,
+    scenario_required: Option<u64>,
+) -> Result<Option<IdleSettings>, ConfigError> {
+    if args.quick {
+        return Ok(None);
+    }
+    let Some(required) = args.idle.or(scenario_required.map(|s| s as f64)) else {
+        return Ok(None);
+    };
+    let mut settings = IdleSettings::new(required, args.idle_min, args.idle_max, args.idle_step)?;
+    settings.variants = args.idle_variants;
+    settings.refine = args.refine;
+    Ok(Some(settings))
+}

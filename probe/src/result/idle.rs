@@ -1,0 +1,174 @@
+//! What the idle check reports (the target's `idle` object), and the one rule that reads a
+//! ladder's records as rungs: the verdict, the human report and the charts all use it.
+
+use crate::outcome::Outcome;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdleVerdict {
+    Pass,
+    Fail,
+    /// The path could not be judged: the control connection failed too, the ladder stopped
+    /// short of the requirement, or the far end itself limits idle connections.
+    Inconclusive,
+}
+
+impl IdleVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdleVerdict::Pass => "pass",
+            IdleVerdict::Fail => "fail",
+            IdleVerdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+impl std::fmt::Display for IdleVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which way a test connection was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The relay pushed down the idle connection (the direction a reset request travels).
+    ServerPush,
+    /// The client sent on the idle connection and waited for the answer.
+    ClientSend,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ServerPush => "server_push",
+            Direction::ClientSend => "client_send",
+        }
+    }
+}
+
+/// One check of one test connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeRecord {
+    pub idle_s: f64,
+    pub direction: Direction,
+    /// `survived`, `reset`, `silent_drop`, `closed` or `tls_close_notify`.
+    pub outcome: Outcome,
+    /// Seconds from the start of idle to when the outcome was known.
+    pub detected_after_s: Option<f64>,
+    /// A RST or FIN arrived by itself while the connection was idle.
+    pub unprompted: bool,
+    /// 1 for the ladder, 2 for the `--refine` round.
+    pub round: u8,
+}
+
+/// The control connection: active all along, so its death means the path or server failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlReport {
+    pub interval_s: f64,
+    pub outcome: Outcome,
+    /// Seconds from the start of the ladder to the control's failure.
+    pub failed_after_s: Option<f64>,
+}
+
+/// What keeps a variant connection busy while the ladder runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    /// TCP keepalive probes (layer 4): refresh NATs and firewalls, not proxies.
+    TcpKeepalive,
+    /// Application heartbeats (layer 7): refresh every middlebox.
+    Heartbeat,
+}
+
+impl Variant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Variant::TcpKeepalive => "tcp_keepalive",
+            Variant::Heartbeat => "heartbeat",
+        }
+    }
+}
+
+/// A connection held for `--idle-max` with some activity that may keep it alive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantReport {
+    pub variant: Variant,
+    pub interval_s: f64,
+    pub idle_s: f64,
+    pub outcome: Outcome,
+    pub detected_after_s: Option<f64>,
+    /// Why the connection could not be set up, when it could not.
+    pub error: Option<String>,
+}
+
+/// The target's `idle` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdleReport {
+    pub required_s: f64,
+    /// Longest idle period that survived in every direction.
+    pub survived_s: Option<f64>,
+    /// Shortest idle period that failed, or null.
+    pub failed_s: Option<f64>,
+    /// How that one failed.
+    pub failure: Option<Outcome>,
+    pub verdict: IdleVerdict,
+    pub step_s: f64,
+    pub probes: Vec<ProbeRecord>,
+    pub control: ControlReport,
+    pub variants: Vec<VariantReport>,
+    /// Where idle connections die, in one line (device candidates and the setting to change).
+    pub advice: String,
+}
+
+impl IdleReport {
+    /// Every idle period tested, shortest first, with its connection's outcome.
+    pub fn rungs(&self) -> Vec<Rung> {
+        rungs(&self.probes)
+    }
+}
+
+/// One idle period of the ladder and what became of its connection(s).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rung {
+    pub idle_s: f64,
+    pub outcome: Outcome,
+}
+
+/// How telling a failure outcome is: a RST or FIN names its sender's kind, silence does not.
+fn weight(o: Outcome) -> u8 {
+    match o {
+        Outcome::Reset => 4,
+        Outcome::Closed => 3,
+        Outcome::TlsCloseNotify => 2,
+        Outcome::SilentDrop => 1,
+        _ => 0,
+    }
+}
+
+/// The outcome of one connection over all its directions: survived only if every direction
+/// survived; otherwise the most telling failure.
+pub fn connection_outcome<'a>(records: impl IntoIterator<Item = &'a ProbeRecord>) -> Outcome {
+    records
+        .into_iter()
+        .map(|r| r.outcome)
+        .filter(|o| *o != Outcome::Survived)
+        .max_by_key(|o| weight(*o))
+        .unwrap_or(Outcome::Survived)
+}
+
+/// The records grouped by idle period, shortest first, each with its connection's outcome.
+pub fn rungs(records: &[ProbeRecord]) -> Vec<Rung> {
+    let mut idles: Vec<f64> = records.iter().map(|r| r.idle_s).collect();
+    idles.sort_by(f64::total_cmp);
+    idles.dedup();
+    idles
+        .into_iter()
+        .map(|idle_s| Rung {
+            idle_s,
+            outcome: connection_outcome(records.iter().filter(|r| r.idle_s == idle_s)),
+        })
+        .collect()
+}

@@ -1,0 +1,99 @@
+//! The result document, `probe.result/v1`: the one model that every report format writes and
+//! `probe report` reads back (JSON Schema: `probe/schema/result-v1.json`, checked against these
+//! types by a test).
+
+mod check;
+mod idle;
+mod phases;
+#[cfg(test)]
+mod tests;
+
+pub use check::*;
+pub use idle::*;
+pub use phases::{Percentiles, Phase, Phases, Timings};
+
+use crate::cloud::Cloud;
+use crate::outcome::{Status, Verdict};
+use crate::target::TargetKind;
+use serde::{Deserialize, Serialize};
+
+/// Identifies the JSON document; bump on any incompatible change.
+pub const SCHEMA: &str = "probe.result/v1";
+
+/// The whole result of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub schema: String,
+    pub probe_version: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub segment: Option<String>,
+    pub scenario: String,
+    pub cloud: Cloud,
+    pub verdict: Verdict,
+    /// The proxy in use (credentials shown as `****`), or null.
+    pub proxy: Option<String>,
+    pub notes: Vec<String>,
+    pub targets: Vec<TargetResult>,
+}
+
+impl RunResult {
+    /// 0 when every required target passed, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self.verdict {
+            Verdict::Pass => 0,
+            Verdict::Fail => 1,
+        }
+    }
+
+    /// Fail when a required target failed.
+    pub fn verdict_of(targets: &[TargetResult]) -> Verdict {
+        if targets
+            .iter()
+            .any(|t| t.required && t.verdict == Verdict::Fail)
+        {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        }
+    }
+}
+
+/// One target's checks and findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetResult {
+    pub name: String,
+    pub url: String,
+    pub kind: TargetKind,
+    pub required: bool,
+    /// Checked directly although a proxy is configured (`--compare-direct`).
+    pub direct: bool,
+    pub verdict: Verdict,
+    pub checks: Vec<CheckResult>,
+    /// Phase durations of the first pass.
+    pub phases_ms: Phases,
+    /// Percentiles over every pass, when `--count` > 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings_ms: Option<Timings>,
+    /// The idle ladder's findings, when the idle check ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle: Option<IdleReport>,
+}
+
+impl TargetResult {
+    /// The first failed check other than idle (the one to fix first).
+    pub fn first_failure(&self) -> Option<&CheckResult> {
+        self.checks
+            .iter()
+            .find(|c| c.status == Status::Fail && c.check != CheckName::Idle)
+    }
+}
+
+/// Fail when any check failed.
+pub fn verdict_of_checks(checks: &[CheckResult]) -> Verdict {
+    if checks.iter().any(|c| c.status == Status::Fail) {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    }
+}
