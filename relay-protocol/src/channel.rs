@@ -18,7 +18,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Path prefix of the WebSocket listener channel (`/$hc/<path>`).
+/// Path prefix of the WebSocket listener channel (`/$hc/<path>`). Hybrid Connections use the same
+/// prefix; their requests carry `sb-hc-action` ([`crate::hc::has_hc_action`]), this channel's do not.
 pub const LISTENER_PATH_PREFIX: &str = "/$hc/";
 /// Liveness endpoint: `200 OK` with a short text body.
 pub const HEALTHZ_PATH: &str = "/healthz";

@@ -63,7 +63,9 @@ pub enum ConnectionStringError {
     Missing(&'static str),
     #[error("connection string has no credentials: give SharedAccessKeyName and SharedAccessKey, or SharedAccessSignature")]
     MissingCredential,
-    #[error("connection string gives SharedAccessSignature together with {0}; use one or the other")]
+    #[error(
+        "connection string gives SharedAccessSignature together with {0}; use one or the other"
+    )]
     Conflict(&'static str),
     #[error("connection string {ENDPOINT} {0}")]
     BadEndpoint(&'static str),
@@ -78,7 +80,11 @@ pub enum ConnectionStringError {
 }
 
 impl ConnectionString {
-    pub fn new(endpoint: Namespace, entity_path: Option<EntityPath>, credential: Credential) -> Self {
+    pub fn new(
+        endpoint: Namespace,
+        entity_path: Option<EntityPath>,
+        credential: Credential,
+    ) -> Self {
         ConnectionString {
             endpoint,
             entity_path,
@@ -136,7 +142,11 @@ impl ConnectionString {
         let mut out = format!("{ENDPOINT}=sb://{}/", self.endpoint.authority());
         match &self.credential {
             Credential::Key(key) => {
-                let secret = if with_secret { key.key().expose() } else { REDACTED };
+                let secret = if with_secret {
+                    key.key().expose()
+                } else {
+                    REDACTED
+                };
                 out.push_str(&format!(";{KEY_NAME}={};{KEY}={secret}", key.name()));
             }
             Credential::Signature(token) => {
@@ -189,7 +199,12 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn set(&mut self, key: &str, value: &'a str, position: usize) -> Result<(), ConnectionStringError> {
+    fn set(
+        &mut self,
+        key: &str,
+        value: &'a str,
+        position: usize,
+    ) -> Result<(), ConnectionStringError> {
         let is = |name: &str| key.eq_ignore_ascii_case(name);
         let (slot, name) = if is(ENDPOINT) {
             (&mut self.endpoint, ENDPOINT)
@@ -223,7 +238,10 @@ impl<'a> Fields<'a> {
     }
 
     fn into_connection_string(self) -> Result<ConnectionString, ConnectionStringError> {
-        let endpoint = parse_endpoint(self.endpoint.ok_or(ConnectionStringError::Missing(ENDPOINT))?)?;
+        let endpoint = parse_endpoint(
+            self.endpoint
+                .ok_or(ConnectionStringError::Missing(ENDPOINT))?,
+        )?;
         let credential = match (self.signature, self.key_name, self.key) {
             (Some(_), Some(_), _) => return Err(ConnectionStringError::Conflict(KEY_NAME)),
             (Some(_), None, Some(_)) => return Err(ConnectionStringError::Conflict(KEY)),
@@ -261,7 +279,9 @@ fn parse_endpoint(value: &str) -> Result<Namespace, ConnectionStringError> {
         return Err(bad("must not contain a user name or password"));
     }
     if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("must be only sb://HOST[:PORT]/ (the entity goes in EntityPath)"));
+        return Err(bad(
+            "must be only sb://HOST[:PORT]/ (the entity goes in EntityPath)",
+        ));
     }
     let host = url
         .host_str()
@@ -289,7 +309,9 @@ mod tests {
         assert_eq!(cs.endpoint().host(), "contoso.servicebus.windows.net");
         assert_eq!(cs.endpoint().port(), None);
         assert_eq!(cs.entity_path().map(EntityPath::as_str), Some("hc1"));
-        let Credential::Key(key) = cs.credential() else { panic!("no key") };
+        let Credential::Key(key) = cs.credential() else {
+            panic!("no key")
+        };
         assert_eq!(key.name(), "RootManageSharedAccessKey");
         assert_eq!(key.key().expose(), KEY_TEXT);
     }
@@ -302,23 +324,34 @@ mod tests {
         .unwrap();
         assert_eq!(cs.endpoint().authority(), "relay.lab:8443");
         assert_eq!(cs.entity_path().map(EntityPath::as_str), Some("hc1"));
-        assert!(matches!(cs.credential(), Credential::Key(k) if k.name() == "listen" && k.key().expose() == KEY_TEXT));
+        assert!(
+            matches!(cs.credential(), Credential::Key(k) if k.name() == "listen" && k.key().expose() == KEY_TEXT)
+        );
     }
 
     #[test]
     fn splits_each_setting_on_the_first_equals_only() {
-        let cs = parse("Endpoint=sb://relay.lab/;SharedAccessKeyName=n;SharedAccessKey=abc==").unwrap();
+        let cs =
+            parse("Endpoint=sb://relay.lab/;SharedAccessKeyName=n;SharedAccessKey=abc==").unwrap();
         assert!(matches!(cs.credential(), Credential::Key(k) if k.key().expose() == "abc=="));
     }
 
     #[test]
     fn accepts_a_shared_access_signature_instead_of_a_key() {
-        let token = SasKey::new("send", KEY_TEXT).unwrap().sign("http://relay.lab/hc1/", 1_700_000_000);
-        let text = format!("Endpoint=sb://relay.lab/;SharedAccessSignature={}", token.expose().expose());
+        let token = SasKey::new("send", KEY_TEXT)
+            .unwrap()
+            .sign("http://relay.lab/hc1/", 1_700_000_000);
+        let text = format!(
+            "Endpoint=sb://relay.lab/;SharedAccessSignature={}",
+            token.expose().expose()
+        );
         let cs = parse(&text).unwrap();
         assert_eq!(cs.credential(), &Credential::Signature(token));
         assert_eq!(cs.expose().expose(), text);
-        assert_eq!(cs.to_string(), "Endpoint=sb://relay.lab/;SharedAccessSignature=****");
+        assert_eq!(
+            cs.to_string(),
+            "Endpoint=sb://relay.lab/;SharedAccessSignature=****"
+        );
     }
 
     #[test]
@@ -378,7 +411,7 @@ mod tests {
                 ConnectionStringError::Duplicate("SharedAccessKey"),
             ),
             (
-                format!("Endpoint=sb://h/;SharedAccessKeyName=n;SharedAccessKey=;x"),
+                "Endpoint=sb://h/;SharedAccessKeyName=n;SharedAccessKey=;x".into(),
                 ConnectionStringError::NoEquals { position: 4 },
             ),
             (

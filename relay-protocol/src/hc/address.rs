@@ -16,7 +16,12 @@ use super::{QUERY_STATUS_DESCRIPTION, QUERY_TOKEN};
 
 /// `wss://{namespace}/$hc/{entity}?sb-hc-action={action}[&sb-hc-id={id}]`, with the entity path
 /// and the id percent-encoded. Also the form of the accept address a service hands out.
-pub fn hc_url(namespace: &Namespace, entity: &EntityPath, action: Action, id: Option<&str>) -> String {
+pub fn hc_url(
+    namespace: &Namespace,
+    entity: &EntityPath,
+    action: Action,
+    id: Option<&str>,
+) -> String {
     let mut url = format!(
         "wss://{}{PATH_PREFIX}{}?{QUERY_ACTION}={}",
         namespace.authority(),
@@ -77,7 +82,11 @@ mod tests {
     #[test]
     fn listener_and_sender_urls_have_the_documented_shape() {
         assert_eq!(
-            listener_url(&ns("contoso.servicebus.windows.net"), &entity("hyco"), "l-1"),
+            listener_url(
+                &ns("contoso.servicebus.windows.net"),
+                &entity("hyco"),
+                "l-1"
+            ),
             "wss://contoso.servicebus.windows.net/$hc/hyco?sb-hc-action=listen&sb-hc-id=l-1"
         );
         assert_eq!(

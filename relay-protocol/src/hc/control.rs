@@ -81,7 +81,9 @@ pub struct RequestMessage {
 pub enum ListenerMessage {
     RenewToken(RenewTokenMessage),
     /// Any other message (e.g. an HTTP `response`): ignore it.
-    Unknown { name: Option<String> },
+    Unknown {
+        name: Option<String>,
+    },
 }
 
 /// `renewToken`: replaces the token the control channel was opened with.
@@ -266,12 +268,18 @@ mod tests {
         assert_eq!(ServiceMessage::parse("accept"), Err(ControlError::NotJson));
         assert_eq!(ServiceMessage::parse("[1]"), Err(ControlError::NotAnObject));
         let missing = ServiceMessage::parse(r#"{"accept":{"id":"1"}}"#).unwrap_err();
-        assert_eq!(missing.to_string(), "control message accept: missing field `address`");
-        let bad_header =
-            ServiceMessage::parse(r#"{"accept":{"address":"a","id":"1","connectHeaders":{"Host":5}}}"#)
-                .unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "control message accept: missing field `address`"
+        );
+        let bad_header = ServiceMessage::parse(
+            r#"{"accept":{"address":"a","id":"1","connectHeaders":{"Host":5}}}"#,
+        )
+        .unwrap_err();
         assert!(
-            bad_header.to_string().starts_with("control message accept.connectHeaders.Host: "),
+            bad_header
+                .to_string()
+                .starts_with("control message accept.connectHeaders.Host: "),
             "{bad_header}"
         );
     }
@@ -297,6 +305,9 @@ mod tests {
             }
         );
         let bad = ListenerMessage::parse(r#"{"renewToken":{}}"#).unwrap_err();
-        assert_eq!(bad.to_string(), "control message renewToken: missing field `token`");
+        assert_eq!(
+            bad.to_string(),
+            "control message renewToken: missing field `token`"
+        );
     }
 }

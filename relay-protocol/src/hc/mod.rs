@@ -25,8 +25,7 @@ use std::time::Duration;
 pub use action::{Action, UnknownAction};
 pub use address::{append_query, hc_url, listener_url, reject_url, sender_url, with_token_query};
 pub use control::{
-    AcceptMessage, ControlError, ListenerMessage, RenewTokenMessage, RequestMessage,
-    ServiceMessage,
+    AcceptMessage, ControlError, ListenerMessage, RenewTokenMessage, RequestMessage, ServiceMessage,
 };
 pub use namespace::{EntityPath, EntityPathError, Namespace, NamespaceError};
 pub use request::{has_hc_action, HcRequest, HcRequestError, Rejection};
@@ -60,6 +59,10 @@ pub const MAX_LISTENERS_PER_ENTITY: usize = 25;
 /// HTTP status that answers a correct reject handshake: it "intentionally fails with an HTTP
 /// error code 410, since no WebSocket has been established" (protocol guide, "Rejecting the socket").
 pub const REJECT_COMPLETED_STATUS: u16 = 410;
+
+/// HTTP status for an accept (or reject) handshake whose address is unknown, used or expired:
+/// "403 Forbidden: The URL is not valid" (protocol guide, "Accept handshake").
+pub const ACCEPT_ADDRESS_INVALID_STATUS: u16 = 403;
 
 /// WebSocket close code: "The Hybrid Connection path has been deleted or disabled" (protocol
 /// guide, listener control channel; also sent on a rendezvous socket when the sender leaves).

@@ -87,7 +87,10 @@ fn split_authority(authority: &str) -> Result<(&str, Option<u16>), NamespaceErro
         let host = &authority[..close + 2];
         match &authority[close + 2..] {
             "" => (host, None),
-            tail => (host, Some(tail.strip_prefix(':').ok_or(NamespaceError::BadHost)?)),
+            tail => (
+                host,
+                Some(tail.strip_prefix(':').ok_or(NamespaceError::BadHost)?),
+            ),
         }
     } else {
         match authority.rsplit_once(':') {
@@ -216,9 +219,18 @@ mod tests {
     fn namespace_errors_name_the_part() {
         assert_eq!(Namespace::parse(""), Err(NamespaceError::EmptyHost));
         assert_eq!(Namespace::parse("relay.lab:"), Err(NamespaceError::BadPort));
-        assert_eq!(Namespace::parse("relay.lab:0"), Err(NamespaceError::BadPort));
-        assert_eq!(Namespace::parse("relay.lab:70000"), Err(NamespaceError::BadPort));
-        assert_eq!(Namespace::parse("relay.lab:+80"), Err(NamespaceError::BadPort));
+        assert_eq!(
+            Namespace::parse("relay.lab:0"),
+            Err(NamespaceError::BadPort)
+        );
+        assert_eq!(
+            Namespace::parse("relay.lab:70000"),
+            Err(NamespaceError::BadPort)
+        );
+        assert_eq!(
+            Namespace::parse("relay.lab:+80"),
+            Err(NamespaceError::BadPort)
+        );
         assert_eq!(Namespace::parse("a b"), Err(NamespaceError::BadHost));
         assert_eq!(Namespace::parse("[::1"), Err(NamespaceError::BadHost));
         assert_eq!(Namespace::parse("[::1]x"), Err(NamespaceError::BadHost));
@@ -233,8 +245,17 @@ mod tests {
         assert_eq!(EntityPath::new("/hyco"), Err(EntityPathError::EmptySegment));
         assert_eq!(EntityPath::new("a//b"), Err(EntityPathError::EmptySegment));
         assert_eq!(EntityPath::new("a/.."), Err(EntityPathError::DotSegment));
-        assert_eq!(EntityPath::new("a?b"), Err(EntityPathError::ForbiddenCharacter));
-        assert_eq!(EntityPath::new("a;b"), Err(EntityPathError::ForbiddenCharacter));
-        assert_eq!(EntityPath::new(" a"), Err(EntityPathError::SurroundingWhitespace));
+        assert_eq!(
+            EntityPath::new("a?b"),
+            Err(EntityPathError::ForbiddenCharacter)
+        );
+        assert_eq!(
+            EntityPath::new("a;b"),
+            Err(EntityPathError::ForbiddenCharacter)
+        );
+        assert_eq!(
+            EntityPath::new(" a"),
+            Err(EntityPathError::SurroundingWhitespace)
+        );
     }
 }

@@ -70,7 +70,10 @@ pub enum HcRequestError {
 impl HcRequestError {
     /// The HTTP status a service answers with: 404 when the path is wrong ("The Hybrid
     /// Connection path is invalid or the base URL is malformed"), 400 when the query is
-    /// ("Unrecognized action or URL not valid"), both from the protocol guide.
+    /// ("Unrecognized action or URL not valid"), both from the protocol guide. A well-formed
+    /// accept for an address the service does not know is
+    /// [`ACCEPT_ADDRESS_INVALID_STATUS`](super::ACCEPT_ADDRESS_INVALID_STATUS) (403), decided by
+    /// the service, not here.
     pub fn http_status(&self) -> u16 {
         match self {
             HcRequestError::NotHybridConnectionPath
@@ -97,7 +100,9 @@ impl HcRequest {
         let path = parse_path(raw_path)?;
         let params = Params::parse(raw_query)?;
 
-        let action_text = params.action.ok_or(HcRequestError::MissingParameter(QUERY_ACTION))?;
+        let action_text = params
+            .action
+            .ok_or(HcRequestError::MissingParameter(QUERY_ACTION))?;
         let action: Action = action_text
             .parse()
             .map_err(|_| HcRequestError::UnknownAction(shown(&action_text)))?;
@@ -267,10 +272,22 @@ mod tests {
     #[test]
     fn errors_name_what_is_wrong() {
         let err = |target: &str| HcRequest::parse(target).unwrap_err();
-        assert_eq!(err("/echo?sb-hc-action=listen"), HcRequestError::NotHybridConnectionPath);
-        assert_eq!(err("/$hc/?sb-hc-action=listen"), HcRequestError::BadPath(EntityPathError::Empty));
-        assert_eq!(err("/$hc/a%FF?sb-hc-action=listen"), HcRequestError::PathEncoding);
-        assert_eq!(err("/$hc/hyco"), HcRequestError::MissingParameter("sb-hc-action"));
+        assert_eq!(
+            err("/echo?sb-hc-action=listen"),
+            HcRequestError::NotHybridConnectionPath
+        );
+        assert_eq!(
+            err("/$hc/?sb-hc-action=listen"),
+            HcRequestError::BadPath(EntityPathError::Empty)
+        );
+        assert_eq!(
+            err("/$hc/a%FF?sb-hc-action=listen"),
+            HcRequestError::PathEncoding
+        );
+        assert_eq!(
+            err("/$hc/hyco"),
+            HcRequestError::MissingParameter("sb-hc-action")
+        );
         assert_eq!(
             err("/$hc/hyco?sb-hc-action=request"),
             HcRequestError::UnknownAction("request".into())
@@ -294,14 +311,20 @@ mod tests {
         assert_eq!(err("/$hc/hyco?sb-hc-action=x").http_status(), 400);
         assert_eq!(err("/nope").http_status(), 404);
         let message = err("/$hc/hyco?sb-hc-action=lis%0Aten").to_string();
-        assert!(message.contains("sb-hc-action") && message.contains("lis\\nten"), "{message}");
+        assert!(
+            message.contains("sb-hc-action") && message.contains("lis\\nten"),
+            "{message}"
+        );
     }
 
     #[test]
     fn splits_entity_from_suffix() {
         let req = HcRequest::parse("/$hc/a/b/c?sb-hc-action=connect").unwrap();
         assert_eq!(req.split_entity(|e| e == "a/b"), Some(("a/b", "c")));
-        assert_eq!(req.split_entity(|e| e == "a" || e == "a/b/c"), Some(("a/b/c", "")));
+        assert_eq!(
+            req.split_entity(|e| e == "a" || e == "a/b/c"),
+            Some(("a/b/c", ""))
+        );
         assert_eq!(req.split_entity(|_| false), None);
     }
 

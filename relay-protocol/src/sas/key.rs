@@ -123,13 +123,22 @@ mod tests {
     fn debug_hides_the_key() {
         let key = SasKey::new("RootManageSharedAccessKey", "s3cr3t-key").unwrap();
         let shown = format!("{key:?}");
-        assert_eq!(shown, r#"SasKey { name: "RootManageSharedAccessKey", key: **** }"#);
+        assert_eq!(
+            shown,
+            r#"SasKey { name: "RootManageSharedAccessKey", key: **** }"#
+        );
     }
 
     #[test]
     fn errors_name_the_field_and_hide_the_key() {
-        assert_eq!(SasKey::new("", "k"), Err(SasKeyError::Empty("SharedAccessKeyName")));
-        assert_eq!(SasKey::new("n", ""), Err(SasKeyError::Empty("SharedAccessKey")));
+        assert_eq!(
+            SasKey::new("", "k"),
+            Err(SasKeyError::Empty("SharedAccessKeyName"))
+        );
+        assert_eq!(
+            SasKey::new("n", ""),
+            Err(SasKeyError::Empty("SharedAccessKey"))
+        );
         let err = SasKey::new("n", "abc;def").unwrap_err();
         assert_eq!(err, SasKeyError::ForbiddenCharacter("SharedAccessKey"));
         assert!(!err.to_string().contains("abc"));

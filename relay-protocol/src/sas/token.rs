@@ -273,7 +273,10 @@ mod tests {
             token.encoded_resource(),
             "http%3A%2F%2Fcontoso.servicebus.windows.net%2Fhyco%2F"
         );
-        assert_eq!(token.signature().expose(), "D1Ww8+jE1q6C8a5DY/KSkyfwHoHfRaihY1nDvG5cpkE=");
+        assert_eq!(
+            token.signature().expose(),
+            "D1Ww8+jE1q6C8a5DY/KSkyfwHoHfRaihY1nDvG5cpkE="
+        );
         assert_eq!(
             token.expose().expose(),
             "SharedAccessSignature sr=http%3A%2F%2Fcontoso.servicebus.windows.net%2Fhyco%2F\
@@ -284,7 +287,10 @@ mod tests {
     #[test]
     fn worked_example_without_trailing_slash() {
         let token = key().sign("http://contoso.servicebus.windows.net/hyco", 1_700_000_000);
-        assert_eq!(token.signature().expose(), "62c9/jryHph5FyAEwHJt8cqFbe3PCmLDRRxNi0FSaUc=");
+        assert_eq!(
+            token.signature().expose(),
+            "62c9/jryHph5FyAEwHJt8cqFbe3PCmLDRRxNi0FSaUc="
+        );
     }
 
     #[test]
@@ -300,7 +306,10 @@ mod tests {
         let text = "sharedaccesssignature  SKN=RootManageSharedAccessKey&se=1700000000&extra=1&&\
                     sig=D1Ww8%2BjE1q6C8a5DY%2FKSkyfwHoHfRaihY1nDvG5cpkE%3D&Sr=http%3a%2f%2fcontoso.servicebus.windows.net%2fhyco%2f";
         let token = SasToken::parse(text).unwrap();
-        assert_eq!(token.resource(), "http://contoso.servicebus.windows.net/hyco/");
+        assert_eq!(
+            token.resource(),
+            "http://contoso.servicebus.windows.net/hyco/"
+        );
         assert_eq!(
             token.encoded_resource(),
             "http%3a%2f%2fcontoso.servicebus.windows.net%2fhyco%2f",
@@ -308,7 +317,10 @@ mod tests {
         );
         assert_eq!(token.expiry(), 1_700_000_000);
         assert_eq!(token.key_name(), SKN);
-        assert_eq!(token.signature().expose(), "D1Ww8+jE1q6C8a5DY/KSkyfwHoHfRaihY1nDvG5cpkE=");
+        assert_eq!(
+            token.signature().expose(),
+            "D1Ww8+jE1q6C8a5DY/KSkyfwHoHfRaihY1nDvG5cpkE="
+        );
     }
 
     #[test]
@@ -330,22 +342,34 @@ mod tests {
         assert_eq!(err("Bearer abc"), SasTokenError::Format);
         assert_eq!(err("SharedAccessSignature"), SasTokenError::Format);
         assert_eq!(err("SharedAccessSignature sr=a&sig"), SasTokenError::Format);
-        assert_eq!(err("SharedAccessSignature sr=a&sig=AA%3D%3D&se=1"), SasTokenError::MissingField("skn"));
+        assert_eq!(
+            err("SharedAccessSignature sr=a&sig=AA%3D%3D&se=1"),
+            SasTokenError::MissingField("skn")
+        );
         assert_eq!(
             err("SharedAccessSignature sr=a&SR=b&sig=AA%3D%3D&se=1&skn=k"),
             SasTokenError::DuplicateField("sr")
         );
         assert_eq!(
             err("SharedAccessSignature sr=a&sig=AA%3D%3D&se=soon&skn=k"),
-            SasTokenError::BadField { field: "se", reason: "is not a whole number of seconds since 1970" }
+            SasTokenError::BadField {
+                field: "se",
+                reason: "is not a whole number of seconds since 1970"
+            }
         );
         assert_eq!(
             err("SharedAccessSignature sr=a&sig=not*base64&se=1&skn=k"),
-            SasTokenError::BadField { field: "sig", reason: "is not base64" }
+            SasTokenError::BadField {
+                field: "sig",
+                reason: "is not base64"
+            }
         );
         assert_eq!(
             err("SharedAccessSignature sr=%FF&sig=AA%3D%3D&se=1&skn=k"),
-            SasTokenError::BadField { field: "sr", reason: "is not percent-encoded UTF-8" }
+            SasTokenError::BadField {
+                field: "sr",
+                reason: "is not percent-encoded UTF-8"
+            }
         );
     }
 }

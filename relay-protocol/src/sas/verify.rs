@@ -42,7 +42,7 @@ impl AuthError {
 
 /// Checks `token` (the header or query text, `None` when the client sent none) against the
 /// relay's `keys`, the clock `now_unix`, and the request's `namespace` and `entity`. Returns the
-/// parsed token on success.
+/// parsed token on success. Key names match exactly (case-sensitive), as they are written.
 pub fn authorize(
     token: Option<&str>,
     keys: &[SasKey],
@@ -106,7 +106,9 @@ pub fn resource_matches(resource: &str, namespace: &Namespace, entity: &str) -> 
         return false;
     };
     if named.host() != namespace.host()
-        || named.port().is_some_and(|port| port != namespace.effective_port())
+        || named
+            .port()
+            .is_some_and(|port| port != namespace.effective_port())
     {
         return false;
     }
@@ -147,7 +149,11 @@ mod tests {
     }
 
     fn token(key: usize, resource: &str, expiry: u64) -> String {
-        keys()[key].sign(resource, expiry).expose().expose().to_owned()
+        keys()[key]
+            .sign(resource, expiry)
+            .expose()
+            .expose()
+            .to_owned()
     }
 
     #[test]
@@ -179,13 +185,21 @@ mod tests {
             authorize(text, &keys, NOW, &lab(), entity).unwrap_err()
         };
         assert_eq!(check(None, "hyco"), AuthError::Missing);
-        assert!(matches!(check(Some("Bearer x"), "hyco"), AuthError::Malformed(_)));
+        assert!(matches!(
+            check(Some("Bearer x"), "hyco"),
+            AuthError::Malformed(_)
+        ));
 
         let other_key = SasKey::new("listen", "wrong-key").unwrap();
         let forged = other_key.sign("http://relay.lab/hyco/", NOW + 60).expose();
-        assert_eq!(check(Some(forged.expose()), "hyco"), AuthError::BadSignature);
+        assert_eq!(
+            check(Some(forged.expose()), "hyco"),
+            AuthError::BadSignature
+        );
 
-        let unknown = SasKey::new("admin", "k").unwrap().sign("http://relay.lab/", NOW + 60);
+        let unknown = SasKey::new("admin", "k")
+            .unwrap()
+            .sign("http://relay.lab/", NOW + 60);
         assert_eq!(
             check(Some(unknown.expose().expose()), "hyco"),
             AuthError::UnknownKeyName("admin".into())
@@ -194,14 +208,26 @@ mod tests {
         let expired = token(0, "http://relay.lab/hyco/", NOW);
         assert_eq!(
             check(Some(&expired), "hyco"),
-            AuthError::Expired { expiry: NOW, now: NOW }
+            AuthError::Expired {
+                expiry: NOW,
+                now: NOW
+            }
         );
 
         let elsewhere = token(0, "http://relay.lab/other/", NOW + 60);
         let err = check(Some(&elsewhere), "hyco");
-        assert_eq!(err, AuthError::WrongResource { resource: "http://relay.lab/other/".into() });
+        assert_eq!(
+            err,
+            AuthError::WrongResource {
+                resource: "http://relay.lab/other/".into()
+            }
+        );
         assert_eq!(err.http_status(), 403);
-        for err in [AuthError::Missing, AuthError::BadSignature, AuthError::UnknownKeyName("x".into())] {
+        for err in [
+            AuthError::Missing,
+            AuthError::BadSignature,
+            AuthError::UnknownKeyName("x".into()),
+        ] {
             assert_eq!(err.http_status(), 401);
         }
     }
@@ -242,7 +268,15 @@ mod tests {
             assert!(!resource_matches(resource, &ns, "hyco"), "{resource}");
         }
         let default_port = Namespace::parse("contoso.servicebus.windows.net").unwrap();
-        assert!(resource_matches("https://contoso.servicebus.windows.net:443/a/b", &default_port, "a/b"));
-        assert!(resource_matches("http://contoso.servicebus.windows.net/my%20hc/", &default_port, "my hc"));
+        assert!(resource_matches(
+            "https://contoso.servicebus.windows.net:443/a/b",
+            &default_port,
+            "a/b"
+        ));
+        assert!(resource_matches(
+            "http://contoso.servicebus.windows.net/my%20hc/",
+            &default_port,
+            "my hc"
+        ));
     }
 }
