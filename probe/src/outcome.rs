@@ -71,6 +71,20 @@ pub enum Outcome {
     Upgraded,
     UpgradeRefused,
     ProtocolError,
+    // Hybrid Connections: the listener's control channel
+    Listening,
+    /// 401: the token is missing or invalid (wrong key or key name, expired).
+    Unauthorized,
+    /// 403: the token lacks the right (Listen, Send) or is for another entity.
+    Forbidden,
+    /// 404: the namespace has no such hybrid connection.
+    NoSuchEntity,
+    // Hybrid Connections: the rendezvous of a sender with a listener
+    Accepted,
+    /// A listener turned the sender away (the sender saw its status).
+    Rejected,
+    /// The service had no listener to hand the sender to.
+    NoListener,
     // shared by several phases
     Timeout,
     Reset,
@@ -86,6 +100,52 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome word, in declaration order.
+    pub const ALL: [Outcome; 42] = [
+        Outcome::Resolved,
+        Outcome::Nxdomain,
+        Outcome::NoRecords,
+        Outcome::Servfail,
+        Outcome::Connected,
+        Outcome::Refused,
+        Outcome::Unreachable,
+        Outcome::Ok,
+        Outcome::Untrusted,
+        Outcome::Expired,
+        Outcome::NameMismatch,
+        Outcome::ProtocolTooOld,
+        Outcome::HandshakeFailed,
+        Outcome::Intercepted,
+        Outcome::ProxyAuthRequired,
+        Outcome::ProxyDenied,
+        Outcome::ProxyBadGateway,
+        Outcome::ProxyUnavailable,
+        Outcome::ProxyTimeout,
+        Outcome::ProxyUnreachable,
+        Outcome::ProxyRefused,
+        Outcome::Response,
+        Outcome::UnexpectedStatus,
+        Outcome::ClockSkew,
+        Outcome::Upgraded,
+        Outcome::UpgradeRefused,
+        Outcome::ProtocolError,
+        Outcome::Listening,
+        Outcome::Unauthorized,
+        Outcome::Forbidden,
+        Outcome::NoSuchEntity,
+        Outcome::Accepted,
+        Outcome::Rejected,
+        Outcome::NoListener,
+        Outcome::Timeout,
+        Outcome::Reset,
+        Outcome::Closed,
+        Outcome::Survived,
+        Outcome::SilentDrop,
+        Outcome::TlsCloseNotify,
+        Outcome::Inconclusive,
+        Outcome::Skipped,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Resolved => "resolved",
@@ -115,6 +175,13 @@ impl Outcome {
             Outcome::Upgraded => "upgraded",
             Outcome::UpgradeRefused => "upgrade_refused",
             Outcome::ProtocolError => "protocol_error",
+            Outcome::Listening => "listening",
+            Outcome::Unauthorized => "unauthorized",
+            Outcome::Forbidden => "forbidden",
+            Outcome::NoSuchEntity => "no_such_entity",
+            Outcome::Accepted => "accepted",
+            Outcome::Rejected => "rejected",
+            Outcome::NoListener => "no_listener",
             Outcome::Timeout => "timeout",
             Outcome::Reset => "reset",
             Outcome::Closed => "closed",

@@ -1,5 +1,7 @@
 //! A parsed target: what to reach and which checks apply to it.
 
+use relay_protocol::connection_string::Credential;
+use relay_protocol::hc::{EntityPath, Namespace};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
@@ -18,9 +20,22 @@ pub enum TargetKind {
     Relay,
     /// An Active Directory domain (`--ad-domain`): its PDC emulator and domain controllers.
     AdDomain,
+    /// `hc://NAMESPACE/ENTITY`: an Azure Relay hybrid connection (`--hybrid-connection`),
+    /// spoken to as writeback speaks to its relay: a listener, a sender, and the rendezvous.
+    Hc,
 }
 
 impl TargetKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [TargetKind; 6] = [
+        TargetKind::Https,
+        TargetKind::Wss,
+        TargetKind::Tcp,
+        TargetKind::Relay,
+        TargetKind::AdDomain,
+        TargetKind::Hc,
+    ];
+
     pub fn uses_tls(self) -> bool {
         !matches!(self, TargetKind::Tcp | TargetKind::AdDomain)
     }
@@ -53,6 +68,25 @@ pub struct Target {
     pub relay_namespace: bool,
     /// Legacy relay ports (9350-9354, 5671) fail the target instead of warning.
     pub legacy_ports_required: bool,
+    /// For `hc` targets: the hybrid connection and its credential.
+    pub hc: Option<HybridConnection>,
+}
+
+/// A hybrid connection to check: its namespace, its entities (the first for the listener and
+/// rendezvous checks; every one for the idle ladder, one listener each) and the credential.
+/// `Debug` shows the credential as `****`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HybridConnection {
+    pub namespace: Namespace,
+    pub entities: Vec<EntityPath>,
+    pub credential: Credential,
+}
+
+impl HybridConnection {
+    /// The entity the listener and rendezvous checks use.
+    pub fn entity(&self) -> &EntityPath {
+        &self.entities[0]
+    }
 }
 
 impl Target {
@@ -64,6 +98,12 @@ impl Target {
             "wss" => TargetKind::Wss,
             "tcp" => TargetKind::Tcp,
             "relay" => TargetKind::Relay,
+            "hc" => {
+                return Err(format!(
+                    "`{}`: a hybrid connection needs its credentials: use --hybrid-connection CONNECTION-STRING",
+                    redact_userinfo(url)
+                ))
+            }
             other => {
                 return Err(format!(
                     "`{url}`: scheme `{other}` is not supported (use https://, wss://, tcp://host:port or relay://host:port)"
@@ -85,7 +125,7 @@ impl Target {
         let port = match (parsed.port_or_known_default(), kind) {
             (Some(p), _) => p,
             (None, TargetKind::Wss) => 443,
-            (None, TargetKind::Tcp | TargetKind::Relay | TargetKind::AdDomain) => {
+            (None, TargetKind::Tcp | TargetKind::Relay | TargetKind::AdDomain | TargetKind::Hc) => {
                 return Err(format!("`{url}` needs a port (host:port)"))
             }
             (None, TargetKind::Https) => 443,
@@ -119,7 +159,36 @@ impl Target {
             },
             relay_namespace: false,
             legacy_ports_required: false,
+            hc: None,
         })
+    }
+
+    /// A hybrid connection (`hc://NAMESPACE/ENTITY` in reports); `entities` must not be empty.
+    pub fn hybrid_connection(hc: HybridConnection) -> Target {
+        let namespace = &hc.namespace;
+        let entity = hc.entity();
+        let url = format!("hc://{namespace}/{entity}");
+        let host = namespace
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        Target {
+            name: url.clone(),
+            url,
+            kind: TargetKind::Hc,
+            host,
+            port: namespace.effective_port(),
+            path: format!("{}{}", relay_protocol::hc::PATH_PREFIX, entity.encoded()),
+            required: true,
+            expect_status: Vec::new(),
+            idle: true,
+            direct: false,
+            expect_issuer: Vec::new(),
+            relay_namespace: false,
+            legacy_ports_required: false,
+            hc: Some(hc),
+        }
     }
 
     /// An Active Directory domain to find the PDC emulator of (`ad://DOMAIN` in reports).

@@ -22,7 +22,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         return CheckResult::skipped(CheckName::Http, session.failed.unwrap_or("no TLS session"));
     };
     let path = match target.kind {
-        TargetKind::Relay => mock_relay::protocol::HEALTHZ_PATH.to_string(),
+        TargetKind::Relay => relay_protocol::channel::HEALTHZ_PATH.to_string(),
         _ => target.path.clone(),
     };
     let started = Instant::now();

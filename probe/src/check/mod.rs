@@ -10,8 +10,10 @@ pub mod gateways;
 pub mod http;
 pub mod idle;
 pub mod legacy_ports;
+pub mod listener;
 pub mod pdc;
 pub mod proxy;
+pub mod rendezvous;
 pub mod revocation;
 mod session;
 pub mod tcp;
@@ -45,6 +47,7 @@ pub fn plan(ctx: &Ctx<'_>, target: &Target) -> Vec<CheckName> {
         TargetKind::Wss => vec![Dns, Tcp, Tls, Websocket],
         TargetKind::Tcp => vec![Dns, Tcp],
         TargetKind::Relay => vec![Dns, Tcp, Tls, Http, Websocket],
+        TargetKind::Hc => vec![Dns, Tcp, Tls, Listener, Rendezvous],
         TargetKind::AdDomain => return vec![Pdc],
     };
     if ctx.net.proxy_for(target).is_some() {
@@ -80,6 +83,8 @@ pub async fn run(
         CheckName::Gateways => gateways::run(ctx, target, session).await,
         CheckName::LegacyPorts => legacy_ports::run(ctx, target, session).await,
         CheckName::Pdc => pdc::run(ctx, target, session).await,
+        CheckName::Listener => listener::run(ctx, target, session).await,
+        CheckName::Rendezvous => rendezvous::run(ctx, target, session).await,
         CheckName::Idle => idle::run(ctx, target, session).await,
     }
 }
@@ -133,6 +138,8 @@ fn failed_phase(name: CheckName, outcome: Outcome) -> &'static str {
         CheckName::Gateways => "a relay gateway failed",
         CheckName::LegacyPorts => "a legacy relay port failed",
         CheckName::Pdc => "the domain controllers failed",
+        CheckName::Listener => "the listener's control channel did not open",
+        CheckName::Rendezvous => "no sender reached the listener",
         CheckName::Idle => "the idle check failed",
     }
 }

@@ -1,6 +1,7 @@
 //! The connection a target's checks pass along, phase by phase, and what they leave behind for
 //! the target's result (phase timings, the idle ladder's findings).
 
+use crate::net::hc::Listener;
 use crate::net::io::Io;
 use crate::net::resolve::Resolution;
 use crate::net::tls::CertInfo;
@@ -19,6 +20,8 @@ pub struct Session {
     pub phases: Phases,
     /// Why the first failed check failed, for the skip messages of the later ones.
     pub failed: Option<&'static str>,
+    /// A hybrid connection's open listener, from the listener check to the rendezvous check.
+    pub listener: Option<Listener>,
     /// The idle ladder's findings, when the idle check ran.
     pub idle: Option<IdleReport>,
 }

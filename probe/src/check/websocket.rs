@@ -2,18 +2,15 @@
 //! for a mock-relay target, also one echo over its listener channel.
 
 use super::{Ctx, Session};
-use crate::net::io::Io;
 use crate::net::path;
+use crate::net::websocket::{upgrade, UpgradeError, Ws};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, WebsocketDetails};
 use crate::target::{Target, TargetKind};
 use futures_util::{SinkExt, StreamExt};
-use mock_relay::protocol::{ClientMessage, ServerMessage, LISTENER_PATH_PREFIX};
+use relay_protocol::channel::{ClientMessage, ServerMessage, LISTENER_PATH_PREFIX};
 use std::time::Instant;
-use tokio_rustls::client::TlsStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;
@@ -47,7 +44,11 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         status_code: None,
         echo_ms: None,
     };
-    let upgrade = tokio::time::timeout(net.timeout, upgrade(stream, target, &path)).await;
+    let upgrade = tokio::time::timeout(
+        net.timeout,
+        upgrade(Box::new(stream), &target.authority(), &path, &[]),
+    )
+    .await;
     let elapsed = started.elapsed();
     let mut ws = match upgrade {
         Err(_) => {
@@ -63,8 +64,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             )
             .with(Details::Websocket(details))
         }
-        Ok(Err(tungstenite::Error::Http(response))) => {
-            let code = response.status().as_u16();
+        Ok(Err(UpgradeError::Refused { code, .. })) => {
             details.status_code = Some(code);
             let expected = target.expect_status.contains(&code);
             let status = if expected { Status::Pass } else { Status::Fail };
@@ -82,19 +82,18 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             )
             .with(Details::Websocket(details));
         }
-        Ok(Err(e)) => {
-            let outcome = crate::net::ending::ws_outcome(&e);
+        Ok(Err(UpgradeError::Failed { outcome, why })) => {
             return CheckResult::new(
                 CheckName::Websocket,
                 Status::Fail,
                 outcome,
-                format!("the WebSocket upgrade of {path} failed: {e}"),
+                format!("the WebSocket upgrade of {path} failed: {why}"),
                 elapsed,
             )
             .with(Details::Websocket(details));
         }
-        Ok(Ok((ws, code))) => {
-            details.status_code = Some(code);
+        Ok(Ok(ws)) => {
+            details.status_code = Some(101);
             ws
         }
     };
@@ -157,27 +156,6 @@ pub fn listener_path() -> String {
         "{LISTENER_PATH_PREFIX}probe-{}-{nanos:08x}",
         std::process::id()
     )
-}
-
-pub type Ws = WebSocketStream<TlsStream<Io>>;
-
-/// Upgrades `stream` to a WebSocket at `path`; returns the socket and the status code (101).
-pub async fn upgrade(
-    stream: TlsStream<Io>,
-    target: &Target,
-    path: &str,
-) -> Result<(Ws, u16), tungstenite::Error> {
-    let mut request = format!("wss://{}{}", target.authority(), path).into_client_request()?;
-    request.headers_mut().insert(
-        http::header::USER_AGENT,
-        http::HeaderValue::from_static(crate::net::USER_AGENT),
-    );
-    let config = tungstenite::protocol::WebSocketConfig::default()
-        .max_message_size(Some(mock_relay::protocol::MAX_MESSAGE_BYTES))
-        .max_frame_size(Some(mock_relay::protocol::MAX_MESSAGE_BYTES));
-    let (ws, response) =
-        tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
-    Ok((ws, response.status().as_u16()))
 }
 
 /// Sends one echo and waits for its answer (the caller bounds the wait).

@@ -2,6 +2,7 @@
 
 pub mod connect;
 pub mod ending;
+pub mod hc;
 pub mod io;
 pub mod machine_config;
 pub mod path;
@@ -9,6 +10,7 @@ pub mod plain_http;
 pub mod proxy;
 pub mod resolve;
 pub mod tls;
+pub mod websocket;
 
 use crate::target::Target;
 use std::time::Duration;
@@ -31,26 +33,64 @@ pub struct Hop<'a> {
     pub proxy: Option<&'a proxy::Proxy>,
 }
 
+/// A far end to open a connection to: a target, or a host a target sent us to (a Hybrid
+/// Connection's rendezvous address).
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    /// Never through a proxy (the direct half of `--compare-direct`).
+    pub direct: bool,
+}
+
+impl<'a> Endpoint<'a> {
+    pub fn of(target: &'a Target) -> Endpoint<'a> {
+        Endpoint {
+            host: &target.host,
+            port: target.port,
+            direct: target.direct,
+        }
+    }
+
+    /// `host:port` with IPv6 literals bracketed, as a CONNECT request names it.
+    pub fn authority(&self) -> String {
+        match self.host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(a)) => format!("[{a}]:{}", self.port),
+            _ => format!("{}:{}", self.host, self.port),
+        }
+    }
+}
+
 impl NetContext {
     /// The proxy `target` goes through, if any.
     pub fn proxy_for(&self, target: &Target) -> Option<&proxy::Proxy> {
-        if target.direct {
+        self.proxy_to(&Endpoint::of(target))
+    }
+
+    /// The proxy a connection to `endpoint` goes through, if any.
+    pub fn proxy_to(&self, endpoint: &Endpoint<'_>) -> Option<&proxy::Proxy> {
+        if endpoint.direct {
             return None;
         }
-        self.proxy.for_host(&target.host)
+        self.proxy.for_host(endpoint.host)
     }
 
     /// Where the first TCP connection for `target` goes.
     pub fn first_hop<'a>(&'a self, target: &'a Target) -> Hop<'a> {
-        match self.proxy_for(target) {
+        self.hop_to(Endpoint::of(target))
+    }
+
+    /// Where the first TCP connection towards `endpoint` goes: the proxy, or the endpoint.
+    pub fn hop_to<'a>(&'a self, endpoint: Endpoint<'a>) -> Hop<'a> {
+        match self.proxy_to(&endpoint) {
             Some(p) => Hop {
                 host: &p.host,
                 port: p.port,
                 proxy: Some(p),
             },
             None => Hop {
-                host: &target.host,
-                port: target.port,
+                host: endpoint.host,
+                port: endpoint.port,
                 proxy: None,
             },
         }

@@ -6,7 +6,7 @@ use super::connect::{self, ConnectFailure};
 use super::io::Io;
 use super::resolve::ResolveFailure;
 use super::tls::TlsFailure;
-use super::{NetContext, ALPN_HTTP1};
+use super::{Endpoint, NetContext, ALPN_HTTP1};
 use crate::target::Target;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -64,8 +64,18 @@ pub async fn open_tls_with(
     target: &Target,
     socket: &connect::SocketOptions,
 ) -> Result<Opened, PathError> {
+    open_tls_at(ctx, Endpoint::of(target), socket).await
+}
+
+/// Opens a TLS connection to `endpoint` (the server name is its host), through the proxy that
+/// applies to it.
+pub async fn open_tls_at(
+    ctx: &NetContext,
+    endpoint: Endpoint<'_>,
+    socket: &connect::SocketOptions,
+) -> Result<Opened, PathError> {
     let started = Instant::now();
-    let hop = ctx.first_hop(target);
+    let hop = ctx.hop_to(endpoint);
     let resolution =
         match tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(hop.host, hop.port)).await {
             Ok(Ok(r)) => r,
@@ -93,12 +103,12 @@ pub async fn open_tls_with(
     let started = Instant::now();
     let mut io: Io = Box::new(tcp);
     if let Some(proxy) = hop.proxy {
-        io = super::proxy::connect_tunnel(io, proxy, &target.authority(), ctx.timeout)
+        io = super::proxy::connect_tunnel(io, proxy, &endpoint.authority(), ctx.timeout)
             .await
             .map_err(PathError::Proxy)?
             .io;
     }
-    let handshake = ctx.tls.handshake(io, &target.host, ALPN_HTTP1);
+    let handshake = ctx.tls.handshake(io, endpoint.host, ALPN_HTTP1);
     let stream = match tokio::time::timeout(ctx.timeout, handshake).await {
         Ok((Ok(s), _)) => s,
         Ok((Err(e), _)) => return Err(PathError::Tls(e)),

@@ -5,6 +5,7 @@ use crate::report::Format;
 use crate::scenario::Cloud;
 use crate::target::Target;
 use clap::Args;
+use relay_protocol::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -17,6 +18,23 @@ pub struct RunArgs {
     /// tcp://host:port or relay://host:port (a mock-relay).
     #[arg(long = "target", value_name = "URL", value_parser = Target::parse)]
     pub targets: Vec<Target>,
+    /// Check this Azure Relay hybrid connection end to end, the way writeback uses its relay: a
+    /// listener, a sender handed to it, the rendezvous, and idle listeners the relay must push
+    /// to (repeatable). CONNECTION-STRING is the authorization rule's (Listen and Send):
+    /// Endpoint=sb://NAMESPACE/;SharedAccessKeyName=NAME;SharedAccessKey=KEY;EntityPath=ENTITY.
+    /// Like --target, it replaces the scenario's targets. The key is never shown.
+    #[arg(
+        long = "hybrid-connection",
+        value_name = "CONNECTION-STRING",
+        env = "PROBE_HYBRID_CONNECTION",
+        hide_env_values = true,
+        value_parser = secret_arg
+    )]
+    pub hybrid_connections: Vec<SecretArg>,
+    /// Another hybrid connection of the same namespace and key, for the idle ladder: each idle
+    /// listener needs an entity of its own (repeatable).
+    #[arg(long = "hc-entity", value_name = "NAME")]
+    pub hc_entities: Vec<String>,
     /// Also check this Azure Relay namespace and all its gateways (repeatable); a bare name
     /// gets the cloud's suffix (e.g. .servicebus.windows.net).
     #[arg(long = "relay-namespace", value_name = "NAME")]
@@ -91,6 +109,15 @@ pub struct RunArgs {
     /// for node_exporter's textfile collector (name it *.prom).
     #[arg(long, value_name = "PATH")]
     pub prometheus_textfile: Option<PathBuf>,
+}
+
+/// A value that holds a secret, as given on the command line. It is parsed later, so that an
+/// error can name what is wrong without echoing the value (clap would); `Debug` shows `****`.
+#[derive(Debug, Clone)]
+pub struct SecretArg(pub SecretString);
+
+fn secret_arg(s: &str) -> Result<SecretArg, String> {
+    Ok(SecretArg(SecretString::new(s)))
 }
 
 fn parse_ad_domain(s: &str) -> Result<String, String> {

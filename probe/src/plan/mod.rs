@@ -3,6 +3,7 @@
 //! `probe demo` all run a [`Plan`].
 
 pub mod args;
+mod hybrid;
 mod proxy;
 
 pub use args::RunArgs;
@@ -90,10 +91,10 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
         proxy: route,
     };
     Ok(Plan {
-        scenario: if args.targets.is_empty() {
-            scenario.name.clone()
-        } else {
+        scenario: if names_targets(args) {
             "ad-hoc".into()
+        } else {
+            scenario.name.clone()
         },
         cloud,
         segment: args.segment.clone(),
@@ -108,10 +109,12 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
 /// The scenario's targets for `cloud` (or the `--target` URLs), with `--relay-namespace` and
 /// `--ad-domain` added.
 fn targets(args: &RunArgs, scenario: &Scenario, cloud: Cloud) -> Result<Vec<Target>, ConfigError> {
-    let mut targets = if args.targets.is_empty() {
-        scenario.targets_for(cloud)
+    let mut targets = if names_targets(args) {
+        let mut named = args.targets.clone();
+        named.extend(hybrid::targets(args, scenario)?);
+        named
     } else {
-        args.targets.clone()
+        scenario.targets_for(cloud)
     };
     for name in &args.relay_namespaces {
         scenario.add_relay_namespace(&mut targets, &cloud.namespace_host(name));
@@ -126,6 +129,12 @@ fn targets(args: &RunArgs, scenario: &Scenario, cloud: Cloud) -> Result<Vec<Targ
         )));
     }
     Ok(targets)
+}
+
+/// Whether the flags name the targets (`--target`, `--hybrid-connection`), replacing the
+/// scenario's own.
+fn names_targets(args: &RunArgs) -> bool {
+    !args.targets.is_empty() || !args.hybrid_connections.is_empty()
 }
 
 /// The idle ladder asked for, or `None` with `--quick` or when nothing requires one.

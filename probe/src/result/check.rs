@@ -26,10 +26,31 @@ pub enum CheckName {
     LegacyPorts,
     /// The PDC emulator and domain controllers of `--ad-domain`.
     Pdc,
+    /// A Hybrid Connections listener's control channel.
+    Listener,
+    /// A sender handed to the listener, and bytes both ways between them.
+    Rendezvous,
     Idle,
 }
 
 impl CheckName {
+    /// Every check, in declaration order.
+    pub const ALL: [CheckName; 13] = [
+        CheckName::Dns,
+        CheckName::Tcp,
+        CheckName::Proxy,
+        CheckName::Tls,
+        CheckName::Http,
+        CheckName::Websocket,
+        CheckName::Revocation,
+        CheckName::Gateways,
+        CheckName::LegacyPorts,
+        CheckName::Pdc,
+        CheckName::Listener,
+        CheckName::Rendezvous,
+        CheckName::Idle,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CheckName::Dns => "dns",
@@ -42,6 +63,8 @@ impl CheckName {
             CheckName::Gateways => "gateways",
             CheckName::LegacyPorts => "legacy_ports",
             CheckName::Pdc => "pdc",
+            CheckName::Listener => "listener",
+            CheckName::Rendezvous => "rendezvous",
             CheckName::Idle => "idle",
         }
     }
@@ -120,6 +143,8 @@ pub enum Details {
     Revocation(RevocationDetails),
     Gateways(GatewaysDetails),
     Pdc(PdcDetails),
+    Listener(ListenerDetails),
+    Rendezvous(RendezvousDetails),
 }
 
 impl Details {
@@ -141,6 +166,8 @@ impl Details {
             CheckName::Revocation => Details::Revocation(from_value(v)?),
             CheckName::Gateways => Details::Gateways(from_value(v)?),
             CheckName::Pdc => Details::Pdc(from_value(v)?),
+            CheckName::Listener => Details::Listener(from_value(v)?),
+            CheckName::Rendezvous => Details::Rendezvous(from_value(v)?),
             CheckName::Idle => return Ok(None),
         }))
     }
@@ -343,4 +370,34 @@ impl Family {
             Family::Ipv6
         }
     }
+}
+
+/// A Hybrid Connections listener (`sb-hc-action=listen`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenerDetails {
+    /// The entity listened on.
+    pub entity: String,
+    /// The listener's `sb-hc-id`.
+    pub listener_id: String,
+    /// The handshake's answer: 101, or the service's refusal (401, 403, 404...).
+    pub status_code: Option<u16>,
+    /// What the service said with a refusal (its reason or body, cleaned).
+    pub description: Option<String>,
+}
+
+/// A sender (`sb-hc-action=connect`) handed to the probe's own listener.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RendezvousDetails {
+    /// The sender's `sb-hc-id`.
+    pub sender_id: String,
+    /// The sender's handshake answer: 101 once accepted, or the status a listener or the
+    /// service refused it with.
+    pub status_code: Option<u16>,
+    pub description: Option<String>,
+    /// From the sender's first byte to the `accept` message on the listener.
+    pub accept_ms: Option<f64>,
+    /// The host of the rendezvous address the service gave (a gateway, or the namespace).
+    pub rendezvous_host: Option<String>,
+    /// A message from the sender to the listener and one back, end to end.
+    pub round_trip_ms: Option<f64>,
 }

@@ -62,6 +62,34 @@ pub struct ProbeRecord {
     pub unprompted: bool,
     /// 1 for the ladder, 2 for the `--refine` round.
     pub round: u8,
+    /// The hybrid connection entity whose listener this was (hybrid connection targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    /// How the sender that was to reach this listener fared (hybrid connection targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<SenderView>,
+}
+
+/// The sender's side of a hybrid connection rung: what its handshake got, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SenderView {
+    /// `accepted`, `rejected`, `no_listener`, `timeout`, or how its connection failed.
+    pub outcome: Outcome,
+    /// The handshake's HTTP status (101 once accepted), when there was one.
+    pub status_code: Option<u16>,
+    /// Seconds from the sender's start to its outcome.
+    pub after_s: f64,
+}
+
+/// How a hybrid connection's idle ladder was laid out: one listener per entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HcLadder {
+    /// Entities available (the connection string's and `--hc-entity`).
+    pub entities: usize,
+    /// Idle periods tested in parallel, one entity each.
+    pub rungs: usize,
+    /// The control listener's entity (shared with the only rung when there is one entity).
+    pub control_entity: String,
 }
 
 /// The control connection: active all along, so its death means the path or server failed.
@@ -121,6 +149,9 @@ pub struct IdleReport {
     pub variants: Vec<VariantReport>,
     /// Where idle connections die, in one line (device candidates and the setting to change).
     pub advice: String,
+    /// The layout over a hybrid connection's entities (hybrid connection targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hc_ladder: Option<HcLadder>,
 }
 
 impl IdleReport {

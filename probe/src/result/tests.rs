@@ -157,6 +157,28 @@ fn every_check() -> Vec<CheckResult> {
                 }],
             })),
         ),
+        check(
+            CheckName::Listener,
+            Outcome::Listening,
+            Some(Details::Listener(ListenerDetails {
+                entity: "hc1".into(),
+                listener_id: "probe-listener-1".into(),
+                status_code: Some(101),
+                description: None,
+            })),
+        ),
+        check(
+            CheckName::Rendezvous,
+            Outcome::Accepted,
+            Some(Details::Rendezvous(RendezvousDetails {
+                sender_id: "probe-sender-1".into(),
+                status_code: Some(101),
+                description: None,
+                accept_ms: Some(12.0),
+                rendezvous_host: Some("g3-prod-sb.servicebus.windows.net".into()),
+                round_trip_ms: Some(3.0),
+            })),
+        ),
         check(CheckName::Idle, Outcome::Survived, None),
     ]
 }
@@ -169,6 +191,12 @@ fn idle() -> IdleReport {
         detected_after_s: Some(idle_s),
         unprompted: false,
         round: 1,
+        entity: Some("hc1".into()),
+        sender: Some(SenderView {
+            outcome: Outcome::NoListener,
+            status_code: Some(404),
+            after_s: 0.2,
+        }),
     };
     IdleReport {
         required_s: 180.0,
@@ -195,6 +223,11 @@ fn idle() -> IdleReport {
             error: None,
         }],
         advice: "idle connections survived up to 225 s".into(),
+        hc_ladder: Some(HcLadder {
+            entities: 3,
+            rungs: 2,
+            control_entity: "hc3".into(),
+        }),
     }
 }
 
@@ -289,4 +322,48 @@ fn a_minimal_run_matches_the_schema_too() {
     assert!(validator.is_valid(&written), "{written:#}");
     let read: RunResult = serde_json::from_value(written).expect("the document reads back");
     assert_eq!(read, run);
+}
+
+#[test]
+fn the_schema_names_every_word_of_the_vocabulary() {
+    let schema: serde_json::Value =
+        serde_json::from_str(crate::report::json::SCHEMA_JSON).expect("the schema is JSON");
+    let words = |pointer: &str| -> Vec<String> {
+        schema
+            .pointer(pointer)
+            .and_then(|v| v.as_array())
+            .unwrap_or_else(|| panic!("{pointer} is a list"))
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let outcomes = words("/$defs/outcome/enum");
+    for o in Outcome::ALL {
+        assert!(
+            outcomes.contains(&o.as_str().to_string()),
+            "{o} is not in the schema"
+        );
+    }
+    assert_eq!(
+        outcomes.len(),
+        Outcome::ALL.len(),
+        "the schema has words the probe lacks"
+    );
+    let checks = words("/$defs/check/properties/check/enum");
+    for c in CheckName::ALL {
+        assert!(
+            checks.contains(&c.as_str().to_string()),
+            "{c} is not in the schema"
+        );
+    }
+    assert_eq!(checks.len(), CheckName::ALL.len());
+    let kinds = words("/$defs/target/properties/kind/enum");
+    for k in TargetKind::ALL {
+        let word = serde_json::to_value(k).expect("kinds serialise");
+        assert!(
+            kinds.iter().any(|w| *w == word),
+            "{word} is not in the schema"
+        );
+    }
+    assert_eq!(kinds.len(), TargetKind::ALL.len());
 }

@@ -110,6 +110,8 @@ mod tests {
             detected_after_s: Some(idle_s),
             unprompted: false,
             round: 1,
+            entity: None,
+            sender: None,
         }
     }
 

@@ -1,9 +1,10 @@
 //! One idle-test connection, spoken to the way its target kind allows: a mock-relay listener
 //! channel (hold, push, echo), a WebSocket (ping), or an HTTPS keep-alive connection (request).
 
-use crate::check::websocket::{self, listener_path, Ws};
+use crate::check::websocket::listener_path;
 use crate::net::connect::SocketOptions;
 use crate::net::ending::{hyper_outcome, ws_outcome};
+use crate::net::websocket::{self, Ws};
 use crate::net::{path, NetContext};
 use crate::outcome::Outcome;
 use crate::target::{Target, TargetKind};
@@ -12,7 +13,7 @@ use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use mock_relay::protocol::{ClientMessage, ServerMessage};
+use relay_protocol::channel::{ClientMessage, ServerMessage};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use tokio::time::Instant as TokioInstant;
@@ -68,9 +69,9 @@ impl Channel {
                     target.path.clone()
                 };
                 let upgrade_started = Instant::now();
-                let (mut ws, _) = tokio::time::timeout(
+                let mut ws = tokio::time::timeout(
                     ctx.timeout,
-                    websocket::upgrade(opened.stream, target, &path),
+                    websocket::upgrade(Box::new(opened.stream), &target.authority(), &path, &[]),
                 )
                 .await
                 .map_err(|_| "the WebSocket upgrade timed out".to_string())?
@@ -115,6 +116,9 @@ impl Channel {
             }
             TargetKind::Tcp | TargetKind::AdDomain => {
                 Err("idle checks need an application protocol over TLS".into())
+            }
+            TargetKind::Hc => {
+                Err("a hybrid connection's idle listeners are its own ladder's".into())
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::net::connect::SocketOptions;
 use crate::net::NetContext;
 use crate::outcome::Outcome;
 use crate::progress::IdleProgress;
-use crate::result::{ControlReport, ProbeRecord, Variant, VariantReport};
+use crate::result::{ControlReport, HcLadder, ProbeRecord, Variant, VariantReport};
 use crate::target::Target;
 use std::time::Instant;
 use tokio::sync::watch;
@@ -21,6 +21,8 @@ pub struct LadderRun {
     pub variants: Vec<VariantReport>,
     /// Connections that could not even be set up, with why.
     pub setup_failures: Vec<(f64, String)>,
+    /// The layout over a hybrid connection's entities (hybrid connection targets).
+    pub hc_ladder: Option<HcLadder>,
 }
 
 impl LadderRun {
@@ -107,6 +109,7 @@ pub async fn run(
         control,
         variants,
         setup_failures,
+        hc_ladder: None,
     }
 }
 

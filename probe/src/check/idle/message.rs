@@ -5,7 +5,7 @@
 use super::attribution::Finding;
 use crate::advice::fmt_s;
 use crate::outcome::Outcome;
-use crate::result::{ControlReport, Variant, VariantReport};
+use crate::result::{ControlReport, HcLadder, SenderView, Variant, VariantReport};
 use std::fmt;
 
 /// Where the cutoff sits, from the variants held beside the ladder.
@@ -85,6 +85,12 @@ pub struct IdleMessage<'a> {
     pub setup_failures: &'a [(f64, String)],
     /// Endings (outcome, seconds idle) that arrived while a connection was idle.
     pub unprompted: &'a [(Outcome, f64)],
+    /// How a hybrid connection's listeners were laid over its entities.
+    pub hc_ladder: Option<&'a HcLadder>,
+    /// The sender of the shortest failed hybrid connection rung, and its idle period.
+    pub failed_sender: Option<(f64, &'a SenderView)>,
+    /// `--idle-variants` was asked for but cannot run here.
+    pub variants_skipped: bool,
 }
 
 impl fmt::Display for IdleMessage<'_> {
@@ -129,6 +135,37 @@ impl fmt::Display for IdleMessage<'_> {
         }
         if let Some(layer) = self.layer {
             write!(f, ". {layer}")?;
+        }
+        if let Some((idle_s, sender)) = self.failed_sender {
+            let status = sender
+                .status_code
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            write!(
+                f,
+                ". The sender sent after {} s: {}{status} after {} s",
+                fmt_s(idle_s),
+                sender.outcome,
+                fmt_s(sender.after_s)
+            )?;
+        }
+        if let Some(ladder) = self.hc_ladder {
+            if ladder.rungs <= 1 && ladder.entities <= 1 {
+                write!(
+                    f,
+                    ". One entity: one listener tested at the required {} s (each more entity, with --hc-entity, adds a rung to a parallel ladder)",
+                    fmt_s(self.required_s)
+                )?;
+            } else {
+                write!(
+                    f,
+                    ". {} entities: {} listener(s) idle in parallel, the control listener on {}",
+                    ladder.entities, ladder.rungs, ladder.control_entity
+                )?;
+            }
+        }
+        if self.variants_skipped {
+            f.write_str(". --idle-variants needs connections of its own and is not run against a hybrid connection")?;
         }
         if *self.finding != Finding::NothingOpened {
             if let Some((_, first)) = self.setup_failures.first() {

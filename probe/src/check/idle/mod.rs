@@ -8,6 +8,7 @@
 
 pub mod attribution;
 mod channel;
+pub mod hc_ladder;
 pub mod ladder;
 mod message;
 mod probe;
@@ -18,6 +19,7 @@ pub use settings::IdleSettings;
 use super::{Ctx, Session};
 use crate::advice::idle_advice;
 use crate::outcome::Outcome;
+use crate::progress::IdleProgress;
 use crate::result::{CheckName, CheckResult, IdleReport};
 use crate::target::{Target, TargetKind};
 use attribution::{bracket, judge};
@@ -33,17 +35,24 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         return CheckResult::skipped(CheckName::Idle, "the connection itself failed");
     }
     let started = Instant::now();
-    let progress = ctx
-        .progress
-        .idle(&target.name, settings.max_s, settings.rungs().len());
-    let net = ctx.net;
-    let mut run = ladder::run(net, target, settings, &settings.rungs(), 1, &progress).await;
+    let (longest_s, connections) = match &target.hc {
+        Some(hc) => {
+            let layout = hc_ladder::Layout::new(hc, &settings.rungs(), settings.required_s);
+            let longest = layout.rungs.iter().map(|r| r.0).fold(0.0, f64::max);
+            (longest, layout.rungs.len())
+        }
+        None => (settings.max_s, settings.rungs().len()),
+    };
+    let progress = ctx.progress.idle(&target.name, longest_s, connections);
+    let mut run = round(ctx, target, settings, &settings.rungs(), 1, &progress).await;
     let first = bracket(&run.records);
-    if settings.refine && run.control.outcome == Outcome::Survived {
+    // A hybrid connection with one entity has one rung: nothing to refine.
+    let refinable = target.hc.as_ref().is_none_or(|hc| hc.entities.len() > 1);
+    if settings.refine && refinable && run.control.outcome == Outcome::Survived {
         if let (Some(s), Some(f)) = (first.survived_s, first.failed_s) {
             let rungs = ladder::refine_rungs(s, f);
             if !rungs.is_empty() {
-                let second = ladder::run(net, target, settings, &rungs, 2, &progress).await;
+                let second = round(ctx, target, settings, &rungs, 2, &progress).await;
                 run.absorb(second);
             }
         }
@@ -84,6 +93,15 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         layer: message::layer(&run.variants, bracket.failed_s),
         setup_failures: &run.setup_failures,
         unprompted: &unprompted,
+        hc_ladder: run.hc_ladder.as_ref(),
+        failed_sender: bracket.failed_s.and_then(|f| {
+            run.records
+                .iter()
+                .filter(|r| r.idle_s == f)
+                .find_map(|r| r.sender.as_ref().map(|s| (f, s)))
+                .filter(|(_, s)| s.outcome != Outcome::Accepted)
+        }),
+        variants_skipped: settings.variants && target.hc.is_some(),
     }
     .to_string();
     let (status, outcome) = finding.status(&bracket);
@@ -98,6 +116,26 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         control: run.control,
         variants: run.variants,
         advice,
+        hc_ladder: run.hc_ladder,
     });
     CheckResult::new(CheckName::Idle, status, outcome, message, started.elapsed())
+}
+
+/// One round over `periods`: a hybrid connection's listeners, one entity each, or the ladder of
+/// connections every other target kind gets.
+async fn round(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    settings: &IdleSettings,
+    periods: &[f64],
+    round: u8,
+    progress: &IdleProgress,
+) -> ladder::LadderRun {
+    match &target.hc {
+        Some(hc) => {
+            let layout = hc_ladder::Layout::new(hc, periods, settings.required_s);
+            hc_ladder::run(ctx.net, target, hc, settings, &layout, round, progress).await
+        }
+        None => ladder::run(ctx.net, target, settings, periods, round, progress).await,
+    }
 }

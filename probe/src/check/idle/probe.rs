@@ -39,6 +39,8 @@ pub async fn probe(
         detected_after_s: Some(round_s(start.elapsed())),
         unprompted,
         round: hold.round,
+        entity: None,
+        sender: None,
     };
     let mut records = Vec::with_capacity(2);
     let still_open = if relay {

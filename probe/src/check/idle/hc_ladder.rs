@@ -1,0 +1,416 @@
+//! The idle ladder against a hybrid connection: writeback's own pattern, end to end through the
+//! relay. Each rung is a listener left completely idle (no ping, no pong) on an entity of its
+//! own, since the service hands a sender to any one of an entity's listeners; at the rung's time
+//! the probe connects a sender, and the service's `accept` must come down the idle listener
+//! (`server_push`, the direction a password reset travels), then a Ping checks the other way
+//! (`client_send`). A control listener keeps itself alive with a Pong every few seconds, as the
+//! .NET SDK's listener does (every 210 s), and must still answer a Ping at the end.
+//!
+//! One entity gives one definitive rung at the required idle time (the control listener shares
+//! the entity and turns away any sender it is handed, which then tries again); more entities give
+//! a parallel ladder, the last entity holding the control listener alone.
+
+use super::ladder::LadderRun;
+use super::settings::{answer_deadline, IdleSettings, PUSH_GRACE};
+use crate::check::rendezvous::{round_trip, turn_away, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
+use crate::net::hc::{self, listener, sender, Event, Listener, Refusal};
+use crate::net::websocket::Ws;
+use crate::net::{Endpoint, NetContext};
+use crate::outcome::Outcome;
+use crate::progress::IdleProgress;
+use crate::result::{ControlReport, Direction, HcLadder, ProbeRecord, SenderView};
+use crate::target::{HybridConnection, Target};
+use relay_protocol::hc::EntityPath;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How a control listener turns away a sender it is handed; the sender recognises it and tries
+/// again, so the service can hand it to the idle listener.
+const CONTROL_STATUS: u16 = 503;
+const CONTROL_DESCRIPTION: &str = "probe control listener: try again";
+/// Senders one rung may try before giving up on reaching its listener.
+const SENDER_ATTEMPTS: usize = 3;
+
+/// Which entity each listener uses.
+pub struct Layout {
+    /// `(idle period, entity)` of every rung.
+    pub rungs: Vec<(f64, EntityPath)>,
+    pub control: EntityPath,
+}
+
+impl Layout {
+    /// Lays `periods` (the ladder's, shortest first) over the entities of `hc`: one entity
+    /// tests the required period alone; with more, the last holds the control listener and the
+    /// others test periods spread over the ladder, the required one always among them.
+    pub fn new(hc: &HybridConnection, periods: &[f64], required_s: f64) -> Layout {
+        let entities = &hc.entities;
+        if entities.len() < 2 {
+            return Layout {
+                rungs: vec![(required_s, entities[0].clone())],
+                control: entities[0].clone(),
+            };
+        }
+        let (control, testers) = entities.split_last().expect("two entities at least");
+        let chosen = spread(periods, testers.len(), required_s);
+        Layout {
+            rungs: chosen.into_iter().zip(testers.iter().cloned()).collect(),
+            control: control.clone(),
+        }
+    }
+
+    pub fn report(&self, hc: &HybridConnection) -> HcLadder {
+        HcLadder {
+            entities: hc.entities.len(),
+            rungs: self.rungs.len(),
+            control_entity: self.control.to_string(),
+        }
+    }
+}
+
+/// Picks `k` of `periods` evenly, always including `required_s` (when the ladder reaches it).
+pub fn spread(periods: &[f64], k: usize, required_s: f64) -> Vec<f64> {
+    if k == 0 || periods.is_empty() {
+        return Vec::new();
+    }
+    if k >= periods.len() {
+        return periods.to_vec();
+    }
+    let last = periods.len() - 1;
+    let mut picks: Vec<usize> = if k == 1 {
+        vec![last]
+    } else {
+        (0..k).map(|i| (i * last + (k - 1) / 2) / (k - 1)).collect()
+    };
+    if let Some(required) = periods.iter().position(|p| (*p - required_s).abs() < 1e-9) {
+        if !picks.contains(&required) {
+            let nearest = (0..picks.len())
+                .min_by_key(|&i| picks[i].abs_diff(required))
+                .unwrap_or(0);
+            picks[nearest] = required;
+        }
+    }
+    picks.sort_unstable();
+    picks.dedup();
+    picks.into_iter().map(|i| periods[i]).collect()
+}
+
+/// Runs one round: every rung of `layout` beside the control listener.
+pub async fn run(
+    net: &NetContext,
+    target: &Target,
+    hc: &HybridConnection,
+    settings: &IdleSettings,
+    layout: &Layout,
+    round: u8,
+    progress: &IdleProgress,
+) -> LadderRun {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let rungs = futures_util::future::join_all(layout.rungs.iter().map(|(idle_s, entity)| {
+        let rung = Rung {
+            net,
+            target,
+            hc,
+            entity,
+            idle_s: *idle_s,
+            round,
+        };
+        async move {
+            let result = rung.probe().await;
+            progress.checked(match &result {
+                Ok(records) => records.iter().any(|r| r.outcome != Outcome::Survived),
+                Err(_) => true,
+            });
+            (*idle_s, result)
+        }
+    }));
+    let ladder = async {
+        let results = rungs.await;
+        let _ = stop_tx.send(true);
+        results
+    };
+    let interval = settings.activity_interval();
+    let (results, control) = tokio::join!(
+        ladder,
+        control(net, target, hc, &layout.control, interval, stop_rx)
+    );
+    let mut run = LadderRun {
+        records: Vec::new(),
+        control,
+        variants: Vec::new(),
+        setup_failures: Vec::new(),
+        hc_ladder: Some(layout.report(hc)),
+    };
+    for (idle, result) in results {
+        match result {
+            Ok(records) => run.records.extend(records),
+            Err(e) => run.setup_failures.push((idle, e)),
+        }
+    }
+    run
+}
+
+/// One listener of the ladder.
+struct Rung<'a> {
+    net: &'a NetContext,
+    target: &'a Target,
+    hc: &'a HybridConnection,
+    entity: &'a EntityPath,
+    idle_s: f64,
+    round: u8,
+}
+
+impl Rung<'_> {
+    /// Opens the listener, leaves it idle, then sends a sender its way and pings it.
+    async fn probe(&self) -> Result<Vec<ProbeRecord>, String> {
+        let endpoint = Endpoint::of(self.target);
+        let mut listener = Listener::connect(self.net, endpoint, self.hc, self.entity)
+            .await
+            .map_err(|e| format!("the listener on {} did not open: {e}", self.entity))?;
+        let start = Instant::now();
+        let idle_until = tokio::time::Instant::from_std(start + secs(self.idle_s));
+        let mut records = Vec::with_capacity(2);
+        // Idle: nothing should arrive; an ending that does is the path's verdict.
+        loop {
+            match listener.next_event(idle_until, None).await {
+                Event::Quiet => break,
+                // Another probe's sender on a shared entity: turn it away and keep idling.
+                Event::Accept(other) => {
+                    turn_away(self.net, self.hc, self.target.direct, &other).await
+                }
+                Event::Ended { outcome, .. } => {
+                    records.push(self.record(start, Direction::ServerPush, outcome, true, None));
+                    return Ok(records);
+                }
+            }
+        }
+        let (push, sender) = self.push(&mut listener).await;
+        let still_open = !matches!(push, Pushed::Ended(_));
+        let outcome = match push {
+            Pushed::Delivered => Outcome::Survived,
+            Pushed::Ended(o) => o,
+            Pushed::Nothing => Outcome::SilentDrop,
+        };
+        records.push(self.record(start, Direction::ServerPush, outcome, false, Some(sender)));
+        if still_open {
+            let answer = answer_deadline(self.target.kind, self.net.timeout, Duration::ZERO);
+            let outcome = listener.ping(answer).await;
+            records.push(self.record(start, Direction::ClientSend, outcome, false, None));
+        }
+        listener.close().await;
+        Ok(records)
+    }
+
+    /// Connects a sender and watches the idle listener for its accept; takes the accept and
+    /// carries one message through, as writeback's listener takes a reset request. A sender
+    /// turned away by the control listener (or another probe's) tries again.
+    async fn push(&self, listener: &mut Listener) -> (Pushed, SenderView) {
+        let sent_at = Instant::now();
+        let deadline = tokio::time::Instant::now() + self.net.timeout;
+        let view = |(outcome, status_code): (Outcome, Option<u16>)| SenderView {
+            outcome,
+            status_code,
+            after_s: round_s(sent_at.elapsed()),
+        };
+        let mut attempt = 1;
+        loop {
+            match self.attempt(listener, deadline).await {
+                Attempt::TurnedAway(_) if attempt < SENDER_ATTEMPTS => attempt += 1,
+                Attempt::TurnedAway(code) => {
+                    return (Pushed::Nothing, view((Outcome::Rejected, Some(code))))
+                }
+                Attempt::Done(pushed, sender) => return (pushed, view(sender)),
+            }
+        }
+    }
+
+    /// One sender, and the idle listener watched for its accept at the same time.
+    async fn attempt(&self, listener: &mut Listener, deadline: tokio::time::Instant) -> Attempt {
+        let net = self.net;
+        let id = hc::connection_id("sender");
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let sending = sender::connect(
+            net,
+            Endpoint::of(self.target),
+            self.hc,
+            self.entity,
+            &id,
+            remaining,
+        );
+        let watching = self.watch_for(listener, &id, deadline);
+        tokio::pin!(sending, watching);
+        let mut sent: Option<Result<Ws, Refusal>> = None;
+        let mut pushed: Option<Result<Ws, Pushed>> = None;
+        while sent.is_none() || pushed.is_none() {
+            // Once the sender has failed, the accept is not coming: watch only a moment longer,
+            // for an ending that coincides.
+            let grace = async {
+                match &sent {
+                    Some(Err(_)) => tokio::time::sleep(PUSH_GRACE).await,
+                    _ => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                s = &mut sending, if sent.is_none() => {
+                    if let Err(Refusal::Status { code, description }) = &s {
+                        if pushed.is_none() && turned_away(*code, description.as_deref()) {
+                            return Attempt::TurnedAway(*code);
+                        }
+                    }
+                    sent = Some(s);
+                }
+                p = &mut watching, if pushed.is_none() => pushed = Some(p),
+                _ = grace, if pushed.is_none() => pushed = Some(Err(Pushed::Nothing)),
+            }
+        }
+        let (Some(sent), Some(pushed)) = (sent, pushed) else {
+            return Attempt::Done(Pushed::Nothing, (Outcome::Timeout, None));
+        };
+        match (sent, pushed) {
+            (Ok(mut s), Ok(mut t)) => {
+                if let Err((outcome, why)) = round_trip(&mut s, &mut t, net.timeout).await {
+                    tracing::debug!(%outcome, "the rendezvous after an idle period failed: {why}");
+                }
+                Attempt::Done(Pushed::Delivered, (Outcome::Accepted, Some(101)))
+            }
+            (sent, Ok(_)) => Attempt::Done(Pushed::Delivered, sender_outcome(sent.err().as_ref())),
+            (sent, Err(pushed)) => Attempt::Done(pushed, sender_outcome(sent.err().as_ref())),
+        }
+    }
+
+    /// Watches `listener` until `deadline` for the accept of sender `id`, and takes it. Other
+    /// senders (another probe's, on a shared entity) are turned away.
+    async fn watch_for(
+        &self,
+        listener: &mut Listener,
+        id: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<Ws, Pushed> {
+        let net = self.net;
+        loop {
+            match listener.next_event(deadline, None).await {
+                Event::Accept(a) if a.id.starts_with(id) => {
+                    // The push arrived; failing to reach the rendezvous is the rendezvous
+                    // check's concern, not the idle listener's.
+                    return listener::accept(net, self.hc, self.target.direct, &a)
+                        .await
+                        .map_err(|_| Pushed::Delivered);
+                }
+                Event::Accept(other) => turn_away(net, self.hc, self.target.direct, &other).await,
+                Event::Ended { outcome, .. } => return Err(Pushed::Ended(outcome)),
+                Event::Quiet => return Err(Pushed::Nothing),
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        start: Instant,
+        direction: Direction,
+        outcome: Outcome,
+        unprompted: bool,
+        sender: Option<SenderView>,
+    ) -> ProbeRecord {
+        ProbeRecord {
+            idle_s: self.idle_s,
+            direction,
+            outcome,
+            detected_after_s: Some(round_s(start.elapsed())),
+            unprompted,
+            round: self.round,
+            entity: Some(self.entity.to_string()),
+            sender,
+        }
+    }
+}
+
+/// How one sender attempt ended.
+enum Attempt {
+    /// A probe's listener (the control, or another probe's) turned the sender away with this
+    /// status: try again.
+    TurnedAway(u16),
+    /// What became of the push, and the sender's outcome and status.
+    Done(Pushed, (Outcome, Option<u16>)),
+}
+
+/// Whether a sender's refusal came from a probe's own listener rather than the service.
+fn turned_away(code: u16, description: Option<&str>) -> bool {
+    matches!(
+        (code, description),
+        (CONTROL_STATUS, Some(CONTROL_DESCRIPTION)) | (NOT_OURS_STATUS, Some(NOT_OURS_DESCRIPTION))
+    )
+}
+
+/// What became of the accept a sender should have caused on an idle listener.
+enum Pushed {
+    /// The accept arrived.
+    Delivered,
+    /// The listener's channel ended instead.
+    Ended(Outcome),
+    /// Nothing arrived in time.
+    Nothing,
+}
+
+/// The sender's outcome word and status: accepted (no refusal), or how it was refused.
+fn sender_outcome(refusal: Option<&Refusal>) -> (Outcome, Option<u16>) {
+    match refusal {
+        None => (Outcome::Accepted, Some(101)),
+        Some(Refusal::Status { code: 404, .. }) => (Outcome::NoListener, Some(404)),
+        Some(Refusal::Status { code, .. }) if matches!(code, 401 | 403) => {
+            (crate::check::listener::refusal(*code).0, Some(*code))
+        }
+        Some(Refusal::Status { code, .. }) => (Outcome::Rejected, Some(*code)),
+        Some(r) => (r.outcome().unwrap_or(Outcome::ProtocolError), None),
+    }
+}
+
+/// The control listener: a Pong every `interval` keeps it alive; a Ping must still be answered
+/// when the ladder is done. It turns away any sender it is handed.
+async fn control(
+    net: &NetContext,
+    target: &Target,
+    hc: &HybridConnection,
+    entity: &EntityPath,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> ControlReport {
+    let started = Instant::now();
+    let report = |outcome, failed: bool| ControlReport {
+        interval_s: interval.as_secs_f64(),
+        outcome,
+        failed_after_s: failed.then(|| round_s(started.elapsed())),
+    };
+    let mut listener = match Listener::connect(net, Endpoint::of(target), hc, entity).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(target = %target.url, "idle control listener failed to open: {e}");
+            return report(Outcome::HandshakeFailed, true);
+        }
+    };
+    let answer = answer_deadline(target.kind, net.timeout, Duration::ZERO);
+    loop {
+        let until = tokio::time::Instant::now() + interval;
+        tokio::select! {
+            _ = stop.changed() => break,
+            event = listener.next_event(until, Some(interval)) => match event {
+                Event::Quiet => {}
+                Event::Accept(a) => {
+                    if let Err(e) = listener::reject(net, hc, target.direct, &a, CONTROL_STATUS, CONTROL_DESCRIPTION).await {
+                        tracing::debug!("the control listener could not turn a sender away: {e}");
+                    }
+                }
+                Event::Ended { outcome, .. } => return report(outcome, true),
+            },
+        }
+    }
+    let outcome = listener.ping(answer).await;
+    listener.close().await;
+    report(outcome, outcome != Outcome::Survived)
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+fn round_s(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,97 @@
+//! listener: a Hybrid Connections listener's control channel (`sb-hc-action=listen`) over the
+//! tls check's connection, as writeback's agent opens its own to the relay. The service answers
+//! a handshake it will not take with a plain HTTP status, named here the way a team acts on it.
+
+use super::{Ctx, Session};
+use crate::net::hc::{Listener, Refusal};
+use crate::outcome::{Outcome, Status};
+use crate::result::{CheckName, CheckResult, Details, ListenerDetails};
+use crate::target::Target;
+use std::time::Instant;
+
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let Some(hc) = &target.hc else {
+        return CheckResult::skipped(CheckName::Listener, "not a hybrid connection");
+    };
+    let Some(stream) = session.tls.take() else {
+        return CheckResult::skipped(
+            CheckName::Listener,
+            session.failed.unwrap_or("no TLS session"),
+        );
+    };
+    let net = ctx.net;
+    let entity = hc.entity();
+    let where_ = format!("{}/{entity}", hc.namespace);
+    let started = Instant::now();
+    let opened = Listener::open(Box::new(stream), hc, entity, net.timeout).await;
+    let elapsed = started.elapsed();
+    let mut details = ListenerDetails {
+        entity: entity.to_string(),
+        listener_id: String::new(),
+        status_code: None,
+        description: None,
+    };
+    let (status, outcome, message) = match opened {
+        Ok(listener) => {
+            details.listener_id = listener.id.clone();
+            details.status_code = Some(101);
+            session.listener = Some(listener);
+            (
+                Status::Pass,
+                Outcome::Listening,
+                format!("the listener's control channel to {where_} is open: the relay accepts this machine as a listener"),
+            )
+        }
+        Err(Refusal::Status { code, description }) => {
+            details.status_code = Some(code);
+            let said = description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            details.description = description.clone();
+            let (outcome, advice) = refusal(code);
+            (
+                Status::Fail,
+                outcome,
+                format!("the relay refused the listener for {where_} with {code}{said}. {advice}"),
+            )
+        }
+        Err(Refusal::Timeout) => (
+            Status::Fail,
+            Outcome::Timeout,
+            format!(
+                "no answer to the listener's handshake for {where_} within {} s: a proxy or firewall holding WebSocket upgrades, or the service is not answering",
+                net.timeout.as_secs_f64()
+            ),
+        ),
+        Err(Refusal::Failed { outcome, why }) => (
+            Status::Fail,
+            outcome,
+            format!("the listener's handshake for {where_} failed: {why}"),
+        ),
+    };
+    CheckResult::new(CheckName::Listener, status, outcome, message, elapsed)
+        .with(Details::Listener(details))
+}
+
+/// The outcome word and what to do for a status the service refused a handshake with.
+pub fn refusal(code: u16) -> (Outcome, &'static str) {
+    match code {
+        401 => (
+            Outcome::Unauthorized,
+            "The token was not accepted: check SharedAccessKeyName and SharedAccessKey (a regenerated key invalidates old connection strings) and this machine's clock (tokens carry an expiry)",
+        ),
+        403 => (
+            Outcome::Forbidden,
+            "The token lacks the right it needs (Listen for a listener, Send for a sender) or is for another hybrid connection: use a rule with Listen and Send on this one",
+        ),
+        404 => (
+            Outcome::NoSuchEntity,
+            "The namespace has no such hybrid connection: create it (az relay hyco create) or fix EntityPath",
+        ),
+        _ => (
+            Outcome::ProtocolError,
+            "A WebSocket handshake to the relay should end in 101: a proxy that blocks upgrades, or a service error",
+        ),
+    }
+}

@@ -1,0 +1,335 @@
+//! rendezvous: the probe connects to its own hybrid connection as a sender; the service must
+//! hand the sender to the probe's listener (an `accept` down the control channel, the way a
+//! password reset reaches writeback), the listener accepts at the rendezvous address the service
+//! names (often a gateway host, not the namespace), and one message crosses each way end to end.
+
+use super::{Ctx, Session};
+use crate::net::hc::{self, listener, sender, Event, Listener, Refusal};
+use crate::net::websocket::Ws;
+use crate::net::{Endpoint, NetContext};
+use crate::outcome::{Outcome, Status};
+use crate::result::{millis, CheckName, CheckResult, Details, RendezvousDetails};
+use crate::target::{HybridConnection, Target};
+use futures_util::{SinkExt, StreamExt};
+use relay_protocol::hc::control::AcceptMessage;
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+/// The status the probe's listener turns away a sender it did not start with.
+pub const NOT_OURS_STATUS: u16 = 409;
+pub const NOT_OURS_DESCRIPTION: &str = "this listener is a probe and takes only its own senders";
+
+pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
+    let (Some(hc), Some(mut listener)) = (&target.hc, session.listener.take()) else {
+        return CheckResult::skipped(
+            CheckName::Rendezvous,
+            session.failed.unwrap_or("no listener is open"),
+        );
+    };
+    let net = ctx.net;
+    let started = Instant::now();
+    let meeting = meet(net, target, hc, &mut listener).await;
+    listener.close().await;
+    let mut details = RendezvousDetails {
+        sender_id: meeting.sender_id.clone(),
+        status_code: None,
+        description: None,
+        accept_ms: meeting.accept_after.map(millis),
+        rendezvous_host: meeting.rendezvous_host.clone(),
+        round_trip_ms: None,
+    };
+    let entity = hc.entity();
+    let (status, outcome, message) = match meeting.result {
+        Ok((mut sent, mut taken)) => {
+            details.status_code = Some(101);
+            match round_trip(&mut sent, &mut taken, net.timeout).await {
+                Ok(took) => {
+                    details.round_trip_ms = Some(millis(took));
+                    (
+                        Status::Pass,
+                        Outcome::Accepted,
+                        format!(
+                            "a sender reached the listener through the relay ({} for the accept), and a message crossed each way ({} ms): the relay can deliver to this machine",
+                            details
+                                .accept_ms
+                                .map(|ms| format!("{ms} ms"))
+                                .unwrap_or_else(|| "-".into()),
+                            details.round_trip_ms.unwrap_or_default()
+                        ),
+                    )
+                }
+                Err((outcome, why)) => (
+                    Status::Fail,
+                    outcome,
+                    format!("the sender and the listener met, but {why}"),
+                ),
+            }
+        }
+        Err(failure) => {
+            let (outcome, message) = failure.describe(entity, net.timeout, &mut details);
+            (Status::Fail, outcome, message)
+        }
+    };
+    CheckResult::new(
+        CheckName::Rendezvous,
+        status,
+        outcome,
+        message,
+        started.elapsed(),
+    )
+    .with(Details::Rendezvous(details))
+}
+
+/// How a sender and the listener did not meet.
+enum Missed {
+    /// The sender's handshake was refused: by the service, or by another listener.
+    Sender(Refusal),
+    /// The accept arrived, but the listener could not reach the rendezvous address.
+    Rendezvous { host: String, refusal: Refusal },
+    /// The listener's control channel ended while waiting.
+    ListenerEnded { outcome: Outcome, detail: String },
+    /// No accept reached the listener in time.
+    NoAccept,
+}
+
+impl Missed {
+    fn describe(
+        self,
+        entity: &relay_protocol::hc::EntityPath,
+        timeout: Duration,
+        details: &mut RendezvousDetails,
+    ) -> (Outcome, String) {
+        let secs = timeout.as_secs_f64();
+        match self {
+            Missed::Sender(Refusal::Status { code, description }) => {
+                details.status_code = Some(code);
+                details.description = description.clone();
+                let said = description.map(|d| format!(" ({d})")).unwrap_or_default();
+                match code {
+                    404 => (
+                        Outcome::NoListener,
+                        format!("the relay had no listener to hand the sender to ({code}{said}), although the probe's listener was connected: its control channel was dropped on the way"),
+                    ),
+                    401 | 403 => {
+                        let (outcome, advice) = super::listener::refusal(code);
+                        (outcome, format!("the relay refused the sender with {code}{said}. {advice}"))
+                    }
+                    _ => (
+                        Outcome::Rejected,
+                        format!("a listener turned the sender away with {code}{said}: another listener is connected to {entity} (another probe, or an application) and took it; give each probe a hybrid connection of its own"),
+                    ),
+                }
+            }
+            Missed::Sender(Refusal::Timeout) | Missed::NoAccept => (
+                Outcome::Timeout,
+                format!("no sender was handed to the listener within {secs} s: the relay did not deliver the accept down the control channel"),
+            ),
+            Missed::Sender(Refusal::Failed { outcome, why }) => (
+                outcome,
+                format!("the sender's connection failed: {why}"),
+            ),
+            Missed::Rendezvous { host, refusal } => {
+                let outcome = refusal.outcome().unwrap_or(Outcome::ProtocolError);
+                (
+                    outcome,
+                    format!("the accept reached the listener, but the rendezvous address {host} could not be reached ({refusal}): writeback's listener connects there for every request; allow TCP 443 to every host of the namespace's domain"),
+                )
+            }
+            Missed::ListenerEnded { outcome, detail } => (
+                outcome,
+                format!("the listener's control channel ended while waiting for the sender: {detail}"),
+            ),
+        }
+    }
+}
+
+/// What one meeting attempt produced.
+struct Meeting {
+    sender_id: String,
+    accept_after: Option<Duration>,
+    rendezvous_host: Option<String>,
+    /// The sender's and the listener's ends of the rendezvous.
+    result: Result<(Ws, Ws), Missed>,
+}
+
+/// Connects a sender and, at the same time, waits on `listener` for its accept and takes it.
+async fn meet(
+    net: &NetContext,
+    target: &Target,
+    hc: &HybridConnection,
+    listener: &mut Listener,
+) -> Meeting {
+    let sender_id = hc::connection_id("sender");
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + net.timeout;
+    let sending = sender::connect(
+        net,
+        Endpoint::of(target),
+        hc,
+        hc.entity(),
+        &sender_id,
+        net.timeout,
+    );
+    let mut accept_after = None;
+    let mut rendezvous_host = None;
+    let taking = async {
+        loop {
+            match listener.next_event(deadline, None).await {
+                Event::Accept(accept) if accept.id.starts_with(&sender_id) => {
+                    accept_after = Some(started.elapsed());
+                    rendezvous_host = address_host(&accept);
+                    return listener::accept(net, hc, target.direct, &accept)
+                        .await
+                        .map_err(|refusal| Missed::Rendezvous {
+                            host: rendezvous_host.clone().unwrap_or_default(),
+                            refusal,
+                        });
+                }
+                Event::Accept(other) => turn_away(net, hc, target.direct, &other).await,
+                Event::Ended { outcome, detail } => {
+                    return Err(Missed::ListenerEnded { outcome, detail })
+                }
+                Event::Quiet => return Err(Missed::NoAccept),
+            }
+        }
+    };
+    let result = both(sending, taking).await;
+    Meeting {
+        sender_id,
+        accept_after,
+        rendezvous_host,
+        result,
+    }
+}
+
+/// Runs the sender and the listener side together; a sender refused outright ends the wait for
+/// the listener at once.
+async fn both(
+    sending: impl std::future::Future<Output = Result<Ws, Refusal>>,
+    taking: impl std::future::Future<Output = Result<Ws, Missed>>,
+) -> Result<(Ws, Ws), Missed> {
+    tokio::pin!(sending);
+    tokio::pin!(taking);
+    let mut sent = None;
+    let mut taken = None;
+    loop {
+        tokio::select! {
+            s = &mut sending, if sent.is_none() => match s {
+                Ok(ws) => sent = Some(ws),
+                Err(refusal) => return Err(Missed::Sender(refusal)),
+            },
+            t = &mut taking, if taken.is_none() => match t {
+                Ok(ws) => taken = Some(ws),
+                Err(missed) => return Err(missed),
+            },
+        }
+        if let (Some(_), Some(_)) = (&sent, &taken) {
+            break;
+        }
+    }
+    match (sent, taken) {
+        (Some(s), Some(t)) => Ok((s, t)),
+        _ => Err(Missed::NoAccept),
+    }
+}
+
+/// Rejects a sender this probe did not start (another probe's, sharing the entity).
+pub async fn turn_away(
+    net: &NetContext,
+    hc: &HybridConnection,
+    direct: bool,
+    accept: &AcceptMessage,
+) {
+    if let Err(e) = listener::reject(
+        net,
+        hc,
+        direct,
+        accept,
+        NOT_OURS_STATUS,
+        NOT_OURS_DESCRIPTION,
+    )
+    .await
+    {
+        tracing::warn!(id = %accept.id, "rejecting another sender failed: {e}");
+    }
+}
+
+/// One message from the sender to the listener and one back, within `deadline`.
+pub async fn round_trip(
+    sender: &mut Ws,
+    listener: &mut Ws,
+    deadline: Duration,
+) -> Result<Duration, (Outcome, String)> {
+    let started = Instant::now();
+    let exchange = async {
+        carry(
+            sender,
+            listener,
+            b"probe rendezvous: sender to listener",
+            "from the sender to the listener",
+        )
+        .await?;
+        carry(
+            listener,
+            sender,
+            b"probe rendezvous: listener to sender",
+            "back to the sender",
+        )
+        .await?;
+        let _ = sender.close(None).await;
+        Ok(started.elapsed())
+    };
+    tokio::time::timeout(deadline, exchange)
+        .await
+        .unwrap_or_else(|_| {
+            Err((
+                Outcome::Timeout,
+                format!(
+                    "no message crossed the rendezvous within {} s",
+                    deadline.as_secs_f64()
+                ),
+            ))
+        })
+}
+
+async fn carry(
+    from: &mut Ws,
+    to: &mut Ws,
+    bytes: &[u8],
+    way: &str,
+) -> Result<(), (Outcome, String)> {
+    let fail = |e: &tokio_tungstenite::tungstenite::Error| {
+        (
+            crate::net::ending::ws_outcome(e),
+            format!("the message {way} was lost: {e}"),
+        )
+    };
+    from.send(Message::binary(bytes.to_vec()))
+        .await
+        .map_err(|e| fail(&e))?;
+    loop {
+        match to.next().await {
+            Some(Ok(Message::Binary(got))) if got.as_ref() == bytes => return Ok(()),
+            Some(Ok(Message::Binary(_) | Message::Text(_))) => {
+                return Err((
+                    Outcome::ProtocolError,
+                    format!("the message {way} arrived changed"),
+                ))
+            }
+            Some(Ok(Message::Close(_))) | None => {
+                return Err((
+                    Outcome::Closed,
+                    format!("the rendezvous closed before the message {way} arrived"),
+                ))
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(fail(&e)),
+        }
+    }
+}
+
+fn address_host(accept: &AcceptMessage) -> Option<String> {
+    url::Url::parse(&accept.address)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+}

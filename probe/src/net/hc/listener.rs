@@ -1,0 +1,302 @@
+//! A listener's control channel (`sb-hc-action=listen`): the WebSocket the service pushes each
+//! `accept` down, as it pushes each password reset down writeback's listener. The listener
+//! accepts a sender by connecting to the address in the `accept` message (no token), or rejects
+//! it there with a status.
+
+use super::handshake::{self, Refusal};
+use crate::net::ending::ws_outcome;
+use crate::net::io::Io;
+use crate::net::websocket::Ws;
+use crate::net::{Endpoint, NetContext};
+use crate::outcome::Outcome;
+use crate::target::HybridConnection;
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use relay_protocol::hc::control::{AcceptMessage, ServiceMessage};
+use relay_protocol::hc::{self, EntityPath, REJECT_COMPLETED_STATUS};
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+
+/// An open control channel.
+pub struct Listener {
+    ws: Ws,
+    /// This listener's `sb-hc-id`.
+    pub id: String,
+}
+
+/// What happened on a control channel while it was watched.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The service handed over a sender.
+    Accept(AcceptMessage),
+    /// The channel ended (RST, FIN, close_notify, or a close frame from the service).
+    Ended { outcome: Outcome, detail: String },
+    /// Nothing arrived before the deadline.
+    Quiet,
+}
+
+impl Listener {
+    /// Opens `entity`'s control channel over `stream`, a TLS connection to the namespace.
+    pub async fn open(
+        stream: Io,
+        hc: &HybridConnection,
+        entity: &EntityPath,
+        deadline: Duration,
+    ) -> Result<Listener, Refusal> {
+        let id = super::connection_id("listener");
+        let path = listen_path(hc, entity, &id);
+        let token = super::token(hc, entity);
+        let authority = hc.namespace.authority();
+        let upgrade = handshake::upgrade(stream, &authority, &path, Some(&token));
+        let ws = tokio::time::timeout(deadline, upgrade)
+            .await
+            .unwrap_or(Err(Refusal::Timeout))?;
+        Ok(Listener { ws, id })
+    }
+
+    /// Opens a control channel on a connection of its own (the idle ladder's listeners).
+    pub async fn connect(
+        net: &NetContext,
+        endpoint: Endpoint<'_>,
+        hc: &HybridConnection,
+        entity: &EntityPath,
+    ) -> Result<Listener, Refusal> {
+        let id = super::connection_id("listener");
+        let token = super::token(hc, entity);
+        let path = listen_path(hc, entity, &id);
+        let ws = handshake::open(net, endpoint, &path, Some(&token), net.timeout).await?;
+        Ok(Listener { ws, id })
+    }
+
+    /// Watches the channel until `until` for the service's next `accept`; other control
+    /// messages are ignored, as the protocol asks. With `keepalive`, sends an unsolicited Pong at
+    /// that interval meanwhile, as the .NET SDK's listener does.
+    pub async fn next_event(&mut self, until: Instant, keepalive: Option<Duration>) -> Event {
+        let mut next_pong = keepalive.map(|k| Instant::now() + k);
+        loop {
+            let wake = next_pong.map_or(until, |p| p.min(until));
+            let message = tokio::select! {
+                m = self.ws.next() => m,
+                _ = tokio::time::sleep_until(wake) => {
+                    if Instant::now() >= until {
+                        return Event::Quiet;
+                    }
+                    if let Some(k) = keepalive {
+                        next_pong = Some(Instant::now() + k);
+                        if let Err(e) = self.ws.send(Message::Pong(Bytes::new())).await {
+                            return ended(ws_outcome(&e), format!("sending a keep-alive failed: {e}"));
+                        }
+                    }
+                    continue;
+                }
+            };
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    if let Ok(ServiceMessage::Accept(accept)) = ServiceMessage::parse(&text) {
+                        return Event::Accept(accept);
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => return closed_by_service(frame),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return ended(ws_outcome(&e), e.to_string()),
+                None => {
+                    return ended(
+                        Outcome::TlsCloseNotify,
+                        "the service ended the channel".into(),
+                    )
+                }
+            }
+        }
+    }
+
+    /// One WebSocket Ping answered by the service within `deadline`: `Survived`, or how the
+    /// channel failed (`SilentDrop` when nothing answers).
+    pub async fn ping(&mut self, deadline: Duration) -> Outcome {
+        let exchange = async {
+            let payload = Bytes::from_static(b"probe-ping");
+            if let Err(e) = self.ws.send(Message::Ping(payload.clone())).await {
+                return ws_outcome(&e);
+            }
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Pong(p))) if p == payload => return Outcome::Survived,
+                    Some(Ok(Message::Close(_))) | None => return Outcome::TlsCloseNotify,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return ws_outcome(&e),
+                }
+            }
+        };
+        tokio::time::timeout(deadline, exchange)
+            .await
+            .unwrap_or(Outcome::SilentDrop)
+    }
+
+    /// Closes the channel politely.
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.ws.close(None)).await;
+    }
+}
+
+/// Accepts `accept` by opening a WebSocket to its address; the result is the listener's end of
+/// the rendezvous, a message pipe to the sender.
+pub async fn accept(
+    net: &NetContext,
+    hc: &HybridConnection,
+    direct: bool,
+    accept: &AcceptMessage,
+) -> Result<Ws, Refusal> {
+    let (host, port, path) = rendezvous_address(hc, &accept.address)?;
+    let endpoint = Endpoint {
+        host: &host,
+        port,
+        direct,
+    };
+    handshake::open(net, endpoint, &path, None, net.timeout).await
+}
+
+/// Rejects `accept` with `status` and `description`; the service answers 410 Gone when the
+/// rejection was delivered to the sender.
+pub async fn reject(
+    net: &NetContext,
+    hc: &HybridConnection,
+    direct: bool,
+    accept: &AcceptMessage,
+    status: u16,
+    description: &str,
+) -> Result<(), Refusal> {
+    let address = hc::reject_url(&accept.address, status, description);
+    let (host, port, path) = rendezvous_address(hc, &address)?;
+    let endpoint = Endpoint {
+        host: &host,
+        port,
+        direct,
+    };
+    match handshake::open(net, endpoint, &path, None, net.timeout).await {
+        Err(Refusal::Status { code, .. }) if code == REJECT_COMPLETED_STATUS => Ok(()),
+        Err(other) => Err(other),
+        Ok(_) => Err(Refusal::Failed {
+            outcome: Outcome::ProtocolError,
+            why: "the service opened a rendezvous for a rejection instead of answering 410".into(),
+        }),
+    }
+}
+
+/// The host, port and path of a rendezvous address. Only `wss://` addresses on the namespace's
+/// own host or a sibling of it (the service's gateways, `g3-prod-sb.servicebus.windows.net`
+/// beside `contoso.servicebus.windows.net`) are followed: the address comes from the far end.
+fn rendezvous_address(
+    hc: &HybridConnection,
+    address: &str,
+) -> Result<(String, u16, String), Refusal> {
+    let refused = |why: &str| Refusal::Failed {
+        outcome: Outcome::ProtocolError,
+        why: format!("the service sent an unusable rendezvous address: {why}"),
+    };
+    let url = url::Url::parse(address).map_err(|_| refused("not a URL"))?;
+    if url.scheme() != "wss" {
+        return Err(refused("not wss://"));
+    }
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
+        Some(url::Host::Ipv4(a)) => a.to_string(),
+        Some(url::Host::Ipv6(a)) => a.to_string(),
+        None => return Err(refused("no host")),
+    };
+    let namespace = hc
+        .namespace
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    let sibling = match (namespace.split_once('.'), host.split_once('.')) {
+        (Some((_, parent)), Some((_, theirs))) => parent == theirs && parent.contains('.'),
+        _ => false,
+    };
+    if host != namespace && !sibling {
+        return Err(refused("its host is outside the namespace's domain"));
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    Ok((host, port, path))
+}
+
+fn listen_path(hc: &HybridConnection, entity: &EntityPath, id: &str) -> String {
+    let url = hc::listener_url(&hc.namespace, entity, id);
+    let authority = format!("wss://{}", hc.namespace.authority());
+    url.strip_prefix(&authority).unwrap_or(&url).to_string()
+}
+
+fn ended(outcome: Outcome, detail: String) -> Event {
+    Event::Ended { outcome, detail }
+}
+
+/// A close frame from the service: 1001 (entity deleted or disabled), 1008 (token expired),
+/// 1011 (service error), or its daily recycling of listeners.
+fn closed_by_service(frame: Option<CloseFrame>) -> Event {
+    let detail = match frame {
+        Some(f) => {
+            let reason: String = f
+                .reason
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect();
+            format!(
+                "the service closed the channel ({} {reason})",
+                u16::from(f.code)
+            )
+        }
+        None => "the service closed the channel".into(),
+    };
+    ended(Outcome::TlsCloseNotify, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relay_protocol::connection_string::ConnectionString;
+
+    fn hc(endpoint: &str) -> HybridConnection {
+        let cs = ConnectionString::parse(&format!(
+            "Endpoint=sb://{endpoint}/;SharedAccessKeyName=k;SharedAccessKey=x=;EntityPath=hc1"
+        ))
+        .unwrap();
+        HybridConnection {
+            namespace: cs.endpoint().clone(),
+            entities: vec![cs.entity_path().unwrap().clone()],
+            credential: cs.credential().clone(),
+        }
+    }
+
+    #[test]
+    fn rendezvous_addresses_stay_in_the_namespace_domain() {
+        let ns = hc("contoso.servicebus.windows.net");
+        let (host, port, path) = rendezvous_address(
+            &ns,
+            "wss://g3-prod-sb.servicebus.windows.net:443/$hc/hc1?sb-hc-action=accept&sb-hc-id=1",
+        )
+        .unwrap();
+        assert_eq!(
+            (host.as_str(), port),
+            ("g3-prod-sb.servicebus.windows.net", 443)
+        );
+        assert_eq!(path, "/$hc/hc1?sb-hc-action=accept&sb-hc-id=1");
+        assert!(rendezvous_address(&ns, "wss://evil.example.com/$hc/x").is_err());
+        assert!(rendezvous_address(&ns, "https://contoso.servicebus.windows.net/").is_err());
+        let lab = hc("127.0.0.1:8443");
+        assert!(rendezvous_address(&lab, "wss://127.0.0.1:8443/$hc/hc1?x=1").is_ok());
+        assert!(rendezvous_address(&lab, "wss://127.0.0.2:8443/$hc/hc1").is_err());
+    }
+
+    #[test]
+    fn the_listen_path_carries_the_action_and_id() {
+        let ns = hc("relay.lab:8443");
+        let path = listen_path(&ns, ns.entity(), "L1");
+        assert_eq!(path, "/$hc/hc1?sb-hc-action=listen&sb-hc-id=L1");
+    }
+}

@@ -1,0 +1,45 @@
+//! Azure Relay Hybrid Connections, the client side: a listener's control channel, a sender, and
+//! the rendezvous between them, over the probe's own paths (so a proxy, `--resolve` and the
+//! trust anchors apply as to every other connection). The wire itself (URLs, control messages,
+//! SAS tokens) is written once, in `relay_protocol`.
+
+mod handshake;
+pub mod listener;
+pub mod sender;
+
+pub use handshake::Refusal;
+pub use listener::{Event, Listener};
+
+use crate::target::HybridConnection;
+use relay_protocol::connection_string::Credential;
+use relay_protocol::hc::EntityPath;
+use relay_protocol::{sas, SecretString};
+
+/// A token for `entity`: signed now with the connection string's key (valid for an hour, as
+/// the SDK's), or the connection string's own ready-made signature.
+pub fn token(hc: &HybridConnection, entity: &EntityPath) -> SecretString {
+    match &hc.credential {
+        Credential::Key(key) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            let expiry = now + relay_protocol::hc::SDK_TOKEN_LIFETIME.as_secs();
+            key.sign(&sas::resource_uri(&hc.namespace, Some(entity)), expiry)
+                .expose()
+        }
+        Credential::Signature(token) => token.expose(),
+    }
+}
+
+/// A fresh `sb-hc-id`: unique per connection, and recognisable as this probe's in the
+/// service's logs and in another listener's accept message.
+pub fn connection_id(role: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    static SEQUENCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("probe-{role}-{}-{nanos:08x}-{n}", std::process::id())
+}

@@ -1,0 +1,67 @@
+//! `--hybrid-connection` and `--hc-entity`: hybrid connection targets from connection strings.
+
+use super::args::RunArgs;
+use crate::cloud::Cloud;
+use crate::error::ConfigError;
+use crate::scenario::Scenario;
+use crate::target::{HybridConnection, Target};
+use relay_protocol::connection_string::ConnectionString;
+use relay_protocol::hc::EntityPath;
+
+/// One target per connection string; errors name the flag and the part at fault, never the key.
+pub fn targets(args: &RunArgs, scenario: &Scenario) -> Result<Vec<Target>, ConfigError> {
+    const FLAG: &str = "--hybrid-connection (or PROBE_HYBRID_CONNECTION)";
+    if !args.hc_entities.is_empty() && args.hybrid_connections.len() != 1 {
+        return Err(ConfigError::new(
+            "--hc-entity adds entities to one hybrid connection: give exactly one --hybrid-connection",
+        ));
+    }
+    let extra = args
+        .hc_entities
+        .iter()
+        .map(|name| {
+            EntityPath::new(name.trim())
+                .map_err(|e| ConfigError::new(format!("--hc-entity `{}`: {e}", name.trim())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut targets = Vec::new();
+    for arg in &args.hybrid_connections {
+        let cs = ConnectionString::parse(arg.0.expose())
+            .map_err(|e| ConfigError::new(format!("{FLAG}: {e}")))?;
+        let mut entities: Vec<EntityPath> = cs.entity_path().cloned().into_iter().collect();
+        for entity in &extra {
+            let known = entities
+                .iter()
+                .any(|e| e.as_str().eq_ignore_ascii_case(entity.as_str()));
+            if !known {
+                entities.push(entity.clone());
+            }
+        }
+        if entities.is_empty() {
+            return Err(ConfigError::new(format!(
+                "{FLAG}: the connection string has no EntityPath: add EntityPath=NAME to it, or name the hybrid connection with --hc-entity"
+            )));
+        }
+        let hc = HybridConnection {
+            namespace: cs.endpoint().clone(),
+            entities,
+            credential: cs.credential().clone(),
+        };
+        let mut target = Target::hybrid_connection(hc);
+        // Microsoft's relay presents Microsoft's certificates: any other issuer there means the
+        // connection is intercepted. A lab relay (a mock-relay) presents its own.
+        if is_azure_relay(&target.host) {
+            target.expect_issuer = scenario.expect_issuer.clone();
+        }
+        targets.push(target);
+    }
+    Ok(targets)
+}
+
+/// Whether `host` is a namespace of Azure Relay in one of the clouds.
+fn is_azure_relay(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    [Cloud::Public, Cloud::Usgov, Cloud::China]
+        .iter()
+        .any(|c| host.ends_with(&format!(".{}", c.relay_suffix())))
+}
