@@ -3,7 +3,7 @@
 //! password reset request down the agent's listener connection.
 
 use crate::protocol::{self, ClientMessage, ServerMessage, MAX_MESSAGE_BYTES};
-use crate::routes::{ConnCtx, PendingUpgrade};
+use crate::state::{ConnCtx, PendingUpgrade};
 use crate::stats::Gauge;
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;

@@ -5,8 +5,8 @@
 use crate::channel;
 use crate::idle::{Ending, IdleGuard, IdlePolicy, Transport};
 use crate::listener::Accepted;
-use crate::routes::{self, ConnCtx};
-use crate::server::Shared;
+use crate::routes;
+use crate::state::{ConnCtx, Shared};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};

@@ -5,33 +5,13 @@
 use crate::protocol::{
     self, EchoReport, ECHO_PATH, HEALTHZ_PATH, LISTENER_PATH_PREFIX, STATS_PATH,
 };
-use crate::server::Shared;
-use bytes::Bytes;
+use crate::response::{json, text, Body};
+use crate::state::{ConnCtx, PendingUpgrade};
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
-pub(crate) type Body = Full<Bytes>;
-
-/// A WebSocket upgrade answered with 101, waiting for the connection task to take it over.
-pub(crate) struct PendingUpgrade {
-    pub on_upgrade: hyper::upgrade::OnUpgrade,
-    pub path: String,
-}
-
-/// What the routes know of the connection a request came on.
-pub(crate) struct ConnCtx {
-    pub shared: Arc<Shared>,
-    pub peer: SocketAddr,
-    pub id: u64,
-    /// Filled by a successful upgrade; the connection task runs the channel after hyper is done.
-    pub upgrade: Mutex<Option<PendingUpgrade>>,
-    /// Set once the connection is a WebSocket: from then on it may idle up to `--max-idle`.
-    pub upgraded: Arc<std::sync::atomic::AtomicBool>,
-}
+use std::sync::Arc;
 
 pub(crate) async fn handle(
     req: Request<Incoming>,
@@ -176,26 +156,6 @@ fn websocket_key(method: &Method, headers: &HeaderMap) -> Result<String, &'stati
         .filter(|k| !k.is_empty() && k.len() <= 64)
         .map(str::to_string)
         .ok_or("missing Sec-WebSocket-Key")
-}
-
-fn text(status: StatusCode, body: String) -> Response<Body> {
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    resp
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Response<Body> {
-    let body = serde_json::to_string_pretty(value).expect("reports always serialise") + "\n";
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
 }
 
 #[cfg(test)]
