@@ -1,7 +1,7 @@
 //! Command-line definitions. `serve` is the default subcommand, so `mock-relay --listen ...`
 //! and `mock-relay serve --listen ...` mean the same.
 
-use crate::fault::{Fault, KINDS};
+use crate::fault::{self, Fault};
 use crate::logging::LogFormat;
 use crate::middlebox::{MiddleboxConfig, OnIdle};
 use crate::secs::parse_seconds;
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 static FAULT_HELP: LazyLock<String> = LazyLock::new(|| {
     let mut help = String::from("Fault to rehearse, KIND:ARG (repeatable). Kinds:");
-    for kind in KINDS {
+    for kind in fault::kinds() {
         let usage = format!("{}:{}", kind.name, kind.argument);
         help.push_str(&format!("\n  {usage:<23} {}", kind.summary));
     }

@@ -54,11 +54,10 @@ async fn establish(
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> String {
     let shared = &ctx.shared;
-    if let Some(delay) = shared.faults.handshake_delay {
-        tokio::select! {
-            _ = shared.token.cancelled() => return "server shutting down".into(),
-            _ = tokio::time::sleep(delay.0) => {}
-        }
+    tokio::select! {
+        biased;
+        _ = shared.faults.before_handshake() => {}
+        _ = shared.token.cancelled() => return "server shutting down".into(),
     }
     let Some(acceptor) = tls else {
         return http(conn.stream, ctx).await;
@@ -88,7 +87,7 @@ async fn establish(
 async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
     let shared = &ctx.shared;
     let policy = IdlePolicy {
-        fault: shared.faults.idle,
+        fault: shared.faults.idle(),
         max_idle: shared.max_idle,
         keep_alive: Some((shared.request_timeout, ctx.upgraded.clone())),
     };

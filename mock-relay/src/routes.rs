@@ -1,6 +1,6 @@
 //! The HTTP side of the relay: `/healthz`, `/echo`, `/stats`, and the WebSocket upgrade of the
-//! listener channel at `/$hc/<path>`. Response faults (`status`, `slow-response`) apply here to
-//! every request, the upgrade included.
+//! listener channel at `/$hc/<path>`. The faults' response hooks run here before every
+//! request's answer, the upgrade included.
 
 use crate::protocol::{
     self, EchoReport, ECHO_PATH, HEALTHZ_PATH, LISTENER_PATH_PREFIX, STATS_PATH,
@@ -17,21 +17,9 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
     ctx: Arc<ConnCtx>,
 ) -> Result<Response<Body>, Infallible> {
-    let faults = &ctx.shared.faults;
-    if let Some(slow) = faults.slow_response {
-        tokio::select! {
-            _ = ctx.shared.token.cancelled() => {}
-            _ = tokio::time::sleep(slow.0) => {}
-        }
-    }
-    let response = match faults.status {
-        Some(status) => text(
-            status.0,
-            format!(
-                "{} (status fault)\n",
-                status.0.canonical_reason().unwrap_or("")
-            ),
-        ),
+    let shared = &ctx.shared;
+    let response = match shared.faults.before_response(&shared.token).await {
+        Some(answer) => answer,
         None => route(req, &ctx),
     };
     tracing::debug!(

@@ -146,7 +146,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         return Err(StartError::Config("nothing to listen on".into()));
     }
     let faults = Faults::from_list(&config.faults)?;
-    let material = Material::obtain(&config.certificate, faults.cert)?;
+    let material = Material::obtain(&config.certificate, faults.certificate().as_deref())?;
     let tls_config = material.server_config()?;
     let ca_file = match (&config.ca_out, &material.ca_pem) {
         (Some(path), Some(pem)) => {
