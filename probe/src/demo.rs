@@ -16,6 +16,7 @@ use crate::report;
 use crate::runner::{self, RunPlan, RunResult};
 use crate::scenario::Cloud;
 use crate::target::Target;
+use mock_relay::fault::IdleAction;
 use mock_relay::middlebox::{self, MiddleboxConfig};
 use mock_relay::server::{self, ServeConfig};
 use std::io::IsTerminal;
@@ -86,9 +87,11 @@ async fn run_demo(args: &DemoArgs) -> Result<RunResult, ConfigError> {
             "demo: a mock-relay at {relay_addr} and, in front of it, a middlebox at {} that {} connections idle for {} s; the ladder is scaled down (2-11 s, required 9 s, standing for 30-240 s and 180 s)",
             middlebox.local_addr(),
             match args.on_idle {
-                middlebox::OnIdle::Reset => "resets",
-                middlebox::OnIdle::Drop => "silently drops",
-                middlebox::OnIdle::Fin => "closes with a FIN",
+                IdleAction::Reset => "resets",
+                IdleAction::Drop => "silently drops",
+                IdleAction::Fin => "closes with a FIN",
+                // Refused by the middlebox at start (it is not the TLS peer).
+                IdleAction::CloseNotify => "closes with a TLS close_notify",
             },
             crate::advice::fmt_s(args.idle_timeout)
         )],
