@@ -142,9 +142,9 @@ pub struct MiddleboxArgs {
 }
 
 /// `--on-idle`: one of the idle actions the middlebox can carry out (listed in `--help`); an
-/// action it cannot carry out is refused with the reason.
-#[derive(Clone)]
-struct OnIdleParser;
+/// action it cannot carry out is refused with the reason. Also for `probe demo --on-idle`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OnIdleParser;
 
 impl TypedValueParser for OnIdleParser {
     type Value = IdleAction;

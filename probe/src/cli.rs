@@ -177,7 +177,7 @@ pub struct DemoArgs {
     #[arg(long, value_name = "SECS", default_value_t = 5.5, value_parser = parse_demo_timeout)]
     pub idle_timeout: f64,
     /// What the middlebox does to an idle connection: reset, drop (silently) or fin.
-    #[arg(long, value_name = "ACTION", default_value = "drop", value_parser = clap::value_parser!(mock_relay::fault::IdleAction))]
+    #[arg(long, value_name = "ACTION", default_value = "drop", value_parser = mock_relay::cli::OnIdleParser)]
     pub on_idle: mock_relay::fault::IdleAction,
     /// Output format [default: human on a terminal, json otherwise].
     #[arg(long, value_enum)]
