@@ -241,9 +241,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn middlebox_needs_its_flags() {
-        let ok = parse(&[
+    /// `mock-relay middlebox` with every required flag, `--on-idle ON_IDLE`, and `extra`.
+    fn middlebox(on_idle: &str, extra: &[&str]) -> Result<Cli, clap::Error> {
+        let mut args = vec![
             "middlebox",
             "--listen",
             "127.0.0.1:0",
@@ -252,44 +252,35 @@ mod tests {
             "--idle-timeout",
             "2.5",
             "--on-idle",
-            "drop",
-            "--delay-ms",
-            "20",
-        ])
-        .unwrap();
+            on_idle,
+        ];
+        args.extend_from_slice(extra);
+        parse(&args)
+    }
+
+    #[test]
+    fn middlebox_needs_its_flags() {
+        let ok = middlebox("drop", &["--delay-ms", "20"]).unwrap();
         let Some(Command::Middlebox(args)) = ok.command else {
             panic!("middlebox")
         };
         let config = args.to_config();
         assert_eq!(config.on_idle, IdleAction::Drop);
+        assert_eq!(config.idle_timeout, Duration::from_millis(2500));
         assert_eq!(config.delay, Duration::from_millis(20));
         assert!(parse(&["middlebox", "--listen", "127.0.0.1:0"]).is_err());
     }
 
     #[test]
     fn on_idle_refuses_what_the_middlebox_cannot_do() {
-        let on_idle = |word: &str| {
-            parse(&[
-                "middlebox",
-                "--listen",
-                "127.0.0.1:0",
-                "--upstream",
-                "127.0.0.1:8443",
-                "--idle-timeout",
-                "2",
-                "--on-idle",
-                word,
-            ])
-            .unwrap_err()
-        };
-        let err = on_idle("close-notify");
+        let err = middlebox("close-notify", &[]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let text = err.to_string();
         assert!(
             text.contains("--on-idle") && text.contains("TLS peer"),
             "{text}"
         );
-        let text = on_idle("nap").to_string();
+        let text = middlebox("nap", &[]).unwrap_err().to_string();
         assert!(
             text.contains("--on-idle") && text.contains("reset, drop, fin"),
             "{text}"
