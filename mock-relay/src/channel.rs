@@ -3,7 +3,7 @@
 //! password reset request down the agent's listener connection.
 
 use crate::protocol::{self, ClientMessage, ServerMessage, MAX_MESSAGE_BYTES};
-use crate::routes::{ConnCtx, PendingUpgrade};
+use crate::state::{ConnCtx, PendingUpgrade};
 use crate::stats::Gauge;
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
@@ -47,7 +47,10 @@ pub(crate) async fn run(upgrade: PendingUpgrade, ctx: &ConnCtx) -> String {
             .enumerate()
             .min_by_key(|(_, h)| h.due)
             .map(|(i, h)| (i, h.due));
+        // Biased: once shutdown has begun, the channel closes rather than answer what is
+        // waiting (a due push still goes before a client message).
         let reply = tokio::select! {
+            biased;
             _ = shared.token.cancelled() => {
                 let frame = CloseFrame { code: CloseCode::Away, reason: "server shutting down".into() };
                 let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(frame))).await;

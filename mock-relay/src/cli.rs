@@ -1,14 +1,15 @@
 //! Command-line definitions. `serve` is the default subcommand, so `mock-relay --listen ...`
 //! and `mock-relay serve --listen ...` mean the same.
 
-use crate::fault::{Fault, KINDS};
+use crate::fault::{self, Fault, IdleAction};
 use crate::logging::LogFormat;
-use crate::middlebox::{MiddleboxConfig, OnIdle};
+use crate::middlebox::{self, MiddleboxConfig};
 use crate::secs::parse_seconds;
 use crate::server::ServeConfig;
 use crate::tls::{CertificateSource, DEFAULT_HOSTNAMES};
-use clap::builder::TypedValueParser;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+use std::ffi::OsStr;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::LazyLock;
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 static FAULT_HELP: LazyLock<String> = LazyLock::new(|| {
     let mut help = String::from("Fault to rehearse, KIND:ARG (repeatable). Kinds:");
-    for kind in KINDS {
+    for kind in fault::kinds() {
         let usage = format!("{}:{}", kind.name, kind.argument);
         help.push_str(&format!("\n  {usage:<23} {}", kind.summary));
     }
@@ -128,8 +129,8 @@ pub struct MiddleboxArgs {
     pub idle_timeout: Duration,
 
     /// What happens at the idle timeout.
-    #[arg(long, value_name = "MODE", value_parser = clap::builder::PossibleValuesParser::new(["reset", "drop", "fin"]).map(|s| s.parse::<OnIdle>().expect("listed")))]
-    pub on_idle: OnIdle,
+    #[arg(long, value_name = "MODE", value_parser = OnIdleParser)]
+    pub on_idle: IdleAction,
 
     /// Milliseconds added to every forwarded chunk, in each direction.
     #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
@@ -138,6 +139,39 @@ pub struct MiddleboxArgs {
     /// Most connections forwarded at once.
     #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
+}
+
+/// `--on-idle`: one of the idle actions the middlebox can carry out (listed in `--help`); an
+/// action it cannot carry out is refused with the reason. Also for `probe demo --on-idle`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OnIdleParser;
+
+impl TypedValueParser for OnIdleParser {
+    type Value = IdleAction;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<IdleAction, clap::Error> {
+        let known = value
+            .to_str()
+            .is_some_and(|s| s.parse::<IdleAction>().is_ok());
+        if !known {
+            // clap's own message, with the possible values.
+            PossibleValuesParser::new(middlebox::actions().map(IdleAction::word))
+                .parse_ref(cmd, arg, value)?;
+        }
+        let check = |word: &str| word.parse::<IdleAction>().and_then(middlebox::check_action);
+        check.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            middlebox::actions().map(|action| PossibleValue::new(action.word())),
+        ))
+    }
 }
 
 impl ServeArgs {
@@ -207,9 +241,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn middlebox_needs_its_flags() {
-        let ok = parse(&[
+    /// `mock-relay middlebox` with every required flag, `--on-idle ON_IDLE`, and `extra`.
+    fn middlebox(on_idle: &str, extra: &[&str]) -> Result<Cli, clap::Error> {
+        let mut args = vec![
             "middlebox",
             "--listen",
             "127.0.0.1:0",
@@ -218,18 +252,39 @@ mod tests {
             "--idle-timeout",
             "2.5",
             "--on-idle",
-            "drop",
-            "--delay-ms",
-            "20",
-        ])
-        .unwrap();
+            on_idle,
+        ];
+        args.extend_from_slice(extra);
+        parse(&args)
+    }
+
+    #[test]
+    fn middlebox_needs_its_flags() {
+        let ok = middlebox("drop", &["--delay-ms", "20"]).unwrap();
         let Some(Command::Middlebox(args)) = ok.command else {
             panic!("middlebox")
         };
         let config = args.to_config();
-        assert_eq!(config.on_idle, OnIdle::Drop);
+        assert_eq!(config.on_idle, IdleAction::Drop);
+        assert_eq!(config.idle_timeout, Duration::from_millis(2500));
         assert_eq!(config.delay, Duration::from_millis(20));
         assert!(parse(&["middlebox", "--listen", "127.0.0.1:0"]).is_err());
+    }
+
+    #[test]
+    fn on_idle_refuses_what_the_middlebox_cannot_do() {
+        let err = middlebox("close-notify", &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(
+            text.contains("--on-idle") && text.contains("TLS peer"),
+            "{text}"
+        );
+        let text = middlebox("nap", &[]).unwrap_err().to_string();
+        assert!(
+            text.contains("--on-idle") && text.contains("reset, drop, fin"),
+            "{text}"
+        );
     }
 
     #[test]

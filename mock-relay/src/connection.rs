@@ -5,8 +5,8 @@
 use crate::channel;
 use crate::idle::{Ending, IdleGuard, IdlePolicy, Transport};
 use crate::listener::Accepted;
-use crate::routes::{self, ConnCtx};
-use crate::server::Shared;
+use crate::routes;
+use crate::state::{ConnCtx, Shared};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -54,11 +54,10 @@ async fn establish(
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> String {
     let shared = &ctx.shared;
-    if let Some(delay) = shared.faults.handshake_delay {
-        tokio::select! {
-            _ = shared.token.cancelled() => return "server shutting down".into(),
-            _ = tokio::time::sleep(delay.0) => {}
-        }
+    tokio::select! {
+        biased;
+        _ = shared.faults.before_handshake() => {}
+        _ = shared.token.cancelled() => return "server shutting down".into(),
     }
     let Some(acceptor) = tls else {
         return http(conn.stream, ctx).await;
@@ -88,7 +87,7 @@ async fn establish(
 async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
     let shared = &ctx.shared;
     let policy = IdlePolicy {
-        fault: shared.faults.idle,
+        fault: shared.faults.idle(),
         max_idle: shared.max_idle,
         keep_alive: Some((shared.request_timeout, ctx.upgraded.clone())),
     };

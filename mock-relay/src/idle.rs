@@ -2,22 +2,24 @@
 //!
 //! The guard sits between the TLS stream (or the plain TCP stream) and HTTP/WebSocket, so it
 //! sees every application byte in both directions. When nothing has crossed for the fault's
-//! time (or for `--max-idle`), it acts on the TCP socket under TLS:
+//! time (or for `--max-idle`), the fault's action strikes the TCP socket under TLS (what each
+//! action does on the wire is said in `fault/idle.rs`), and the guard follows its aftermath:
 //!
-//! - reset: `SO_LINGER` 0, then the read fails so the connection is dropped: the kernel sends RST;
-//! - fin: `shutdown(SHUT_WR)` on the socket, bypassing TLS, so no `close_notify` is sent;
-//! - close-notify (and max-idle): a clean TLS shutdown (`close_notify`, then FIN);
-//! - drop: from then on reads are discarded and writes swallowed: the peer sees silence.
+//! - abort (reset): every read and write fails, so the connection is dropped: the kernel sends
+//!   RST on the zero-linger socket;
+//! - close TLS (close-notify, and max-idle or the keep-alive timeout, which close cleanly as a
+//!   real server does): a TLS shutdown (`close_notify`, then FIN), then drain;
+//! - drain (fin): reads are discarded for a bounded time, writes swallowed;
+//! - silence (drop): reads are discarded and writes swallowed until `--max-idle`.
 //!
 //! The timer is polled from `poll_read`, which HTTP keep-alive and the WebSocket channel keep
 //! pending on an idle connection, so the guard needs no task of its own. After acting, it
 //! drains input for a bounded time, then reports end-of-stream to the application.
 
+use crate::fault::idle::{Aftermath, DRAIN_LIMIT};
 use crate::fault::{IdleAction, IdleFault};
-use socket2::SockRef;
 use std::future::Future;
 use std::io;
-use std::net::Shutdown;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -26,9 +28,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
-
-/// How long a closed-by-fault connection keeps reading (and discarding) before it is dropped.
-const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
 /// A stream with a TCP socket underneath, so a fault can act below TLS.
 pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
@@ -152,24 +151,21 @@ impl<T: Transport> IdleGuard<T> {
         let now = Instant::now();
         let ending = self.current().1;
         let _ = self.slot.set((ending, now - self.last));
-        let tcp = SockRef::from(self.inner.tcp());
-        match ending {
-            Ending::Fault(IdleAction::Reset) => {
-                let _ = tcp.set_linger(Some(Duration::ZERO));
-                self.state = State::Reset;
-            }
-            Ending::Fault(IdleAction::Fin) => {
-                let _ = tcp.shutdown(Shutdown::Write);
+        let aftermath = match ending {
+            Ending::Fault(action) => action.strike(self.inner.tcp()),
+            Ending::MaxIdle | Ending::KeepAlive => Aftermath::CloseTls,
+        };
+        match aftermath {
+            Aftermath::Abort => self.state = State::Reset,
+            Aftermath::Drain => {
                 self.state = State::Draining;
                 self.timer.as_mut().reset(now + DRAIN_LIMIT);
             }
-            Ending::Fault(IdleAction::Drop) => {
+            Aftermath::Silence => {
                 self.state = State::Dropping;
                 self.timer.as_mut().reset(now + self.max_idle);
             }
-            Ending::Fault(IdleAction::CloseNotify) | Ending::MaxIdle | Ending::KeepAlive => {
-                self.state = State::Closing;
-            }
+            Aftermath::CloseTls => self.state = State::Closing,
         }
     }
 
@@ -191,7 +187,7 @@ impl<T: Transport> IdleGuard<T> {
 }
 
 fn reset_error() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionReset, "idle-reset fault")
+    io::Error::new(io::ErrorKind::ConnectionReset, "reset by an idle fault")
 }
 
 impl<T: Transport> AsyncRead for IdleGuard<T> {

@@ -18,9 +18,11 @@ mod listener;
 pub mod logging;
 pub mod middlebox;
 pub mod protocol;
+mod response;
 mod routes;
 pub mod secs;
 pub mod server;
+mod state;
 pub mod stats;
 pub mod tls;
 

@@ -6,6 +6,7 @@
 use clap::Parser;
 use mock_relay::cli::{Cli, Command, ServeArgs};
 use mock_relay::{logging, middlebox, server};
+use std::future::Future;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
+    let stop = shutdown_signal();
     match cli.command {
         Some(Command::Middlebox(args)) => {
             let running = match middlebox::start(args.to_config()).await {
@@ -33,22 +35,22 @@ async fn run(cli: Cli) -> ExitCode {
                 Err(e) => return config_error(e),
             };
             announce(&running.address_line());
-            wait_for_signal().await;
+            stop.await;
             running.shutdown().await;
             ExitCode::SUCCESS
         }
-        Some(Command::Serve(args)) => serve(args).await,
-        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args, stop).await,
+        None => serve(cli.serve, stop).await,
     }
 }
 
-async fn serve(args: ServeArgs) -> ExitCode {
+async fn serve(args: ServeArgs, stop: impl Future<Output = ()>) -> ExitCode {
     let running = match server::start(args.to_config()).await {
         Ok(running) => running,
         Err(e) => return config_error(e),
     };
     announce(&running.address_line());
-    wait_for_signal().await;
+    stop.await;
     running.shutdown().await;
     ExitCode::SUCCESS
 }
@@ -66,24 +68,31 @@ fn announce(line: &mock_relay::announce::AddressLine) {
     let _ = out.flush();
 }
 
-async fn wait_for_signal() {
+/// Listens for SIGTERM and SIGINT from now on (before the address line is printed: a script
+/// that signals as soon as it reads the line must get a clean shutdown, not the default action,
+/// which ends the process without closing its connections); resolves on the first.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
-    {
+    async {
         let _ = tokio::signal::ctrl_c().await;
     }
 }

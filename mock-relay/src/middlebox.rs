@@ -2,18 +2,19 @@
 //!
 //! It forwards each accepted connection to its one configured upstream (never anywhere else:
 //! it is not an open proxy). After `idle_timeout` with no payload in either direction it
-//! resets both sides, silently stops forwarding (holding both sockets open and discarding what
-//! arrives), or closes both with FIN. An optional delay is added to every forwarded chunk in
-//! each direction, without limiting throughput.
+//! strikes both sockets with its idle action, the same [`IdleAction`] the relay's idle faults
+//! carry out: reset both sides, silently stop forwarding (holding both sockets open and
+//! discarding what arrives), or close both with FIN. An optional delay is added to every
+//! forwarded chunk in each direction, without limiting throughput.
 
 use crate::announce::AddressLine;
+use crate::fault::idle::{Aftermath, DRAIN_LIMIT};
+use crate::fault::IdleAction;
 use crate::listener::{bind, Accepted, Lifecycle};
 use crate::StartError;
 use socket2::SockRef;
-use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,37 +22,24 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// What the middlebox does to a connection that has been idle for its timeout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnIdle {
-    /// RST to both sides (like a load balancer with reset-on-timeout).
-    Reset,
-    /// Forget the connection silently: forward nothing more, keep both sockets open.
-    Drop,
-    /// Close both sides with FIN (like a proxy's idle timeout).
-    Fin,
+/// Says why the middlebox cannot carry out `action`, if it cannot: it forwards TCP and is not
+/// the TLS peer, so it cannot send a TLS `close_notify`.
+pub fn check_action(action: IdleAction) -> Result<IdleAction, String> {
+    if !action.needs_tls_peer() {
+        return Ok(action);
+    }
+    let possible: Vec<&str> = actions().map(IdleAction::word).collect();
+    Err(format!(
+        "`{action}` needs the TLS peer, and the middlebox only forwards TCP; use one of {}",
+        possible.join(", ")
+    ))
 }
 
-impl FromStr for OnIdle {
-    type Err = String;
-    fn from_str(s: &str) -> Result<OnIdle, String> {
-        match s {
-            "reset" => Ok(OnIdle::Reset),
-            "drop" => Ok(OnIdle::Drop),
-            "fin" => Ok(OnIdle::Fin),
-            _ => Err(format!("`{s}` is not one of reset, drop, fin")),
-        }
-    }
-}
-
-impl fmt::Display for OnIdle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OnIdle::Reset => "reset",
-            OnIdle::Drop => "drop",
-            OnIdle::Fin => "fin",
-        })
-    }
+/// The idle actions the middlebox can carry out (all but those that need the TLS peer).
+pub fn actions() -> impl Iterator<Item = IdleAction> {
+    IdleAction::ALL
+        .into_iter()
+        .filter(|action| !action.needs_tls_peer())
 }
 
 #[derive(Debug, Clone)]
@@ -60,7 +48,8 @@ pub struct MiddleboxConfig {
     /// `HOST:PORT`, resolved once at start.
     pub upstream: String,
     pub idle_timeout: Duration,
-    pub on_idle: OnIdle,
+    /// One of [`actions`].
+    pub on_idle: IdleAction,
     /// Added to every forwarded chunk, in each direction.
     pub delay: Duration,
     pub max_connections: usize,
@@ -75,7 +64,7 @@ impl MiddleboxConfig {
         listen: SocketAddr,
         upstream: impl Into<String>,
         idle_timeout: Duration,
-        on_idle: OnIdle,
+        on_idle: IdleAction,
     ) -> Self {
         MiddleboxConfig {
             listen,
@@ -124,6 +113,8 @@ impl RunningMiddlebox {
 
 /// Resolves the upstream, binds the listener and starts forwarding.
 pub async fn start(config: MiddleboxConfig) -> Result<RunningMiddlebox, StartError> {
+    check_action(config.on_idle)
+        .map_err(|why| StartError::Config(format!("--on-idle {}: {why}", config.on_idle)))?;
     let upstream = tokio::net::lookup_host(&config.upstream)
         .await
         .map_err(|e| StartError::Upstream {
@@ -232,8 +223,8 @@ async fn forward(
         Outcome::Closed(why) => why,
         Outcome::Error(e) => {
             // Pass a reset on: the other side learns the connection is gone the same way.
-            reset(&client);
-            reset(&server);
+            IdleAction::Reset.strike(&client);
+            IdleAction::Reset.strike(&server);
             format!("forwarding failed: {e}")
         }
         Outcome::Shutdown => {
@@ -244,17 +235,15 @@ async fn forward(
         Outcome::Idle => {
             let idle = activity.last().elapsed().as_secs_f64();
             tracing::info!(conn = id, idle_s = idle, action = %config.on_idle, "idle timeout");
-            match config.on_idle {
-                OnIdle::Reset => {
-                    reset(&client);
-                    reset(&server);
+            let aftermath = config.on_idle.strike(&client);
+            config.on_idle.strike(&server);
+            match aftermath {
+                Aftermath::Drain => discard_both(&client, &server, DRAIN_LIMIT, token).await,
+                Aftermath::Silence => {
+                    discard_both(&client, &server, config.hold_limit, token).await
                 }
-                OnIdle::Fin => {
-                    let _ = SockRef::from(&client).shutdown(Shutdown::Write);
-                    let _ = SockRef::from(&server).shutdown(Shutdown::Write);
-                    discard_both(&client, &server, Duration::from_secs(5), token).await;
-                }
-                OnIdle::Drop => discard_both(&client, &server, config.hold_limit, token).await,
+                // Abort: dropping the zero-linger sockets sends RST. (CloseTls: refused at start.)
+                Aftermath::Abort | Aftermath::CloseTls => {}
             }
             format!("idle {} after {idle:.3} s", config.on_idle)
         }
@@ -271,11 +260,6 @@ enum Outcome {
 
 fn closed(id: u64, peer: SocketAddr, started: Instant, reason: &str) {
     tracing::info!(conn = id, %peer, reason, duration_s = started.elapsed().as_secs_f64(), "closed");
-}
-
-/// Zero linger: closing the socket (when the caller drops it) sends RST.
-fn reset(stream: &TcpStream) {
-    let _ = SockRef::from(stream).set_linger(Some(Duration::ZERO));
 }
 
 /// Copies `from` to `to` until EOF (then half-closes `to`), adding `delay` to every chunk.
@@ -378,13 +362,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn on_idle_parses_its_three_modes() {
-        for mode in ["reset", "drop", "fin"] {
-            assert_eq!(mode.parse::<OnIdle>().unwrap().to_string(), mode);
+    fn carries_out_every_idle_action_but_close_notify() {
+        let words: Vec<&str> = actions().map(IdleAction::word).collect();
+        assert_eq!(words, ["reset", "drop", "fin"]);
+        for word in ["reset", "drop", "fin"] {
+            let action: IdleAction = word.parse().unwrap();
+            assert_eq!(check_action(action).unwrap().to_string(), word);
         }
-        assert!("nap"
-            .parse::<OnIdle>()
-            .unwrap_err()
-            .contains("reset, drop, fin"));
+        let why = check_action(IdleAction::CloseNotify).unwrap_err();
+        assert!(
+            why.contains("TLS peer") && why.contains("reset, drop, fin"),
+            "{why}"
+        );
     }
 }

@@ -1,57 +1,25 @@
 //! The HTTP side of the relay: `/healthz`, `/echo`, `/stats`, and the WebSocket upgrade of the
-//! listener channel at `/$hc/<path>`. Response faults (`status`, `slow-response`) apply here to
-//! every request, the upgrade included.
+//! listener channel at `/$hc/<path>`. The faults' response hooks run here before every
+//! request's answer, the upgrade included.
 
 use crate::protocol::{
     self, EchoReport, ECHO_PATH, HEALTHZ_PATH, LISTENER_PATH_PREFIX, STATS_PATH,
 };
-use crate::server::Shared;
-use bytes::Bytes;
+use crate::response::{json, text, Body};
+use crate::state::{ConnCtx, PendingUpgrade};
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
-pub(crate) type Body = Full<Bytes>;
-
-/// A WebSocket upgrade answered with 101, waiting for the connection task to take it over.
-pub(crate) struct PendingUpgrade {
-    pub on_upgrade: hyper::upgrade::OnUpgrade,
-    pub path: String,
-}
-
-/// What the routes know of the connection a request came on.
-pub(crate) struct ConnCtx {
-    pub shared: Arc<Shared>,
-    pub peer: SocketAddr,
-    pub id: u64,
-    /// Filled by a successful upgrade; the connection task runs the channel after hyper is done.
-    pub upgrade: Mutex<Option<PendingUpgrade>>,
-    /// Set once the connection is a WebSocket: from then on it may idle up to `--max-idle`.
-    pub upgraded: Arc<std::sync::atomic::AtomicBool>,
-}
+use std::sync::Arc;
 
 pub(crate) async fn handle(
     req: Request<Incoming>,
     ctx: Arc<ConnCtx>,
 ) -> Result<Response<Body>, Infallible> {
-    let faults = &ctx.shared.faults;
-    if let Some(slow) = faults.slow_response {
-        tokio::select! {
-            _ = ctx.shared.token.cancelled() => {}
-            _ = tokio::time::sleep(slow.0) => {}
-        }
-    }
-    let response = match faults.status {
-        Some(status) => text(
-            status.0,
-            format!(
-                "{} (status fault)\n",
-                status.0.canonical_reason().unwrap_or("")
-            ),
-        ),
+    let shared = &ctx.shared;
+    let response = match shared.faults.before_response(&shared.token).await {
+        Some(answer) => answer,
         None => route(req, &ctx),
     };
     tracing::debug!(
@@ -176,26 +144,6 @@ fn websocket_key(method: &Method, headers: &HeaderMap) -> Result<String, &'stati
         .filter(|k| !k.is_empty() && k.len() <= 64)
         .map(str::to_string)
         .ok_or("missing Sec-WebSocket-Key")
-}
-
-fn text(status: StatusCode, body: String) -> Response<Body> {
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    resp
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Response<Body> {
-    let body = serde_json::to_string_pretty(value).expect("reports always serialise") + "\n";
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::announce::AddressLine;
 use crate::connection;
 use crate::fault::{Fault, Faults};
 use crate::listener::{bind, Lifecycle};
+use crate::state::Shared;
 use crate::stats::StatsHandle;
 use crate::tls::{self, CertificateSource, Material};
 use crate::StartError;
@@ -20,7 +21,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// Everything a relay server needs to start.
 #[derive(Debug, Clone)]
@@ -75,16 +75,6 @@ impl ServeConfig {
             ..ServeConfig::default()
         }
     }
-}
-
-/// State shared by every connection of one server.
-pub(crate) struct Shared {
-    pub stats: StatsHandle,
-    pub faults: Faults,
-    pub max_idle: Duration,
-    pub handshake_timeout: Duration,
-    pub request_timeout: Duration,
-    pub token: CancellationToken,
 }
 
 /// A started server. Dropping it without [`RunningServer::shutdown`] leaves it running for as
@@ -156,7 +146,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         return Err(StartError::Config("nothing to listen on".into()));
     }
     let faults = Faults::from_list(&config.faults)?;
-    let material = Material::obtain(&config.certificate, faults.cert)?;
+    let material = Material::obtain(&config.certificate, faults.certificate().as_deref())?;
     let tls_config = material.server_config()?;
     let ca_file = match (&config.ca_out, &material.ca_pem) {
         (Some(path), Some(pem)) => {

@@ -2,9 +2,8 @@
 //!
 //! Generated material lets a rehearsal use the real writeback host names through a DNS or
 //! hosts-file override: the client trusts the CA file the relay writes, and the leaf names
-//! match. Certificate faults (`cert:...`) bend the generated leaf.
+//! match. A certificate fault (`cert:...`) bends the [`LeafPlan`] before the leaf is signed.
 
-use crate::fault::CertFault;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
@@ -25,9 +24,6 @@ pub const DEFAULT_HOSTNAMES: &[&str] = &[
     "ssprdedicatedsbprodscu.servicebus.windows.net",
     "ssprdedicatedsbprodncu.servicebus.windows.net",
 ];
-
-/// The only name a `cert:wrong-name` leaf carries.
-pub const WRONG_NAME: &str = "wrong-name.invalid";
 
 /// Where the server certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,15 +76,16 @@ pub struct Material {
 }
 
 impl Material {
-    /// Loads or generates the certificate, applying a certificate fault if given.
+    /// Loads or generates the certificate; `bend` (a certificate fault) changes a generated
+    /// leaf and cannot apply to loaded files.
     pub fn obtain(
         source: &CertificateSource,
-        fault: Option<CertFault>,
+        bend: Option<&dyn Fn(&mut LeafPlan)>,
     ) -> Result<Material, TlsError> {
         match source {
-            CertificateSource::Files { .. } if fault.is_some() => Err(TlsError::FaultWithFiles),
+            CertificateSource::Files { .. } if bend.is_some() => Err(TlsError::FaultWithFiles),
             CertificateSource::Files { cert, key } => load(cert, key),
-            CertificateSource::Generate { hostnames } => generate(hostnames, fault),
+            CertificateSource::Generate { hostnames } => generate(hostnames, bend),
         }
     }
 
@@ -132,8 +129,37 @@ fn load(cert: &Path, key: &Path) -> Result<Material, TlsError> {
     })
 }
 
-/// Generates a CA and a leaf for `hostnames`, bent by `fault`.
-pub fn generate(hostnames: &[String], fault: Option<CertFault>) -> Result<Material, TlsError> {
+/// What the generated leaf certificate will be: a certificate fault changes it before signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafPlan {
+    /// The subject alternative names; the first is also the common name.
+    pub names: Vec<String>,
+    /// When the certificate is generated; the validity is set around it.
+    pub issued_at: OffsetDateTime,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    /// Signed by its own key instead of the CA.
+    pub self_signed: bool,
+}
+
+impl LeafPlan {
+    /// A good leaf for `names`, valid from a day ago for 90 days, signed by the CA.
+    fn new(names: &[String], now: OffsetDateTime) -> LeafPlan {
+        LeafPlan {
+            names: names.to_vec(),
+            issued_at: now,
+            not_before: now - Duration::days(1),
+            not_after: now + Duration::days(90),
+            self_signed: false,
+        }
+    }
+}
+
+/// Generates a CA and a leaf for `hostnames`, bent by `bend` (a certificate fault) if given.
+pub fn generate(
+    hostnames: &[String],
+    bend: Option<&dyn Fn(&mut LeafPlan)>,
+) -> Result<Material, TlsError> {
     let now = OffsetDateTime::now_utc();
 
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
@@ -153,25 +179,24 @@ pub fn generate(hostnames: &[String], fault: Option<CertFault>) -> Result<Materi
     let ca_pem = ca_cert.pem();
     let issuer = Issuer::new(ca_params, ca_key);
 
-    let names: Vec<String> = match fault {
-        Some(CertFault::WrongName) => vec![WRONG_NAME.to_string()],
-        _ => hostnames.to_vec(),
-    };
-    let mut leaf = CertificateParams::new(names.clone())?;
-    let common_name = names.first().map(String::as_str).unwrap_or("mock-relay");
+    let mut plan = LeafPlan::new(hostnames, now);
+    if let Some(bend) = bend {
+        bend(&mut plan);
+    }
+    let mut leaf = CertificateParams::new(plan.names.clone())?;
+    let common_name = plan
+        .names
+        .first()
+        .map(String::as_str)
+        .unwrap_or("mock-relay");
     leaf.distinguished_name
         .push(DnType::CommonName, common_name);
     leaf.distinguished_name
         .push(DnType::OrganizationName, "mock-relay");
-    if fault == Some(CertFault::Expired) {
-        leaf.not_before = now - Duration::days(90);
-        leaf.not_after = now - Duration::days(2);
-    } else {
-        leaf.not_before = now - Duration::days(1);
-        leaf.not_after = now + Duration::days(90);
-    }
+    leaf.not_before = plan.not_before;
+    leaf.not_after = plan.not_after;
     let leaf_key = KeyPair::generate()?;
-    let leaf_cert = if fault == Some(CertFault::SelfSigned) {
+    let leaf_cert = if plan.self_signed {
         leaf.self_signed(&leaf_key)?
     } else {
         leaf.signed_by(&leaf_key, &issuer)?
@@ -244,20 +269,6 @@ mod tests {
     }
 
     #[test]
-    fn every_cert_fault_still_makes_a_server_config() {
-        for fault in [
-            CertFault::Expired,
-            CertFault::WrongName,
-            CertFault::SelfSigned,
-        ] {
-            generate(&default_names(), Some(fault))
-                .unwrap()
-                .server_config()
-                .unwrap();
-        }
-    }
-
-    #[test]
     fn files_round_trip_and_keys_are_private() {
         let dir = std::env::temp_dir().join(format!("mock-relay-tls-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -284,7 +295,7 @@ mod tests {
         assert_eq!(loaded.chain, material.chain);
         let err = Material::obtain(
             &CertificateSource::Files { cert, key },
-            Some(CertFault::Expired),
+            Some(&|leaf: &mut LeafPlan| leaf.self_signed = true),
         )
         .err()
         .unwrap();

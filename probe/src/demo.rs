@@ -19,7 +19,8 @@ use crate::result::RunResult;
 use crate::target::Target;
 use crate::{output, runner};
 use clap::Args;
-use mock_relay::middlebox::{self, MiddleboxConfig, OnIdle};
+use mock_relay::fault::IdleAction;
+use mock_relay::middlebox::{self, MiddleboxConfig};
 use mock_relay::server::{self, ServeConfig};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -31,8 +32,8 @@ pub struct DemoArgs {
     #[arg(long, value_name = "SECS", default_value_t = 5.5, value_parser = parse_demo_timeout)]
     pub idle_timeout: f64,
     /// What the middlebox does to an idle connection: reset, drop (silently) or fin.
-    #[arg(long, value_name = "ACTION", default_value = "drop", value_parser = clap::value_parser!(OnIdle))]
-    pub on_idle: OnIdle,
+    #[arg(long, value_name = "ACTION", default_value = "drop", value_parser = mock_relay::cli::OnIdleParser)]
+    pub on_idle: IdleAction,
     /// Output format [default: human on a terminal, json otherwise].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -104,9 +105,11 @@ async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
         "demo: a mock-relay at {relay_addr} and, in front of it, a middlebox at {} that {} connections idle for {} s; the ladder is scaled down (2-11 s, required 9 s, standing for 30-240 s and 180 s)",
         middlebox.local_addr(),
         match args.on_idle {
-            OnIdle::Reset => "resets",
-            OnIdle::Drop => "silently drops",
-            OnIdle::Fin => "closes with a FIN",
+            IdleAction::Reset => "resets",
+            IdleAction::Drop => "silently drops",
+            IdleAction::Fin => "closes with a FIN",
+            // Refused by the middlebox at start (it is not the TLS peer).
+            IdleAction::CloseNotify => "closes with a TLS close_notify",
         },
         crate::advice::fmt_s(args.idle_timeout)
     );
