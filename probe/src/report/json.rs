@@ -7,6 +7,3 @@ pub fn render(result: &RunResult) -> String {
     text.push('\n');
     text
 }
-
-/// The JSON Schema that every document validates against.
-pub const SCHEMA_JSON: &str = include_str!("../../schema/result-v1.json");

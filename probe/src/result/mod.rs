@@ -20,6 +20,9 @@ use serde::{Deserialize, Serialize};
 /// Identifies the JSON document; bump on any incompatible change.
 pub const SCHEMA: &str = "probe.result/v1";
 
+/// The JSON Schema that every document validates against.
+pub const SCHEMA_JSON: &str = include_str!("../../schema/result-v1.json");
+
 /// The whole result of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
