@@ -125,13 +125,29 @@ pub fn failure_meaning(failure: Outcome) -> &'static str {
     }
 }
 
+/// What the advice is measured against: the service's thresholds and the endpoints, named in
+/// the run's cloud's own wildcards.
+pub struct Needs<'a> {
+    pub required_s: f64,
+    /// The value to configure; without a recommendation, twice the requirement.
+    pub recommended_s: Option<f64>,
+    pub wildcards: &'a [&'a str],
+}
+
+impl Needs<'_> {
+    fn target_s(&self) -> f64 {
+        self.recommended_s.unwrap_or(self.required_s * 2.0)
+    }
+}
+
 /// One paragraph: where idle connections die, what likely does it, and what to change.
 pub fn idle_advice(
-    required_s: f64,
+    needs: &Needs<'_>,
     survived_s: Option<f64>,
     failed_s: Option<f64>,
     failure: Option<Outcome>,
 ) -> String {
+    let required_s = needs.required_s;
     let (Some(failed_s), Some(failure)) = (failed_s, failure) else {
         return match survived_s {
             Some(s) => format!(
@@ -151,6 +167,7 @@ pub fn idle_advice(
         failure.as_str(),
         failure_meaning(failure)
     );
+    let target_s = needs.target_s();
     let found = candidates(survived_s, failed_s, failure);
     if !found.is_empty() {
         let names: Vec<String> = found
@@ -158,25 +175,26 @@ pub fn idle_advice(
             .take(3)
             .map(|k| {
                 format!(
-                    "{} (default {} s; change {})",
+                    "{} (default {} s: set {} to {} s or more)",
                     k.device,
                     fmt_s(k.timeout_s),
-                    k.setting
+                    k.setting,
+                    fmt_s(target_s)
                 )
             })
             .collect();
         text.push_str(&format!(". Likely: {}", names.join("; ")));
     }
-    let target_s = (required_s * 2.0).max(360.0);
+    let endpoints = needs.wildcards.join(" and ");
     if failed_s <= required_s {
         text.push_str(&format!(
-            ". Password writeback needs idle connections to live at least {} s: raise the idle timeout for TCP 443 to the relay (*.servicebus.*) and password reset (*.passwordreset.*) endpoints to {} s or more",
+            ". Password writeback needs idle connections to live at least {} s: raise the idle timeout for TCP 443 to {endpoints} to {} s or more",
             fmt_s(required_s),
             fmt_s(target_s)
         ));
-    } else {
+    } else if failed_s < target_s {
         text.push_str(&format!(
-            ". That is above the {} s writeback needs, but the margin is thin: {} s or more is advised",
+            ". That is above the {} s writeback needs, but the margin is thin: {} s or more is advised for TCP 443 to {endpoints}",
             fmt_s(required_s),
             fmt_s(target_s)
         ));
@@ -197,18 +215,33 @@ pub fn fmt_s(v: f64) -> String {
 mod tests {
     use super::*;
 
+    const WRITEBACK: Needs<'static> = Needs {
+        required_s: 180.0,
+        recommended_s: Some(360.0),
+        wildcards: &[
+            "*.servicebus.usgovcloudapi.net",
+            "*.passwordreset.microsoftonline.us",
+        ],
+    };
+
     #[test]
     fn names_azure_for_a_silent_drop_near_240() {
-        let text = idle_advice(180.0, Some(225.0), Some(240.0), Some(SilentDrop));
+        let text = idle_advice(&WRITEBACK, Some(225.0), Some(240.0), Some(SilentDrop));
         assert!(text.contains("between 225 and 240 s"), "{text}");
         assert!(text.contains("Azure Load Balancer"), "{text}");
+        assert!(text.contains("to 360 s or more"), "{text}");
         assert!(text.contains("thin"), "{text}");
+        assert!(text.contains("*.servicebus.usgovcloudapi.net"), "{text}");
     }
 
     #[test]
     fn names_proxies_for_a_fin_near_60_and_says_what_to_change() {
-        let text = idle_advice(180.0, Some(45.0), Some(60.0), Some(Closed));
+        let text = idle_advice(&WRITEBACK, Some(45.0), Some(60.0), Some(Closed));
         assert!(text.contains("nginx"), "{text}");
+        assert!(
+            text.contains("set proxy_read_timeout to 360 s or more"),
+            "{text}"
+        );
         assert!(text.contains("at least 180 s"), "{text}");
         let first = candidates(Some(45.0), 60.0, Closed);
         assert!(first[0].shows_as.contains(&Closed));
@@ -216,7 +249,7 @@ mod tests {
 
     #[test]
     fn no_cutoff_is_said_plainly() {
-        let text = idle_advice(180.0, Some(240.0), None, None);
+        let text = idle_advice(&WRITEBACK, Some(240.0), None, None);
         assert!(text.contains("no cutoff"), "{text}");
     }
 }

@@ -34,9 +34,13 @@ pub fn scenarios(files: &[std::path::PathBuf]) -> Result<u8, ConfigError> {
                 },
                 s.description,
                 s.targets.len(),
-                s.idle_required_s
-                    .map(|s| format!("{s} s"))
-                    .unwrap_or_else(|| "none".into())
+                match &s.idle {
+                    Some(t) => match t.recommended_s {
+                        Some(r) => format!("{} s ({} s recommended)", t.required_s, r),
+                        None => format!("{} s", t.required_s),
+                    },
+                    None => "none".into(),
+                }
             ));
         }
     } else {

@@ -33,6 +33,26 @@ impl Cloud {
         }
     }
 
+    /// The endpoints writeback's traffic goes to in this cloud, as firewall and proxy rules
+    /// name them.
+    pub fn writeback_wildcards(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Public => &[
+                "*.servicebus.windows.net",
+                "*.passwordreset.microsoftonline.com",
+            ],
+            Cloud::Usgov => &[
+                "*.servicebus.usgovcloudapi.net",
+                "*.passwordreset.microsoftonline.us",
+            ],
+            // 21Vianet's password reset host is not in the public documentation at hand.
+            Cloud::China => &[
+                "*.servicebus.chinacloudapi.cn",
+                "the password reset endpoint",
+            ],
+        }
+    }
+
     /// A namespace's host name: a bare name gets this cloud's suffix.
     pub fn namespace_host(self, name: &str) -> String {
         let name = name.trim().trim_end_matches('.').to_ascii_lowercase();

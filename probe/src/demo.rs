@@ -3,7 +3,7 @@
 //! the middlebox and directly, so the report shows what a cutoff looks like, and what a healthy
 //! path looks like, with no network at all.
 
-use crate::check::idle::IdleSettings;
+use crate::check::idle::{IdleSettings, Thresholds};
 use crate::cloud::Cloud;
 use crate::error::ConfigError;
 use crate::net::connect::SocketOptions;
@@ -91,7 +91,7 @@ async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
         target("relay direct", relay_addr.port())?,
     ];
     // One second here stands for about twenty on a real path: required 9 s ~ 180 s.
-    let mut idle = IdleSettings::new(9.0, Some(2.0), Some(11.0), Some(1.0))?;
+    let mut idle = IdleSettings::new(Thresholds::required(9.0), Some(2.0), Some(11.0), Some(1.0))?;
     idle.variants = true;
     let timeout = Duration::from_secs(5);
     let net = NetContext {

@@ -10,6 +10,7 @@ pub async fn run(plan: Plan) -> RunResult {
     let started_at = now_rfc3339();
     let ctx = Ctx {
         net: &plan.net,
+        cloud: plan.cloud,
         idle: plan.idle.as_ref(),
         progress: &plan.progress,
     };

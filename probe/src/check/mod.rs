@@ -22,6 +22,7 @@ pub mod websocket;
 
 pub use session::Session;
 
+use crate::cloud::Cloud;
 use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
 use crate::progress::Progress;
@@ -33,6 +34,8 @@ use idle::IdleSettings;
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub net: &'a NetContext,
+    /// The cloud the run checks, whose endpoints advice names.
+    pub cloud: Cloud,
     /// The idle ladder, unless the run skips it (`--quick`, no requirement).
     pub idle: Option<&'a IdleSettings>,
     pub progress: &'a Progress,

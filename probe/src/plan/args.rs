@@ -67,10 +67,14 @@ pub struct RunArgs {
     /// Seconds an idle connection must survive [default: the scenario's idle.required_s].
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub idle: Option<f64>,
+    /// Seconds an idle connection should survive: survival short of it (but past --idle)
+    /// passes with a warning [default: the scenario's idle.recommended_s, unless --idle is given].
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle_recommended: Option<f64>,
     /// Shortest idle period of the ladder [default: 30].
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub idle_min: Option<f64>,
-    /// Longest idle period of the ladder [default: required + 60].
+    /// Longest idle period of the ladder [default: the recommended value, at least required + 60].
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub idle_max: Option<f64>,
     /// Step between the ladder's idle periods; the resolution of the result [default: 15].

@@ -8,7 +8,7 @@ mod proxy;
 
 pub use args::RunArgs;
 
-use crate::check::idle::IdleSettings;
+use crate::check::idle::{IdleSettings, Thresholds};
 use crate::cloud::Cloud;
 use crate::error::ConfigError;
 use crate::net::connect::SocketOptions;
@@ -68,7 +68,7 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
         .or(scenario.default_cloud)
         .unwrap_or(Cloud::Public);
     let targets = targets(args, &scenario, cloud)?;
-    let idle = idle_settings(args, scenario.idle_required_s)?;
+    let idle = idle_settings(args, scenario.idle.as_ref())?;
     let mut notes = Vec::new();
     let route = proxy::route(args, &scenario, &mut notes)?;
     let targets = if args.compare_direct && route.proxy.is_some() {
@@ -138,17 +138,30 @@ fn names_targets(args: &RunArgs) -> bool {
 }
 
 /// The idle ladder asked for, or `None` with `--quick` or when nothing requires one.
+///
+/// `--idle` sets the pass line; the scenario's recommendation only goes with the scenario's own
+/// pass line (a scaled-down `--idle` brings its own `--idle-recommended`, if any).
 fn idle_settings(
     args: &RunArgs,
-    scenario_required: Option<u64>,
+    scenario: Option<&Thresholds>,
 ) -> Result<Option<IdleSettings>, ConfigError> {
     if args.quick {
         return Ok(None);
     }
-    let Some(required) = args.idle.or(scenario_required.map(|s| s as f64)) else {
-        return Ok(None);
+    let thresholds = match (args.idle, scenario) {
+        (Some(required), _) => Thresholds::required(required),
+        (None, Some(t)) => t.clone(),
+        (None, None) => return Ok(None),
     };
-    let mut settings = IdleSettings::new(required, args.idle_min, args.idle_max, args.idle_step)?;
+    let thresholds = match args.idle_recommended {
+        Some(r) => Thresholds {
+            recommended_s: Some(r),
+            recommended_source: None,
+            ..thresholds
+        },
+        None => thresholds,
+    };
+    let mut settings = IdleSettings::new(thresholds, args.idle_min, args.idle_max, args.idle_step)?;
     settings.variants = args.idle_variants;
     settings.refine = args.refine;
     Ok(Some(settings))

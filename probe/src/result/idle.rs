@@ -136,6 +136,9 @@ pub struct VariantReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdleReport {
     pub required_s: f64,
+    /// Survival short of this (but past `required_s`) passes with a warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommended_s: Option<f64>,
     /// Longest idle period that survived in every direction.
     pub survived_s: Option<f64>,
     /// Shortest idle period that failed, or null.

@@ -200,6 +200,7 @@ fn idle() -> IdleReport {
     };
     IdleReport {
         required_s: 180.0,
+        recommended_s: Some(360.0),
         survived_s: Some(225.0),
         failed_s: Some(240.0),
         failure: Some(Outcome::SilentDrop),
@@ -290,8 +291,7 @@ fn sample() -> RunResult {
 
 #[test]
 fn every_shape_the_types_write_matches_the_schema_and_reads_back() {
-    let schema: serde_json::Value =
-        serde_json::from_str(SCHEMA_JSON).expect("the schema is JSON");
+    let schema: serde_json::Value = serde_json::from_str(SCHEMA_JSON).expect("the schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
     let run = sample();
     let written = serde_json::to_value(&run).expect("results serialise");
@@ -306,8 +306,7 @@ fn every_shape_the_types_write_matches_the_schema_and_reads_back() {
 
 #[test]
 fn a_minimal_run_matches_the_schema_too() {
-    let schema: serde_json::Value =
-        serde_json::from_str(SCHEMA_JSON).expect("the schema is JSON");
+    let schema: serde_json::Value = serde_json::from_str(SCHEMA_JSON).expect("the schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
     let mut run = sample();
     run.segment = None;
@@ -326,8 +325,7 @@ fn a_minimal_run_matches_the_schema_too() {
 
 #[test]
 fn the_schema_names_every_word_of_the_vocabulary() {
-    let schema: serde_json::Value =
-        serde_json::from_str(SCHEMA_JSON).expect("the schema is JSON");
+    let schema: serde_json::Value = serde_json::from_str(SCHEMA_JSON).expect("the schema is JSON");
     let words = |pointer: &str| -> Vec<String> {
         schema
             .pointer(pointer)

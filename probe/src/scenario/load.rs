@@ -1,7 +1,7 @@
 //! Reading and validating scenario files, with errors that name the file, line and field.
 
 use super::model::ScenarioFile;
-use super::{Cloud, Scenario, ScenarioTarget};
+use super::{Cloud, Scenario, ScenarioTarget, Thresholds};
 use crate::error::ConfigError;
 use crate::target::Target;
 use std::ops::Range;
@@ -75,19 +75,11 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
         .as_ref()
         .map(|c| parse_cloud(origin, text, c, "default_cloud"))
         .transpose()?;
-    let idle_required_s = match &file.idle {
-        Some(idle) if *idle.required_s.get_ref() == 0 => {
-            return Err(at(
-                origin,
-                text,
-                idle.required_s.span(),
-                "idle.required_s",
-                "must be at least 1 second".into(),
-            ))
-        }
-        Some(idle) => Some(*idle.required_s.get_ref()),
-        None => None,
-    };
+    let idle = file
+        .idle
+        .as_ref()
+        .map(|idle| idle_thresholds(origin, text, idle))
+        .transpose()?;
     let proxy = file
         .proxy
         .as_ref()
@@ -150,13 +142,46 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
         name: file.name,
         description: file.description,
         default_cloud,
-        idle_required_s,
+        idle,
         proxy,
         expect_issuer: file.expect_issuer,
         relay_namespaces: file.relay_namespaces,
         legacy_ports_required: file.legacy_ports_required,
         ad_domain,
         targets,
+    })
+}
+
+fn idle_thresholds(
+    origin: &str,
+    text: &str,
+    idle: &super::model::IdleSection,
+) -> Result<Thresholds, ConfigError> {
+    let required = *idle.required_s.get_ref();
+    if required == 0 {
+        return Err(at(
+            origin,
+            text,
+            idle.required_s.span(),
+            "idle.required_s",
+            "must be at least 1 second".into(),
+        ));
+    }
+    let recommended = idle.recommended_s.as_ref();
+    if let Some(r) = recommended.filter(|r| *r.get_ref() < required) {
+        return Err(at(
+            origin,
+            text,
+            r.span(),
+            "idle.recommended_s",
+            format!("{} is below idle.required_s ({required})", r.get_ref()),
+        ));
+    }
+    Ok(Thresholds {
+        required_s: required as f64,
+        required_source: idle.required_source.clone(),
+        recommended_s: recommended.map(|r| *r.get_ref() as f64),
+        recommended_source: idle.recommended_source.clone(),
     })
 }
 

@@ -3,8 +3,10 @@
 pub mod builtin;
 mod load;
 pub mod model;
+mod thresholds;
 
 pub use crate::cloud::Cloud;
+pub use thresholds::Thresholds;
 
 use crate::error::ConfigError;
 use crate::target::Target;
@@ -15,8 +17,8 @@ pub struct Scenario {
     pub name: String,
     pub description: String,
     pub default_cloud: Option<Cloud>,
-    /// Seconds an idle connection must survive, when the service has such a requirement.
-    pub idle_required_s: Option<u64>,
+    /// How long idle connections must (and should) survive, when the service needs them to.
+    pub idle: Option<Thresholds>,
     /// The scenario's proxy, validated (credentials only ever shown redacted).
     pub proxy: Option<crate::net::proxy::Proxy>,
     pub expect_issuer: Vec<String>,
@@ -110,6 +112,8 @@ mod tests {
             }
         }
         let wb = Scenario::load(builtin::DEFAULT).unwrap();
-        assert_eq!(wb.idle_required_s, Some(180));
+        let idle = wb.idle.expect("writeback has an idle requirement");
+        assert_eq!((idle.required_s, idle.recommended_s), (180.0, Some(360.0)));
+        assert!(idle.recommended_source.is_some());
     }
 }

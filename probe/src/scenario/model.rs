@@ -37,12 +37,21 @@ pub struct ScenarioFile {
     pub targets: Vec<TargetEntry>,
 }
 
-/// `[idle]`: how long an idle connection must survive.
+/// `[idle]`: how long an idle connection must survive, and should.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdleSection {
-    /// Seconds an idle connection must survive (180 for password writeback).
+    /// Seconds an idle connection must survive: the pass line (180 for password writeback).
     pub required_s: Spanned<u64>,
+    /// Where the required figure comes from, quoted in messages.
+    #[serde(default)]
+    pub required_source: Option<String>,
+    /// Seconds an idle connection should survive: shorter survival passes with a warning.
+    #[serde(default)]
+    pub recommended_s: Option<Spanned<u64>>,
+    /// Where the recommended figure comes from, quoted in messages.
+    #[serde(default)]
+    pub recommended_source: Option<String>,
 }
 
 /// `[[targets]]`: one endpoint.

@@ -83,10 +83,14 @@ impl Finding {
         }
     }
 
-    /// The check's status and outcome word.
-    pub fn status(&self, bracket: &Bracket) -> (Status, Outcome) {
+    /// The check's status and outcome word. Survival past the requirement but short of the
+    /// recommendation (`recommended_s`) passes with a warning.
+    pub fn status(&self, bracket: &Bracket, recommended_s: Option<f64>) -> (Status, Outcome) {
+        let short = recommended_s.is_some_and(|r| bracket.survived_s.is_none_or(|s| s < r - 1e-9));
         match self {
-            Finding::Holds if bracket.failed_s.is_some() => (Status::Warn, Outcome::Survived),
+            Finding::Holds if bracket.failed_s.is_some() || short => {
+                (Status::Warn, Outcome::Survived)
+            }
             Finding::Holds => (Status::Pass, Outcome::Survived),
             Finding::CutOff => (Status::Fail, bracket.failure.unwrap_or(Outcome::SilentDrop)),
             Finding::EndpointLimit { .. } => (Status::Warn, Outcome::TlsCloseNotify),
@@ -161,6 +165,19 @@ mod tests {
     }
 
     #[test]
+    fn survival_short_of_the_recommendation_passes_with_a_warning() {
+        let b = bracket(&[
+            rec(180.0, Direction::ClientSend, Outcome::Survived),
+            rec(240.0, Direction::ClientSend, Outcome::Survived),
+        ]);
+        let f = judge(&b, 180.0, &control(Outcome::Survived), true, true);
+        assert_eq!(f.verdict(), IdleVerdict::Pass);
+        assert_eq!(f.status(&b, Some(360.0)), (Status::Warn, Outcome::Survived));
+        assert_eq!(f.status(&b, Some(240.0)), (Status::Pass, Outcome::Survived));
+        assert_eq!(f.status(&b, None), (Status::Pass, Outcome::Survived));
+    }
+
+    #[test]
     fn a_clean_close_by_a_far_end_not_ours_limits_the_test_instead_of_failing_it() {
         let b = bracket(&[
             rec(2.0, Direction::ClientSend, Outcome::Survived),
@@ -169,9 +186,15 @@ mod tests {
         let ok = control(Outcome::Survived);
         let theirs = judge(&b, 3.0, &ok, true, false);
         assert_eq!(theirs, Finding::EndpointLimit { after_s: 3.0 });
-        assert_eq!(theirs.status(&b), (Status::Warn, Outcome::TlsCloseNotify));
+        assert_eq!(
+            theirs.status(&b, None),
+            (Status::Warn, Outcome::TlsCloseNotify)
+        );
         let ours = judge(&b, 3.0, &ok, true, true);
-        assert_eq!(ours.status(&b), (Status::Fail, Outcome::TlsCloseNotify));
+        assert_eq!(
+            ours.status(&b, None),
+            (Status::Fail, Outcome::TlsCloseNotify)
+        );
         assert_eq!(judge(&b, 3.0, &ok, false, true), Finding::NothingOpened);
     }
 }

@@ -73,6 +73,10 @@ pub struct IdleMessage<'a> {
     /// The far end's host, for a limit of its own.
     pub host: &'a str,
     pub required_s: f64,
+    /// The recommendation above the pass line, and where it comes from.
+    pub recommended: Option<(f64, Option<&'a str>)>,
+    /// The longest idle period that survived.
+    pub survived_s: Option<f64>,
     /// The longest idle period of the ladder.
     pub max_s: f64,
     /// Where idle connections die and what to change (`advice::idle_advice`).
@@ -132,6 +136,23 @@ impl fmt::Display for IdleMessage<'_> {
                 fmt_s(self.max_s),
                 fmt_s(self.required_s)
             )?,
+        }
+        if let (Finding::Holds, Some((recommended_s, source))) = (self.finding, self.recommended) {
+            if self.survived_s.is_none_or(|s| s < recommended_s - 1e-9) {
+                let tested = if self.cut_somewhere {
+                    "they do not reach"
+                } else {
+                    "the ladder did not test up to"
+                };
+                write!(
+                    f,
+                    ". Yet {tested} the {} s recommended",
+                    fmt_s(recommended_s)
+                )?;
+                if let Some(source) = source {
+                    write!(f, " ({source})")?;
+                }
+            }
         }
         if let Some(layer) = self.layer {
             write!(f, ". {layer}")?;

@@ -14,10 +14,10 @@ mod message;
 mod probe;
 pub mod settings;
 
-pub use settings::IdleSettings;
+pub use settings::{IdleSettings, Thresholds};
 
 use super::{Ctx, Session};
-use crate::advice::idle_advice;
+use crate::advice::{idle_advice, Needs};
 use crate::outcome::Outcome;
 use crate::progress::IdleProgress;
 use crate::result::{CheckName, CheckResult, IdleReport};
@@ -70,8 +70,13 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         !run.records.is_empty(),
         far_end_is_ours,
     );
+    let needs = Needs {
+        required_s: settings.required_s,
+        recommended_s: settings.recommended_s,
+        wildcards: ctx.cloud.writeback_wildcards(),
+    };
     let advice = idle_advice(
-        settings.required_s,
+        &needs,
         bracket.survived_s,
         bracket.failed_s,
         bracket.failure,
@@ -86,6 +91,10 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         finding: &finding,
         host: &target.host,
         required_s: settings.required_s,
+        recommended: settings
+            .recommended_s
+            .map(|r| (r, settings.recommended_source.as_deref())),
+        survived_s: bracket.survived_s,
         max_s: settings.max_s,
         advice: &advice,
         cut_somewhere: bracket.failed_s.is_some(),
@@ -104,9 +113,10 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         variants_skipped: settings.variants && target.hc.is_some(),
     }
     .to_string();
-    let (status, outcome) = finding.status(&bracket);
+    let (status, outcome) = finding.status(&bracket, settings.recommended_s);
     session.idle = Some(IdleReport {
         required_s: settings.required_s,
+        recommended_s: settings.recommended_s,
         survived_s: bracket.survived_s,
         failed_s: bracket.failed_s,
         failure: bracket.failure,

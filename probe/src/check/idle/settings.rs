@@ -1,14 +1,20 @@
 //! The idle ladder's shape: which idle periods to test, and the timing constants of a check.
 
 use crate::error::ConfigError;
+pub use crate::scenario::Thresholds;
 use crate::target::TargetKind;
 use std::time::Duration;
 
-/// What the user asked of the idle check (scenario `idle.required_s`, `--idle*` flags).
+/// What the user asked of the idle check (scenario `[idle]`, `--idle*` flags).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdleSettings {
     /// Seconds an idle connection must survive.
     pub required_s: f64,
+    /// Seconds an idle connection should survive, when a recommendation applies.
+    pub recommended_s: Option<f64>,
+    /// Where the required and recommended figures come from, for messages.
+    pub required_source: Option<String>,
+    pub recommended_source: Option<String>,
     pub min_s: f64,
     pub max_s: f64,
     pub step_s: f64,
@@ -22,17 +28,26 @@ pub struct IdleSettings {
 pub const MAX_RUNGS: usize = 1000;
 
 impl IdleSettings {
-    /// Defaults from the requirement: 30 s to required + 60 s in steps of 15 s.
+    /// Defaults from the thresholds: 30 s to the recommended value (at least required + 60 s)
+    /// in steps of 15 s.
     pub fn new(
-        required_s: f64,
+        thresholds: Thresholds,
         min_s: Option<f64>,
         max_s: Option<f64>,
         step_s: Option<f64>,
     ) -> Result<IdleSettings, ConfigError> {
+        let required_s = thresholds.required_s;
+        let reach = thresholds
+            .recommended_s
+            .unwrap_or(0.0)
+            .max(required_s + 60.0);
         let settings = IdleSettings {
             required_s,
+            recommended_s: thresholds.recommended_s,
+            required_source: thresholds.required_source,
+            recommended_source: thresholds.recommended_source,
             min_s: min_s.unwrap_or(30.0),
-            max_s: max_s.unwrap_or(required_s + 60.0),
+            max_s: max_s.unwrap_or(reach),
             step_s: step_s.unwrap_or(15.0),
             variants: false,
             refine: false,
@@ -53,6 +68,18 @@ impl IdleSettings {
         positive(settings.min_s, "--idle-min")?;
         positive(settings.max_s, "--idle-max")?;
         positive(settings.step_s, "--idle-step")?;
+        if let Some(recommended) = settings.recommended_s {
+            positive(
+                recommended,
+                "--idle-recommended (or the scenario's idle.recommended_s)",
+            )?;
+            if recommended < settings.required_s {
+                return Err(ConfigError::new(format!(
+                    "the recommended idle time ({recommended} s) is below the required one ({} s)",
+                    settings.required_s
+                )));
+            }
+        }
         if settings.min_s > settings.max_s {
             return Err(ConfigError::new(format!(
                 "--idle-min ({}) is above --idle-max ({})",
@@ -123,12 +150,22 @@ mod tests {
 
     #[test]
     fn default_ladder_for_writeback() {
-        let s = IdleSettings::new(180.0, None, None, None).unwrap();
+        let s = IdleSettings::new(Thresholds::required(180.0), None, None, None).unwrap();
         let rungs = s.rungs();
         assert_eq!(rungs.first(), Some(&30.0));
         assert_eq!(rungs.last(), Some(&240.0));
         assert_eq!(rungs.len(), 15);
         assert!(rungs.contains(&180.0));
+        let recommended = Thresholds {
+            recommended_s: Some(360.0),
+            ..Thresholds::required(180.0)
+        };
+        let s = IdleSettings::new(recommended, None, None, None).unwrap();
+        assert_eq!(
+            s.rungs().last(),
+            Some(&360.0),
+            "the ladder reaches the recommendation"
+        );
     }
 
     #[test]
@@ -149,8 +186,14 @@ mod tests {
 
     #[test]
     fn rejects_impossible_ladders() {
-        assert!(IdleSettings::new(180.0, Some(100.0), Some(50.0), None).is_err());
-        assert!(IdleSettings::new(180.0, None, None, Some(0.0)).is_err());
-        assert!(IdleSettings::new(180.0, Some(1.0), Some(10_000.0), Some(0.5)).is_err());
+        let t = || Thresholds::required(180.0);
+        assert!(IdleSettings::new(t(), Some(100.0), Some(50.0), None).is_err());
+        assert!(IdleSettings::new(t(), None, None, Some(0.0)).is_err());
+        assert!(IdleSettings::new(t(), Some(1.0), Some(10_000.0), Some(0.5)).is_err());
+        let below = Thresholds {
+            recommended_s: Some(100.0),
+            ..t()
+        };
+        assert!(IdleSettings::new(below, None, None, None).is_err());
     }
 }
