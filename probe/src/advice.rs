@@ -202,6 +202,27 @@ pub fn idle_advice(
     text
 }
 
+/// Idle limits of the far ends writeback talks to, which a test against them cannot see past.
+pub const FAR_END_LIMITS: &[(f64, &str)] = &[
+    (
+        120.0,
+        "IIS closes idle keep-alive connections after 120 s by default",
+    ),
+    (
+        240.0,
+        "Azure's load balancers drop idle flows after about 4 minutes (240 s)",
+    ),
+];
+
+/// A far end's known limit inside `[survived, failed]` (with a second's slack), if any.
+pub fn far_end_limit(survived_s: Option<f64>, failed_s: f64) -> Option<&'static str> {
+    let low = survived_s.unwrap_or(0.0) - 1.0;
+    FAR_END_LIMITS
+        .iter()
+        .find(|(t, _)| *t > low && *t <= failed_s + 1.0)
+        .map(|(_, what)| *what)
+}
+
 /// Seconds without a needless `.0`.
 pub fn fmt_s(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {

@@ -42,21 +42,40 @@ pub enum Finding {
     NothingOpened,
     /// The control connection, active all along, died too: the path or the server broke.
     ControlFailed,
+    /// The far end (not ours) closed even the active control connection, cleanly: a server
+    /// limit ended the test, not the path.
+    ControlClosedByEndpoint,
+    /// The far end announces an idle limit below the requirement (`Keep-Alive: timeout=N`), so
+    /// the ladder stopped there.
+    EndpointCapped { limit_s: f64 },
     /// The ladder stopped short of the requirement.
     LadderTooShort,
 }
 
-/// The finding for a ladder's `bracket`. `far_end_is_ours` is true for a mock-relay, whose
-/// clean closes are rehearsed faults, judged like any other failure.
+/// What the far end is, for judging what it does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FarEnd {
+    /// A mock-relay (or a hybrid connection's relay): its clean closes are rehearsed faults or
+    /// the path's doing, judged like any other failure.
+    pub ours: bool,
+    /// The idle limit it announced, which capped the ladder.
+    pub cap_s: Option<f64>,
+}
+
+/// The finding for a ladder's `bracket`.
 pub fn judge(
     bracket: &Bracket,
     required_s: f64,
     control: &ControlReport,
     tested_any: bool,
-    far_end_is_ours: bool,
+    far_end: FarEnd,
 ) -> Finding {
+    let far_end_is_ours = far_end.ours;
     if !tested_any {
         return Finding::NothingOpened;
+    }
+    if control.outcome == Outcome::TlsCloseNotify && !far_end_is_ours {
+        return Finding::ControlClosedByEndpoint;
     }
     if control.outcome != Outcome::Survived {
         return Finding::ControlFailed;
@@ -68,9 +87,11 @@ pub fn judge(
         return Finding::CutOff;
     }
     if bracket.survived_s.is_some_and(|s| s >= required_s - 1e-9) {
-        Finding::Holds
-    } else {
-        Finding::LadderTooShort
+        return Finding::Holds;
+    }
+    match far_end.cap_s {
+        Some(limit_s) if limit_s < required_s + 1.0 => Finding::EndpointCapped { limit_s },
+        _ => Finding::LadderTooShort,
     }
 }
 
@@ -94,6 +115,9 @@ impl Finding {
             Finding::Holds => (Status::Pass, Outcome::Survived),
             Finding::CutOff => (Status::Fail, bracket.failure.unwrap_or(Outcome::SilentDrop)),
             Finding::EndpointLimit { .. } => (Status::Warn, Outcome::TlsCloseNotify),
+            Finding::ControlClosedByEndpoint | Finding::EndpointCapped { .. } => {
+                (Status::Warn, Outcome::Inconclusive)
+            }
             Finding::NothingOpened | Finding::ControlFailed | Finding::LadderTooShort => {
                 (Status::Fail, Outcome::Inconclusive)
             }
@@ -127,13 +151,22 @@ mod tests {
         }
     }
 
+    const OURS: FarEnd = FarEnd {
+        ours: true,
+        cap_s: None,
+    };
+    const THEIRS: FarEnd = FarEnd {
+        ours: false,
+        cap_s: None,
+    };
+
     fn verdict(b: &Bracket, required_s: f64, control_ok: bool) -> IdleVerdict {
         let c = control(if control_ok {
             Outcome::Survived
         } else {
             Outcome::Reset
         });
-        judge(b, required_s, &c, true, true).verdict()
+        judge(b, required_s, &c, true, OURS).verdict()
     }
 
     #[test]
@@ -170,7 +203,7 @@ mod tests {
             rec(180.0, Direction::ClientSend, Outcome::Survived),
             rec(240.0, Direction::ClientSend, Outcome::Survived),
         ]);
-        let f = judge(&b, 180.0, &control(Outcome::Survived), true, true);
+        let f = judge(&b, 180.0, &control(Outcome::Survived), true, OURS);
         assert_eq!(f.verdict(), IdleVerdict::Pass);
         assert_eq!(f.status(&b, Some(360.0)), (Status::Warn, Outcome::Survived));
         assert_eq!(f.status(&b, Some(240.0)), (Status::Pass, Outcome::Survived));
@@ -184,17 +217,17 @@ mod tests {
             rec(3.0, Direction::ClientSend, Outcome::TlsCloseNotify),
         ]);
         let ok = control(Outcome::Survived);
-        let theirs = judge(&b, 3.0, &ok, true, false);
+        let theirs = judge(&b, 3.0, &ok, true, THEIRS);
         assert_eq!(theirs, Finding::EndpointLimit { after_s: 3.0 });
         assert_eq!(
             theirs.status(&b, None),
             (Status::Warn, Outcome::TlsCloseNotify)
         );
-        let ours = judge(&b, 3.0, &ok, true, true);
+        let ours = judge(&b, 3.0, &ok, true, OURS);
         assert_eq!(
             ours.status(&b, None),
             (Status::Fail, Outcome::TlsCloseNotify)
         );
-        assert_eq!(judge(&b, 3.0, &ok, false, true), Finding::NothingOpened);
+        assert_eq!(judge(&b, 3.0, &ok, false, OURS), Finding::NothingOpened);
     }
 }

@@ -95,6 +95,10 @@ pub struct IdleMessage<'a> {
     pub failed_sender: Option<(f64, &'a SenderView)>,
     /// `--idle-variants` was asked for but cannot run here.
     pub variants_skipped: bool,
+    /// The far end's announced idle limit that capped the ladder (when it did not decide).
+    pub endpoint_cap_s: Option<f64>,
+    /// A known idle limit of a far end that is not ours, within the bracket.
+    pub far_end_limit: Option<&'a str>,
 }
 
 impl fmt::Display for IdleMessage<'_> {
@@ -130,6 +134,19 @@ impl fmt::Display for IdleMessage<'_> {
                 self.control.outcome,
                 fmt_s(self.control.failed_after_s.unwrap_or_default())
             )?,
+            Finding::ControlClosedByEndpoint => write!(
+                f,
+                "{} itself closed even the active control connection, cleanly (TLS close_notify after {} s): a server limit ended the test, not the path, so no idle timer can be judged. Test the idle path with a hybrid connection (--hybrid-connection) or a mock-relay beyond the firewall",
+                self.host,
+                fmt_s(self.control.failed_after_s.unwrap_or_default())
+            )?,
+            Finding::EndpointCapped { limit_s } => write!(
+                f,
+                "{} announces that it closes idle connections after {} s (Keep-Alive: timeout), short of the {} s required, so the ladder stopped there ({advice}). Test the idle path with a hybrid connection (--hybrid-connection) or a mock-relay beyond the firewall",
+                self.host,
+                fmt_s(*limit_s),
+                fmt_s(self.required_s)
+            )?,
             Finding::LadderTooShort => write!(
                 f,
                 "the ladder stopped at {} s, short of the {} s required: raise --idle-max",
@@ -156,6 +173,20 @@ impl fmt::Display for IdleMessage<'_> {
         }
         if let Some(layer) = self.layer {
             write!(f, ". {layer}")?;
+        }
+        if let Some(limit) = self.far_end_limit {
+            write!(f, ". The far end's own limit falls there too ({limit}): the cause may be the far end, not this network; confirm with a hybrid connection (--hybrid-connection) or a mock-relay beyond the firewall")?;
+        }
+        if let (Some(cap_s), false) = (
+            self.endpoint_cap_s,
+            matches!(self.finding, Finding::EndpointCapped { .. }),
+        ) {
+            write!(
+                f,
+                ". {} announces that it closes idle connections after {} s (Keep-Alive: timeout): the ladder stopped short of that",
+                self.host,
+                fmt_s(cap_s)
+            )?;
         }
         if let Some((idle_s, sender)) = self.failed_sender {
             let status = sender

@@ -8,6 +8,7 @@
 
 pub mod attribution;
 mod channel;
+pub mod endpoint_limit;
 pub mod hc_ladder;
 pub mod ladder;
 mod message;
@@ -17,12 +18,13 @@ pub mod settings;
 pub use settings::{IdleSettings, Thresholds};
 
 use super::{Ctx, Session};
-use crate::advice::{idle_advice, Needs};
-use crate::outcome::Outcome;
+use crate::advice::{far_end_limit, fmt_s, idle_advice, Needs};
+use crate::outcome::{Outcome, Status};
 use crate::progress::IdleProgress;
 use crate::result::{CheckName, CheckResult, IdleReport};
 use crate::target::{Target, TargetKind};
-use attribution::{bracket, judge};
+use attribution::{bracket, judge, FarEnd};
+use endpoint_limit::EndpointLimit;
 use message::IdleMessage;
 use std::time::Instant;
 
@@ -35,16 +37,44 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         return CheckResult::skipped(CheckName::Idle, "the connection itself failed");
     }
     let started = Instant::now();
+    // An HTTPS endpoint may announce its own idle limit: past it, the test measures the server.
+    let limit = match target.kind {
+        TargetKind::Https => endpoint_limit::discover(ctx.net, target).await,
+        _ => None,
+    };
+    let mut periods = settings.rungs();
+    let cap_s = match limit {
+        Some(EndpointLimit::ClosesEachConnection) => {
+            return untestable(
+                target,
+                "answers `Connection: close`: it ends every connection after one answer",
+                started,
+            );
+        }
+        Some(EndpointLimit::KeepAliveTimeout(n)) => {
+            // A request at the very limit races the server's own timer.
+            periods.retain(|p| *p <= n - 1.0);
+            if periods.is_empty() {
+                let why = format!("announces that it closes idle connections after {} s (Keep-Alive: timeout), below the shortest idle period tested", fmt_s(n));
+                return untestable(target, &why, started);
+            }
+            Some(n)
+        }
+        None => None,
+    };
     let (longest_s, connections) = match &target.hc {
         Some(hc) => {
             let layout = hc_ladder::Layout::new(hc, &settings.rungs(), settings.required_s);
             let longest = layout.rungs.iter().map(|r| r.0).fold(0.0, f64::max);
             (longest, layout.rungs.len())
         }
-        None => (settings.max_s, settings.rungs().len()),
+        None => (
+            periods.last().copied().unwrap_or(settings.max_s),
+            periods.len(),
+        ),
     };
     let progress = ctx.progress.idle(&target.name, longest_s, connections);
-    let mut run = round(ctx, target, settings, &settings.rungs(), 1, &progress).await;
+    let mut run = round(ctx, target, settings, &periods, 1, &progress).await;
     let first = bracket(&run.records);
     // A hybrid connection with one entity has one rung: nothing to refine.
     let refinable = target.hc.as_ref().is_none_or(|hc| hc.entities.len() > 1);
@@ -62,13 +92,18 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         .sort_by(|a, b| a.idle_s.total_cmp(&b.idle_s).then(a.round.cmp(&b.round)));
 
     let bracket = bracket(&run.records);
-    let far_end_is_ours = target.kind == TargetKind::Relay;
+    // A mock-relay's clean closes are rehearsed faults; a hybrid connection's relay is the
+    // service itself, reached the way writeback reaches it.
+    let far_end = FarEnd {
+        ours: matches!(target.kind, TargetKind::Relay | TargetKind::Hc),
+        cap_s,
+    };
     let finding = judge(
         &bracket,
         settings.required_s,
         &run.control,
         !run.records.is_empty(),
-        far_end_is_ours,
+        far_end,
     );
     let needs = Needs {
         required_s: settings.required_s,
@@ -111,6 +146,11 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                 .filter(|(_, s)| s.outcome != Outcome::Accepted)
         }),
         variants_skipped: settings.variants && target.hc.is_some(),
+        endpoint_cap_s: cap_s,
+        far_end_limit: bracket
+            .failed_s
+            .filter(|_| !far_end.ours)
+            .and_then(|f| far_end_limit(bracket.survived_s, f)),
     }
     .to_string();
     let (status, outcome) = finding.status(&bracket, settings.recommended_s);
@@ -129,6 +169,20 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         hc_ladder: run.hc_ladder,
     });
     CheckResult::new(CheckName::Idle, status, outcome, message, started.elapsed())
+}
+
+/// The idle check's answer when the endpoint itself makes idle connections untestable.
+fn untestable(target: &Target, why: &str, started: Instant) -> CheckResult {
+    CheckResult::new(
+        CheckName::Idle,
+        Status::Warn,
+        Outcome::Inconclusive,
+        format!(
+            "{} {why}, so idle connections cannot be tested against it. Test the idle path with a hybrid connection (--hybrid-connection) or a mock-relay beyond the firewall",
+            target.host
+        ),
+        started.elapsed(),
+    )
 }
 
 /// One round over `periods`: a hybrid connection's listeners, one entity each, or the ladder of
