@@ -9,6 +9,7 @@ pub mod path;
 pub mod plain_http;
 pub mod proxy;
 pub mod resolve;
+pub mod tcp_info;
 pub mod tls;
 pub mod websocket;
 

@@ -51,6 +51,8 @@ pub struct Opened {
     pub stream: TlsStream<Io>,
     pub peer: SocketAddr,
     pub timings: PathTimings,
+    /// The kernel's view of the TCP connection under it (to the far end, or to the proxy).
+    pub tcp: Option<super::tcp_info::Handle>,
 }
 
 /// Opens a TLS connection to the first address of `target` that accepts one.
@@ -101,6 +103,7 @@ pub async fn open_tls_at(
     };
     let connect = started.elapsed();
     let started = Instant::now();
+    let handle = super::tcp_info::Handle::of(&tcp);
     let mut io: Io = Box::new(tcp);
     if let Some(proxy) = hop.proxy {
         io = super::proxy::connect_tunnel(io, proxy, &endpoint.authority(), ctx.timeout)
@@ -116,6 +119,7 @@ pub async fn open_tls_at(
     };
     Ok(Opened {
         stream,
+        tcp: handle,
         peer,
         timings: PathTimings {
             resolve,

@@ -1,6 +1,7 @@
 //! What the idle check reports (the target's `idle` object), and the one rule that reads a
 //! ladder's records as rungs: the verdict, the human report and the charts all use it.
 
+use crate::net::tcp_info::TcpEvidence;
 use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +69,10 @@ pub struct ProbeRecord {
     /// How the sender that was to reach this listener fared (hybrid connection targets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<SenderView>,
+    /// What the kernel knew of the connection when no answer came (Linux): whether the probe's
+    /// bytes were acknowledged, how often they were retransmitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpEvidence>,
 }
 
 /// The sender's side of a hybrid connection rung: what its handshake got, and when.
@@ -155,6 +160,10 @@ pub struct IdleReport {
     /// The layout over a hybrid connection's entities (hybrid connection targets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hc_ladder: Option<HcLadder>,
+    /// Idle periods whose connections contradict the rest (a failure below a survival): the
+    /// verdict rests on the consistent ones, and these are named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unstable_s: Vec<f64>,
 }
 
 impl IdleReport {
@@ -164,10 +173,11 @@ impl IdleReport {
     }
 }
 
-/// One idle period of the ladder and what became of its connection(s).
+/// One connection of the ladder (an idle period in one round) and what became of it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rung {
     pub idle_s: f64,
+    pub round: u8,
     pub outcome: Outcome,
 }
 
@@ -193,16 +203,21 @@ pub fn connection_outcome<'a>(records: impl IntoIterator<Item = &'a ProbeRecord>
         .unwrap_or(Outcome::Survived)
 }
 
-/// The records grouped by idle period, shortest first, each with its connection's outcome.
+/// The records grouped by connection (idle period and round), shortest first, each with the
+/// connection's outcome over its directions.
 pub fn rungs(records: &[ProbeRecord]) -> Vec<Rung> {
-    let mut idles: Vec<f64> = records.iter().map(|r| r.idle_s).collect();
-    idles.sort_by(f64::total_cmp);
-    idles.dedup();
-    idles
-        .into_iter()
-        .map(|idle_s| Rung {
+    let mut keys: Vec<(f64, u8)> = records.iter().map(|r| (r.idle_s, r.round)).collect();
+    keys.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    keys.dedup();
+    keys.into_iter()
+        .map(|(idle_s, round)| Rung {
             idle_s,
-            outcome: connection_outcome(records.iter().filter(|r| r.idle_s == idle_s)),
+            round,
+            outcome: connection_outcome(
+                records
+                    .iter()
+                    .filter(|r| r.idle_s == idle_s && r.round == round),
+            ),
         })
         .collect()
 }

@@ -197,6 +197,12 @@ fn idle() -> IdleReport {
             status_code: Some(404),
             after_s: 0.2,
         }),
+        tcp: Some(crate::net::tcp_info::TcpEvidence {
+            unacked: 1,
+            retransmits: 3,
+            total_retransmits: 4,
+            last_ack_ms: 4_200,
+        }),
     };
     IdleReport {
         required_s: 180.0,
@@ -229,6 +235,7 @@ fn idle() -> IdleReport {
             rungs: 2,
             control_entity: "hc3".into(),
         }),
+        unstable_s: vec![195.0],
     }
 }
 

@@ -2,29 +2,77 @@
 //! rule that decides a path's fate is tested on its own.
 
 use crate::outcome::{Outcome, Status};
-use crate::result::{rungs, ControlReport, IdleVerdict, ProbeRecord};
+use crate::result::{connection_outcome, rungs, ControlReport, IdleVerdict, ProbeRecord};
 
 /// What the ladder showed, before advice is written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bracket {
+    /// The longest idle period that survived, below the cut.
     pub survived_s: Option<f64>,
+    /// The shortest idle period that failed, above the cut.
     pub failed_s: Option<f64>,
+    /// How that one failed.
     pub failure: Option<Outcome>,
+    /// Connections that contradict the cut: `(idle period, outcome)` of failures below it and
+    /// survivals above it.
+    pub unstable: Vec<(f64, Outcome)>,
 }
 
-/// Brackets the cutoff: the longest idle that survived and the shortest that failed.
+/// Brackets the cutoff. An idle timer kills every connection idle past it and none below, so
+/// the cut is placed where the fewest connections contradict it (ties go to the longer cut: a
+/// lone failure amid survivals, on a lossy path, must not accuse the path); the bracket is the
+/// longest survival below it and the shortest failure above it, never inverted, and the
+/// contradicting connections are named.
 pub fn bracket(records: &[ProbeRecord]) -> Bracket {
     let rungs = rungs(records);
+    let mut cuts: Vec<f64> = rungs.iter().map(|r| r.idle_s).collect();
+    cuts.dedup();
+    // Cut `None`: everything should fail; `Some(v)`: survive up to v, fail beyond.
+    let candidates = std::iter::once(None).chain(cuts.into_iter().map(Some));
+    let contradictions = |cut: Option<f64>| {
+        rungs
+            .iter()
+            .filter(|r| {
+                let below = cut.is_some_and(|c| r.idle_s <= c);
+                (r.outcome == Outcome::Survived) != below
+            })
+            .count()
+    };
+    let mut best: (Option<f64>, usize) = (None, contradictions(None));
+    for cut in candidates.skip(1) {
+        let n = contradictions(cut);
+        if n <= best.1 {
+            best = (cut, n);
+        }
+    }
+    let cut = best.0;
+    let below = |idle: f64| cut.is_some_and(|c| idle <= c);
     let survived_s = rungs
         .iter()
-        .filter(|r| r.outcome == Outcome::Survived)
+        .filter(|r| r.outcome == Outcome::Survived && below(r.idle_s))
         .map(|r| r.idle_s)
         .next_back();
-    let failed = rungs.iter().find(|r| r.outcome != Outcome::Survived);
+    let failed_s = rungs
+        .iter()
+        .find(|r| r.outcome != Outcome::Survived && !below(r.idle_s))
+        .map(|r| r.idle_s);
+    let failure = failed_s.map(|f| {
+        connection_outcome(
+            records
+                .iter()
+                .filter(|r| r.idle_s == f && r.outcome != Outcome::Survived),
+        )
+    });
+    let unstable = rungs
+        .iter()
+        .filter(|r| (r.outcome == Outcome::Survived) != below(r.idle_s))
+        .map(|r| (r.idle_s, r.outcome))
+        .collect();
     Bracket {
         survived_s,
-        failed_s: failed.map(|r| r.idle_s),
-        failure: failed.map(|r| r.outcome),
+        failed_s,
+        failure,
+        unstable,
     }
 }
 
@@ -140,6 +188,7 @@ mod tests {
             round: 1,
             entity: None,
             sender: None,
+            tcp: None,
         }
     }
 
@@ -189,6 +238,56 @@ mod tests {
         assert_eq!(verdict(&b, 4.0, true), IdleVerdict::Fail);
         assert_eq!(verdict(&b, 4.0, false), IdleVerdict::Inconclusive);
         assert_eq!(verdict(&b, 10.0, true), IdleVerdict::Fail);
+    }
+
+    #[test]
+    fn a_lone_failure_amid_survivals_is_unstable_not_the_cut() {
+        use Direction::*;
+        // A lossy path: the firewall cuts at 19 s, one connection at 13 s lost its answer.
+        let mut records = Vec::new();
+        for idle in 10..=25 {
+            let idle = f64::from(idle);
+            let outcome = match idle {
+                13.0 => Outcome::SilentDrop,
+                i if i >= 19.0 => Outcome::Reset,
+                _ => Outcome::Survived,
+            };
+            records.push(rec(idle, ClientSend, outcome));
+        }
+        let b = bracket(&records);
+        assert_eq!((b.survived_s, b.failed_s), (Some(18.0), Some(19.0)));
+        assert_eq!(b.failure, Some(Outcome::Reset));
+        assert_eq!(b.unstable, vec![(13.0, Outcome::SilentDrop)]);
+        let ok = control(Outcome::Survived);
+        let f = judge(&b, 15.0, &ok, true, OURS);
+        assert_eq!(f, Finding::Holds, "judged on the consistent connections");
+        assert_eq!(f.status(&b, None), (Status::Warn, Outcome::Survived));
+        assert_eq!(judge(&b, 19.0, &ok, true, OURS), Finding::CutOff);
+    }
+
+    #[test]
+    fn the_bracket_is_never_inverted() {
+        use Direction::*;
+        for pattern in [
+            "SFSF", "FSFS", "FFFS", "SSSF", "SFFS", "FSSF", "SSFFSS", "FFSSFF",
+        ] {
+            let records: Vec<ProbeRecord> = pattern
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    let o = if c == 'S' {
+                        Outcome::Survived
+                    } else {
+                        Outcome::SilentDrop
+                    };
+                    rec(i as f64 + 1.0, ClientSend, o)
+                })
+                .collect();
+            let b = bracket(&records);
+            if let (Some(s), Some(f)) = (b.survived_s, b.failed_s) {
+                assert!(s < f, "{pattern}: survived {s}, failed {f}");
+            }
+        }
     }
 
     #[test]

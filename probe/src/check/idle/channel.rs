@@ -4,6 +4,7 @@
 use crate::check::websocket::listener_path;
 use crate::net::connect::SocketOptions;
 use crate::net::ending::{hyper_outcome, ws_outcome};
+use crate::net::tcp_info::{Handle, TcpEvidence};
 use crate::net::websocket::{self, Ws};
 use crate::net::{path, NetContext};
 use crate::outcome::Outcome;
@@ -38,6 +39,7 @@ pub enum Channel {
         relay: bool,
         sequence: u64,
         baseline: Duration,
+        tcp: Option<Handle>,
     },
     Http {
         sender: SendRequest<Empty<Bytes>>,
@@ -45,6 +47,7 @@ pub enum Channel {
         host: String,
         path: String,
         baseline: Duration,
+        tcp: Option<Handle>,
     },
 }
 
@@ -60,6 +63,7 @@ impl Channel {
         let opened = path::open_tls_with(ctx, target, socket)
             .await
             .map_err(|e| e.to_string())?;
+        let tcp = opened.tcp;
         match target.kind {
             TargetKind::Relay | TargetKind::Wss => {
                 let relay = target.kind == TargetKind::Relay;
@@ -86,6 +90,7 @@ impl Channel {
                     relay,
                     sequence: 0,
                     baseline: upgrade_started.elapsed(),
+                    tcp,
                 })
             }
             TargetKind::Https => {
@@ -100,6 +105,7 @@ impl Channel {
                     host: target.host_header(),
                     path: target.path.clone(),
                     baseline: Duration::ZERO,
+                    tcp,
                 };
                 // One request first, so the connection is in its keep-alive state when idle
                 // starts, as a real client's would be; its time is the baseline for later ones.
@@ -120,6 +126,13 @@ impl Channel {
             TargetKind::Hc => {
                 Err("a hybrid connection's idle listeners are its own ladder's".into())
             }
+        }
+    }
+
+    /// The kernel's view of the connection's TCP socket, where the platform gives one.
+    pub fn tcp(&self) -> Option<Handle> {
+        match self {
+            Channel::Ws { tcp, .. } | Channel::Http { tcp, .. } => *tcp,
         }
     }
 
@@ -172,12 +185,16 @@ impl Channel {
     }
 
     /// One application round trip (echo, ping or request) within `deadline`: `Survived`, or the
-    /// failure outcome (`SilentDrop` when nothing answers).
+    /// failure outcome (`SilentDrop` when nothing answers, even after the kernel's evidence
+    /// extended the wait; see [`super::evidence`]).
     pub async fn exchange(&mut self, deadline: Duration) -> Outcome {
-        match tokio::time::timeout(deadline, self.round_trip()).await {
-            Ok(outcome) => outcome,
-            Err(_) => Outcome::SilentDrop,
-        }
+        self.exchange_judged(deadline).await.0
+    }
+
+    /// [`Channel::exchange`], with what the kernel said when the answer did not come.
+    pub async fn exchange_judged(&mut self, deadline: Duration) -> (Outcome, Option<TcpEvidence>) {
+        let tcp = self.tcp();
+        super::evidence::answered(self.round_trip(), deadline, tcp).await
     }
 
     async fn round_trip(&mut self) -> Outcome {

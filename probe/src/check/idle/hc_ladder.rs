@@ -319,6 +319,7 @@ impl Rung<'_> {
             round: self.round,
             entity: Some(self.entity.to_string()),
             sender,
+            tcp: None,
         }
     }
 }

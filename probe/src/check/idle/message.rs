@@ -99,6 +99,8 @@ pub struct IdleMessage<'a> {
     pub endpoint_cap_s: Option<f64>,
     /// A known idle limit of a far end that is not ours, within the bracket.
     pub far_end_limit: Option<&'a str>,
+    /// Connections that contradict the cut: `(idle period, outcome)`.
+    pub unstable: &'a [(f64, Outcome)],
 }
 
 impl fmt::Display for IdleMessage<'_> {
@@ -173,6 +175,19 @@ impl fmt::Display for IdleMessage<'_> {
         }
         if let Some(layer) = self.layer {
             write!(f, ". {layer}")?;
+        }
+        if !self.unstable.is_empty() {
+            let list: Vec<String> = self
+                .unstable
+                .iter()
+                .take(4)
+                .map(|(idle, o)| format!("{} s {o}", fmt_s(*idle)))
+                .collect();
+            write!(
+                f,
+                ". Unstable: {} contradicted the others (a lossy path, or a device that is not a plain idle timer); the verdict rests on the consistent connections",
+                list.join(", ")
+            )?;
         }
         if let Some(limit) = self.far_end_limit {
             write!(f, ". The far end's own limit falls there too ({limit}): the cause may be the far end, not this network; confirm with a hybrid connection (--hybrid-connection) or a mock-relay beyond the firewall")?;

@@ -9,6 +9,7 @@
 pub mod attribution;
 mod channel;
 pub mod endpoint_limit;
+pub mod evidence;
 pub mod hc_ladder;
 pub mod ladder;
 mod message;
@@ -80,7 +81,11 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
     let refinable = target.hc.as_ref().is_none_or(|hc| hc.entities.len() > 1);
     if settings.refine && refinable && run.control.outcome == Outcome::Survived {
         if let (Some(s), Some(f)) = (first.survived_s, first.failed_s) {
-            let rungs = ladder::refine_rungs(s, f);
+            // Inside the bracket by seconds, and again every period that contradicted it.
+            let mut rungs = ladder::refine_rungs(s, f);
+            rungs.extend(first.unstable.iter().map(|u| u.0));
+            rungs.sort_by(f64::total_cmp);
+            rungs.dedup();
             if !rungs.is_empty() {
                 let second = round(ctx, target, settings, &rungs, 2, &progress).await;
                 run.absorb(second);
@@ -147,6 +152,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         }),
         variants_skipped: settings.variants && target.hc.is_some(),
         endpoint_cap_s: cap_s,
+        unstable: &bracket.unstable,
         far_end_limit: bracket
             .failed_s
             .filter(|_| !far_end.ours)
@@ -167,6 +173,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         variants: run.variants,
         advice,
         hc_ladder: run.hc_ladder,
+        unstable_s: bracket.unstable.iter().map(|u| u.0).collect(),
     });
     CheckResult::new(CheckName::Idle, status, outcome, message, started.elapsed())
 }

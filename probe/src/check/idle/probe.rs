@@ -41,6 +41,7 @@ pub async fn probe(
         round: hold.round,
         entity: None,
         sender: None,
+        tcp: None,
     };
     let mut records = Vec::with_capacity(2);
     let still_open = if relay {
@@ -71,8 +72,11 @@ pub async fn probe(
         }
     };
     if still_open {
-        let outcome = channel.exchange(answer).await;
-        records.push(record(Direction::ClientSend, outcome, false));
+        let (outcome, tcp) = channel.exchange_judged(answer).await;
+        records.push(ProbeRecord {
+            tcp,
+            ..record(Direction::ClientSend, outcome, false)
+        });
     }
     channel.close().await;
     Ok(records)
