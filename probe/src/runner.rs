@@ -18,6 +18,8 @@ pub async fn run(plan: Plan) -> RunResult {
     let targets =
         futures_util::future::join_all(plan.targets.iter().map(|t| run_target(&ctx, t, count)))
             .await;
+    let mut notes = plan.notes.clone();
+    notes.extend(relay_pair_note(&plan.targets, &targets));
     RunResult {
         schema: SCHEMA.into(),
         probe_version: env!("CARGO_PKG_VERSION").into(),
@@ -28,7 +30,7 @@ pub async fn run(plan: Plan) -> RunResult {
         cloud: plan.cloud,
         verdict: RunResult::verdict_of(&targets),
         proxy: plan.proxy_shown(),
-        notes: plan.notes.clone(),
+        notes,
         targets,
     }
 }
@@ -66,8 +68,101 @@ async fn run_target(ctx: &Ctx<'_>, target: &Target, count: u32) -> TargetResult 
     }
 }
 
+/// Writeback listens on its relays all at once and reports an error when any one is down: when
+/// some relay namespaces of the run failed and others did not, say which.
+fn relay_pair_note(targets: &[Target], results: &[TargetResult]) -> Option<String> {
+    let relays: Vec<&TargetResult> = targets
+        .iter()
+        .zip(results)
+        .filter(|(t, _)| t.relay_namespace)
+        .map(|(_, r)| r)
+        .collect();
+    let (failed, passed): (Vec<&TargetResult>, Vec<&TargetResult>) = relays
+        .iter()
+        .partition(|r| r.verdict == crate::outcome::Verdict::Fail);
+    if relays.len() < 2 || failed.is_empty() {
+        return None;
+    }
+    let names = |list: &[&TargetResult]| {
+        list.iter()
+            .map(|r| match r.first_failure() {
+                Some(c) => format!("{} ({} {})", r.name, c.check, c.outcome),
+                None => r.name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let state = if passed.is_empty() {
+        "every one failed".to_string()
+    } else {
+        format!("{} passed", names(&passed))
+    };
+    Some(format!(
+        "writeback listens on its relays all at once and reports an error when any one is down: {} failed; {state}",
+        names(&failed)
+    ))
+}
+
 pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Outcome, Status, Verdict};
+    use crate::result::{CheckName, CheckResult, Phases};
+
+    fn result(name: &str, verdict: Verdict) -> TargetResult {
+        let status = match verdict {
+            Verdict::Pass => Status::Pass,
+            Verdict::Fail => Status::Fail,
+        };
+        TargetResult {
+            name: name.into(),
+            url: format!("https://{name}/"),
+            kind: crate::target::TargetKind::Https,
+            required: true,
+            direct: false,
+            verdict,
+            checks: vec![CheckResult::new(
+                CheckName::Tcp,
+                status,
+                Outcome::Refused,
+                "m",
+                std::time::Duration::ZERO,
+            )],
+            phases_ms: Phases::default(),
+            timings_ms: None,
+            idle: None,
+        }
+    }
+
+    fn relay(name: &str) -> Target {
+        let mut t = Target::parse(&format!("https://{name}/")).unwrap();
+        t.relay_namespace = true;
+        t
+    }
+
+    #[test]
+    fn says_which_relay_of_the_pair_failed() {
+        let targets = [relay("a.example"), relay("b.example")];
+        let note = relay_pair_note(
+            &targets,
+            &[
+                result("a.example", Verdict::Fail),
+                result("b.example", Verdict::Pass),
+            ],
+        )
+        .unwrap();
+        assert!(note.contains("a.example (tcp refused) failed"), "{note}");
+        assert!(note.contains("b.example passed"), "{note}");
+        let fine = [
+            result("a.example", Verdict::Pass),
+            result("b.example", Verdict::Pass),
+        ];
+        assert_eq!(relay_pair_note(&targets, &fine), None);
+    }
 }
