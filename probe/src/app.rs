@@ -4,8 +4,8 @@ use crate::check::idle::IdleSettings;
 use crate::cli::{Cli, Command, RunArgs};
 use crate::error::ConfigError;
 use crate::net::connect::SocketOptions;
-use crate::net::machine_config;
 use crate::net::proxy::{Proxy, ProxyRoute};
+use crate::net::proxy_sources;
 use crate::net::resolve::Resolver;
 use crate::net::tls::TlsSetup;
 use crate::net::NetContext;
@@ -92,7 +92,14 @@ pub(crate) fn prepare(
     } else {
         args.targets.clone()
     };
-    for name in &args.relay_namespaces {
+    let (from_file, from_file_note) = match &args.namespace_from {
+        Some(path) => {
+            let (names, note) = crate::namespace_from::read(path)?;
+            (names, Some(note))
+        }
+        None => (Vec::new(), None),
+    };
+    for name in args.relay_namespaces.iter().chain(&from_file) {
         scenario.add_relay_namespace(&mut targets, &cloud.namespace_host(name));
     }
     if let Some(domain) = &args.ad_domain {
@@ -105,7 +112,7 @@ pub(crate) fn prepare(
         )));
     }
     let idle = idle_settings(args, scenario.idle_required_s)?;
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = from_file_note.into_iter().collect();
     let proxy = proxy_route(args, &scenario, &mut notes)?;
     let targets = if args.compare_direct && proxy.proxy.is_some() {
         with_direct_twins(targets, &proxy)
@@ -144,8 +151,9 @@ pub(crate) fn prepare(
     Ok((ctx, plan))
 }
 
-/// The proxy for this run: `--no-proxy`, else `--proxy`, else machine.config, else the
-/// scenario's, else the environment (curl's variables). `NO_PROXY` applies to every one of them.
+/// The proxy for this run: `--no-proxy`, else `--proxy`, else machine.config or WinHTTP, else
+/// the scenario's, else the environment (curl's variables). `NO_PROXY` applies to every one of
+/// them, and WinHTTP's bypass list to its proxy.
 fn proxy_route(
     args: &RunArgs,
     scenario: &Scenario,
@@ -156,26 +164,26 @@ fn proxy_route(
     if args.no_proxy {
         return Ok(ProxyRoute::default());
     }
+    let mut bypass = None;
     let proxy = if let Some(url) = &args.proxy {
         Some(Proxy::parse(url, "--proxy").map_err(ConfigError::new)?)
-    } else if let Some(path) = &args.proxy_from_machine_config {
-        let (path, section) = machine_config::read(path.as_deref())?;
-        if let Some(why) = section.why_no_proxy() {
-            notes.push(format!("{}: {why}", path.display()));
-        }
-        if section.use_default_credentials {
-            notes.push(format!(
-                "{}: useDefaultCredentials=\"true\": the sync service authenticates to the proxy as its own account (NTLM/Negotiate), which this probe cannot; a 407 here may not happen to the service",
-                path.display()
-            ));
-        }
-        section.proxy.filter(|_| section.enabled)
+    } else if args.proxy_from_machine_config.is_some() || args.proxy_from_winhttp.is_some() {
+        let chosen = proxy_sources::choose(
+            args.proxy_from_machine_config
+                .as_ref()
+                .map(Option::as_deref),
+            args.proxy_from_winhttp.as_ref().map(Option::as_deref),
+        )?;
+        notes.extend(chosen.notes);
+        bypass = chosen.bypass;
+        chosen.proxy
     } else {
         scenario.proxy.clone().or(env.proxy)
     };
     Ok(ProxyRoute {
         proxy,
         no_proxy: env.no_proxy,
+        bypass,
     })
 }
 

@@ -1,5 +1,6 @@
 //! How bytes reach the far end, every phase timed: resolve -> connect -> TLS.
 
+pub mod anchors;
 pub mod connect;
 pub mod ending;
 pub mod io;
@@ -7,8 +8,10 @@ pub mod machine_config;
 pub mod path;
 pub mod plain_http;
 pub mod proxy;
+pub mod proxy_sources;
 pub mod resolve;
 pub mod tls;
+pub mod winhttp;
 
 use crate::target::Target;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! TLS client setup: rustls (ring), TLS 1.2 minimum, trust = system store + webpki-roots +
 //! `--ca-file`, and a verifier that records the presented chain even when verification fails.
 
+use super::anchors::{self, AnchorIndex, Anchored};
 use crate::error::ConfigError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -21,6 +22,8 @@ pub struct TlsSetup {
     verifier: Arc<WebPkiServerVerifier>,
     /// How many anchors came from where, for the report.
     pub anchors: String,
+    /// Which store each anchor came from, to name the one a trusted chain ends in.
+    index: AnchorIndex,
 }
 
 impl TlsSetup {
@@ -40,7 +43,7 @@ impl TlsSetup {
                 )));
             }
             for cert in certs {
-                extra.push((path.display().to_string(), cert));
+                extra.push((format!("--ca-file {}", path.display()), cert));
             }
         }
         Self::with_anchors(extra)
@@ -54,21 +57,29 @@ impl TlsSetup {
         Self::with_anchors(certs.into_iter().map(|c| (origin.to_string(), c)).collect())
     }
 
-    /// The system store, webpki-roots, and `extra` (`(origin, certificate)` pairs).
+    /// The system store, webpki-roots, and `extra` (`(store name, certificate)` pairs, the
+    /// name as messages give it: `--ca-file PATH`).
     fn with_anchors(
         extra: Vec<(String, CertificateDer<'static>)>,
     ) -> Result<TlsSetup, ConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = RootCertStore::empty();
+        let mut index = AnchorIndex::default();
         let native = rustls_native_certs::load_native_certs();
+        let system_label = anchors::system_store_label();
+        for cert in &native.certs {
+            index.add_certificate(&system_label, cert);
+        }
         let (system, _) = roots.add_parsable_certificates(native.certs);
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for anchor in webpki_roots::TLS_SERVER_ROOTS {
+            index.add_anchor(anchors::BUILT_IN, anchor);
+        }
         let extra_count = extra.len();
         for (origin, cert) in extra {
+            index.add_certificate(&origin, &cert);
             roots.add(cert).map_err(|e| {
-                ConfigError::new(format!(
-                    "--ca-file {origin}: not a usable CA certificate: {e}"
-                ))
+                ConfigError::new(format!("{origin}: not a usable CA certificate: {e}"))
             })?;
         }
         let extra = extra_count;
@@ -84,7 +95,13 @@ impl TlsSetup {
             provider,
             verifier,
             anchors,
+            index,
         })
+    }
+
+    /// The trust anchor a verified chain ends in, and the stores that hold it.
+    pub fn anchor_of(&self, chain: &[CertInfo]) -> Option<Anchored> {
+        self.index.anchor_of(chain)
     }
 
     /// Runs a TLS handshake over `io`. The presented chain is returned whatever happens.
