@@ -46,7 +46,7 @@ pub fn choose(
             .notes
             .push(format!("{origin}: {}", settings.describe()));
         chosen.proxy = settings
-            .https_proxy()
+            .https_proxy(origin)
             .map_err(|e| ConfigError::new(format!("--proxy-from-winhttp: {e}")))?;
         if chosen.proxy.is_none() && settings.proxy_list.is_some() {
             chosen.notes.push(format!(
@@ -98,7 +98,7 @@ pub fn disagreement(
         .filter(|_| section.enabled)
         .map(|p| (p.host.to_ascii_lowercase(), p.port));
     let winhttp = settings
-        .https_proxy()
+        .https_proxy(winhttp_origin)
         .ok()
         .flatten()
         .map(|p| (p.host.to_ascii_lowercase(), p.port));

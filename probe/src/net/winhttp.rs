@@ -116,8 +116,8 @@ pub fn from_reg_export(bytes: &[u8]) -> Result<Vec<u8>, String> {
 impl WinHttpSettings {
     /// The proxy WinHTTP uses for an `https://` URL: the first `https=` entry, else the first
     /// entry without a `scheme=` prefix; `None` for direct access or when only other schemes
-    /// (`http=`, `socks=`) are named.
-    pub fn https_proxy(&self) -> Result<Option<Proxy>, String> {
+    /// (`http=`, `socks=`) are named. `source` names the settings in messages.
+    pub fn https_proxy(&self, source: &str) -> Result<Option<Proxy>, String> {
         let Some(list) = &self.proxy_list else {
             return Ok(None);
         };
@@ -128,7 +128,7 @@ impl WinHttpSettings {
         });
         let any_scheme = || entries.iter().copied().find(|e| !e.contains('='));
         match for_https.or_else(any_scheme) {
-            Some(server) => Proxy::parse(server, ORIGIN).map(Some),
+            Some(server) => Proxy::parse(server, source).map(Some),
             None => Ok(None),
         }
     }
@@ -285,7 +285,7 @@ mod tests {
     fn direct_access_is_no_proxy() {
         let s = parse(DIRECT).unwrap();
         assert_eq!(s, WinHttpSettings::default());
-        assert_eq!(s.https_proxy().unwrap(), None);
+        assert_eq!(s.https_proxy(ORIGIN).unwrap(), None);
         assert_eq!(s.describe(), "direct access (no proxy server)");
     }
 
@@ -293,7 +293,7 @@ mod tests {
     fn a_named_proxy_with_a_bypass_list() {
         // netsh winhttp set proxy proxy.contoso.com:8080 "localhost;*.contoso.com"
         let s = parse(&named("proxy.contoso.com:8080", "localhost;*.contoso.com")).unwrap();
-        let p = s.https_proxy().unwrap().unwrap();
+        let p = s.https_proxy(ORIGIN).unwrap().unwrap();
         assert_eq!((p.host.as_str(), p.port), ("proxy.contoso.com", 8080));
         assert!(s.bypass.matches("localhost"));
         assert!(s.bypass.matches("Files.CONTOSO.com"));
@@ -315,7 +315,7 @@ mod tests {
         assert!(s.bypass.matches("bar"));
         assert!(!s.bypass.matches("relay.servicebus.windows.net"));
         assert!(!s.bypass.matches("10.0.0.1"));
-        let p = s.https_proxy().unwrap().unwrap();
+        let p = s.https_proxy(ORIGIN).unwrap().unwrap();
         assert_eq!((p.host.as_str(), p.port), ("myproxy", 80));
     }
 
@@ -323,15 +323,15 @@ mod tests {
     fn per_scheme_lists_pick_the_https_entry() {
         // netsh winhttp set proxy proxy-server="http=myproxy;https=sproxy:88" bypass-list="*.foo.com"
         let s = parse(&named("http=myproxy;https=sproxy:88", "*.foo.com")).unwrap();
-        let p = s.https_proxy().unwrap().unwrap();
+        let p = s.https_proxy(ORIGIN).unwrap().unwrap();
         assert_eq!((p.host.as_str(), p.port), ("sproxy", 88));
         assert!(s.bypass.matches("a.foo.com") && !s.bypass.matches("foo.org"));
         // Only an http= entry: https URLs go direct.
         let http_only = parse(&named("http=myproxy:3128", "")).unwrap();
-        assert_eq!(http_only.https_proxy().unwrap(), None);
+        assert_eq!(http_only.https_proxy(ORIGIN).unwrap(), None);
         // A scheme:// prefix names how to talk to the proxy, not which URLs use it.
         let url = parse(&named("http://wp.example:8080 backup:3128", "")).unwrap();
-        assert_eq!(url.https_proxy().unwrap().unwrap().host, "wp.example");
+        assert_eq!(url.https_proxy(ORIGIN).unwrap().unwrap().host, "wp.example");
     }
 
     #[test]
