@@ -126,7 +126,8 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["proxy", "proxy_from_machine_config", "proxy_from_winhttp"])]
     pub no_proxy: bool,
     /// Use the proxy of the .NET machine.config <defaultProxy> section, as the sync service
-    /// does [default path: the Framework64 v4.0.30319 machine.config].
+    /// does [default: %WINDIR%\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config,
+    /// else the 32-bit Framework one].
     #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with = "proxy")]
     pub proxy_from_machine_config: Option<Option<PathBuf>>,
     /// Use the WinHTTP default proxy (`netsh winhttp show proxy`) and its bypass list

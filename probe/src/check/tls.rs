@@ -180,8 +180,9 @@ pub fn version_name(v: rustls::ProtocolVersion) -> String {
     }
 }
 
-/// `: its anchor is ... from STORE` for a chain that verified: which trust store vouched for
-/// it (a corporate CA installed in the Windows store shows up here), or nothing when unknown.
+/// ` by an anchor from STORE` (the issuer itself is the anchor) or ` through the anchor `NAME`
+/// from STORE` for a chain that verified: which trust store vouched for it (a corporate CA
+/// installed in the Windows store shows up here), or nothing when unknown.
 fn anchored_in(ctx: &NetContext, chain: &[CertInfo]) -> String {
     match ctx.tls.anchor_of(chain) {
         Some(anchor)

@@ -109,8 +109,13 @@ pub fn disagreement(
         Some((host, port)) => format!("proxy {host}:{port}"),
         None => "direct".to_string(),
     };
+    let advice = if machine.is_none() {
+        "The sync service follows machine.config and ignores WinHTTP (netsh winhttp): if writeback must use that proxy, set <defaultProxy> in machine.config and restart the ADSync service"
+    } else {
+        "The sync service follows machine.config; other services on this server (WinHTTP clients) take the other way"
+    };
     Some(format!(
-        "machine.config and WinHTTP disagree: {machine_origin} says {}, {winhttp_origin} says {} ({}). The sync service follows machine.config; netsh winhttp does not change its path: set <defaultProxy> in machine.config and restart the ADSync service",
+        "machine.config and WinHTTP disagree: {machine_origin} says {}, {winhttp_origin} says {} ({}). {advice}",
         said(&machine),
         said(&winhttp),
         settings.describe()
@@ -149,7 +154,22 @@ mod tests {
             note.contains("m.config says direct, WinHTTP says proxy proxy.corp.example:8080"),
             "{note}"
         );
-        assert!(note.contains("follows machine.config"));
+        assert!(
+            note.contains("set <defaultProxy> in machine.config"),
+            "{note}"
+        );
+        let only_machine = disagreement(
+            "m.config",
+            &machine(r#"<proxy proxyaddress="http://p.corp.example:3128"/>"#),
+            "WinHTTP",
+            &winhttp(None, ""),
+        )
+        .unwrap();
+        assert!(
+            only_machine.contains("m.config says proxy p.corp.example:3128, WinHTTP says direct")
+                && only_machine.contains("other services"),
+            "{only_machine}"
+        );
     }
 
     #[test]
