@@ -403,10 +403,14 @@ impl Drop for Wine {
 }
 
 /// Copies a prefix: directories made anew, files hard-linked (Wine only reads them), except
-/// the registry files and the update stamp, which Wine rewrites and so are copied.
+/// the registry files and the update stamp, which Wine rewrites and so are copied, and the
+/// `wineserver` file, which names the prefix's own server objects and which Wine makes anew.
 fn copy_prefix(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read the template prefix") {
         let entry = entry.expect("template entry");
+        if entry.file_name() == "wineserver" {
+            continue;
+        }
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
         let kind = entry.file_type().expect("file type");
         if kind.is_symlink() {
