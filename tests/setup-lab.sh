@@ -2,10 +2,13 @@
 # Installs what the end-to-end lab needs on a Debian or Ubuntu host (run as root):
 # network namespaces and nftables for the firewall profiles, dnsmasq, Squid, mitmproxy,
 # htpasswd for Squid's basic auth, curl, the reporting tests' consumers (promtool from
-# prometheus, python3-junitparser, headless chromium), and cargo-nextest as the test runner.
+# prometheus, python3-junitparser, headless chromium), the Windows probe's toolchain (the Rust
+# target x86_64-pc-windows-gnu, mingw-w64 to link it, Wine to run it), and cargo-nextest as the
+# test runner.
 set -euo pipefail
 
-packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser chromium)
+packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser chromium
+  gcc-mingw-w64-x86-64 wine64)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,6 +27,13 @@ if command -v systemctl >/dev/null 2>&1; then
   systemctl stop squid 2>/dev/null || true
   # Likewise the prometheus package's server on :9090: the tests only use promtool.
   systemctl stop prometheus 2>/dev/null || true
+fi
+
+# The Windows probe's Rust target comes from rustup's servers; when it cannot be downloaded,
+# the Windows tests say so and skip (a compile error, once it is there, always fails).
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
+  timeout 600 rustup target add x86_64-pc-windows-gnu ||
+    echo "setup-lab: could not add the Rust target x86_64-pc-windows-gnu: the Windows build and tests will be skipped" >&2
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then

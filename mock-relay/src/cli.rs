@@ -53,6 +53,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing (Windows paths make ServeArgs larger)
 pub enum Command {
     /// Serve the relay endpoints and the listener channel (the default).
     Serve(ServeArgs),

@@ -15,6 +15,15 @@ fn profile_dir() -> PathBuf {
     deps.parent().expect("profile dir").to_path_buf()
 }
 
+/// The Cargo profile the tests were built with (`debug`, `release`).
+pub fn profile_name() -> String {
+    profile_dir()
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("debug")
+        .to_string()
+}
+
 fn ensure_built() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {

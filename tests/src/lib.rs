@@ -8,3 +8,4 @@ pub mod probe_cli;
 pub mod relay;
 pub mod report_tools;
 pub mod tls_client;
+pub mod windows;

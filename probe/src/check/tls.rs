@@ -57,16 +57,17 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                     CheckName::Tls,
                     Status::Fail,
                     Outcome::Intercepted,
-                    format!("{message} (the chain is trusted here, so the device's CA is installed on this machine)"),
+                    format!("{message} (the chain is trusted here{}, so the device's CA is installed on this machine)", anchored_in(net, &details.chain)),
                     elapsed,
                 )
                 .with(Details::Tls(details));
             }
             session.tls = Some(stream);
             let message = format!(
-                "{}: the certificate for {host}, {}, is trusted{}",
+                "{}: the certificate for {host}, {}, is trusted{}{}",
                 details.tls_version.as_deref().unwrap_or("TLS"),
                 issuer_of(&details.chain),
+                anchored_in(net, &details.chain),
                 expiry_note(&details.chain)
             );
             CheckResult::new(CheckName::Tls, Status::Pass, Outcome::Ok, message, elapsed)
@@ -162,6 +163,23 @@ pub fn version_name(v: rustls::ProtocolVersion) -> String {
         rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
         other => format!("{other:?}"),
+    }
+}
+
+/// ` by an anchor from STORE` (the issuer itself is the anchor) or ` through the anchor `NAME`
+/// from STORE` for a chain that verified: which trust store vouched for it (a corporate CA
+/// installed in the Windows store shows up here), or nothing when unknown.
+fn anchored_in(ctx: &NetContext, chain: &[CertInfo]) -> String {
+    match ctx.tls.anchor_of(chain) {
+        Some(anchor)
+            if chain
+                .first()
+                .is_some_and(|leaf| leaf.issuer == anchor.subject) =>
+        {
+            format!(" by an anchor from {}", anchor.stores.join(" and "))
+        }
+        Some(anchor) => format!(" through the anchor {anchor}"),
+        None => String::new(),
     }
 }
 

@@ -5,9 +5,27 @@ use super::proxy::Proxy;
 use crate::error::ConfigError;
 use std::path::{Path, PathBuf};
 
-/// Where .NET Framework 4 (64-bit) keeps it on Windows.
+/// Where .NET Framework 4 (64-bit) keeps it on a default Windows install.
 pub const DEFAULT_PATH: &str =
     r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config";
+
+/// The machine.config files of .NET Framework 4 under `windir` (`%WINDIR%`, else
+/// `C:\Windows`): the 64-bit one first, which the sync service (a 64-bit process) reads, then
+/// the 32-bit one.
+pub fn default_paths(windir: Option<&str>) -> Vec<PathBuf> {
+    let windir = windir
+        .map(|w| w.trim_end_matches(['\\', '/']))
+        .filter(|w| !w.is_empty())
+        .unwrap_or(r"C:\Windows");
+    ["Framework64", "Framework"]
+        .iter()
+        .map(|fw| {
+            PathBuf::from(format!(
+                r"{windir}\Microsoft.NET\{fw}\v4.0.30319\Config\machine.config"
+            ))
+        })
+        .collect()
+}
 
 /// What the section says.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,11 +45,26 @@ pub struct DefaultProxy {
     pub bypass_list: Vec<String>,
 }
 
-/// Reads `path`, or the default Windows location when `None`.
+/// Reads `path`, or when `None` the first of [`default_paths`] that exists (`%WINDIR%` from the
+/// environment).
 pub fn read(path: Option<&Path>) -> Result<(PathBuf, DefaultProxy), ConfigError> {
-    let path = path
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH));
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let candidates = default_paths(std::env::var("WINDIR").ok().as_deref());
+            match candidates.iter().find(|p| p.is_file()) {
+                Some(found) => found.clone(),
+                None => {
+                    let tried: Vec<String> =
+                        candidates.iter().map(|p| p.display().to_string()).collect();
+                    return Err(ConfigError::new(format!(
+                        "--proxy-from-machine-config: no machine.config at its default paths ({}); name the file",
+                        tried.join(", ")
+                    )));
+                }
+            }
+        }
+    };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         ConfigError::new(format!(
             "--proxy-from-machine-config {}: cannot read it ({e})",
@@ -134,5 +167,48 @@ mod tests {
         .unwrap();
         assert!(sys.why_no_proxy().unwrap().contains("system default"));
         assert!(parse("<configuration>", "m").is_err());
+    }
+
+    #[test]
+    fn direct_disabled_and_local_bypass_fixtures() {
+        // Unset: the section is there, but names no proxy (the shipped machine.config).
+        let unset = parse(
+            r#"<configuration><system.net><defaultProxy useDefaultCredentials="true"/></system.net></configuration>"#,
+            "m",
+        )
+        .unwrap();
+        assert!(unset.proxy.is_none() && unset.enabled);
+        assert!(unset.why_no_proxy().unwrap().contains("connects directly"));
+        // Disabled: a proxy named but switched off.
+        let off = parse(
+            r#"<configuration><system.net><defaultProxy enabled="false"><proxy proxyaddress="http://p:3128" bypassonlocal="false"/></defaultProxy></system.net></configuration>"#,
+            "m",
+        )
+        .unwrap();
+        assert!(off.proxy.is_some() && !off.enabled && !off.bypass_on_local);
+        assert!(off.why_no_proxy().unwrap().contains("enabled=\"false\""));
+        // Set, with bypassonlocal (.NET's <local>) and a bypass list of two regexes.
+        let local = parse(
+            r#"<configuration><system.net><defaultProxy><proxy proxyaddress="proxy.corp.example:8080" bypassonlocal="True"/><bypasslist><add address="10\.\d+\.\d+\.\d+"/><add address=".*\.corp\.example"/></bypasslist></defaultProxy></system.net></configuration>"#,
+            "m",
+        )
+        .unwrap();
+        assert!(local.bypass_on_local);
+        assert_eq!(local.proxy.unwrap().port, 8080);
+        assert_eq!(local.bypass_list.len(), 2);
+    }
+
+    #[test]
+    fn default_paths_are_under_windir_64_bit_first() {
+        let paths = default_paths(Some(r"D:\WINNT\"));
+        assert_eq!(
+            paths[0].to_string_lossy(),
+            r"D:\WINNT\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"
+        );
+        assert_eq!(
+            paths[1].to_string_lossy(),
+            r"D:\WINNT\Microsoft.NET\Framework\v4.0.30319\Config\machine.config"
+        );
+        assert_eq!(default_paths(None)[0].to_string_lossy(), DEFAULT_PATH);
     }
 }

@@ -1,5 +1,8 @@
 //! How bytes reach the far end, every phase timed: resolve -> connect -> TLS.
 
+pub mod anchors;
+pub mod bypass;
+pub mod cert;
 pub mod connect;
 pub mod ending;
 pub mod hc;
@@ -8,10 +11,12 @@ pub mod machine_config;
 pub mod path;
 pub mod plain_http;
 pub mod proxy;
+pub mod proxy_sources;
 pub mod resolve;
 pub mod tcp_info;
 pub mod tls;
 pub mod websocket;
+pub mod winhttp;
 
 use crate::target::Target;
 use std::time::Duration;

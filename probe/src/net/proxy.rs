@@ -156,12 +156,17 @@ fn cidr_contains(net: &str, bits: &str, ip: IpAddr) -> bool {
 pub struct ProxyRoute {
     pub proxy: Option<Proxy>,
     pub no_proxy: NoProxy,
+    /// The proxy source's own bypass list (WinHTTP's), applied beside `NO_PROXY`.
+    pub bypass: Option<super::bypass::BypassList>,
 }
 
 impl ProxyRoute {
     /// The proxy for `host`, unless it is bypassed.
     pub fn for_host(&self, host: &str) -> Option<&Proxy> {
-        self.proxy.as_ref().filter(|_| !self.no_proxy.matches(host))
+        let bypassed = self.bypass.as_ref().is_some_and(|b| b.matches(host));
+        self.proxy
+            .as_ref()
+            .filter(|_| !bypassed && !self.no_proxy.matches(host))
     }
 
     /// From the environment, as curl reads it: `https_proxy`, `HTTPS_PROXY`, `all_proxy`,
@@ -177,7 +182,11 @@ impl ProxyRoute {
             .or_else(|| non_empty("NO_PROXY"))
             .map(|v| NoProxy::parse(&v))
             .unwrap_or_default();
-        Ok(ProxyRoute { proxy, no_proxy })
+        Ok(ProxyRoute {
+            proxy,
+            no_proxy,
+            bypass: None,
+        })
     }
 }
 

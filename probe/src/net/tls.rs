@@ -1,6 +1,8 @@
 //! TLS client setup: rustls (ring), TLS 1.2 minimum, trust = system store + webpki-roots +
 //! `--ca-file`, and a verifier that records the presented chain even when verification fails.
 
+use super::anchors::{self, AnchorIndex, Anchored};
+pub use super::cert::CertInfo;
 use crate::error::ConfigError;
 use crate::outcome::Outcome;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -9,7 +11,6 @@ use rustls::crypto::CryptoProvider;
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
-use serde::Serialize;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -22,6 +23,8 @@ pub struct TlsSetup {
     verifier: Arc<WebPkiServerVerifier>,
     /// How many anchors came from where, for the report.
     pub anchors: String,
+    /// Which store each anchor came from, to name the one a trusted chain ends in.
+    index: AnchorIndex,
 }
 
 impl TlsSetup {
@@ -41,7 +44,7 @@ impl TlsSetup {
                 )));
             }
             for cert in certs {
-                extra.push((path.display().to_string(), cert));
+                extra.push((format!("--ca-file {}", path.display()), cert));
             }
         }
         Self::with_anchors(extra)
@@ -55,21 +58,29 @@ impl TlsSetup {
         Self::with_anchors(certs.into_iter().map(|c| (origin.to_string(), c)).collect())
     }
 
-    /// The system store, webpki-roots, and `extra` (`(origin, certificate)` pairs).
+    /// The system store, webpki-roots, and `extra` (`(store name, certificate)` pairs, the
+    /// name as messages give it: `--ca-file PATH`).
     fn with_anchors(
         extra: Vec<(String, CertificateDer<'static>)>,
     ) -> Result<TlsSetup, ConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = RootCertStore::empty();
+        let mut index = AnchorIndex::default();
         let native = rustls_native_certs::load_native_certs();
+        let system_label = anchors::system_store_label();
+        for cert in &native.certs {
+            index.add_certificate(&system_label, cert);
+        }
         let (system, _) = roots.add_parsable_certificates(native.certs);
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for anchor in webpki_roots::TLS_SERVER_ROOTS {
+            index.add_anchor(anchors::BUILT_IN, anchor);
+        }
         let extra_count = extra.len();
         for (origin, cert) in extra {
+            index.add_certificate(&origin, &cert);
             roots.add(cert).map_err(|e| {
-                ConfigError::new(format!(
-                    "--ca-file {origin}: not a usable CA certificate: {e}"
-                ))
+                ConfigError::new(format!("{origin}: not a usable CA certificate: {e}"))
             })?;
         }
         let extra = extra_count;
@@ -85,7 +96,13 @@ impl TlsSetup {
             provider,
             verifier,
             anchors,
+            index,
         })
+    }
+
+    /// The trust anchor a verified chain ends in, and the stores that hold it.
+    pub fn anchor_of(&self, chain: &[CertInfo]) -> Option<Anchored> {
+        self.index.anchor_of(chain)
     }
 
     /// Runs a TLS handshake over `io`. The presented chain is returned whatever happens.
@@ -282,139 +299,5 @@ impl ServerCertVerifier for RecordingVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
-    }
-}
-
-/// One presented certificate, as a network team needs to see it.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct CertInfo {
-    pub subject: String,
-    pub issuer: String,
-    pub sans: Vec<String>,
-    pub not_before: String,
-    pub not_after: String,
-    pub sha256: String,
-    /// CRL distribution points (plain HTTP URLs the client fetches to check revocation).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub crl_urls: Vec<String>,
-    /// Authority Information Access: OCSP responders.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ocsp_urls: Vec<String>,
-    /// Authority Information Access: where the issuer's certificate can be fetched.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ca_issuer_urls: Vec<String>,
-}
-
-impl CertInfo {
-    /// `not_after` in seconds since the Unix epoch, for expiry alerts.
-    pub fn not_after_unix(&self) -> Option<i64> {
-        time::OffsetDateTime::parse(
-            &self.not_after,
-            &time::format_description::well_known::Rfc3339,
-        )
-        .ok()
-        .map(|t| t.unix_timestamp())
-    }
-
-    pub fn parse(der: &CertificateDer<'_>) -> CertInfo {
-        let sha256 = ring::digest::digest(&ring::digest::SHA256, der.as_ref())
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let Ok((_, cert)) = x509_parser::parse_x509_certificate(der.as_ref()) else {
-            return CertInfo {
-                subject: "(unparsable certificate)".into(),
-                issuer: String::new(),
-                sans: Vec::new(),
-                not_before: String::new(),
-                not_after: String::new(),
-                sha256,
-                crl_urls: Vec::new(),
-                ocsp_urls: Vec::new(),
-                ca_issuer_urls: Vec::new(),
-            };
-        };
-        let rfc3339 = |t: x509_parser::time::ASN1Time| {
-            t.to_datetime()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        };
-        let sans = cert
-            .subject_alternative_name()
-            .ok()
-            .flatten()
-            .map(|ext| {
-                ext.value
-                    .general_names
-                    .iter()
-                    .filter_map(|n| match n {
-                        x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_string()),
-                        x509_parser::extensions::GeneralName::IPAddress(b) => ip_from_bytes(b),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (crl_urls, ocsp_urls, ca_issuer_urls) = revocation_urls(&cert);
-        CertInfo {
-            crl_urls,
-            ocsp_urls,
-            ca_issuer_urls,
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
-            sans,
-            not_before: rfc3339(cert.validity().not_before),
-            not_after: rfc3339(cert.validity().not_after),
-            sha256,
-        }
-    }
-}
-
-/// `(CRL, OCSP, CA issuers)` URLs named by the certificate's extensions.
-fn revocation_urls(
-    cert: &x509_parser::certificate::X509Certificate<'_>,
-) -> (Vec<String>, Vec<String>, Vec<String>) {
-    use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
-    use x509_parser::oid_registry::{
-        OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS, OID_PKIX_ACCESS_DESCRIPTOR_OCSP,
-    };
-    let (mut crl, mut ocsp, mut issuers) = (Vec::new(), Vec::new(), Vec::new());
-    for ext in cert.iter_extensions() {
-        match ext.parsed_extension() {
-            ParsedExtension::CRLDistributionPoints(points) => {
-                for point in &points.points {
-                    if let Some(DistributionPointName::FullName(names)) = &point.distribution_point
-                    {
-                        crl.extend(names.iter().filter_map(|n| match n {
-                            GeneralName::URI(u) => Some(u.to_string()),
-                            _ => None,
-                        }));
-                    }
-                }
-            }
-            ParsedExtension::AuthorityInfoAccess(aia) => {
-                for desc in &aia.accessdescs {
-                    let GeneralName::URI(uri) = &desc.access_location else {
-                        continue;
-                    };
-                    if desc.access_method == OID_PKIX_ACCESS_DESCRIPTOR_OCSP {
-                        ocsp.push(uri.to_string());
-                    } else if desc.access_method == OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS {
-                        issuers.push(uri.to_string());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    (crl, ocsp, issuers)
-}
-
-fn ip_from_bytes(b: &[u8]) -> Option<String> {
-    match b.len() {
-        4 => Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(b).ok()?).to_string()),
-        16 => Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(b).ok()?).to_string()),
-        _ => None,
     }
 }

@@ -94,12 +94,24 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
     /// Ignore every proxy setting (flags, scenario, environment): connect directly.
-    #[arg(long, conflicts_with_all = ["proxy", "proxy_from_machine_config"])]
+    #[arg(long, conflicts_with_all = ["proxy", "proxy_from_machine_config", "proxy_from_winhttp"])]
     pub no_proxy: bool,
     /// Use the proxy of the .NET machine.config <defaultProxy> section, as the sync service
-    /// does [default path: the Framework64 v4.0.30319 machine.config].
+    /// does [default: %WINDIR%\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config,
+    /// else the 32-bit Framework one].
     #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with = "proxy")]
     pub proxy_from_machine_config: Option<Option<PathBuf>>,
+    /// Use the WinHTTP default proxy (`netsh winhttp show proxy`) and its bypass list
+    /// [default: the registry value HKLM\...\Internet Settings\Connections\WinHttpSettings; off
+    /// Windows, name a `reg export` file of that key]. With --proxy-from-machine-config too,
+    /// machine.config decides (the sync service uses it) and WinHTTP is shown beside it.
+    #[arg(long, value_name = "REGFILE", num_args = 0..=1, conflicts_with = "proxy")]
+    pub proxy_from_winhttp: Option<Option<PathBuf>>,
+    /// Also check every relay namespace named in FILE, as --relay-namespace does: any text that
+    /// names them (export the Application log events 31019, 31034, 32002 and 32011 of source
+    /// PasswordResetService, as text, XML, CSV or .evtx; or paste an error into a file).
+    #[arg(long, value_name = "FILE")]
+    pub namespace_from: Option<PathBuf>,
     /// Check each target both directly and through the proxy, side by side.
     #[arg(long)]
     pub compare_direct: bool,

@@ -67,9 +67,9 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
         .cloud
         .or(scenario.default_cloud)
         .unwrap_or(Cloud::Public);
-    let targets = targets(args, &scenario, cloud)?;
-    let idle = idle_settings(args, scenario.idle.as_ref())?;
     let mut notes = Vec::new();
+    let targets = targets(args, &scenario, cloud, &mut notes)?;
+    let idle = idle_settings(args, scenario.idle.as_ref())?;
     let route = proxy::route(args, &scenario, &mut notes)?;
     let targets = if args.compare_direct && route.proxy.is_some() {
         proxy::with_direct_twins(targets, &route)
@@ -106,9 +106,14 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
     })
 }
 
-/// The scenario's targets for `cloud` (or the `--target` URLs), with `--relay-namespace` and
-/// `--ad-domain` added.
-fn targets(args: &RunArgs, scenario: &Scenario, cloud: Cloud) -> Result<Vec<Target>, ConfigError> {
+/// The scenario's targets for `cloud` (or the `--target` URLs), with `--relay-namespace`,
+/// `--namespace-from` and `--ad-domain` added.
+fn targets(
+    args: &RunArgs,
+    scenario: &Scenario,
+    cloud: Cloud,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Target>, ConfigError> {
     let mut targets = if names_targets(args) {
         let mut named = args.targets.clone();
         named.extend(hybrid::targets(args, scenario)?);
@@ -116,7 +121,15 @@ fn targets(args: &RunArgs, scenario: &Scenario, cloud: Cloud) -> Result<Vec<Targ
     } else {
         scenario.targets_for(cloud)
     };
-    for name in &args.relay_namespaces {
+    let from_file = match &args.namespace_from {
+        Some(path) => {
+            let (names, note) = crate::namespace_from::read(path)?;
+            notes.push(note);
+            names
+        }
+        None => Vec::new(),
+    };
+    for name in args.relay_namespaces.iter().chain(&from_file) {
         scenario.add_relay_namespace(&mut targets, &cloud.namespace_host(name));
     }
     if let Some(domain) = &args.ad_domain {

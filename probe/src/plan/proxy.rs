@@ -2,13 +2,14 @@
 
 use super::args::RunArgs;
 use crate::error::ConfigError;
-use crate::net::machine_config;
 use crate::net::proxy::{Proxy, ProxyRoute};
+use crate::net::proxy_sources;
 use crate::scenario::Scenario;
 use crate::target::Target;
 
-/// The proxy for this run: `--no-proxy`, else `--proxy`, else machine.config, else the
-/// scenario's, else the environment (curl's variables). `NO_PROXY` applies to every one of them.
+/// The proxy for this run: `--no-proxy`, else `--proxy`, else machine.config or WinHTTP, else
+/// the scenario's, else the environment (curl's variables). `NO_PROXY` applies to every one of
+/// them, and WinHTTP's bypass list to its own proxy.
 pub fn route(
     args: &RunArgs,
     scenario: &Scenario,
@@ -19,26 +20,26 @@ pub fn route(
     if args.no_proxy {
         return Ok(ProxyRoute::default());
     }
+    let mut bypass = None;
     let proxy = if let Some(url) = &args.proxy {
         Some(Proxy::parse(url, "--proxy").map_err(ConfigError::new)?)
-    } else if let Some(path) = &args.proxy_from_machine_config {
-        let (path, section) = machine_config::read(path.as_deref())?;
-        if let Some(why) = section.why_no_proxy() {
-            notes.push(format!("{}: {why}", path.display()));
-        }
-        if section.use_default_credentials {
-            notes.push(format!(
-                "{}: useDefaultCredentials=\"true\": the sync service authenticates to the proxy as its own account (NTLM/Negotiate), which this probe cannot; a 407 here may not happen to the service",
-                path.display()
-            ));
-        }
-        section.proxy.filter(|_| section.enabled)
+    } else if args.proxy_from_machine_config.is_some() || args.proxy_from_winhttp.is_some() {
+        let chosen = proxy_sources::choose(
+            args.proxy_from_machine_config
+                .as_ref()
+                .map(Option::as_deref),
+            args.proxy_from_winhttp.as_ref().map(Option::as_deref),
+        )?;
+        notes.extend(chosen.notes);
+        bypass = chosen.bypass;
+        chosen.proxy
     } else {
         scenario.proxy.clone().or(env.proxy)
     };
     Ok(ProxyRoute {
         proxy,
         no_proxy: env.no_proxy,
+        bypass,
     })
 }
 

@@ -41,6 +41,7 @@ pub fn missing(tools: &[&str]) -> Option<String> {
     }
 }
 
-fn in_ci() -> bool {
+/// Whether this is a CI run (`CI=true`), where a missing lab piece fails the test.
+pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
