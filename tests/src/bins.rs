@@ -1,12 +1,17 @@
 //! Locating and running the workspace's real binaries (`probe`, `mock-relay`).
 //!
 //! The test crate is a separate package, so Cargo does not hand it `CARGO_BIN_EXE_*` for the other
-//! packages' binaries. They sit beside the test executable's `deps/` folder; when they are missing
-//! (a `cargo test -p e2e` run) they are built once.
+//! packages' binaries. They sit beside the test executable's `deps/` folder. When one is missing,
+//! or older than a source file of the crates it is built from (a `cargo nextest run -p e2e` after
+//! an edit builds only the tests), they are built once per test process.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::SystemTime;
+
+/// The crates the binaries are built from, relative to the workspace.
+const SOURCES: &[&str] = &["probe", "mock-relay", "relay-protocol"];
 
 /// The profile directory (`target/debug`) that holds this test executable.
 fn profile_dir() -> PathBuf {
@@ -28,14 +33,23 @@ fn ensure_built() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = profile_dir();
-        let missing = ["probe", "mock-relay"]
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let newest_source = SOURCES
             .iter()
-            .any(|b| !dir.join(exe_name(b)).exists());
-        if missing {
-            let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
+            .filter_map(|c| newest(&workspace.join(c)))
+            .max();
+        let stale = ["probe", "mock-relay"].iter().any(|b| {
+            let built = std::fs::metadata(dir.join(exe_name(b))).and_then(|m| m.modified());
+            match (built, newest_source) {
+                (Err(_), _) => true,
+                (Ok(built), Some(source)) => source > built,
+                (Ok(_), None) => false,
+            }
+        });
+        if stale {
             let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
             cmd.args(["build", "-p", "probe", "-p", "mock-relay", "--bins"]);
-            if profile == "release" {
+            if profile_name() == "release" {
                 cmd.arg("--release");
             }
             let status = cmd.status().expect("run cargo build for the binaries");
@@ -43,6 +57,29 @@ fn ensure_built() -> &'static Path {
         }
         dir
     })
+}
+
+/// The newest modification time of any file under `dir` (sources and manifests).
+fn newest(dir: &Path) -> Option<SystemTime> {
+    let mut newest = std::fs::metadata(dir.join("Cargo.toml"))
+        .and_then(|m| m.modified())
+        .ok();
+    let mut stack = vec![dir.join("src")];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if let Ok(m) = meta.modified() {
+                newest = newest.max(Some(m));
+            }
+        }
+    }
+    newest
 }
 
 fn exe_name(name: &str) -> String {

@@ -28,6 +28,9 @@ pub enum Rule {
     /// Nothing is forwarded: the client reaches the outside only through a service in the
     /// router namespace (e.g. a proxy).
     ForwardNothing,
+    /// Every forwarded packet, either way, is dropped with this probability in percent (a lossy
+    /// WAN link); before every other rule.
+    Loss(u8),
 }
 
 /// Idle connections go silent after `t` (whole seconds, at least 1).
@@ -48,6 +51,12 @@ pub fn block_port(port: u16) -> Rule {
 /// Connections to `port` are refused.
 pub fn reject_port(port: u16) -> Rule {
     Rule::RejectPort(port)
+}
+
+/// Forwarded packets are lost at random, `percent` of them, both ways.
+pub fn loss(percent: u8) -> Rule {
+    assert!(percent < 100, "a loss rate below 100 %");
+    Rule::Loss(percent)
 }
 
 /// The client can leave only through a proxy in the router namespace.
@@ -84,6 +93,11 @@ pub fn ruleset(rules: &[Rule]) -> String {
         s,
         "  chain lab_forward {{\n    type filter hook forward priority filter; policy accept;"
     );
+    for rule in rules {
+        if let Rule::Loss(percent) = rule {
+            let _ = writeln!(s, "    numgen random mod 100 < {percent} counter drop");
+        }
+    }
     for rule in rules {
         match rule {
             Rule::BlockPort(p) => {
@@ -168,6 +182,18 @@ mod tests {
         let rst = s.find("reject with tcp reset").expect("reset rule");
         let attach = s.find("ct timeout set").expect("attach");
         assert!(port < rst && rst < attach, "{s}");
+    }
+
+    #[test]
+    fn loss_comes_first() {
+        let s = ruleset(&[reset_after(Duration::from_secs(5)), loss(8)]);
+        let lossy = s
+            .find("numgen random mod 100 < 8 counter drop")
+            .expect("loss rule");
+        assert!(
+            lossy < s.find("ct state invalid").expect("idle rule"),
+            "{s}"
+        );
     }
 
     #[test]
