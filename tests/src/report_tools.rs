@@ -257,6 +257,21 @@ impl Drop for IdleClosingServer {
 
 impl IdleClosingServer {
     pub async fn start(ca: &TestCa, idle_timeout: Duration) -> IdleClosingServer {
+        Self::serve(ca, idle_timeout, false).await
+    }
+
+    /// As [`IdleClosingServer::start`], saying so in every answer (`Keep-Alive: timeout=N`,
+    /// in whole seconds), as Apache and IIS do.
+    pub async fn announcing(ca: &TestCa, idle_timeout: Duration) -> IdleClosingServer {
+        Self::serve(ca, idle_timeout, true).await
+    }
+
+    async fn serve(ca: &TestCa, idle_timeout: Duration, announce: bool) -> IdleClosingServer {
+        let keep_alive = if announce {
+            format!("Keep-Alive: timeout={}\r\n", idle_timeout.as_secs())
+        } else {
+            String::new()
+        };
         let leaf = ca.leaf(&["localhost"], Validity::Current);
         let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -276,6 +291,7 @@ impl IdleClosingServer {
             let mut conns = tokio::task::JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
                 let acceptor = acceptor.clone();
+                let keep_alive = keep_alive.clone();
                 conns.spawn(async move {
                     let Ok(mut tls) = acceptor.accept(stream).await else {
                         return;
@@ -294,7 +310,7 @@ impl IdleClosingServer {
                             request.drain(..end + 4);
                             let date = httpdate::fmt_http_date(std::time::SystemTime::now());
                             let response = format!(
-                                "HTTP/1.1 200 OK\r\nServer: e2e-idle\r\nDate: {date}\r\nContent-Length: 3\r\n\r\nok\n"
+                                "HTTP/1.1 200 OK\r\nServer: e2e-idle\r\nDate: {date}\r\n{keep_alive}Content-Length: 3\r\n\r\nok\n"
                             );
                             if tls.write_all(response.as_bytes()).await.is_err() {
                                 return;

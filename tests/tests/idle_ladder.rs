@@ -59,8 +59,11 @@ fn assert_cut(run: &ProbeRun, failure: &str) -> serde_json::Value {
     idle
 }
 
+/// The longest rung plus a few seconds: the push's grace (1 s), the answer's deadline (1.5 s)
+/// and, for a connection that stays silent, the wait while the kernel still shows its bytes in
+/// flight or just delivered (at most 3 s), so a lossy path is not taken for a dead one.
 fn assert_wall_time(run: &ProbeRun) {
-    let limit = Duration::from_secs_f64(MAX_IDLE_S + 3.0);
+    let limit = Duration::from_secs_f64(MAX_IDLE_S + 6.0);
     assert!(run.elapsed <= limit, "the run took {:?}", run.elapsed);
 }
 
