@@ -76,7 +76,8 @@ fn judge(target: &Target, path: &str, a: &Answer) -> (Status, Outcome, String) {
         let expected = if target.expect_status.is_empty() {
             "an answer below 500".to_string()
         } else {
-            format!("{:?}", target.expect_status)
+            let codes: Vec<String> = target.expect_status.iter().map(u16::to_string).collect();
+            format!("one of {}", codes.join(", "))
         };
         let status = if target.expect_status.is_empty() {
             Status::Warn

@@ -47,7 +47,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             details.tls_version = conn.protocol_version().map(version_name);
             details.cipher = conn
                 .negotiated_cipher_suite()
-                .map(|s| format!("{:?}", s.suite()));
+                .map(|s| suite_name(s.suite()));
             details.alpn = conn
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
@@ -162,7 +162,10 @@ pub fn version_name(v: rustls::ProtocolVersion) -> String {
     match v {
         rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
-        other => format!("{other:?}"),
+        other => other
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("0x{:04x}", u16::from(other))),
     }
 }
 
@@ -181,6 +184,14 @@ fn anchored_in(ctx: &NetContext, chain: &[CertInfo]) -> String {
         Some(anchor) => format!(" through the anchor {anchor}"),
         None => String::new(),
     }
+}
+
+/// The IANA name of a cipher suite (`TLS13_AES_256_GCM_SHA384`), or its number.
+fn suite_name(suite: rustls::CipherSuite) -> String {
+    suite
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("0x{:04x}", u16::from(suite)))
 }
 
 fn issuer_of(chain: &[CertInfo]) -> String {
