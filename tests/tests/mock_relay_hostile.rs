@@ -4,7 +4,7 @@
 use e2e::relay::Relay;
 use e2e::tls_client::*;
 use futures_util::SinkExt;
-use mock_relay::protocol::ServerMessage;
+use relay_protocol::channel::ServerMessage;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,7 +3,7 @@
 
 use e2e::relay::Relay;
 use e2e::tls_client::*;
-use mock_relay::protocol::{ServerMessage, Stats};
+use relay_protocol::channel::{ServerMessage, Stats};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
