@@ -2,10 +2,11 @@
 # Installs what the end-to-end lab needs on a Debian or Ubuntu host (run as root):
 # network namespaces and nftables for the firewall profiles, dnsmasq, Squid, mitmproxy,
 # htpasswd for Squid's basic auth, curl, the reporting tests' consumers (promtool from
-# prometheus, python3-junitparser, headless chromium), and cargo-nextest as the test runner.
+# prometheus, python3-junitparser, headless chromium), python3-websockets for the independent
+# Hybrid Connections client (tests/hc_client.py), and cargo-nextest as the test runner.
 set -euo pipefail
 
-packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser chromium)
+packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser python3-websockets chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -104,6 +104,16 @@ impl Relay {
         }
     }
 
+    /// The process id (while it runs).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("mock-relay is running")
+    }
+
+    /// The process's memory now, from `/proc`.
+    pub fn memory(&self) -> crate::proc::Memory {
+        crate::proc::Memory::of(self.pid())
+    }
+
     /// The first TLS address.
     pub fn tls(&self) -> SocketAddr {
         *self.addrs.tls.first().expect("a TLS listener")
@@ -117,6 +127,24 @@ impl Relay {
     /// The middlebox's listening address.
     pub fn middlebox_addr(&self) -> SocketAddr {
         self.addrs.middlebox.expect("a middlebox")
+    }
+
+    /// The Hybrid Connections connection string from the address line (`Display` hides the
+    /// key; `expose()` gives it whole).
+    pub fn connection_string(&self) -> relay_protocol::connection_string::ConnectionString {
+        self.addrs
+            .connection_string
+            .clone()
+            .expect("a connection-string= on the address line")
+    }
+
+    /// A Hybrid Connections client for this relay's first TLS listener.
+    pub fn hc(&self) -> crate::hc::HcTarget {
+        crate::hc::HcTarget {
+            addr: self.tls(),
+            ca_pem: self.ca_pem(),
+            cs: self.connection_string(),
+        }
     }
 
     /// The CA the relay wrote (the path from its address line), as PEM.

@@ -89,13 +89,26 @@ pub(crate) async fn handle(mut req: Request<Incoming>, ctx: &ConnCtx) -> Respons
     let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let request = match HcRequest::parse(target) {
         Ok(request) => request,
-        Err(e) => return answer::refuse(e.http_status(), &e.to_string()),
+        Err(e) => {
+            tracing::info!(conn = ctx.id, status = e.http_status(), why = %e, "hc refused");
+            return answer::refuse(e.http_status(), &e.to_string());
+        }
     };
-    match request.action {
+    let action = request.action;
+    let response = match action {
         Action::Listen => listen::handle(&mut req, request, ctx),
         Action::Connect => connect::handle(&mut req, request, ctx).await,
         Action::Accept => accept::handle(&mut req, request, ctx),
+    };
+    if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+        let why = response
+            .extensions()
+            .get::<hyper::ext::ReasonPhrase>()
+            .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+            .unwrap_or_default();
+        tracing::info!(conn = ctx.id, %action, status = response.status().as_u16(), %why, "hc refused");
     }
+    response
 }
 
 /// Runs an upgraded Hybrid Connections connection to its end; returns why it ended.
