@@ -78,6 +78,11 @@ pub(crate) fn switching_protocols(key: &str) -> Response<Body> {
     resp
 }
 
+/// Read buffer of each WebSocket. tungstenite's default (128 KiB) is filled with zeros on the
+/// first read, so every idle channel would hold 128 KiB resident; the buffer grows as a large
+/// message needs it.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
+
 /// The WebSocket over an answered upgrade (messages and frames up to [`MAX_MESSAGE_BYTES`]).
 pub(crate) async fn open(on_upgrade: OnUpgrade) -> Result<Ws, String> {
     let upgraded = match tokio::time::timeout(STEP_LIMIT, on_upgrade).await {
@@ -86,6 +91,7 @@ pub(crate) async fn open(on_upgrade: OnUpgrade) -> Result<Ws, String> {
         Err(_) => return Err("websocket upgrade timed out".into()),
     };
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES));
     Ok(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)

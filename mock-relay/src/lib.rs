@@ -18,6 +18,7 @@ mod hc;
 mod idle;
 mod listener;
 pub mod logging;
+mod memory;
 pub mod middlebox;
 mod response;
 mod routes;

@@ -270,6 +270,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         token: lifecycle.token.clone(),
         hc,
     });
+    lifecycle.tracker.spawn(crate::memory::trim_after_bursts(
+        stats.clone(),
+        lifecycle.token.clone(),
+    ));
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
     for listener in tls_listeners {
         let (shared, acceptor) = (shared.clone(), acceptor.clone());

@@ -9,5 +9,6 @@ pub mod probe_cli;
 pub mod proc;
 pub mod python;
 pub mod relay;
+pub mod relay_load;
 pub mod report_tools;
 pub mod tls_client;

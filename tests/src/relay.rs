@@ -30,6 +30,11 @@ impl Relay {
     /// `mock-relay serve ARGS` with `--listen 127.0.0.1:0` (unless ARGS has a `--listen`) and
     /// `--ca-out` in a fresh temporary directory.
     pub async fn serve(args: &[&str]) -> Relay {
+        Relay::serve_binary(&crate::bins::mock_relay(), args).await
+    }
+
+    /// [`Relay::serve`] with the `mock-relay` binary at `binary`.
+    pub async fn serve_binary(binary: &Path, args: &[&str]) -> Relay {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut full: Vec<String> = vec!["serve".into()];
         if !args.contains(&"--listen") {
@@ -42,7 +47,7 @@ impl Relay {
             ]);
         }
         full.extend(args.iter().map(|s| s.to_string()));
-        Relay::spawn(full, dir).await
+        Relay::spawn(binary, full, dir).await
     }
 
     /// `mock-relay middlebox --listen 127.0.0.1:0 --upstream UPSTREAM ARGS`.
@@ -54,11 +59,11 @@ impl Relay {
             .collect();
         full.push(upstream.to_string());
         full.extend(args.iter().map(|s| s.to_string()));
-        Relay::spawn(full, dir).await
+        Relay::spawn(&crate::bins::mock_relay(), full, dir).await
     }
 
-    async fn spawn(args: Vec<String>, dir: tempfile::TempDir) -> Relay {
-        let mut child = Command::new(crate::bins::mock_relay())
+    async fn spawn(binary: &Path, args: Vec<String>, dir: tempfile::TempDir) -> Relay {
+        let mut child = Command::new(binary)
             .args(&args)
             .current_dir(dir.path())
             .env("RUST_LOG", "info")
