@@ -58,7 +58,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the relay endpoints and the listener channel (the default).
+    /// Serve the relay endpoints, the listener channel and Hybrid Connections (the default).
     Serve(Box<ServeArgs>),
     /// Forward TCP to one upstream with an idle timeout, like a firewall or proxy.
     Middlebox(MiddleboxArgs),
