@@ -2,13 +2,14 @@
 # Installs what the end-to-end lab needs on a Debian or Ubuntu host (run as root):
 # network namespaces and nftables for the firewall profiles, dnsmasq, Squid, mitmproxy,
 # htpasswd for Squid's basic auth, curl, the reporting tests' consumers (promtool from
-# prometheus, python3-junitparser, headless chromium), the Windows probe's toolchain (the Rust
-# target x86_64-pc-windows-gnu, mingw-w64 to link it, Wine to run it), and cargo-nextest as the
-# test runner.
+# prometheus, python3-junitparser, headless chromium), python3-websockets for the independent
+# Hybrid Connections client (tests/hc_client.py), the Windows probe's toolchain (the Rust target
+# x86_64-pc-windows-gnu, mingw-w64 to link it, Wine to run it), and cargo-nextest as the test
+# runner.
 set -euo pipefail
 
-packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser chromium
-  gcc-mingw-w64-x86-64 wine64)
+packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser
+  python3-websockets chromium gcc-mingw-w64-x86-64 wine64)
 
 missing=()
 for p in "${packages[@]}"; do

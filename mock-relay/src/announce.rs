@@ -2,14 +2,17 @@
 //! tests can start it on port 0 and learn the real ports (logs go to stderr).
 //!
 //! ```text
-//! listening tls=127.0.0.1:8443 tls=[::1]:8443 plain=127.0.0.1:9350 ca=mock-relay-ca.pem
+//! listening tls=127.0.0.1:8443 tls=[::1]:8443 plain=127.0.0.1:9350 connection-string=Endpoint=sb://127.0.0.1:8443/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=KEY ca=mock-relay-ca.pem
 //! listening middlebox=127.0.0.1:9443 upstream=127.0.0.1:8443
 //! ```
 //!
 //! Space-separated `key=value` tokens after the word `listening`; keys repeat for several
-//! listeners. `ca=` (the CA file written, when one was) always comes last and runs to the end
-//! of the line, so a path may contain spaces.
+//! listeners. `connection-string=` is the relay's Hybrid Connections connection string, key
+//! included (it holds no spaces: entity names with spaces are refused). `ca=` (the CA file
+//! written, when one was) always comes last and runs to the end of the line, so a path may
+//! contain spaces.
 
+use relay_protocol::connection_string::ConnectionString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,10 +25,14 @@ pub struct AddressLine {
     pub plain: Vec<SocketAddr>,
     pub middlebox: Option<SocketAddr>,
     pub upstream: Option<SocketAddr>,
+    /// The Hybrid Connections connection string (`Debug` hides the key; `Display` of the line
+    /// prints it whole).
+    pub connection_string: Option<ConnectionString>,
     pub ca_file: Option<PathBuf>,
 }
 
 const WORD: &str = "listening";
+const CONNECTION_STRING: &str = "connection-string";
 
 impl fmt::Display for AddressLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -41,6 +48,9 @@ impl fmt::Display for AddressLine {
         }
         if let Some(addr) = self.upstream {
             write!(f, " upstream={addr}")?;
+        }
+        if let Some(cs) = &self.connection_string {
+            write!(f, " {CONNECTION_STRING}={}", cs.expose().expose())?;
         }
         if let Some(path) = &self.ca_file {
             write!(f, " ca={}", path.display())?;
@@ -69,6 +79,13 @@ impl FromStr for AddressLine {
             let (key, value) = token
                 .split_once('=')
                 .ok_or_else(|| format!("bad token {token:?} in {line:?}"))?;
+            if key == CONNECTION_STRING {
+                // The error names the key that is wrong, never the text (it holds the key).
+                let cs = ConnectionString::parse(value)
+                    .map_err(|e| format!("bad {CONNECTION_STRING} on the address line: {e}"))?;
+                parsed.connection_string = Some(cs);
+                continue;
+            }
             let addr: SocketAddr = value
                 .parse()
                 .map_err(|_| format!("bad address {value:?} in {line:?}"))?;
@@ -98,18 +115,33 @@ mod tests {
             plain: vec!["127.0.0.1:9350".parse().unwrap()],
             middlebox: None,
             upstream: None,
+            connection_string: Some(
+                "Endpoint=sb://127.0.0.1:8443/;SharedAccessKeyName=Root;SharedAccessKey=abc+/=;EntityPath=hc1"
+                    .parse()
+                    .unwrap(),
+            ),
             ca_file: Some(PathBuf::from("/tmp/a dir/mock-relay-ca.pem")),
         };
         let text = line.to_string();
         assert_eq!(
             text,
-            "listening tls=127.0.0.1:8443 tls=[::1]:8443 plain=127.0.0.1:9350 ca=/tmp/a dir/mock-relay-ca.pem"
+            "listening tls=127.0.0.1:8443 tls=[::1]:8443 plain=127.0.0.1:9350 \
+             connection-string=Endpoint=sb://127.0.0.1:8443/;SharedAccessKeyName=Root;SharedAccessKey=abc+/=;EntityPath=hc1 \
+             ca=/tmp/a dir/mock-relay-ca.pem"
         );
+        assert!(!format!("{line:?}").contains("abc+/="));
         assert_eq!(text.parse::<AddressLine>().unwrap(), line);
         let mb: AddressLine = "listening middlebox=127.0.0.1:1 upstream=127.0.0.1:2"
             .parse()
             .unwrap();
         assert_eq!(mb.middlebox.unwrap().port(), 1);
         assert!("hello".parse::<AddressLine>().is_err());
+        let bad = "listening connection-string=Endpoint=sb://h/;SharedAccessKey=s3cret"
+            .parse::<AddressLine>()
+            .unwrap_err();
+        assert!(
+            bad.contains("SharedAccessKeyName") && !bad.contains("s3cret"),
+            "{bad}"
+        );
     }
 }

@@ -2,22 +2,20 @@
 //! completely silent, then pushes one message after the asked time, as the real relay pushes a
 //! password reset request down the agent's listener connection.
 
-use crate::protocol::{self, ClientMessage, ServerMessage, MAX_MESSAGE_BYTES};
-use crate::state::{ConnCtx, PendingUpgrade};
+use crate::handshake::{self, describe, Ws, STEP_LIMIT};
+use crate::state::ConnCtx;
 use crate::stats::Gauge;
 use futures_util::{SinkExt, StreamExt};
-use hyper_util::rt::TokioIo;
+use hyper::upgrade::OnUpgrade;
+use relay_protocol::channel::{self as protocol, ClientMessage, ServerMessage, MAX_ID_BYTES};
 use std::time::Duration;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 
 /// Pending holds one connection may have at once.
 const MAX_HOLDS: usize = 64;
-/// Longest wait for the upgraded stream and for any one send.
-const STEP_LIMIT: Duration = Duration::from_secs(10);
+/// WebSocket close code 1001, "going away".
+const GOING_AWAY: u16 = 1001;
 
 struct Hold {
     id: String,
@@ -27,18 +25,12 @@ struct Hold {
 }
 
 /// Runs the channel until it ends; returns why, for the `closed` log line.
-pub(crate) async fn run(upgrade: PendingUpgrade, ctx: &ConnCtx) -> String {
-    let upgraded = match tokio::time::timeout(STEP_LIMIT, upgrade.on_upgrade).await {
-        Ok(Ok(upgraded)) => upgraded,
-        Ok(Err(e)) => return format!("websocket upgrade failed: {e}"),
-        Err(_) => return "websocket upgrade timed out".into(),
+pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> String {
+    let mut ws = match handshake::open(on_upgrade).await {
+        Ok(ws) => ws,
+        Err(why) => return why,
     };
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(MAX_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_MESSAGE_BYTES));
-    let mut ws =
-        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
-    tracing::info!(conn = ctx.id, path = %upgrade.path, "channel opened");
+    tracing::info!(conn = ctx.id, path = %shown(path), "channel opened");
     let shared = &ctx.shared;
     let mut holds: Vec<Hold> = Vec::new();
     loop {
@@ -52,8 +44,7 @@ pub(crate) async fn run(upgrade: PendingUpgrade, ctx: &ConnCtx) -> String {
         let reply = tokio::select! {
             biased;
             _ = shared.token.cancelled() => {
-                let frame = CloseFrame { code: CloseCode::Away, reason: "server shutting down".into() };
-                let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(frame))).await;
+                handshake::close(&mut ws, GOING_AWAY, "server shutting down").await;
                 return "server shutting down".into();
             }
             _ = sleep_until(next.map(|(_, due)| due)) => {
@@ -81,7 +72,9 @@ pub(crate) async fn run(upgrade: PendingUpgrade, ctx: &ConnCtx) -> String {
         let answer = match reply {
             Message::Text(text) => match serde_json::from_str::<ClientMessage>(text.as_str()) {
                 Ok(ClientMessage::Hold { id, push_after_s }) => {
-                    match validate_hold(push_after_s, holds.len(), shared.max_idle) {
+                    match validate_id(&id)
+                        .and_then(|()| validate_hold(push_after_s, holds.len(), shared.max_idle))
+                    {
                         Err(message) => ServerMessage::Error { message },
                         Ok(after) => {
                             let held = ServerMessage::Held {
@@ -104,9 +97,12 @@ pub(crate) async fn run(upgrade: PendingUpgrade, ctx: &ConnCtx) -> String {
                         }
                     }
                 }
-                Ok(ClientMessage::Echo { id }) => ServerMessage::Echo {
-                    id,
-                    server_time: protocol::now_rfc3339(),
+                Ok(ClientMessage::Echo { id }) => match validate_id(&id) {
+                    Err(message) => ServerMessage::Error { message },
+                    Ok(()) => ServerMessage::Echo {
+                        id,
+                        server_time: protocol::now_rfc3339(),
+                    },
                 },
                 Err(e) => ServerMessage::Error {
                     message: format!("not a listener-channel message: {e}"),
@@ -132,6 +128,26 @@ pub(crate) async fn run(upgrade: PendingUpgrade, ctx: &ConnCtx) -> String {
             return why;
         }
     }
+}
+
+/// Ids are echoed back and, for a hold, kept until its push: a client may not make the relay
+/// hold more than [`MAX_ID_BYTES`] of one.
+fn validate_id(id: &str) -> Result<(), String> {
+    if id.len() > MAX_ID_BYTES {
+        return Err(format!(
+            "id is {} bytes long; at most {MAX_ID_BYTES} are accepted",
+            id.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A client-chosen path made safe and short for a log line.
+fn shown(text: &str) -> String {
+    text.chars()
+        .take(MAX_ID_BYTES)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 fn validate_hold(
@@ -165,25 +181,11 @@ async fn sleep_until(due: Option<Instant>) {
     }
 }
 
-async fn send<S>(ws: &mut WebSocketStream<S>, message: &ServerMessage) -> Result<(), String>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
+async fn send(ws: &mut Ws, message: &ServerMessage) -> Result<(), String> {
     match tokio::time::timeout(STEP_LIMIT, ws.send(Message::text(message.to_json()))).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(describe(e)),
         Err(_) => Err(format!("send blocked for {} s", STEP_LIMIT.as_secs())),
-    }
-}
-
-fn describe(error: WsError) -> String {
-    match error {
-        WsError::ConnectionClosed | WsError::AlreadyClosed => "peer closed".into(),
-        WsError::Capacity(e) => format!("message too large: {e}"),
-        WsError::Protocol(e) => format!("websocket protocol error: {e}"),
-        WsError::Utf8(e) => format!("invalid UTF-8 in a text message: {e}"),
-        WsError::Io(e) => format!("i/o error: {e}"),
-        other => format!("websocket error: {other}"),
     }
 }
 
@@ -204,5 +206,12 @@ mod tests {
             .unwrap_err()
             .contains("--max-idle"));
         assert!(validate_hold(1.0, MAX_HOLDS, max).is_err());
+    }
+
+    #[test]
+    fn ids_are_bounded() {
+        assert!(validate_id(&"i".repeat(MAX_ID_BYTES)).is_ok());
+        let err = validate_id(&"i".repeat(61_440)).unwrap_err();
+        assert_eq!(err, "id is 61440 bytes long; at most 256 are accepted");
     }
 }

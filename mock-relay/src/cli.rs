@@ -5,10 +5,14 @@ use crate::fault::{self, Fault, IdleAction};
 use crate::logging::LogFormat;
 use crate::middlebox::{self, MiddleboxConfig};
 use crate::secs::parse_seconds;
-use crate::server::ServeConfig;
+use crate::server::{HcSettings, ServeConfig, DEFAULT_KEY_NAME};
 use crate::tls::{CertificateSource, DEFAULT_HOSTNAMES};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+use relay_protocol::hc::EntityPath;
+use relay_protocol::sas::SasKey;
+use relay_protocol::SecretString;
+use std::convert::Infallible;
 use std::ffi::OsStr;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,7 +40,7 @@ static HOSTNAME_HELP: LazyLock<String> = LazyLock::new(|| {
     name = "mock-relay",
     version,
     about = "A simulated Azure Relay listener service for rehearsing firewall and proxy rules",
-    after_help = "On start, the first stdout line is the address line, e.g.\n  listening tls=127.0.0.1:8443 ca=mock-relay-ca.pem\nLogs go to stderr.",
+    after_help = "On start, the first stdout line is the address line, e.g.\n  listening tls=127.0.0.1:8443 connection-string=Endpoint=sb://127.0.0.1:8443/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=KEY ca=mock-relay-ca.pem\nLogs go to stderr.",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -55,8 +59,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing (Windows paths make ServeArgs larger)
 pub enum Command {
-    /// Serve the relay endpoints and the listener channel (the default).
-    Serve(ServeArgs),
+    /// Serve the relay endpoints, the listener channel and Hybrid Connections (the default).
+    Serve(Box<ServeArgs>),
     /// Forward TCP to one upstream with an idle timeout, like a firewall or proxy.
     Middlebox(MiddleboxArgs),
 }
@@ -113,6 +117,54 @@ pub struct ServeArgs {
     /// Deadline for each request's headers, in seconds.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
     pub request_timeout: Duration,
+
+    /// Longest a write may stay blocked on a client that does not read, in seconds; then the
+    /// connection is reset.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub write_timeout: Duration,
+
+    /// Hybrid Connections: the name of the shared access key tokens are signed with.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_KEY_NAME, value_parser = parse_key_name)]
+    pub sas_key_name: String,
+
+    /// Hybrid Connections: the shared access key (absent: a random one, printed in the
+    /// connection string on the address line).
+    #[arg(long, value_name = "KEY", env = "MOCK_RELAY_SAS_KEY", hide_env_values = true, value_parser = secret)]
+    pub sas_key: Option<SecretString>,
+
+    /// Hybrid Connections: a hybrid connection that exists (repeatable; absent: every entity
+    /// exists).
+    #[arg(long, value_name = "NAME", value_parser = parse_entity)]
+    pub entity: Vec<EntityPath>,
+
+    /// Also write the Hybrid Connections connection string here (mode 0600).
+    #[arg(long, value_name = "PATH")]
+    pub connection_string_out: Option<PathBuf>,
+
+    /// Hybrid Connections: how long a sender waits for a listener to accept or reject it, and
+    /// how long an accept address stays valid, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    pub accept_timeout: Duration,
+}
+
+/// `--sas-key`: kept as a secret from the moment it is read (never in `Debug` output).
+fn secret(text: &str) -> Result<SecretString, Infallible> {
+    Ok(SecretString::new(text))
+}
+
+/// `--sas-key-name`: a key name Azure would take (not secret, so clap may echo it).
+fn parse_key_name(text: &str) -> Result<String, String> {
+    SasKey::new(text, "k")
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `--entity`: a valid entity path without whitespace (the address line is space-separated).
+fn parse_entity(text: &str) -> Result<EntityPath, String> {
+    if text.contains(char::is_whitespace) {
+        return Err("entity names with whitespace are not supported here".into());
+    }
+    EntityPath::new(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args, Clone)]
@@ -199,6 +251,15 @@ impl ServeArgs {
             max_idle: self.max_idle,
             handshake_timeout: self.handshake_timeout,
             request_timeout: self.request_timeout,
+            write_timeout: self.write_timeout,
+            hc: HcSettings {
+                key_name: self.sas_key_name.clone(),
+                key: self.sas_key.clone(),
+                entities: self.entity.clone(),
+                namespace_host: self.hostname.first().cloned(),
+                accept_timeout: self.accept_timeout,
+                connection_string_out: self.connection_string_out.clone(),
+            },
             ..ServeConfig::default()
         }
     }
@@ -289,6 +350,31 @@ mod tests {
     }
 
     #[test]
+    fn hybrid_connection_flags_reach_the_config() {
+        let cli = parse(&[
+            "--sas-key",
+            "s3cr3t=",
+            "--entity",
+            "hc1",
+            "--entity",
+            "site/hc2",
+            "--hostname",
+            "relay.lab",
+            "--accept-timeout",
+            "2.5",
+        ])
+        .unwrap();
+        assert!(!format!("{cli:?}").contains("s3cr3t"));
+        let config = cli.serve.to_config();
+        assert_eq!(config.hc.key_name, "RootManageSharedAccessKey");
+        assert_eq!(config.hc.key.as_ref().map(|k| k.expose()), Some("s3cr3t="));
+        assert_eq!(config.hc.entities.len(), 2);
+        assert_eq!(config.hc.namespace_host.as_deref(), Some("relay.lab"));
+        assert_eq!(config.hc.accept_timeout, Duration::from_millis(2500));
+        assert_eq!(config.write_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
     fn bad_input_is_a_usage_error() {
         for args in [
             vec!["--fault", "idle-nap:3"],
@@ -296,6 +382,11 @@ mod tests {
             vec!["--max-idle", "0"],
             vec!["--cert", "a.pem"],
             vec!["--log-format", "xml"],
+            vec!["--entity", "a//b"],
+            vec!["--entity", "my hc"],
+            vec!["--sas-key-name", ""],
+            vec!["--accept-timeout", "0"],
+            vec!["--write-timeout", "-1"],
         ] {
             let err = parse(&args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");

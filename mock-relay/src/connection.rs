@@ -3,10 +3,11 @@
 //! the connection keeps its slot under the limit). Logs `opened` and `closed` with the reason.
 
 use crate::channel;
+use crate::hc;
 use crate::idle::{Ending, IdleGuard, IdlePolicy, Transport};
 use crate::listener::Accepted;
 use crate::routes;
-use crate::state::{ConnCtx, Shared};
+use crate::state::{ConnCtx, PendingUpgrade, Shared, UpgradeKind};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -90,6 +91,7 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
         fault: shared.faults.idle(),
         max_idle: shared.max_idle,
         keep_alive: Some((shared.request_timeout, ctx.upgraded.clone())),
+        write_timeout: shared.write_timeout,
     };
     let (guard, ending) = IdleGuard::new(io, policy);
     let service_ctx = ctx.clone();
@@ -118,9 +120,9 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
             }
         }
     };
-    let upgrade = ctx.upgrade.lock().expect("upgrade slot").take();
+    let upgrade = ctx.upgrade.lock().ok().and_then(|mut slot| slot.take());
     let reason = match (upgrade, &result) {
-        (Some(upgrade), Ok(())) => channel::run(upgrade, ctx).await,
+        (Some(upgrade), Ok(())) => run_upgraded(upgrade, ctx).await,
         (_, Ok(())) if shared.token.is_cancelled() => "server shutting down".into(),
         (_, Ok(())) => "peer closed".into(),
         (_, Err(e)) => describe(e),
@@ -138,7 +140,19 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
         Some((Ending::KeepAlive, idle)) => {
             format!("keep-alive timeout ({:.3} s idle)", idle.as_secs_f64())
         }
+        Some((Ending::WriteBlocked, blocked)) => format!(
+            "write blocked for {:.3} s: the peer does not read",
+            blocked.as_secs_f64()
+        ),
         None => reason,
+    }
+}
+
+/// Runs what a WebSocket upgrade turned the connection into.
+async fn run_upgraded(upgrade: PendingUpgrade, ctx: &ConnCtx) -> String {
+    match upgrade.kind {
+        UpgradeKind::Channel { path } => channel::run(upgrade.on_upgrade, &path, ctx).await,
+        UpgradeKind::Hc(hc) => hc::run(hc, upgrade.on_upgrade, ctx).await,
     }
 }
 

@@ -15,6 +15,11 @@
 //! The timer is polled from `poll_read`, which HTTP keep-alive and the WebSocket channel keep
 //! pending on an idle connection, so the guard needs no task of its own. After acting, it
 //! drains input for a bounded time, then reports end-of-stream to the application.
+//!
+//! Writes have a deadline of their own: once a write or flush finds the peer not reading
+//! (pending), all that was written must be flushed within the write timeout, or the connection
+//! is reset. A client that sends requests and never reads the answers (pipelining `/echo`, say)
+//! would otherwise keep its slot under `--max-connections` for ever.
 
 use crate::fault::idle::{Aftermath, DRAIN_LIMIT};
 use crate::fault::{IdleAction, IdleFault};
@@ -54,6 +59,8 @@ pub(crate) struct IdlePolicy {
     /// How long an HTTP connection may wait for its next request, until the flag says it has
     /// become a WebSocket.
     pub keep_alive: Option<(Duration, Arc<AtomicBool>)>,
+    /// Longest a write may stay blocked on a peer that does not read.
+    pub write_timeout: Duration,
 }
 
 /// Why the guard ended a connection.
@@ -63,6 +70,9 @@ pub(crate) enum Ending {
     MaxIdle,
     /// An HTTP connection waited too long for its next request.
     KeepAlive,
+    /// The peer stopped reading: a write stayed blocked for the write timeout (the duration
+    /// recorded is how long it was blocked).
+    WriteBlocked,
 }
 
 /// Set once when the guard acts: what it did and after how long idle. Read by the connection
@@ -94,6 +104,10 @@ pub(crate) struct IdleGuard<T> {
     timer: Pin<Box<Sleep>>,
     state: State,
     slot: EndingSlot,
+    write_timeout: Duration,
+    /// Armed while output is blocked on the peer, at the time it first blocked.
+    write_blocked: Option<Instant>,
+    write_timer: Pin<Box<Sleep>>,
 }
 
 impl<T: Transport> IdleGuard<T> {
@@ -114,6 +128,9 @@ impl<T: Transport> IdleGuard<T> {
             timer: Box::pin(tokio::time::sleep_until(last + limit)),
             state: State::Live,
             slot: slot.clone(),
+            write_timeout: policy.write_timeout,
+            write_blocked: None,
+            write_timer: Box::pin(tokio::time::sleep_until(last + policy.write_timeout)),
         };
         // The first deadline is the shortest limit in force; the timer is re-armed lazily, and
         // limits only grow (an upgrade lifts the keep-alive timeout), so it never fires late.
@@ -154,6 +171,7 @@ impl<T: Transport> IdleGuard<T> {
         let aftermath = match ending {
             Ending::Fault(action) => action.strike(self.inner.tcp()),
             Ending::MaxIdle | Ending::KeepAlive => Aftermath::CloseTls,
+            Ending::WriteBlocked => IdleAction::Reset.strike(self.inner.tcp()),
         };
         match aftermath {
             Aftermath::Abort => self.state = State::Reset,
@@ -167,6 +185,30 @@ impl<T: Transport> IdleGuard<T> {
             }
             Aftermath::CloseTls => self.state = State::Closing,
         }
+    }
+
+    /// Output is pending on the peer: arms the write deadline (once per blocked stretch) and, once
+    /// it has passed, resets the connection. `Pending` until then.
+    fn poll_blocked<R>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
+        let now = Instant::now();
+        let since = match self.write_blocked {
+            Some(since) => since,
+            None => {
+                self.write_blocked = Some(now);
+                self.write_timer.as_mut().reset(now + self.write_timeout);
+                now
+            }
+        };
+        if self.write_timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let _ = self.slot.set((Ending::WriteBlocked, now - since));
+        IdleAction::Reset.strike(self.inner.tcp());
+        self.state = State::Reset;
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "write blocked: the peer does not read",
+        )))
     }
 
     /// Reads and throws away what the peer sends; `Ready` when it is time to report EOF.
@@ -241,8 +283,10 @@ impl<T: Transport> AsyncWrite for IdleGuard<T> {
         match this.state {
             State::Live => {
                 let result = Pin::new(&mut this.inner).poll_write(cx, data);
-                if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
-                    this.last = Instant::now();
+                match result {
+                    Poll::Ready(Ok(n)) if n > 0 => this.last = Instant::now(),
+                    Poll::Pending => return this.poll_blocked(cx),
+                    _ => {}
                 }
                 result
             }
@@ -255,7 +299,14 @@ impl<T: Transport> AsyncWrite for IdleGuard<T> {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         match this.state {
-            State::Live => Pin::new(&mut this.inner).poll_flush(cx),
+            State::Live => match Pin::new(&mut this.inner).poll_flush(cx) {
+                Poll::Pending => this.poll_blocked(cx),
+                Poll::Ready(Ok(())) => {
+                    this.write_blocked = None;
+                    Poll::Ready(Ok(()))
+                }
+                other => other,
+            },
             State::Reset => Poll::Ready(Err(reset_error())),
             _ => Poll::Ready(Ok(())),
         }
@@ -264,7 +315,10 @@ impl<T: Transport> AsyncWrite for IdleGuard<T> {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         match this.state {
-            State::Live => Pin::new(&mut this.inner).poll_shutdown(cx),
+            State::Live => match Pin::new(&mut this.inner).poll_shutdown(cx) {
+                Poll::Pending => this.poll_blocked(cx),
+                other => other,
+            },
             State::Reset => Poll::Ready(Err(reset_error())),
             // The fault already decided how this connection ends (or that it does not).
             _ => Poll::Ready(Ok(())),
@@ -295,6 +349,7 @@ mod tests {
             }),
             max_idle: Duration::from_secs(60),
             keep_alive: None,
+            write_timeout: Duration::from_secs(60),
         }
     }
 
@@ -332,6 +387,31 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_never_reads_is_reset_after_the_write_timeout() {
+        let (client, server) = pair().await;
+        let mut policy = policy(IdleAction::Reset, 60_000);
+        policy.write_timeout = Duration::from_millis(300);
+        let (mut guard, slot) = IdleGuard::new(server, policy);
+        let started = Instant::now();
+        let chunk = vec![0u8; 64 * 1024];
+        let result = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Err(e) = guard.write_all(&chunk).await {
+                    return e.kind();
+                }
+            }
+        })
+        .await
+        .expect("the write deadline ends the blocked write");
+        assert_eq!(result, io::ErrorKind::TimedOut);
+        let (ending, blocked) = *slot.get().unwrap();
+        assert_eq!(ending, Ending::WriteBlocked);
+        assert!(blocked >= Duration::from_millis(300), "{blocked:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        drop(client);
     }
 
     #[tokio::test]

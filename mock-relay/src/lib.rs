@@ -1,7 +1,7 @@
 //! mock-relay: a simulated Azure Relay listener service.
 //!
-//! - [`protocol`]: the listener-channel messages, shared with the probe;
-//! - [`server`]: the TLS relay (`/healthz`, `/echo`, `/stats`, the `/$hc/...` channel);
+//! - [`server`]: the TLS relay (`/healthz`, `/echo`, `/stats`, the `/$hc/...` listener channel,
+//!   and Azure Relay Hybrid Connections in `hc`); the wire shapes are `relay_protocol`'s;
 //! - [`fault`]: fault rehearsal (`--fault KIND[:ARG]`);
 //! - [`middlebox`]: a userland TCP forwarder with an idle timeout, like a firewall or proxy;
 //! - [`tls`]: certificate generation and loading;
@@ -13,11 +13,13 @@ pub mod cli;
 mod connection;
 mod error;
 pub mod fault;
+mod handshake;
+mod hc;
 mod idle;
 mod listener;
 pub mod logging;
+mod memory;
 pub mod middlebox;
-pub mod protocol;
 mod response;
 mod routes;
 pub mod secs;

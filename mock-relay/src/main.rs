@@ -39,7 +39,7 @@ async fn run(cli: Cli) -> ExitCode {
             running.shutdown().await;
             ExitCode::SUCCESS
         }
-        Some(Command::Serve(args)) => serve(args, stop).await,
+        Some(Command::Serve(args)) => serve(*args, stop).await,
         None => serve(cli.serve, stop).await,
     }
 }

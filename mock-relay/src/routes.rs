@@ -1,14 +1,17 @@
-//! The HTTP side of the relay: `/healthz`, `/echo`, `/stats`, and the WebSocket upgrade of the
-//! listener channel at `/$hc/<path>`. The faults' response hooks run here before every
-//! request's answer, the upgrade included.
+//! The HTTP side of the relay: `/healthz`, `/echo`, `/stats`, the WebSocket upgrade of the
+//! listener channel at `/$hc/<path>`, and Hybrid Connections requests (`/$hc/<entity>` with
+//! `sb-hc-action`, handed to `hc`). The faults' response hooks run here before every request's
+//! answer, the upgrades included.
 
-use crate::protocol::{
-    self, EchoReport, ECHO_PATH, HEALTHZ_PATH, LISTENER_PATH_PREFIX, STATS_PATH,
-};
+use crate::handshake::{switching_protocols, upgrade_required, websocket_key};
+use crate::hc;
 use crate::response::{json, text, Body};
-use crate::state::{ConnCtx, PendingUpgrade};
-use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use crate::state::{ConnCtx, PendingUpgrade, UpgradeKind};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
+use relay_protocol::channel::{
+    self as protocol, EchoReport, ECHO_PATH, HEALTHZ_PATH, LISTENER_PATH_PREFIX, STATS_PATH,
+};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +23,7 @@ pub(crate) async fn handle(
     let shared = &ctx.shared;
     let response = match shared.faults.before_response(&shared.token).await {
         Some(answer) => answer,
+        None if hc::is_hc_request(req.uri()) => hc::handle(req, &ctx).await,
         None => route(req, &ctx),
     };
     tracing::debug!(
@@ -75,8 +79,8 @@ fn echo_report(req: &Request<Incoming>, peer: SocketAddr) -> EchoReport {
     }
 }
 
-/// Answers a WebSocket handshake (RFC 6455 section 4.2) and parks the upgrade for the
-/// connection task.
+/// Answers the listener channel's WebSocket handshake (RFC 6455 section 4.2) and parks the
+/// upgrade for the connection task.
 fn upgrade(req: &mut Request<Incoming>, ctx: &ConnCtx, path: String) -> Response<Body> {
     if path.len() <= LISTENER_PATH_PREFIX.len() {
         return text(
@@ -84,99 +88,13 @@ fn upgrade(req: &mut Request<Incoming>, ctx: &ConnCtx, path: String) -> Response
             "the listener path needs a name: /$hc/NAME\n".into(),
         );
     }
-    let headers = req.headers();
-    let key = match websocket_key(req.method(), headers) {
+    let key = match websocket_key(req.method(), req.headers()) {
         Ok(key) => key,
-        Err(why) => {
-            let mut resp = text(StatusCode::UPGRADE_REQUIRED, format!("{why}\n"));
-            resp.headers_mut()
-                .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-            resp.headers_mut().insert(
-                header::SEC_WEBSOCKET_VERSION,
-                HeaderValue::from_static("13"),
-            );
-            return resp;
-        }
+        Err(why) => return upgrade_required(why),
     };
-    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let on_upgrade = hyper::upgrade::on(req);
-    *ctx.upgrade.lock().expect("upgrade slot") = Some(PendingUpgrade { on_upgrade, path });
-    ctx.upgraded
-        .store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut resp = Response::new(Body::default());
-    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let h = resp.headers_mut();
-    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    if let Ok(value) = HeaderValue::from_str(&accept) {
-        h.insert(header::SEC_WEBSOCKET_ACCEPT, value);
-    }
-    resp
-}
-
-/// The client's `Sec-WebSocket-Key` if the request is a valid WebSocket handshake.
-fn websocket_key(method: &Method, headers: &HeaderMap) -> Result<String, &'static str> {
-    let has_token = |name: header::HeaderName, token: &str| {
-        headers.get_all(name).iter().any(|v| {
-            v.to_str()
-                .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-                .unwrap_or(false)
-        })
-    };
-    if method != Method::GET {
-        return Err("the listener channel is a WebSocket: use GET");
-    }
-    if !has_token(header::CONNECTION, "upgrade") || !has_token(header::UPGRADE, "websocket") {
-        return Err(
-            "the listener channel is a WebSocket: send Connection: Upgrade and Upgrade: websocket",
-        );
-    }
-    if headers
-        .get(header::SEC_WEBSOCKET_VERSION)
-        .map(|v| v.as_bytes())
-        != Some(b"13")
-    {
-        return Err("only WebSocket version 13 is supported");
-    }
-    headers
-        .get(header::SEC_WEBSOCKET_KEY)
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty() && k.len() <= 64)
-        .map(str::to_string)
-        .ok_or("missing Sec-WebSocket-Key")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.append(
-                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        map
-    }
-
-    #[test]
-    fn accepts_a_valid_handshake_and_names_what_is_missing() {
-        let good = headers(&[
-            ("connection", "keep-alive, Upgrade"),
-            ("upgrade", "WebSocket"),
-            ("sec-websocket-version", "13"),
-            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
-        ]);
-        assert_eq!(
-            websocket_key(&Method::GET, &good).unwrap(),
-            "dGhlIHNhbXBsZSBub25jZQ=="
-        );
-        assert!(websocket_key(&Method::POST, &good).is_err());
-        let no_upgrade = headers(&[("sec-websocket-version", "13")]);
-        assert!(websocket_key(&Method::GET, &no_upgrade)
-            .unwrap_err()
-            .contains("Upgrade"));
-    }
+    ctx.park(PendingUpgrade {
+        on_upgrade: hyper::upgrade::on(req),
+        kind: UpgradeKind::Channel { path },
+    });
+    switching_protocols(&key)
 }

@@ -12,12 +12,17 @@
 use crate::announce::AddressLine;
 use crate::connection;
 use crate::fault::{Fault, Faults};
+use crate::hc::{self, HcConfig};
 use crate::listener::{bind, Lifecycle};
 use crate::state::Shared;
 use crate::stats::StatsHandle;
 use crate::tls::{self, CertificateSource, Material};
 use crate::StartError;
-use std::net::SocketAddr;
+use relay_protocol::connection_string::{ConnectionString, Credential};
+use relay_protocol::hc::{EntityPath, Namespace, ACCEPT_ADDRESS_LIFETIME};
+use relay_protocol::sas::SasKey;
+use relay_protocol::SecretString;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,8 +48,47 @@ pub struct ServeConfig {
     pub handshake_timeout: Duration,
     /// Deadline for each request's headers, the first one included.
     pub request_timeout: Duration,
+    /// Longest a write may stay blocked on a peer that does not read before the connection is
+    /// reset.
+    pub write_timeout: Duration,
     /// How long shutdown waits for open connections to close.
     pub shutdown_grace: Duration,
+    /// Azure Relay Hybrid Connections.
+    pub hc: HcSettings,
+}
+
+/// The Hybrid Connections namespace the relay plays.
+#[derive(Debug, Clone)]
+pub struct HcSettings {
+    /// `SharedAccessKeyName` of the one key tokens are signed with.
+    pub key_name: String,
+    /// The key; `None` generates a random one at start.
+    pub key: Option<SecretString>,
+    /// The hybrid connections that exist; empty: every entity exists.
+    pub entities: Vec<EntityPath>,
+    /// The host the connection string names (a leading `*.` becomes `mock-relay.`); `None`:
+    /// the first TLS listen address (loopback for an unspecified one).
+    pub namespace_host: Option<String>,
+    /// How long a sender waits for a listener's decision; also an accept address's lifetime.
+    pub accept_timeout: Duration,
+    /// Where to write the connection string (mode 0600), if anywhere.
+    pub connection_string_out: Option<PathBuf>,
+}
+
+/// The key name the portal gives a namespace's first rule.
+pub const DEFAULT_KEY_NAME: &str = "RootManageSharedAccessKey";
+
+impl Default for HcSettings {
+    fn default() -> Self {
+        HcSettings {
+            key_name: DEFAULT_KEY_NAME.into(),
+            key: None,
+            entities: Vec::new(),
+            namespace_host: None,
+            accept_timeout: ACCEPT_ADDRESS_LIFETIME,
+            connection_string_out: None,
+        }
+    }
 }
 
 impl Default for ServeConfig {
@@ -62,7 +106,9 @@ impl Default for ServeConfig {
             max_idle: Duration::from_secs(3600),
             handshake_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
+            hc: HcSettings::default(),
         }
     }
 }
@@ -87,6 +133,7 @@ pub struct RunningServer {
     stats: StatsHandle,
     lifecycle: Lifecycle,
     grace: Duration,
+    connection_string: ConnectionString,
 }
 
 impl RunningServer {
@@ -109,11 +156,17 @@ impl RunningServer {
         self.stats.clone()
     }
 
+    /// The Hybrid Connections connection string clients use (`Display` hides the key).
+    pub fn connection_string(&self) -> &ConnectionString {
+        &self.connection_string
+    }
+
     /// The line the binary prints first on stdout.
     pub fn address_line(&self) -> AddressLine {
         AddressLine {
             tls: self.tls_addrs.clone(),
             plain: self.plain_addrs.clone(),
+            connection_string: Some(self.connection_string.clone()),
             ca_file: self.ca_file.clone(),
             ..AddressLine::default()
         }
@@ -146,7 +199,14 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         return Err(StartError::Config("nothing to listen on".into()));
     }
     let faults = Faults::from_list(&config.faults)?;
-    let material = Material::obtain(&config.certificate, faults.certificate().as_deref())?;
+    let key = match &config.hc.key {
+        Some(key) => SasKey::new(config.hc.key_name.clone(), key.expose()),
+        None => SasKey::generate(config.hc.key_name.clone()),
+    }
+    .map_err(|e| StartError::Config(format!("--sas-key-name/--sas-key: {e}")))?;
+    let host = namespace_host(&config)?;
+    let certificate = config.certificate.covering(&host);
+    let material = Material::obtain(&certificate, faults.certificate().as_deref())?;
     let tls_config = material.server_config()?;
     let ca_file = match (&config.ca_out, &material.ca_pem) {
         (Some(path), Some(pem)) => {
@@ -176,6 +236,28 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
     let tls_addrs: Vec<SocketAddr> = tls_listeners.iter().map(local).collect();
     let plain_addrs: Vec<SocketAddr> = plain_listeners.iter().map(local).collect();
 
+    let port = tls_addrs
+        .first()
+        .or(plain_addrs.first())
+        .map_or(0, SocketAddr::port);
+    let namespace = Namespace::new(&host, Some(port))
+        .map_err(|e| StartError::Config(format!("the namespace host {host}: {e}")))?;
+    let entity_path = match config.hc.entities.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    };
+    let connection_string =
+        ConnectionString::new(namespace.clone(), entity_path, Credential::Key(key.clone()));
+    if let Some(path) = &config.hc.connection_string_out {
+        tls::write_private(path, &format!("{}\n", connection_string.expose().expose()))?;
+    }
+    let hc = hc::Service::new(HcConfig {
+        keys: vec![key],
+        namespace,
+        entities: (!config.hc.entities.is_empty()).then(|| config.hc.entities.clone()),
+        accept_timeout: config.hc.accept_timeout,
+    });
+
     let lifecycle = Lifecycle::new(config.max_connections);
     let stats = StatsHandle::default();
     let shared = Arc::new(Shared {
@@ -184,8 +266,14 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         max_idle: config.max_idle,
         handshake_timeout: config.handshake_timeout,
         request_timeout: config.request_timeout,
+        write_timeout: config.write_timeout,
         token: lifecycle.token.clone(),
+        hc,
     });
+    lifecycle.tracker.spawn(crate::memory::trim_after_bursts(
+        stats.clone(),
+        lifecycle.token.clone(),
+    ));
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
     for listener in tls_listeners {
         let (shared, acceptor) = (shared.clone(), acceptor.clone());
@@ -203,6 +291,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         tls = ?tls_addrs,
         plain = ?plain_addrs,
         faults = ?config.faults.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        connection_string = %connection_string,
         "serving"
     );
     Ok(RunningServer {
@@ -213,5 +302,39 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         stats,
         lifecycle,
         grace: config.shutdown_grace,
+        connection_string,
+    })
+}
+
+/// The host the connection string names: the first `--hostname` (a wildcard's `*` becomes
+/// `mock-relay`), else the first listen address, loopback for an unspecified one. IPv6 in
+/// brackets, as in a URL.
+fn namespace_host(config: &ServeConfig) -> Result<String, StartError> {
+    if let Some(name) = &config.hc.namespace_host {
+        let host = match name.strip_prefix("*.") {
+            Some(parent) => format!("mock-relay.{parent}"),
+            None => name.clone(),
+        };
+        let host = match host.parse::<Ipv6Addr>() {
+            Ok(v6) => format!("[{v6}]"),
+            Err(_) => host,
+        };
+        Namespace::new(&host, None).map_err(|e| {
+            StartError::Config(format!(
+                "--hostname {name} cannot name the namespace in the connection string: {e}"
+            ))
+        })?;
+        return Ok(host);
+    }
+    let ip = config
+        .listen
+        .first()
+        .or(config.plain_listen.first())
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), SocketAddr::ip);
+    Ok(match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => Ipv4Addr::LOCALHOST.to_string(),
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) if v6.is_unspecified() => format!("[{}]", Ipv6Addr::LOCALHOST),
+        IpAddr::V6(v6) => format!("[{v6}]"),
     })
 }

@@ -42,6 +42,35 @@ impl Default for CertificateSource {
     }
 }
 
+impl CertificateSource {
+    /// The same source, with `host` added to a generated certificate's names unless one of
+    /// them already covers it (exactly, or as a wildcard's label), so that the host the
+    /// connection string names is in the certificate. Loaded files are left as they are.
+    pub fn covering(&self, host: &str) -> CertificateSource {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        match self {
+            CertificateSource::Generate { hostnames } if !covered(hostnames, host) => {
+                let mut hostnames = hostnames.clone();
+                hostnames.push(host.to_string());
+                CertificateSource::Generate { hostnames }
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+/// Whether a certificate for `names` is valid for `host` (RFC 6125: a wildcard covers one label).
+fn covered(names: &[String], host: &str) -> bool {
+    names.iter().any(|name| {
+        name.eq_ignore_ascii_case(host)
+            || name.strip_prefix("*.").is_some_and(|parent| {
+                host.split_once('.').is_some_and(|(label, rest)| {
+                    !label.is_empty() && rest.eq_ignore_ascii_case(parent)
+                })
+            })
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("cannot read {path}: {source}")]
@@ -252,6 +281,32 @@ fn write_all(mut file: std::fs::File, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_namespace_host_is_added_only_when_not_covered() {
+        let names = |source: CertificateSource| match source {
+            CertificateSource::Generate { hostnames } => hostnames,
+            CertificateSource::Files { .. } => panic!("files"),
+        };
+        let defaults = CertificateSource::default();
+        assert_eq!(
+            names(defaults.covering("127.0.0.1")),
+            names(defaults.clone())
+        );
+        assert_eq!(names(defaults.covering("[::1]")), names(defaults.clone()));
+        assert_eq!(
+            names(defaults.covering("mock-relay.servicebus.windows.net")),
+            names(defaults.clone())
+        );
+        let added = names(defaults.covering("198.18.0.1"));
+        assert_eq!(added.last().map(String::as_str), Some("198.18.0.1"));
+        assert!(!covered(&["*.lab".into()], "a.b.lab"));
+        let files = CertificateSource::Files {
+            cert: "c.pem".into(),
+            key: "k.pem".into(),
+        };
+        assert_eq!(files.covering("198.18.0.1"), files);
+    }
 
     fn default_names() -> Vec<String> {
         DEFAULT_HOSTNAMES.iter().map(|s| s.to_string()).collect()

@@ -29,6 +29,9 @@ pub const ECHO_PATH: &str = "/echo";
 pub const STATS_PATH: &str = "/stats";
 /// Largest WebSocket message either side accepts, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Longest `id` a hold or echo may carry, in bytes; a relay refuses longer ones with an
+/// [`ServerMessage::Error`] (every id of a pending hold stays in the relay's memory).
+pub const MAX_ID_BYTES: usize = 256;
 
 /// A message from the client (the probe, standing in for the on-premises agent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,13 +90,32 @@ pub struct EchoReport {
     pub server_time: String,
 }
 
-/// `GET /stats`: counters of the serving process.
+/// `GET /stats`: counters of the serving process. Fields are only ever added (each new one
+/// defaults to 0 when read from an older relay).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     pub open_connections: u64,
     pub total_connections: u64,
     pub held_connections: u64,
     pub pushes_sent: u64,
+    /// Hybrid Connections listener control channels open now.
+    #[serde(default)]
+    pub hc_listeners: u64,
+    /// Senders waiting now for a listener to accept or reject them.
+    #[serde(default)]
+    pub hc_senders_waiting: u64,
+    /// Rendezvous (sender and listener joined) open now.
+    #[serde(default)]
+    pub hc_rendezvous_open: u64,
+    /// `accept` messages sent down control channels so far.
+    #[serde(default)]
+    pub hc_accepts_sent: u64,
+    /// Senders a listener rejected so far.
+    #[serde(default)]
+    pub hc_rejected: u64,
+    /// Rendezvous opened so far.
+    #[serde(default)]
+    pub hc_rendezvous_total: u64,
 }
 
 /// RFC 3339 UTC timestamp of now, as used in `server_time`.
@@ -123,6 +145,14 @@ mod tests {
             r#"{"op":"echo","id":"e1"}"#
         );
         assert!(serde_json::from_str::<ClientMessage>(r#"{"op":"shout","id":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn stats_from_an_older_relay_still_parse() {
+        let old =
+            r#"{"open_connections":1,"total_connections":2,"held_connections":0,"pushes_sent":3}"#;
+        let stats: Stats = serde_json::from_str(old).unwrap();
+        assert_eq!((stats.pushes_sent, stats.hc_listeners), (3, 0));
     }
 
     #[test]

@@ -2,10 +2,14 @@
 
 pub mod bins;
 pub mod certs;
+pub mod hc;
 pub mod https_server;
 pub mod lab;
 pub mod probe_cli;
+pub mod proc;
+pub mod python;
 pub mod relay;
+pub mod relay_load;
 pub mod report_tools;
 pub mod tls_client;
 pub mod windows;

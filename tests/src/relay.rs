@@ -33,6 +33,11 @@ impl Relay {
         Relay::serve_via(Command::new(crate::bins::mock_relay()), args).await
     }
 
+    /// [`Relay::serve`] with the `mock-relay` binary at `binary` (a release build, say).
+    pub async fn serve_binary(binary: &Path, args: &[&str]) -> Relay {
+        Relay::serve_via(Command::new(binary), args).await
+    }
+
     /// [`Relay::serve`] with another way to start the program, e.g. `mock-relay.exe` under Wine.
     pub async fn serve_via(program: Command, args: &[&str]) -> Relay {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -109,6 +114,16 @@ impl Relay {
         }
     }
 
+    /// The process id (while it runs).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("mock-relay is running")
+    }
+
+    /// The process's memory now, from `/proc`.
+    pub fn memory(&self) -> crate::proc::Memory {
+        crate::proc::Memory::of(self.pid())
+    }
+
     /// The first TLS address.
     pub fn tls(&self) -> SocketAddr {
         *self.addrs.tls.first().expect("a TLS listener")
@@ -122,6 +137,24 @@ impl Relay {
     /// The middlebox's listening address.
     pub fn middlebox_addr(&self) -> SocketAddr {
         self.addrs.middlebox.expect("a middlebox")
+    }
+
+    /// The Hybrid Connections connection string from the address line (`Display` hides the
+    /// key; `expose()` gives it whole).
+    pub fn connection_string(&self) -> relay_protocol::connection_string::ConnectionString {
+        self.addrs
+            .connection_string
+            .clone()
+            .expect("a connection-string= on the address line")
+    }
+
+    /// A Hybrid Connections client for this relay's first TLS listener.
+    pub fn hc(&self) -> crate::hc::HcTarget {
+        crate::hc::HcTarget {
+            addr: self.tls(),
+            ca_pem: self.ca_pem(),
+            cs: self.connection_string(),
+        }
     }
 
     /// The CA the relay wrote (the path from its address line), as PEM.

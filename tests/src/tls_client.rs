@@ -2,7 +2,7 @@
 //! HTTP/1.1 GET, the WebSocket listener channel, and telling apart how a connection ended.
 
 use futures_util::{SinkExt, StreamExt};
-use mock_relay::protocol::{ClientMessage, ServerMessage, MAX_MESSAGE_BYTES};
+use relay_protocol::channel::{ClientMessage, ServerMessage, MAX_MESSAGE_BYTES};
 use rustls::pki_types::ServerName;
 use std::io;
 use std::net::SocketAddr;

@@ -5,7 +5,7 @@
 use e2e::relay::{run_to_exit, Relay};
 use e2e::tls_client::*;
 use futures_util::{SinkExt, StreamExt};
-use mock_relay::protocol::{ClientMessage, EchoReport, ServerMessage, Stats};
+use relay_protocol::channel::{ClientMessage, EchoReport, ServerMessage, Stats};
 use std::time::Duration;
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;

@@ -4,7 +4,7 @@
 
 use e2e::relay::Relay;
 use e2e::tls_client::*;
-use mock_relay::protocol::{ClientMessage, ServerMessage};
+use relay_protocol::channel::{ClientMessage, ServerMessage};
 use std::time::Duration;
 use tokio::time::{timeout, Instant};
 

@@ -4,7 +4,7 @@
 use e2e::relay::Relay;
 use e2e::tls_client::*;
 use futures_util::SinkExt;
-use mock_relay::protocol::ServerMessage;
+use relay_protocol::channel::{ClientMessage, ServerMessage, Stats};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -176,6 +176,169 @@ async fn garbage_clients_are_closed_with_a_reason_while_a_good_client_is_served(
         ] {
             relay.wait_for_log(&["closed", reason], STEP).await;
         }
+    })
+    .await
+    .expect("test within its limit");
+}
+
+/// Opens `count` TLS connections that each send `requests` pipelined `GET /echo` and never read
+/// a byte of the answers, batch after batch. Returns once every connection is established (the
+/// relay accepted it); each writer runs until the relay ends its connection (true) or the
+/// test's limit.
+async fn pipeliners(
+    addr: SocketAddr,
+    ca: &str,
+    count: usize,
+    requests: usize,
+) -> Vec<tokio::task::JoinHandle<bool>> {
+    // A padded header makes each echoed answer 8 KiB, so the relay's output piles up fast.
+    let request = format!(
+        "GET /echo HTTP/1.1\r\nHost: localhost\r\nX-Pad: {}\r\n\r\n",
+        "p".repeat(8 * 1024)
+    );
+    let batch: Vec<u8> = request.repeat(requests).into_bytes();
+    let mut writers = Vec::new();
+    for _ in 0..count {
+        let mut tls = connect_tls(addr, ca, "localhost").await.expect("pipeliner");
+        let batch = batch.clone();
+        writers.push(tokio::spawn(async move {
+            // More and more requests: the relay stops reading once its answers pile up, so a
+            // write blocks until the relay resets the connection (an error here), or for good.
+            let keep_writing = async { while tls.write_all(&batch).await.is_ok() {} };
+            timeout(LIMIT, keep_writing).await.is_ok()
+        }));
+    }
+    writers
+}
+
+/// Issue 13, item 8: ten clients pipelining `/echo` without reading locked `/healthz` out under
+/// `--max-connections 10`. The write deadline resets them; health answers within it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_never_read_cannot_lock_healthz_out() {
+    timeout(LIMIT, async {
+        // The problem first: with the deadline out of reach, health does not answer.
+        let stuck = Relay::serve(&["--max-connections", "10", "--write-timeout", "3600"]).await;
+        let ca = stuck.ca_pem();
+        let _writers = pipeliners(stuck.tls(), &ca, 10, 64).await;
+        let locked_out = timeout(
+            Duration::from_secs(6),
+            https_get(stuck.tls(), &ca, "/healthz"),
+        )
+        .await;
+        assert!(
+            !matches!(locked_out, Ok(Ok(ref r)) if r.status == 200),
+            "healthz answered although every slot was held: {locked_out:?}"
+        );
+        drop(stuck);
+
+        let relay = Relay::serve(&["--max-connections", "10", "--write-timeout", "2"]).await;
+        let ca = relay.ca_pem();
+        let writers = pipeliners(relay.tls(), &ca, 10, 64).await;
+        let started = Instant::now();
+        let health = https_get(relay.tls(), &ca, "/healthz")
+            .await
+            .expect("healthz answers");
+        let took = started.elapsed();
+        assert_eq!(health.status, 200);
+        assert!(took < Duration::from_secs(9), "healthz took {took:?}");
+        eprintln!(
+            "healthz answered in {:.2} s behind 10 pipeliners",
+            took.as_secs_f64()
+        );
+        relay
+            .wait_for_log(&["closed", "reason=write blocked for"], STEP)
+            .await;
+        for writer in writers {
+            let reset = timeout(STEP, writer)
+                .await
+                .unwrap_or_else(|_| panic!("a pipeliner was not ended; logs:\n{}", relay.logs()))
+                .expect("writer task");
+            assert!(reset, "a pipeliner's write was not ended by the relay");
+        }
+    })
+    .await
+    .expect("test within its limit");
+}
+
+/// Issue 13, item 9: 50 connections x 64 holds with 60 KiB ids took the relay from 15 to
+/// 216 MB, and it stayed there. Ids are now capped (an error names the limit), and what the
+/// connections used goes back when they close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_hold_ids_are_refused_and_memory_comes_back() {
+    const CONNECTIONS: usize = 50;
+    const HOLDS: usize = 64;
+    timeout(LIMIT, async {
+        let relay = Relay::serve(&[]).await;
+        let ca = relay.ca_pem();
+        let addr = relay.tls();
+        let before = relay.memory();
+        let mut tasks = tokio::task::JoinSet::new();
+        for c in 0..CONNECTIONS {
+            let ca = ca.clone();
+            tasks.spawn(async move {
+                let mut ws = tls_channel(addr, &ca, &format!("big{c}")).await;
+                let mut refused = 0;
+                for h in 0..HOLDS {
+                    let id = format!("{c}-{h}-{}", "x".repeat(60 * 1024));
+                    send(
+                        &mut ws,
+                        &ClientMessage::Hold {
+                            id,
+                            push_after_s: 3000.0,
+                        },
+                    )
+                    .await;
+                    match next_message(&mut ws, STEP).await {
+                        Ok(Some(ServerMessage::Error { message })) => {
+                            assert!(message.contains("at most 256"), "{message}");
+                            refused += 1;
+                        }
+                        other => panic!("a 60 KiB id: {other:?}"),
+                    }
+                }
+                // Ids within the cap are still held.
+                hold(&mut ws, &"y".repeat(256), 3000.0).await;
+                (ws, refused)
+            });
+        }
+        let mut open = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            let (ws, refused) = done.expect("client task");
+            assert_eq!(refused, HOLDS);
+            open.push(ws);
+        }
+        let during = relay.memory();
+        let stats: Stats =
+            serde_json::from_str(&https_get(addr, &ca, "/stats").await.unwrap().body).unwrap();
+        assert_eq!(stats.held_connections, CONNECTIONS as u64);
+        drop(open);
+        let deadline = Instant::now() + STEP;
+        let after = loop {
+            let stats: Stats =
+                serde_json::from_str(&https_get(addr, &ca, "/stats").await.unwrap().body).unwrap();
+            if stats.held_connections == 0 || Instant::now() >= deadline {
+                break relay.memory();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        eprintln!(
+            "RSS before {:.1} MiB, peak {:.1} MiB, after close {:.1} MiB",
+            before.rss_mib(),
+            during.peak_mib(),
+            after.rss_mib()
+        );
+        assert!(
+            during.peak_mib() - before.rss_mib() < 64.0,
+            "peak {:.1} MiB from {:.1} MiB",
+            during.peak_mib(),
+            before.rss_mib()
+        );
+        assert!(
+            after.rss_mib() - before.rss_mib() < 32.0,
+            "after close {:.1} MiB from {:.1} MiB",
+            after.rss_mib(),
+            before.rss_mib()
+        );
     })
     .await
     .expect("test within its limit");

@@ -3,7 +3,7 @@
 
 use e2e::relay::Relay;
 use e2e::tls_client::*;
-use mock_relay::protocol::{ServerMessage, Stats};
+use relay_protocol::channel::{ServerMessage, Stats};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -75,6 +75,55 @@ async fn a_thousand_held_connections_each_get_one_push_at_their_own_n() {
             started.elapsed().as_secs_f64()
         );
         drop(channels);
+    })
+    .await
+    .expect("test within its limit");
+}
+
+/// The load test's own run, small (the full one is tests/load/mock_relay.sh): idle and garbage
+/// clients of every kind while `/healthz` is checked; health keeps answering, and what the
+/// clients used is given back once they are gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_through_idle_and_garbage_clients_and_memory_comes_back() {
+    use e2e::relay_load::{run, LoadConfig};
+    timeout(Duration::from_secs(90), async {
+        let relay = Relay::serve(&["--handshake-timeout", "2", "--request-timeout", "2"]).await;
+        let config = LoadConfig {
+            target: relay.hc(),
+            pid: relay.pid(),
+            clients: 300,
+            during: Duration::from_secs(5),
+            settle: Duration::from_secs(3),
+            health_every: Duration::from_millis(100),
+        };
+        let report = run(&config).await;
+        eprintln!("{report}");
+        for phase in [&report.before, &report.during, &report.after] {
+            assert_eq!(
+                phase.failures, 0,
+                "a health check went unanswered:\n{report}"
+            );
+            assert!(phase.checks > 0);
+        }
+        assert!(report.during.p50_ms < 1000.0, "{report}");
+        let during = report.during.stats.clone().expect("stats during");
+        assert!(
+            during.hc_listeners > 0 && during.open_connections > 100,
+            "{report}"
+        );
+        let after = report.after.stats.clone().expect("stats after");
+        assert_eq!(after.hc_listeners, 0, "{report}");
+        assert!(after.open_connections <= 2, "{report}");
+        let (before, after) = (
+            report.before.memory.expect("memory"),
+            report.after.memory.expect("memory"),
+        );
+        assert!(
+            after.rss_mib() - before.rss_mib() < 32.0,
+            "RSS {:.1} MiB after, {:.1} MiB before\n{report}",
+            after.rss_mib(),
+            before.rss_mib()
+        );
     })
     .await
     .expect("test within its limit");

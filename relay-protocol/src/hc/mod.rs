@@ -56,6 +56,15 @@ pub const AUTHORIZATION_HEADER: &str = "ServiceBusAuthorization";
 /// "Listen message").
 pub const MAX_LISTENERS_PER_ENTITY: usize = 25;
 
+/// Longest `sb-hc-id` accepted, in bytes. The SDKs send a GUID (36 characters) and the service
+/// appends gateway suffixes (`_G0_G1`); this leaves room for any real id while keeping what a
+/// client makes a service hold in memory small. Not a documented limit of the real service.
+pub const MAX_ID_BYTES: usize = 256;
+
+/// Longest `sb-hc-statusDescription` accepted, in bytes (decoded). The description becomes the
+/// sender's HTTP reason phrase. Not a documented limit of the real service.
+pub const MAX_STATUS_DESCRIPTION_BYTES: usize = 512;
+
 /// HTTP status that answers a correct reject handshake: it "intentionally fails with an HTTP
 /// error code 410, since no WebSocket has been established" (protocol guide, "Rejecting the socket").
 pub const REJECT_COMPLETED_STATUS: u16 = 410;

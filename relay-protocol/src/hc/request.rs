@@ -17,7 +17,7 @@ use crate::secret::SecretString;
 
 use super::namespace::{EntityPath, EntityPathError};
 use super::{Action, PATH_PREFIX, QUERY_ACTION, QUERY_ID, QUERY_PREFIX, QUERY_STATUS_CODE};
-use super::{QUERY_STATUS_DESCRIPTION, QUERY_TOKEN};
+use super::{MAX_ID_BYTES, MAX_STATUS_DESCRIPTION_BYTES, QUERY_STATUS_DESCRIPTION, QUERY_TOKEN};
 
 /// `/$hc/` with the `$` percent-encoded, as some clients send it.
 const ENCODED_PATH_PREFIX: &str = "/%24hc/";
@@ -65,6 +65,12 @@ pub enum HcRequestError {
     BadStatusCode(String),
     #[error("query parameters sb-hc-statusCode and sb-hc-statusDescription are only valid with sb-hc-action=accept")]
     RejectionWithoutAccept,
+    #[error("query parameter {parameter} is {length} bytes long; at most {max} are accepted")]
+    TooLong {
+        parameter: &'static str,
+        length: usize,
+        max: usize,
+    },
 }
 
 impl HcRequestError {
@@ -99,6 +105,12 @@ impl HcRequest {
             .unwrap_or((path_and_query, ""));
         let path = parse_path(raw_path)?;
         let params = Params::parse(raw_query)?;
+        check_length(QUERY_ID, params.id.as_deref(), MAX_ID_BYTES)?;
+        check_length(
+            QUERY_STATUS_DESCRIPTION,
+            params.status_description.as_deref(),
+            MAX_STATUS_DESCRIPTION_BYTES,
+        )?;
 
         let action_text = params
             .action
@@ -168,6 +180,22 @@ fn parse_path(raw: &str) -> Result<EntityPath, HcRequestError> {
         .ok_or(HcRequestError::PathEncoding)?
         .join("/");
     EntityPath::new(&decoded).map_err(HcRequestError::BadPath)
+}
+
+/// Refuses a client-chosen value the service would keep in memory when it is too long.
+fn check_length(
+    parameter: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<(), HcRequestError> {
+    match value {
+        Some(text) if text.len() > max => Err(HcRequestError::TooLong {
+            parameter,
+            length: text.len(),
+            max,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn parse_status(text: &str) -> Result<u16, HcRequestError> {
@@ -308,6 +336,30 @@ mod tests {
             err("/$hc/hyco?sb-hc-action=listen&sb-hc-statusCode=403&sb-hc-statusDescription=x"),
             HcRequestError::RejectionWithoutAccept
         );
+        let long_id = format!(
+            "/$hc/hyco?sb-hc-action=connect&sb-hc-id={}",
+            "i".repeat(257)
+        );
+        assert_eq!(
+            err(&long_id),
+            HcRequestError::TooLong {
+                parameter: "sb-hc-id",
+                length: 257,
+                max: 256
+            }
+        );
+        let long_text = format!(
+            "/$hc/hyco?sb-hc-action=accept&sb-hc-statusCode=400&sb-hc-statusDescription={}",
+            "%C3%A9".repeat(257)
+        );
+        assert!(
+            err(&long_text).to_string().starts_with(
+                "query parameter sb-hc-statusDescription is 514 bytes long; at most 512"
+            ),
+            "{}",
+            err(&long_text)
+        );
+        assert_eq!(err(&long_id).http_status(), 400);
         assert_eq!(err("/$hc/hyco?sb-hc-action=x").http_status(), 400);
         assert_eq!(err("/nope").http_status(), 404);
         let message = err("/$hc/hyco?sb-hc-action=lis%0Aten").to_string();

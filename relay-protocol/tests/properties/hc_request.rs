@@ -33,20 +33,32 @@ proptest! {
                     Just(hc::QUERY_STATUS_CODE), Just(hc::QUERY_STATUS_DESCRIPTION),
                     Just("sb-hc-other"), Just("x"),
                 ],
-                prop_oneof![Just("listen".to_owned()), Just("accept".to_owned()), Just("403".to_owned()), "\\PC{0,8}"],
+                prop_oneof![
+                    Just("listen".to_owned()), Just("accept".to_owned()), Just("403".to_owned()),
+                    "\\PC{0,8}", "[a-z]{250,600}",
+                ],
             ),
             0..6,
         ),
     ) {
         let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", v.replace(['&', '#'], ""))).collect();
         let text = format!("/$hc/{}?{}", entity.encoded(), query.join("&"));
-        if let Err(err) = HcRequest::parse(&text) {
+        let parsed = HcRequest::parse(&text);
+        if let Ok(request) = &parsed {
+            prop_assert!(request.id.as_ref().is_none_or(|id| id.len() <= hc::MAX_ID_BYTES));
+            prop_assert!(request
+                .rejection
+                .as_ref()
+                .is_none_or(|r| r.description.len() <= hc::MAX_STATUS_DESCRIPTION_BYTES));
+        }
+        if let Err(err) = parsed {
             let message = err.to_string();
             let named = match &err {
                 HcRequestError::MissingParameter(p) | HcRequestError::DuplicateParameter(p) => message.contains(p),
                 HcRequestError::UnknownAction(_) => message.contains("sb-hc-action"),
                 HcRequestError::BadStatusCode(_) => message.contains("sb-hc-statusCode"),
                 HcRequestError::RejectionWithoutAccept => message.contains("sb-hc-action=accept"),
+                HcRequestError::TooLong { parameter, .. } => message.contains(parameter),
                 other => panic!("path error from a valid path: {other}"),
             };
             prop_assert!(named, "{}", message);

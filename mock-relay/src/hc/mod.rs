@@ -1,0 +1,141 @@
+//! Azure Relay Hybrid Connections, the service side, on the relay's own TLS listeners: a
+//! request to `/$hc/<entity>` with `sb-hc-action` comes here (the project's listener channel
+//! shares the prefix but sends no `sb-hc-action`). The wire itself (request parsing, SAS,
+//! control messages, URLs) is `relay_protocol`'s; this module is the service's behaviour.
+//!
+//! | file | what |
+//! |---|---|
+//! | [`registry`] | entities, their listeners (round robin, oldest first), the senders waiting |
+//! | [`target`] | which entity a request is for, and whether its token may have it |
+//! | [`listen`] | `sb-hc-action=listen`: the handshake of a listener's control channel |
+//! | [`control`] | the control channel: accepts down, `renewToken` up, the token's expiry |
+//! | [`connect`] | `sb-hc-action=connect`: a sender, answered once a listener has decided |
+//! | [`accept`] | `sb-hc-action=accept`: a listener takes or rejects a sender at its address |
+//! | [`rendezvous`] | the joined sender and listener: WebSocket messages relayed both ways |
+//! | [`answer`] | refusals: the status with the description as reason phrase and body |
+//!
+//! Where the service's documentation is silent the choices are documented in
+//! mock-relay/README.md ("Hybrid Connections").
+
+mod accept;
+mod answer;
+mod connect;
+mod control;
+mod listen;
+pub(crate) mod registry;
+mod rendezvous;
+mod target;
+
+use crate::response::Body;
+use crate::state::ConnCtx;
+use http::{Request, Response, Uri};
+use hyper::body::Incoming;
+use hyper::upgrade::OnUpgrade;
+use relay_protocol::hc::{Action, EntityPath, HcRequest, Namespace};
+use relay_protocol::sas::SasKey;
+use std::time::Duration;
+
+/// What the relay knows of its Hybrid Connections namespace.
+#[derive(Debug, Clone)]
+pub(crate) struct HcConfig {
+    /// The keys tokens may be signed with (one, from `--sas-key-name`/`--sas-key`).
+    pub keys: Vec<SasKey>,
+    /// The namespace the connection string names; tokens are checked against the host a
+    /// request names (`Host`), this one when it names none.
+    pub namespace: Namespace,
+    /// The entities that exist (case-insensitive); `None`: every entity exists.
+    pub entities: Option<Vec<EntityPath>>,
+    /// How long a sender waits for a listener's decision, and how long an accept address lives.
+    pub accept_timeout: Duration,
+}
+
+/// The Hybrid Connections side of one server: its configuration and who is connected.
+pub(crate) struct Service {
+    pub config: HcConfig,
+    pub registry: registry::Registry,
+}
+
+impl Service {
+    pub(crate) fn new(config: HcConfig) -> Service {
+        Service {
+            config,
+            registry: registry::Registry::default(),
+        }
+    }
+}
+
+/// What an answered Hybrid Connections upgrade becomes.
+pub(crate) enum Upgrade {
+    /// A listener's control channel.
+    Listener(listen::Session),
+    /// A sender a listener accepted: its WebSocket goes to the listener's rendezvous.
+    Sender(rendezvous::SenderEnd),
+    /// A listener's accept: the rendezvous that relays to the sender.
+    Rendezvous(rendezvous::ListenerEnd),
+}
+
+/// Whether a request is for Hybrid Connections: `/$hc/` (or `/%24hc/`) with `sb-hc-action`.
+pub(crate) fn is_hc_request(uri: &Uri) -> bool {
+    let path = uri.path();
+    let prefixed = path.starts_with(relay_protocol::hc::PATH_PREFIX)
+        || path
+            .get(..7)
+            .is_some_and(|head| head.eq_ignore_ascii_case("/%24hc/"));
+    prefixed && relay_protocol::hc::has_hc_action(uri.path_and_query().map_or("", |p| p.as_str()))
+}
+
+/// Answers a Hybrid Connections request (a sender's answer waits for a listener).
+pub(crate) async fn handle(mut req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let request = match HcRequest::parse(target) {
+        Ok(request) => request,
+        Err(e) => {
+            tracing::info!(conn = ctx.id, status = e.http_status(), why = %e, "hc refused");
+            return answer::refuse(e.http_status(), &e.to_string());
+        }
+    };
+    let action = request.action;
+    let response = match action {
+        Action::Listen => listen::handle(&mut req, request, ctx),
+        Action::Connect => connect::handle(&mut req, request, ctx).await,
+        Action::Accept => accept::handle(&mut req, request, ctx),
+    };
+    if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+        let why = response
+            .extensions()
+            .get::<hyper::ext::ReasonPhrase>()
+            .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+            .unwrap_or_default();
+        tracing::info!(conn = ctx.id, %action, status = response.status().as_u16(), %why, "hc refused");
+    }
+    response
+}
+
+/// Runs an upgraded Hybrid Connections connection to its end; returns why it ended.
+pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) -> String {
+    let ws = match crate::handshake::open(on_upgrade).await {
+        Ok(ws) => ws,
+        Err(why) => return why,
+    };
+    match upgrade {
+        Upgrade::Listener(session) => control::run(ws, session, ctx).await,
+        Upgrade::Sender(end) => rendezvous::run_sender(ws, end, ctx).await,
+        Upgrade::Rendezvous(end) => rendezvous::run_listener(ws, end, ctx).await,
+    }
+}
+
+/// A client-chosen text (id, entity) made safe and short for a log line.
+pub(crate) fn shown(text: &str) -> String {
+    text.chars()
+        .take(relay_protocol::hc::MAX_ID_BYTES)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Seconds since 1970, for token expiry.
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}

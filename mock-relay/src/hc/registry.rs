@@ -1,0 +1,384 @@
+//! Who is connected: each entity's listeners in the order they came, and the senders waiting
+//! for a listener's decision, by accept id. Every entry is owned by a guard
+//! ([`Registration`], [`Waiting`]) that removes it when its connection ends, so nothing a client
+//! left behind stays in memory.
+//!
+//! Senders go to an entity's listeners in turn, oldest listener first (deterministic round
+//! robin; the service itself distributes "in random order" per the protocol guide). A listener
+//! whose accept queue is full is passed over.
+//!
+//! Accept ids are the sender's `sb-hc-id` (or a generated GUID) plus `_G` and a number unique
+//! to this process, as the service appends gateway suffixes (`_G0_G1`): listeners match an
+//! accept to their sender by prefix, and an id is never handed out twice.
+
+use super::target::Target;
+use crate::handshake::Ws;
+use relay_protocol::hc::control::AcceptMessage;
+use relay_protocol::hc::MAX_LISTENERS_PER_ENTITY;
+use relay_protocol::hc::{hc_url, Action, EntityPath, Namespace, Rejection};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// Accept messages that may wait for one listener's control channel to send them.
+const ACCEPT_QUEUE: usize = 16;
+
+/// A listener's decision on a sender.
+pub(crate) enum Decision {
+    /// Joined: the sender's connection hands its WebSocket to the listener's rendezvous.
+    Accept(oneshot::Sender<Handover>),
+    /// Turned away with this status and description.
+    Reject(Rejection),
+}
+
+/// The sender's WebSocket, handed to the listener's rendezvous, and where to say how it ended.
+pub(crate) struct Handover {
+    pub ws: Ws,
+    pub ended: oneshot::Sender<String>,
+}
+
+/// A sender waiting for a listener, under its accept id.
+pub(crate) struct Pending {
+    pub entity_key: String,
+    pub created: Instant,
+    pub decision: oneshot::Sender<Decision>,
+}
+
+/// The entity already has [`MAX_LISTENERS_PER_ENTITY`] listeners.
+#[derive(Debug)]
+pub(crate) struct TooManyListeners;
+
+/// Why a sender could not be handed to a listener.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NotDispatched {
+    NoListener,
+    /// Every listener's accept queue is full.
+    Busy,
+}
+
+/// A sender handed to a listener: its accept id, and where the decision will come.
+pub(crate) struct Dispatched {
+    pub id: String,
+    pub decision: oneshot::Receiver<Decision>,
+    pub waiting: Waiting,
+}
+
+#[derive(Clone, Default)]
+pub(crate) struct Registry(Arc<Mutex<Inner>>);
+
+#[derive(Default)]
+struct Inner {
+    entities: HashMap<String, Entity>,
+    pending: HashMap<String, Pending>,
+    next_listener: u64,
+    next_accept: u64,
+}
+
+#[derive(Default)]
+struct Entity {
+    /// Oldest first.
+    listeners: Vec<Listener>,
+    /// Index of the listener the next sender goes to.
+    turn: usize,
+}
+
+struct Listener {
+    key: u64,
+    /// The namespace and entity as the listener named them: accept addresses point back here,
+    /// under the name the listener connected with, so certificate names hold.
+    namespace: Namespace,
+    entity: EntityPath,
+    accepts: mpsc::Sender<AcceptMessage>,
+}
+
+/// A listener's place in the registry; dropping it removes the listener.
+pub(crate) struct Registration {
+    registry: Registry,
+    entity_key: String,
+    key: u64,
+}
+
+/// A waiting sender's place in the registry; dropping it forgets the sender (its address is no
+/// longer valid).
+pub(crate) struct Waiting {
+    registry: Registry,
+    id: String,
+}
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // No code panics while holding the lock; recover the data if one ever did.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a listener for `target`; accepts for it arrive on the returned receiver.
+    pub(crate) fn listen(
+        &self,
+        target: &Target,
+    ) -> Result<(Registration, mpsc::Receiver<AcceptMessage>), TooManyListeners> {
+        let mut inner = self.lock();
+        let key = inner.next_listener;
+        let entity = inner.entities.entry(target.key.clone()).or_default();
+        if entity.listeners.len() >= MAX_LISTENERS_PER_ENTITY {
+            return Err(TooManyListeners);
+        }
+        let (tx, rx) = mpsc::channel(ACCEPT_QUEUE);
+        entity.listeners.push(Listener {
+            key,
+            namespace: target.namespace.clone(),
+            entity: target.entity.clone(),
+            accepts: tx,
+        });
+        inner.next_listener += 1;
+        let registration = Registration {
+            registry: self.clone(),
+            entity_key: target.key.clone(),
+            key,
+        };
+        Ok((registration, rx))
+    }
+
+    /// Hands a sender to the next listener of `target`'s entity: sends it the accept message and
+    /// records the sender as waiting.
+    pub(crate) fn dispatch(
+        &self,
+        target: &Target,
+        sender_id: Option<&str>,
+        connect_headers: BTreeMap<String, String>,
+    ) -> Result<Dispatched, NotDispatched> {
+        let mut inner = self.lock();
+        let id = format!(
+            "{}_G{}",
+            sender_id.map_or_else(generated_id, str::to_string),
+            inner.next_accept
+        );
+        let entity = inner
+            .entities
+            .get_mut(&target.key)
+            .filter(|e| !e.listeners.is_empty())
+            .ok_or(NotDispatched::NoListener)?;
+        let count = entity.listeners.len();
+        let mut chosen = None;
+        for step in 0..count {
+            let index = (entity.turn + step) % count;
+            let listener = &entity.listeners[index];
+            let accept = AcceptMessage {
+                address: hc_url(
+                    &listener.namespace,
+                    &listener.entity,
+                    Action::Accept,
+                    Some(&id),
+                ),
+                id: id.clone(),
+                connect_headers: connect_headers.clone(),
+            };
+            if listener.accepts.try_send(accept).is_ok() {
+                chosen = Some(index);
+                break;
+            }
+        }
+        let index = chosen.ok_or(NotDispatched::Busy)?;
+        entity.turn = (index + 1) % count;
+        inner.next_accept += 1;
+        let (tx, rx) = oneshot::channel();
+        inner.pending.insert(
+            id.clone(),
+            Pending {
+                entity_key: target.key.clone(),
+                created: Instant::now(),
+                decision: tx,
+            },
+        );
+        Ok(Dispatched {
+            waiting: Waiting {
+                registry: self.clone(),
+                id: id.clone(),
+            },
+            id,
+            decision: rx,
+        })
+    }
+
+    /// Takes the sender waiting under accept `id` (an address is good once).
+    pub(crate) fn take(&self, id: &str) -> Option<Pending> {
+        self.lock().pending.remove(id)
+    }
+
+    /// Listeners of an entity now, and senders waiting now (for tests).
+    #[cfg(test)]
+    fn counts(&self, entity_key: &str) -> (usize, usize) {
+        let inner = self.lock();
+        let listeners = inner
+            .entities
+            .get(entity_key)
+            .map_or(0, |e| e.listeners.len());
+        (listeners, inner.pending.len())
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut inner = self.registry.lock();
+        let Some(entity) = inner.entities.get_mut(&self.entity_key) else {
+            return;
+        };
+        if let Some(index) = entity.listeners.iter().position(|l| l.key == self.key) {
+            entity.listeners.remove(index);
+            // Keep the turn on the listener that was next.
+            if index < entity.turn {
+                entity.turn -= 1;
+            }
+            if entity.turn >= entity.listeners.len() {
+                entity.turn = 0;
+            }
+        }
+        if entity.listeners.is_empty() {
+            inner.entities.remove(&self.entity_key);
+        }
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.registry.lock().pending.remove(&self.id);
+    }
+}
+
+/// A fresh GUID-shaped id for a sender that sent no `sb-hc-id` (as the service generates one).
+fn generated_id() -> String {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0u8; 16];
+    // Not a secret: an id is only unique. Without a random source, fall back to the clock.
+    if SystemRandom::new().fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes = nanos.to_le_bytes();
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(entity: &str) -> Target {
+        Target {
+            entity: EntityPath::new(entity).unwrap(),
+            key: entity.to_lowercase(),
+            suffix: String::new(),
+            namespace: Namespace::parse("relay.lab:8443").unwrap(),
+        }
+    }
+
+    fn accept_on(rx: &mut mpsc::Receiver<AcceptMessage>) -> Option<AcceptMessage> {
+        rx.try_recv().ok()
+    }
+
+    #[test]
+    fn senders_go_round_robin_oldest_first() {
+        let registry = Registry::default();
+        let hc1 = target("hc1");
+        let (first, mut a) = registry.listen(&hc1).unwrap();
+        let (_second, mut b) = registry.listen(&hc1).unwrap();
+        let mut order = Vec::new();
+        let mut keep = Vec::new();
+        for n in 0..4 {
+            let d = registry
+                .dispatch(&hc1, Some(&format!("s{n}")), BTreeMap::new())
+                .unwrap();
+            keep.push(d);
+            if let Some(m) = accept_on(&mut a) {
+                order.push(("a", m.id));
+            }
+            if let Some(m) = accept_on(&mut b) {
+                order.push(("b", m.id));
+            }
+        }
+        assert_eq!(
+            order,
+            vec![
+                ("a", "s0_G0".to_string()),
+                ("b", "s1_G1".into()),
+                ("a", "s2_G2".into()),
+                ("b", "s3_G3".into())
+            ]
+        );
+        drop(first);
+        let d = registry
+            .dispatch(&hc1, Some("s4"), BTreeMap::new())
+            .unwrap();
+        let m = accept_on(&mut b).unwrap();
+        assert_eq!(m.id, d.id);
+        assert_eq!(
+            m.address,
+            "wss://relay.lab:8443/$hc/hc1?sb-hc-action=accept&sb-hc-id=s4_G4"
+        );
+        assert_eq!(registry.counts("hc1"), (1, 5));
+        drop(keep);
+        drop(d);
+        assert_eq!(registry.counts("hc1"), (1, 0));
+    }
+
+    #[test]
+    fn at_most_25_listeners_and_they_leave_no_trace() {
+        let registry = Registry::default();
+        let hc1 = target("hc1");
+        let held: Vec<_> = (0..MAX_LISTENERS_PER_ENTITY)
+            .map(|_| registry.listen(&hc1).unwrap())
+            .collect();
+        assert!(registry.listen(&hc1).is_err());
+        assert!(registry.listen(&target("hc2")).is_ok());
+        drop(held);
+        assert_eq!(registry.counts("hc1"), (0, 0));
+        assert!(!registry.lock().entities.contains_key("hc1"));
+        assert_eq!(
+            registry
+                .dispatch(&hc1, None, BTreeMap::new())
+                .err()
+                .unwrap(),
+            NotDispatched::NoListener
+        );
+    }
+
+    #[test]
+    fn an_address_is_good_once() {
+        let registry = Registry::default();
+        let hc1 = target("hc1");
+        let (_l, _rx) = registry.listen(&hc1).unwrap();
+        let d = registry.dispatch(&hc1, None, BTreeMap::new()).unwrap();
+        assert!(d.id.ends_with("_G0") && d.id.len() == 36 + 3, "{}", d.id);
+        assert!(registry.take(&d.id).is_some());
+        assert!(registry.take(&d.id).is_none());
+    }
+
+    #[test]
+    fn a_full_queue_passes_the_listener_over() {
+        let registry = Registry::default();
+        let hc1 = target("hc1");
+        let (_l, _rx) = registry.listen(&hc1).unwrap();
+        let kept: Vec<_> = (0..ACCEPT_QUEUE)
+            .map(|_| registry.dispatch(&hc1, None, BTreeMap::new()).unwrap())
+            .collect();
+        assert_eq!(
+            registry
+                .dispatch(&hc1, None, BTreeMap::new())
+                .err()
+                .unwrap(),
+            NotDispatched::Busy
+        );
+        drop(kept);
+    }
+}

@@ -1,0 +1,162 @@
+//! Which entity a listener's or sender's request is for, and whether its token may have it.
+//!
+//! Order of the checks: the token (401: missing, malformed, unknown key name, bad signature,
+//! expired; 403: for another namespace or entity), then the entity (404), as the protocol
+//! guide's handshake table lists them. The token is checked against the namespace the request
+//! names in `Host` (the name the client connected with), so a rehearsal that points the real
+//! namespace name at the relay works as a lab name does.
+
+use super::answer::Refusal;
+use super::{now_unix, HcConfig};
+use http::{header, HeaderMap};
+use relay_protocol::hc::{EntityPath, HcRequest, Namespace, AUTHORIZATION_HEADER};
+use relay_protocol::sas::{self, SasToken};
+
+/// The entity a request is for.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// As the request spells it.
+    pub entity: EntityPath,
+    /// Lower case: Azure entity names are case-insensitive.
+    pub key: String,
+    /// A sender's path below the entity (empty for a listener).
+    pub suffix: String,
+    /// The namespace as the request named it (`Host`).
+    pub namespace: Namespace,
+}
+
+/// The namespace a request names in `Host`, or the relay's own when it names none usable.
+pub(crate) fn namespace_of(headers: &HeaderMap, fallback: &Namespace) -> Namespace {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|host| Namespace::parse(host).ok())
+        .unwrap_or_else(|| fallback.clone())
+}
+
+/// Checks the token and finds the entity; a refusal is the service's answer.
+pub(crate) fn authorize(
+    headers: &HeaderMap,
+    request: &HcRequest,
+    config: &HcConfig,
+) -> Result<(Target, SasToken), Refusal> {
+    let namespace = namespace_of(headers, &config.namespace);
+    let known = |name: &str| match &config.entities {
+        None => true,
+        Some(list) => list.iter().any(|e| e.as_str().eq_ignore_ascii_case(name)),
+    };
+    let (entity, suffix) = match &config.entities {
+        None => (request.path.as_str(), ""),
+        Some(_) => request
+            .split_entity(known)
+            .unwrap_or((request.path.as_str(), "")),
+    };
+    let header = headers
+        .get(AUTHORIZATION_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let token = sas::authorize(
+        request.token(header),
+        &config.keys,
+        now_unix(),
+        &namespace,
+        entity,
+    )
+    .map_err(|e| Refusal::new(e.http_status(), e.to_string()))?;
+    let not_found = || {
+        Refusal::new(
+            404,
+            format!(
+                "No hybrid connection named '{}' exists in this namespace.",
+                super::shown(entity)
+            ),
+        )
+    };
+    if !known(entity) {
+        return Err(not_found());
+    }
+    let entity = EntityPath::new(entity).map_err(|_| not_found())?;
+    Ok((
+        Target {
+            key: entity.as_str().to_lowercase(),
+            entity,
+            suffix: suffix.to_string(),
+            namespace,
+        },
+        token,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+    use relay_protocol::sas::SasKey;
+    use std::time::Duration;
+
+    fn config(entities: Option<&[&str]>) -> HcConfig {
+        HcConfig {
+            keys: vec![SasKey::new("root", "k3y=").unwrap()],
+            namespace: Namespace::parse("relay.lab:8443").unwrap(),
+            entities: entities
+                .map(|list| list.iter().map(|e| EntityPath::new(e).unwrap()).collect()),
+            accept_timeout: Duration::from_secs(30),
+        }
+    }
+
+    fn headers(host: &str, resource: &str) -> HeaderMap {
+        let token = SasKey::new("root", "k3y=")
+            .unwrap()
+            .sign(resource, now_unix() + 60);
+        let mut map = HeaderMap::new();
+        map.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        map.insert(
+            AUTHORIZATION_HEADER,
+            HeaderValue::from_str(token.expose().expose()).unwrap(),
+        );
+        map
+    }
+
+    fn status(result: Result<(Target, SasToken), Refusal>) -> u16 {
+        match result {
+            Ok(_) => 101,
+            Err(refusal) => refusal.status,
+        }
+    }
+
+    #[test]
+    fn token_then_entity() {
+        let request = HcRequest::parse("/$hc/HC1/sub?sb-hc-action=connect").unwrap();
+        let only = config(Some(&["hc1"]));
+        let (target, _) = authorize(
+            &headers("relay.lab:8443", "http://relay.lab/hc1/"),
+            &request,
+            &only,
+        )
+        .unwrap();
+        assert_eq!(
+            (target.key.as_str(), target.suffix.as_str()),
+            ("hc1", "sub")
+        );
+        assert_eq!(target.entity.as_str(), "HC1");
+        let other = headers("relay.lab:8443", "http://relay.lab/hc2/");
+        assert_eq!(status(authorize(&other, &request, &only)), 403);
+        let unknown = HcRequest::parse("/$hc/nope?sb-hc-action=listen").unwrap();
+        let signed = headers("relay.lab", "http://relay.lab/nope/");
+        assert_eq!(status(authorize(&signed, &unknown, &only)), 404);
+        assert_eq!(status(authorize(&signed, &unknown, &config(None))), 101);
+        assert_eq!(status(authorize(&HeaderMap::new(), &unknown, &only)), 401);
+    }
+
+    #[test]
+    fn the_token_is_for_the_host_the_client_named() {
+        let request = HcRequest::parse("/$hc/hc1?sb-hc-action=listen").unwrap();
+        let any = config(None);
+        let real_name = headers(
+            "contoso.servicebus.windows.net",
+            "http://contoso.servicebus.windows.net/hc1/",
+        );
+        assert_eq!(status(authorize(&real_name, &request, &any)), 101);
+        let mismatch = headers("127.0.0.1:8443", "http://relay.lab/hc1/");
+        assert_eq!(status(authorize(&mismatch, &request, &any)), 403);
+    }
+}
