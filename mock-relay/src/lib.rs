@@ -15,6 +15,7 @@ mod error;
 pub mod fault;
 mod handshake;
 mod hc;
+mod hc_state;
 mod idle;
 mod listener;
 pub mod logging;

@@ -12,7 +12,7 @@
 use crate::announce::AddressLine;
 use crate::connection;
 use crate::fault::{Fault, Faults};
-use crate::hc::{self, HcConfig};
+use crate::hc_state::{self, HcConfig};
 use crate::listener::{bind, Lifecycle};
 use crate::state::Shared;
 use crate::stats::StatsHandle;
@@ -251,7 +251,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
     if let Some(path) = &config.hc.connection_string_out {
         tls::write_private(path, &format!("{}\n", connection_string.expose().expose()))?;
     }
-    let hc = hc::Service::new(HcConfig {
+    let hc = hc_state::Service::new(HcConfig {
         keys: vec![key],
         namespace,
         entities: (!config.hc.entities.is_empty()).then(|| config.hc.entities.clone()),

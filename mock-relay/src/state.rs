@@ -5,7 +5,7 @@
 //! and `hc` read it), so none of them imports another for its state.
 
 use crate::fault::Faults;
-use crate::hc;
+use crate::hc_state;
 use crate::stats::StatsHandle;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +24,7 @@ pub(crate) struct Shared {
     pub write_timeout: Duration,
     pub token: CancellationToken,
     /// Hybrid Connections: keys, entities, and the listeners and senders of the moment.
-    pub hc: hc::Service,
+    pub hc: hc_state::Service,
 }
 
 /// A WebSocket upgrade answered with 101, waiting for the connection task to take it over.
@@ -38,7 +38,7 @@ pub(crate) enum UpgradeKind {
     /// The project's own listener channel at `/$hc/<path>`.
     Channel { path: String },
     /// A Hybrid Connections control channel, sender or rendezvous.
-    Hc(hc::Upgrade),
+    Hc(hc_state::Upgrade),
 }
 
 /// What the routes know of the connection a request came on.

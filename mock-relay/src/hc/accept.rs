@@ -8,11 +8,10 @@
 //!   the sender's handshake fails with that status and description;
 //! - an address unknown, already used, expired, or for another entity: 403.
 
-use super::answer::{refuse, ADDRESS_INVALID};
-use super::registry::Decision;
-use super::rendezvous::ListenerEnd;
-use super::{shown, Upgrade};
 use crate::handshake::{switching_protocols, upgrade_required, websocket_key};
+use crate::hc_state::answer::{refuse, ADDRESS_INVALID};
+use crate::hc_state::registry::Decision;
+use crate::hc_state::{shown, ListenerEnd, Upgrade};
 use crate::response::Body;
 use crate::state::{ConnCtx, PendingUpgrade, UpgradeKind};
 use http::{Request, Response};

@@ -4,11 +4,11 @@
 //! listener's rendezvous), the listener's status and description when it rejected, 504 when it
 //! did neither within the accept timeout, 404 when no listener is connected.
 
-use super::answer::{refuse, NOT_ACCEPTED_IN_TIME, NO_LISTENER};
-use super::registry::{Decision, NotDispatched};
-use super::target::authorize;
-use super::{rendezvous::SenderEnd, shown, Upgrade};
 use crate::handshake::{switching_protocols, upgrade_required, websocket_key};
+use crate::hc_state::answer::{refuse, NOT_ACCEPTED_IN_TIME, NO_LISTENER};
+use crate::hc_state::registry::{Decision, NotDispatched};
+use crate::hc_state::target::authorize;
+use crate::hc_state::{shown, SenderEnd, Upgrade};
 use crate::response::Body;
 use crate::state::{ConnCtx, PendingUpgrade, UpgradeKind};
 use http::{HeaderMap, Request, Response};

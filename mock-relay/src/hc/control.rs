@@ -4,9 +4,8 @@
 //! closes the channel with 1008, as the service does); any other message is ignored. When the
 //! token expires without renewal the channel closes with 1008.
 
-use super::listen::Session;
-use super::{now_unix, shown};
 use crate::handshake::{self, describe, Ws, STEP_LIMIT};
+use crate::hc_state::{now_unix, shown, Session};
 use crate::state::ConnCtx;
 use futures_util::{SinkExt, StreamExt};
 use relay_protocol::hc::control::{ControlError, ListenerMessage};

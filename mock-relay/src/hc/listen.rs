@@ -2,34 +2,20 @@
 //! then entity, then the 25-listener quota); answered 101, after which the connection is the
 //! listener's control channel ([`super::control`]).
 
-use super::answer::refuse;
-use super::registry::Registration;
-use super::target::{authorize, Target};
-use super::{shown, Upgrade};
 use crate::handshake::{switching_protocols, upgrade_required, websocket_key};
+use crate::hc_state::answer::refuse;
+use crate::hc_state::target::authorize;
+use crate::hc_state::{shown, Session, Upgrade};
 use crate::response::Body;
 use crate::state::{ConnCtx, PendingUpgrade, UpgradeKind};
 use http::{Request, Response};
 use hyper::body::Incoming;
-use relay_protocol::hc::control::AcceptMessage;
 use relay_protocol::hc::{HcRequest, MAX_LISTENERS_PER_ENTITY};
-use tokio::sync::mpsc;
 
 /// Status for a listener beyond the quota. The protocol guide gives the limit (25) but not the
 /// answer; Azure messaging answers an exceeded quota with 403 (Service Bus REST: "403 Forbidden:
 /// quota exceeded"), and the .NET SDK has no other mapping for it.
 const QUOTA_STATUS: u16 = 403;
-
-/// A registered listener, waiting for its control channel to open.
-pub(crate) struct Session {
-    pub target: Target,
-    /// The listener's `sb-hc-id`, for the logs.
-    pub id: String,
-    /// When its token expires (Unix seconds); `renewToken` moves it.
-    pub expiry: u64,
-    pub accepts: mpsc::Receiver<AcceptMessage>,
-    pub _registration: Registration,
-}
 
 pub(crate) fn handle(
     req: &mut Request<Incoming>,

@@ -5,74 +5,29 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | [`registry`] | entities, their listeners (round robin, oldest first), the senders waiting |
-//! | [`target`] | which entity a request is for, and whether its token may have it |
 //! | [`listen`] | `sb-hc-action=listen`: the handshake of a listener's control channel |
 //! | [`control`] | the control channel: accepts down, `renewToken` up, the token's expiry |
 //! | [`connect`] | `sb-hc-action=connect`: a sender, answered once a listener has decided |
 //! | [`accept`] | `sb-hc-action=accept`: a listener takes or rejects a sender at its address |
 //! | [`rendezvous`] | the joined sender and listener: WebSocket messages relayed both ways |
-//! | [`answer`] | refusals: the status with the description as reason phrase and body |
 //!
-//! Where the service's documentation is silent the choices are documented in
+//! What the service knows (registry, targets, refusals) is `crate::hc_state`'s. Where the
+//! service's documentation is silent the choices are documented in
 //! mock-relay/README.md ("Hybrid Connections").
 
 mod accept;
-mod answer;
 mod connect;
 mod control;
 mod listen;
-pub(crate) mod registry;
 mod rendezvous;
-mod target;
 
+use crate::hc_state::{answer, Upgrade};
 use crate::response::Body;
 use crate::state::ConnCtx;
 use http::{Request, Response, Uri};
 use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
-use relay_protocol::hc::{Action, EntityPath, HcRequest, Namespace};
-use relay_protocol::sas::SasKey;
-use std::time::Duration;
-
-/// What the relay knows of its Hybrid Connections namespace.
-#[derive(Debug, Clone)]
-pub(crate) struct HcConfig {
-    /// The keys tokens may be signed with (one, from `--sas-key-name`/`--sas-key`).
-    pub keys: Vec<SasKey>,
-    /// The namespace the connection string names; tokens are checked against the host a
-    /// request names (`Host`), this one when it names none.
-    pub namespace: Namespace,
-    /// The entities that exist (case-insensitive); `None`: every entity exists.
-    pub entities: Option<Vec<EntityPath>>,
-    /// How long a sender waits for a listener's decision, and how long an accept address lives.
-    pub accept_timeout: Duration,
-}
-
-/// The Hybrid Connections side of one server: its configuration and who is connected.
-pub(crate) struct Service {
-    pub config: HcConfig,
-    pub registry: registry::Registry,
-}
-
-impl Service {
-    pub(crate) fn new(config: HcConfig) -> Service {
-        Service {
-            config,
-            registry: registry::Registry::default(),
-        }
-    }
-}
-
-/// What an answered Hybrid Connections upgrade becomes.
-pub(crate) enum Upgrade {
-    /// A listener's control channel.
-    Listener(listen::Session),
-    /// A sender a listener accepted: its WebSocket goes to the listener's rendezvous.
-    Sender(rendezvous::SenderEnd),
-    /// A listener's accept: the rendezvous that relays to the sender.
-    Rendezvous(rendezvous::ListenerEnd),
-}
+use relay_protocol::hc::{Action, HcRequest};
 
 /// Whether a request is for Hybrid Connections: `/$hc/` (or `/%24hc/`) with `sb-hc-action`.
 pub(crate) fn is_hc_request(uri: &Uri) -> bool {
@@ -122,20 +77,4 @@ pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) 
         Upgrade::Sender(end) => rendezvous::run_sender(ws, end, ctx).await,
         Upgrade::Rendezvous(end) => rendezvous::run_listener(ws, end, ctx).await,
     }
-}
-
-/// A client-chosen text (id, entity) made safe and short for a log line.
-pub(crate) fn shown(text: &str) -> String {
-    text.chars()
-        .take(relay_protocol::hc::MAX_ID_BYTES)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
-
-/// Seconds since 1970, for token expiry.
-fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }

@@ -8,27 +8,15 @@
 //! and tells the sender's task how it ended, so each connection keeps its own slot (and its own
 //! idle guard: faults apply to both).
 
-use super::registry::Handover;
-use super::shown;
 use crate::handshake::{self, describe, Ws, STEP_LIMIT};
+use crate::hc_state::registry::Handover;
+use crate::hc_state::{shown, ListenerEnd, SenderEnd};
 use crate::state::ConnCtx;
 use futures_util::{SinkExt, StreamExt};
 use relay_protocol::hc::{CLOSE_ENTITY_GONE, CLOSE_SERVICE_ERROR};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
-
-/// The sender's side, before its upgrade completes.
-pub(crate) struct SenderEnd {
-    pub handover: oneshot::Sender<Handover>,
-    pub id: String,
-}
-
-/// The listener's side, before its upgrade completes.
-pub(crate) struct ListenerEnd {
-    pub joined: oneshot::Receiver<Handover>,
-    pub id: String,
-}
 
 /// The sender's connection: hands its WebSocket over, then waits for the rendezvous to end.
 pub(crate) async fn run_sender(ws: Ws, end: SenderEnd, ctx: &ConnCtx) -> String {
