@@ -2,8 +2,10 @@
 
 pub mod bins;
 pub mod certs;
+pub mod hostile;
 pub mod https_server;
 pub mod lab;
+pub mod measure;
 pub mod probe_cli;
 pub mod relay;
 pub mod report_tools;
