@@ -1,5 +1,6 @@
 //! How bytes reach the far end, every phase timed: resolve -> connect -> TLS.
 
+pub mod body;
 pub mod connect;
 pub mod ending;
 pub mod io;

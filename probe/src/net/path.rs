@@ -74,21 +74,17 @@ pub async fn open_tls_with(
         };
     let resolve = started.elapsed();
     let started = Instant::now();
-    let mut last = None;
-    let mut connected = None;
-    for ip in &resolution.addresses {
-        let addr = SocketAddr::new(*ip, hop.port);
-        match connect::connect(addr, ctx.timeout, socket).await {
-            Ok(s) => {
-                connected = Some((addr, s));
-                break;
-            }
-            Err(e) => last = Some(PathError::Connect(addr, e)),
-        }
-    }
-    let Some((peer, tcp)) = connected else {
-        return Err(last.unwrap_or(PathError::Resolve(ResolveFailure::NoRecords)));
-    };
+    let addrs: Vec<SocketAddr> = resolution
+        .addresses
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, hop.port))
+        .collect();
+    let (peer, tcp) = connect::connect_first(&addrs, ctx.timeout, socket)
+        .await
+        .map_err(|last| match last {
+            Some((addr, failure)) => PathError::Connect(addr, failure),
+            None => PathError::Resolve(ResolveFailure::NoRecords),
+        })?;
     let connect = started.elapsed();
     let started = Instant::now();
     let mut io: Io = Box::new(tcp);
