@@ -34,7 +34,6 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             );
         }
     };
-    session.chain = chain.clone();
     let mut details = TlsDetails {
         tls_version: None,
         cipher: None,
@@ -52,6 +51,9 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
             session.phases.tls = Some(millis(elapsed));
+            // Only a verified chain's revocation URLs are ever fetched: an untrusted server
+            // must not make the probe send requests to URLs of its choosing.
+            session.chain = details.chain.clone();
             if let Some(message) = interception(target, &details.chain) {
                 return CheckResult::new(
                     CheckName::Tls,
