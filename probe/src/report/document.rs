@@ -65,9 +65,10 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedRun, ConfigError> {
             e.column()
         ))
     })?;
+    // A file is outside input: its text gets the same cleaning as a run's.
     Ok(LoadedRun {
         file: path.to_path_buf(),
-        run,
+        run: run.sanitized(),
     })
 }
 
