@@ -1,6 +1,13 @@
 //! The HTTP side of `probe serve` (hyper 1, HTTP/1.1): `/metrics`, `/results`, an index.
 //! It only reads the shared state, so it answers at once while a run is in progress.
+//!
+//! Hostile or broken clients cannot lock it out: at most [`MAX_CONNECTIONS`] are served at once
+//! (a new one beyond that closes the oldest, so a crowd that connects and waits only ever
+//! delays a scraper by the time it takes to accept), a client that stops reading is dropped
+//! after [`stall::WRITE_STALL`], one that sends no request after [`HEADER_READ_TIMEOUT`], and no
+//! connection lives longer than [`CONNECTION_LIFETIME`].
 
+use super::stall::{self, StallGuard};
 use super::Shared;
 use crate::report::{json, prometheus};
 use bytes::Bytes;
@@ -8,31 +15,52 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::task::{AbortHandle, JoinSet};
+
+/// Connections served at once (a Prometheus or two, a person with curl; far below a default
+/// descriptor limit, which the runs need too).
+pub const MAX_CONNECTIONS: usize = 64;
+/// How long a client may take to send a request's head, also between requests on a kept-alive
+/// connection.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a connection is served; a scraper simply reconnects for its next scrape.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+/// How long an evicted connection's slot may take to come back.
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
 
 /// Accepts until `shutdown` changes, then lets open connections finish their request.
 pub async fn serve(listener: TcpListener, state: Shared, mut shutdown: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut conns = JoinSet::new();
+    // Oldest first; finished ones are skipped when evicting and pruned now and then.
+    let mut by_age: VecDeque<AbortHandle> = VecDeque::new();
     loop {
-        tokio::select! {
+        let stream = tokio::select! {
             _ = shutdown.changed() => break,
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of descriptors and the like: wait instead of spinning.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                conns.spawn(connection(stream, state.clone(), shutdown.clone()));
-            }
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors and the like: wait instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
+        let Some(slot) = slot_for_newcomer(&slots, &mut by_age).await else {
+            continue;
+        };
+        let handle = conns.spawn(connection(stream, state.clone(), shutdown.clone(), slot));
+        by_age.push_back(handle);
+        if by_age.len() > 2 * MAX_CONNECTIONS {
+            by_age.retain(|h| !h.is_finished());
         }
     }
     drop(listener);
@@ -45,27 +73,53 @@ pub async fn serve(listener: TcpListener, state: Shared, mut shutdown: watch::Re
     }
 }
 
+/// A free slot, or the slot of the oldest connection, closed to make room; `None` if even
+/// that did not free one in time (the newcomer is then dropped).
+async fn slot_for_newcomer(
+    slots: &Arc<Semaphore>,
+    by_age: &mut VecDeque<AbortHandle>,
+) -> Option<OwnedSemaphorePermit> {
+    if let Ok(slot) = slots.clone().try_acquire_owned() {
+        return Some(slot);
+    }
+    while let Some(oldest) = by_age.pop_front() {
+        if !oldest.is_finished() {
+            tracing::debug!("connection limit ({MAX_CONNECTIONS}) reached: closing the oldest");
+            oldest.abort();
+            break;
+        }
+    }
+    match tokio::time::timeout(EVICTION_WAIT, slots.clone().acquire_owned()).await {
+        Ok(Ok(slot)) => Some(slot),
+        _ => None,
+    }
+}
+
 async fn connection(
     stream: tokio::net::TcpStream,
     state: Shared,
     mut shutdown: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
 ) {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let response = respond(&req, &state);
         async move { Ok::<_, Infallible>(response) }
     });
+    let io = StallGuard::new(stream, stall::WRITE_STALL);
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10))
-        .serve_connection(TokioIo::new(stream), service);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
+    let lifetime = tokio::time::sleep(CONNECTION_LIFETIME);
+    tokio::pin!(lifetime);
     tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = shutdown.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
-        }
+        _ = conn.as_mut() => return,
+        _ = &mut lifetime => {}
+        _ = shutdown.changed() => {}
     }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
 }
 
 fn respond(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
