@@ -14,6 +14,8 @@ const RIGHT: f64 = 30.0;
 const LANE: f64 = 44.0;
 const TOP: f64 = 28.0;
 const BOTTOM: f64 = 46.0;
+/// Tick marks on an axis: `nice_step` aims at 5 to 10.
+const MAX_TICKS: u32 = 20;
 
 /// The colour of an idle probe's outcome (also used by the legend).
 pub fn outcome_color(o: Outcome) -> &'static str {
@@ -61,8 +63,11 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
         "<line x1=\"{LEFT}\" y1=\"{bottom}\" x2=\"{}\" y2=\"{bottom}\" stroke=\"#888\"/>",
         WIDTH - RIGHT
     );
-    let mut t = 0.0;
-    while t <= max_x {
+    // At most MAX_TICKS marks, whatever the numbers of the file (huge, tiny, not finite).
+    for t in (0..=MAX_TICKS)
+        .map(|i| step * f64::from(i))
+        .take_while(|t| *t <= max_x)
+    {
         let _ = write!(
             out,
             "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#888\"/><text x=\"{0:.1}\" y=\"{3}\" text-anchor=\"middle\" font-size=\"11\">{4}</text>",
@@ -72,7 +77,6 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
             bottom + 16.0,
             fmt_s(t)
         );
-        t += step;
     }
     let _ = write!(
         out,
@@ -231,5 +235,34 @@ mod tests {
         assert_eq!(nice_step(240.0), 50.0);
         assert_eq!(nice_step(8.0), 1.0);
         assert_eq!(nice_step(3.2), 0.5);
+    }
+
+    #[test]
+    fn absurd_numbers_draw_a_bounded_chart() {
+        let mut run = crate::result::tests::sample();
+        for n in [
+            1.7e308,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+            -1e308,
+            1e-300,
+            0.0,
+        ] {
+            if let Some(idle) = run.targets[0].idle.as_mut() {
+                idle.required_s = n;
+                idle.step_s = n;
+                for p in &mut idle.probes {
+                    p.idle_s = n;
+                }
+            }
+            let loaded = crate::report::document::LoadedRun {
+                file: "absurd.json".into(),
+                run: run.clone(),
+            };
+            let svg = idle_ladder(&loaded);
+            assert!(svg.len() < 64 * 1024, "{n}: {} bytes", svg.len());
+            assert!(phase_timings(&loaded.run).len() < 64 * 1024);
+        }
     }
 }

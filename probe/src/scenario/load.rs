@@ -76,13 +76,13 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
         .map(|c| parse_cloud(origin, text, c, "default_cloud"))
         .transpose()?;
     let idle_required_s = match &file.idle {
-        Some(idle) if *idle.required_s.get_ref() == 0 => {
+        Some(idle) if !(1..=86_400).contains(idle.required_s.get_ref()) => {
             return Err(at(
                 origin,
                 text,
                 idle.required_s.span(),
                 "idle.required_s",
-                "must be at least 1 second".into(),
+                "must be between 1 and 86400 seconds (as --idle)".into(),
             ))
         }
         Some(idle) => Some(*idle.required_s.get_ref()),
