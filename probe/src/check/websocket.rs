@@ -3,7 +3,7 @@
 
 use super::{Ctx, Session};
 use crate::net::io::Io;
-use crate::net::path;
+use crate::net::path::{self, PathError};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, WebsocketDetails};
 use crate::target::{Target, TargetKind};
@@ -18,6 +18,10 @@ use tokio_tungstenite::WebSocketStream;
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;
     let started = Instant::now();
+    // After a failed phase, nothing more goes on the wire for this target.
+    if let Some(failed) = session.failed {
+        return CheckResult::skipped(CheckName::Websocket, failed);
+    }
     let (stream, path) = match target.kind {
         // The relay's http check used the first connection: the listener channel gets its own.
         TargetKind::Relay => match path::open_tls(net, target).await {
@@ -26,7 +30,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                 return CheckResult::new(
                     CheckName::Websocket,
                     Status::Fail,
-                    Outcome::Closed,
+                    second_connection_outcome(&e),
                     format!("could not open a second connection for the listener channel: {e}"),
                     started.elapsed(),
                 )
@@ -144,6 +148,24 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             total,
         )
         .with(Details::Websocket(details)),
+    }
+}
+
+/// The websocket vocabulary's word for a second connection that could not be opened although
+/// the first one could: the path broke in between.
+fn second_connection_outcome(e: &PathError) -> Outcome {
+    use crate::net::connect::ConnectFailure;
+    use crate::net::proxy::ConnectRefusal;
+    use crate::net::tls::TlsFailure;
+    match e {
+        PathError::ResolveTimeout
+        | PathError::TlsTimeout
+        | PathError::Proxy(ConnectRefusal::Timeout)
+        | PathError::Connect(_, ConnectFailure::Timeout) => Outcome::Timeout,
+        PathError::Connect(_, ConnectFailure::Reset) | PathError::Tls(TlsFailure::Reset) => {
+            Outcome::Reset
+        }
+        _ => Outcome::Closed,
     }
 }
 
