@@ -8,11 +8,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The profile directory (`target/debug`) that holds this test executable.
+/// The profile directory (`target/debug`) that holds this executable: a test sits in its
+/// `deps/` folder, a binary of this crate (the load test) in the profile directory itself.
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps dir");
-    deps.parent().expect("profile dir").to_path_buf()
+    let dir = exe.parent().expect("executable dir");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().expect("profile dir").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 fn ensure_built() -> &'static Path {

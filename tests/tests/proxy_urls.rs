@@ -64,10 +64,10 @@ async fn a_proxy_url_that_does_not_parse_never_shows_its_password() {
     let bad = [
         format!("user:{SECRET}@127.0.0.1:99999"),
         format!("http://user:{SECRET}@127.0.0.1:99999"),
-        format!("http://user:Pw/s3cret@127.0.0.1:3128"),
-        format!("http://user:Pw#s3cret@127.0.0.1:3128"),
-        format!("http://user:Pw?s3cret@127.0.0.1:3128"),
-        format!("http://user:1234/s3cret@127.0.0.1:3128"),
+        "http://user:Pw/s3cret@127.0.0.1:3128".to_string(),
+        "http://user:Pw#s3cret@127.0.0.1:3128".to_string(),
+        "http://user:Pw?s3cret@127.0.0.1:3128".to_string(),
+        "http://user:1234/s3cret@127.0.0.1:3128".to_string(),
         format!("http://user:{SECRET}@[::1:3128"),
         format!("socks5://user:{SECRET}@127.0.0.1:1080"),
     ];
@@ -102,9 +102,7 @@ async fn a_proxy_url_that_does_not_parse_never_shows_its_password() {
     let scenario = dir.path().join("s.toml");
     std::fs::write(
         &scenario,
-        format!(
-            "name = \"s\"\nproxy = \"http://user:Pw/s3cret@127.0.0.1:3128\"\n[[targets]]\nname = \"t\"\nurl = \"tcp://127.0.0.1:9\"\n"
-        ),
+        "name = \"s\"\nproxy = \"http://user:Pw/s3cret@127.0.0.1:3128\"\n[[targets]]\nname = \"t\"\nurl = \"tcp://127.0.0.1:9\"\n",
     )
     .unwrap();
     let run = probe_with(&["scenarios", scenario.to_str().unwrap()], &[]).await;

@@ -150,7 +150,7 @@ async fn check_addresses(
         .take(8)
         .map(|a| format!("{} ({}) {}", a.gateway, a.address, a.outcome))
         .collect();
-    let outcome = failed[0].outcome;
+    let outcome = failed.first().map_or(Outcome::Unreachable, |a| a.outcome);
     CheckResult::new(
         CheckName::Gateways,
         Status::Fail,

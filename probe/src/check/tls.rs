@@ -136,7 +136,7 @@ fn interception(target: &Target, chain: &[CertInfo]) -> Option<String> {
     if genuine {
         return None;
     }
-    let presented = &chain[0].issuer;
+    let presented = chain.first().map(|c| c.issuer.as_str()).unwrap_or_default();
     Some(format!(
         "the certificate for {} was issued by `{presented}`, not by {}: a TLS-inspecting proxy or firewall re-signs this connection. Password writeback does not support TLS inspection: exclude this host (*.servicebus.windows.net, *.passwordreset.microsoftonline.com) from inspection on the device that owns that CA",
         target.host,

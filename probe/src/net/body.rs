@@ -45,9 +45,9 @@ where
 
 /// `limit` in words for messages (`1 MiB`, `64 KiB`).
 pub fn limit_words(limit: u64) -> String {
-    if limit >= 1024 * 1024 && limit % (1024 * 1024) == 0 {
+    if limit >= 1024 * 1024 && limit.is_multiple_of(1024 * 1024) {
         format!("{} MiB", limit / (1024 * 1024))
-    } else if limit >= 1024 && limit % 1024 == 0 {
+    } else if limit >= 1024 && limit.is_multiple_of(1024) {
         format!("{} KiB", limit / 1024)
     } else {
         format!("{limit} bytes")

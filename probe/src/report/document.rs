@@ -75,7 +75,7 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedRun, ConfigError> {
 /// serde_json appends " at line L column C"; the message already starts with the position.
 fn without_position(message: &str) -> &str {
     match message.rfind(" at line ") {
-        Some(i) => &message[..i],
+        Some(i) => message.get(..i).unwrap_or(message),
         None => message,
     }
 }

@@ -5,7 +5,7 @@ use crate::advice::fmt_s;
 use crate::outcome::Outcome;
 use crate::report::document::LoadedRun;
 use crate::report::markup::{attr, text};
-use crate::result::{Direction, Phase, RunResult, TargetResult};
+use crate::result::{Direction, IdleReport, Phase, RunResult, TargetResult};
 use std::fmt::Write;
 
 const WIDTH: f64 = 760.0;
@@ -34,7 +34,11 @@ pub fn outcome_color(o: Outcome) -> &'static str {
 /// send below), the required threshold as a dashed line.
 pub fn idle_ladder(loaded: &LoadedRun) -> String {
     let run = &loaded.run;
-    let lanes: Vec<&TargetResult> = run.targets.iter().filter(|t| t.idle.is_some()).collect();
+    let lanes: Vec<(&TargetResult, &IdleReport)> = run
+        .targets
+        .iter()
+        .filter_map(|t| t.idle.as_ref().map(|idle| (t, idle)))
+        .collect();
     if lanes.is_empty() {
         return format!(
             "<svg class=\"idle-ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"40\" viewBox=\"0 0 {WIDTH} 40\" role=\"img\" aria-label=\"idle ladder\"><text x=\"8\" y=\"24\" class=\"muted\">no idle check in this run (--quick, or no idle requirement)</text></svg>"
@@ -42,7 +46,7 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
     }
     let max_x = lanes
         .iter()
-        .filter_map(|t| t.idle.as_ref())
+        .map(|(_, idle)| *idle)
         .flat_map(|i| i.probes.iter().map(|p| p.idle_s).chain([i.required_s]))
         .fold(1.0_f64, f64::max)
         * 1.08;
@@ -84,8 +88,7 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
         LEFT + plot / 2.0,
         bottom + 32.0
     );
-    for (i, target) in lanes.iter().enumerate() {
-        let idle = target.idle.as_ref().expect("lanes have idle");
+    for (i, (target, idle)) in lanes.iter().enumerate() {
         let mid = TOP + LANE * i as f64 + LANE / 2.0;
         let _ = write!(
             out,

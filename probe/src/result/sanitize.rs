@@ -330,11 +330,12 @@ mod tests {
         let mut json = serde_json::to_value(super::super::tests::sample()).unwrap();
         fn walk(v: &mut serde_json::Value, dirty: &str) {
             match v {
-                serde_json::Value::String(s) if !s.is_empty() && s != "probe.result/v1" => {
-                    // Keep enumerations valid: only free text gets the controls.
-                    if s.contains(' ') || s.contains("example") || s.contains(':') {
-                        s.push_str(dirty);
-                    }
+                // Keep enumerations valid: only free text gets the controls.
+                serde_json::Value::String(s)
+                    if s != "probe.result/v1"
+                        && (s.contains(' ') || s.contains("example") || s.contains(':')) =>
+                {
+                    s.push_str(dirty);
                 }
                 serde_json::Value::Array(a) => a.iter_mut().for_each(|v| walk(v, dirty)),
                 serde_json::Value::Object(o) => o.values_mut().for_each(|v| walk(v, dirty)),

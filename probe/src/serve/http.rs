@@ -131,7 +131,9 @@ fn respond(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
         );
     }
     let (latest, finished, running_since) = {
-        let st = state.lock().expect("state lock");
+        let st = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (st.latest.clone(), st.finished, st.running_since.clone())
     };
     match req.uri().path() {

@@ -12,7 +12,7 @@ use crate::result::RunResult;
 use crate::{output, runner};
 use clap::Args;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 #[derive(Debug, Args)]
@@ -84,11 +84,17 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
             s = &mut stop => break s,
             _ = ticker.tick() => {}
         }
-        state.lock().expect("state lock").running_since = Some(runner::now_rfc3339());
+        state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .running_since = Some(runner::now_rfc3339());
         let plan = match plan::from_args(&args.run, false) {
             Ok(prepared) => prepared,
             Err(e) => {
-                state.lock().expect("state lock").running_since = None;
+                state
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .running_since = None;
                 output::stderr_line(&format!("probe serve: run skipped: {e}"));
                 continue;
             }
@@ -98,7 +104,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
             r = runner::run(plan) => Arc::new(r),
         };
         let run = {
-            let mut st = state.lock().expect("state lock");
+            let mut st = state.lock().unwrap_or_else(PoisonError::into_inner);
             st.finished += 1;
             st.running_since = None;
             st.latest = Some(result.clone());
