@@ -105,20 +105,44 @@ async fn probe_serve() -> System {
     }
 }
 
-/// Latencies of health requests made one after another for `span`; failures counted apart.
-async fn probe_health(addr: &str, path: &str, span: Duration) -> (Vec<Duration>, usize) {
+/// Latencies of health requests made one after another for `span`; failures counted apart,
+/// by kind.
+async fn probe_health(addr: &str, path: &str, span: Duration) -> (Vec<Duration>, Failures) {
     let started = Instant::now();
     let mut latencies = Vec::new();
-    let mut failures = 0;
+    let mut failures = Failures::default();
     while started.elapsed() < span {
         let t = Instant::now();
         match tokio::time::timeout(Duration::from_secs(10), get(addr, path)).await {
             Ok(Ok(true)) => latencies.push(t.elapsed()),
-            _ => failures += 1,
+            Ok(Ok(false)) => failures.not_ok += 1,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                failures.refused += 1
+            }
+            Ok(Err(_)) => failures.reset += 1,
+            Err(_) => failures.timeout += 1,
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     (latencies, failures)
+}
+
+/// Health requests that did not get a 200.
+#[derive(Default)]
+struct Failures {
+    /// No answer within 10 s.
+    timeout: usize,
+    /// The connection was reset or closed before the answer was complete.
+    reset: usize,
+    refused: usize,
+    /// An answer other than 200.
+    not_ok: usize,
+}
+
+impl Failures {
+    fn total(&self) -> usize {
+        self.timeout + self.reset + self.refused + self.not_ok
+    }
 }
 
 /// `GET path` with `Connection: close`: whether a 200 came back.
@@ -150,7 +174,7 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted.get(i).copied().unwrap_or_default()
 }
 
-fn row(phase: &str, latencies: &mut [Duration], failures: usize, rss: f64) {
+fn row(phase: &str, latencies: &mut [Duration], failures: &Failures, rss: f64) {
     latencies.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
@@ -159,9 +183,15 @@ fn row(phase: &str, latencies: &mut [Duration], failures: usize, rss: f64) {
         ms(percentile(latencies, 0.5)),
         ms(percentile(latencies, 0.99)),
         ms(latencies.last().copied().unwrap_or_default()),
-        failures,
+        failures.total(),
         rss
     );
+    if failures.total() > 0 {
+        println!(
+            "         failed: {} timed out (10 s), {} reset or cut short, {} refused, {} not 200",
+            failures.timeout, failures.reset, failures.refused, failures.not_ok
+        );
+    }
 }
 
 async fn run(mut system: System, clients: usize, span: Duration) {
@@ -178,7 +208,7 @@ async fn run(mut system: System, clients: usize, span: Duration) {
     );
     let quiet = span.min(Duration::from_secs(5));
     let (mut before, failed) = probe_health(&addr, path, quiet).await;
-    row("before", &mut before, failed, rss_mib(pid));
+    row("before", &mut before, &failed, rss_mib(pid));
 
     let crowd = Crowd::start(&addr, clients);
     // Let the crowd connect before measuring.
@@ -198,14 +228,14 @@ async fn run(mut system: System, clients: usize, span: Duration) {
     };
     let (mut during, failed) = probe_health(&addr, path, span).await;
     let during_peak = peak.lock().map(|p| *p).unwrap_or(f64::NAN);
-    row("during", &mut during, failed, during_peak);
+    row("during", &mut during, &failed, during_peak);
     let stats = crowd.stop().await;
     sampler.abort();
 
     // After: the crowd gone, the server should be back where it started.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (mut after, failed) = probe_health(&addr, path, quiet).await;
-    row("after", &mut after, failed, rss_mib(pid));
+    row("after", &mut after, &failed, rss_mib(pid));
     println!(
         "crowd: {} connections opened ({} refused or reset at connect), {} closed by the server",
         stats.opened, stats.connect_failed, stats.closed_by_server

@@ -5,6 +5,8 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -20,6 +22,8 @@ pub struct StallGuard<S> {
     stall: Duration,
     /// Armed when a write first pends, cleared when one makes progress.
     timer: Option<Pin<Box<Sleep>>>,
+    /// Whether a write is pending right now, for whoever holds a clone (the accept loop).
+    stalled: Arc<AtomicBool>,
 }
 
 impl<S> StallGuard<S> {
@@ -28,12 +32,19 @@ impl<S> StallGuard<S> {
             inner,
             stall,
             timer: None,
+            stalled: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// A flag that is up while a write pends (the client is not reading).
+    pub fn stalled(&self) -> Arc<AtomicBool> {
+        self.stalled.clone()
     }
 
     /// After the inner write pended: `Ready(Err)` once the stall lasted too long.
     fn pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         let stall = self.stall;
+        self.stalled.store(true, Ordering::Relaxed);
         let timer = self
             .timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
@@ -53,7 +64,9 @@ impl<S> StallGuard<S> {
     ) -> Poll<io::Result<T>> {
         match result {
             Poll::Ready(r) => {
-                self.timer = None;
+                if self.timer.take().is_some() {
+                    self.stalled.store(false, Ordering::Relaxed);
+                }
                 Poll::Ready(r)
             }
             Poll::Pending => self.pending(cx).map(Err),
