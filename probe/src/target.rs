@@ -77,6 +77,11 @@ impl Target {
                 "`{shown}`: credentials do not belong in a target URL"
             ));
         }
+        // `https://user:/pw@host` (or `:?`, `:#`) parses as host `user` with an empty port and
+        // the password in the path: nobody means an empty port, so it is refused.
+        if authority_of(url).ends_with(':') {
+            return Err(format!("`{shown}`: the port after `:` is empty"));
+        }
         let host = match parsed.host() {
             Some(url::Host::Domain(d)) => d.to_string(),
             Some(url::Host::Ipv4(a)) => a.to_string(),
@@ -172,6 +177,12 @@ impl fmt::Display for Target {
     }
 }
 
+/// The authority as written: from after `scheme://` to the first `/`, `?` or `#`.
+fn authority_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+}
+
 /// Replaces the user-information part of a URL with `****`, whatever else the URL holds, with
 /// or without a scheme. It is taken to run to the *last* `@` of the text: a password that
 /// holds `/`, `?`, `#`, `@` or `://` ends a strict parse's authority early, and must not show
@@ -265,5 +276,13 @@ mod tests {
         }
         let err = Target::parse("https://u:secret@relay.example:99999/").unwrap_err();
         assert!(!err.contains("secret"), "{err}");
+        for leaky in [
+            "https://u:/secret@relay.example/",
+            "https://u:?secret@relay.example/",
+            "https://u:#secret@relay.example/",
+        ] {
+            let err = Target::parse(leaky).unwrap_err();
+            assert!(err.contains("port") && !err.contains("secret"), "{err}");
+        }
     }
 }
