@@ -20,7 +20,9 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// More log detail on stderr (-v info, -vv debug).
+    /// More log detail on stderr (-v info, -vv debug). The environment variable PROBE_LOG,
+    /// else RUST_LOG, takes precedence when set (tracing's filter syntax, e.g.
+    /// `probe=debug`); log lines carry colour only on a terminal.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Log line format on stderr.

@@ -65,7 +65,10 @@ async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
     let relay = server::start(ServeConfig::loopback())
         .await
         .map_err(|e| start_error("mock-relay", e))?;
-    let relay_addr = relay.tls_addrs()[0];
+    let relay_addr = *relay
+        .tls_addrs()
+        .first()
+        .ok_or_else(|| ConfigError::new("demo: the mock-relay opened no TLS listener"))?;
     let ca = relay
         .ca_pem()
         .ok_or_else(|| ConfigError::new("demo: the mock-relay generated no CA"))?

@@ -22,6 +22,8 @@ pub mod cloud;
 pub mod demo;
 pub mod error;
 pub mod fleet;
+#[cfg(test)]
+mod fuzz;
 pub mod namespace_from;
 pub mod net;
 pub mod outcome;

@@ -70,7 +70,11 @@ impl Progress {
                     tick.tick().await;
                     match &bar {
                         Some(bar) => state.draw(bar),
-                        None => eprintln!("progress: {}", state.line()),
+                        // A closed stderr ends the line quietly.
+                        None => {
+                            use std::io::Write;
+                            let _ = writeln!(std::io::stderr(), "progress: {}", state.line());
+                        }
                     }
                 }
             })

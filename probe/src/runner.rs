@@ -1,10 +1,26 @@
-//! One run: every target concurrently, each check under its deadline, then verdicts.
+//! One run: every target concurrently, each check under its deadline, the whole run under the
+//! run deadline (`--max-time`, or derived from the plan), then verdicts.
 
 use crate::check::{self, Ctx};
 use crate::plan::Plan;
 use crate::result::{verdict_of_checks, RunResult, TargetResult, SCHEMA};
 use crate::target::Target;
 use crate::timing::PhaseSamples;
+use std::time::Duration;
+
+/// Added to the derived run deadline: the run's own work between phases (reports, progress).
+pub const RUN_SLACK: Duration = Duration::from_secs(30);
+
+/// The run deadline derived from a plan: the slowest target with every phase running to its
+/// deadline (`--timeout`) on every pass (`--count`), its idle ladder, and [`RUN_SLACK`].
+pub fn derived_deadline(ctx: &Ctx<'_>, targets: &[Target], count: u32) -> Duration {
+    targets
+        .iter()
+        .map(|t| check::worst_case(ctx, t, count))
+        .max()
+        .unwrap_or_default()
+        .saturating_add(RUN_SLACK)
+}
 
 pub async fn run(plan: Plan) -> RunResult {
     let started_at = now_rfc3339();
@@ -15,10 +31,40 @@ pub async fn run(plan: Plan) -> RunResult {
         progress: &plan.progress,
     };
     let count = plan.count.max(1);
-    let targets =
-        futures_util::future::join_all(plan.targets.iter().map(|t| run_target(&ctx, t, count)))
-            .await;
+    let (limit, origin) = match plan.max_time {
+        Some(limit) => (limit, "--max-time"),
+        None => (
+            derived_deadline(&ctx, &plan.targets, count),
+            "derived from the plan",
+        ),
+    };
+    let why = format!(
+        "the run deadline of {} s ({origin}) passed",
+        crate::advice::fmt_s(limit.as_secs_f64())
+    );
+    let deadline = tokio::time::Instant::now()
+        .checked_add(limit)
+        .unwrap_or_else(far_future);
+    let runs = plan
+        .targets
+        .iter()
+        .map(|t| run_target(&ctx, t, count, deadline, &why));
+    let (targets, finished): (Vec<TargetResult>, Vec<bool>) = futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .unzip();
     let mut notes = plan.notes.clone();
+    let stopped: Vec<&str> = targets
+        .iter()
+        .zip(&finished)
+        .filter(|(_, done)| !**done)
+        .map(|(t, _)| t.name.as_str())
+        .collect();
+    if !stopped.is_empty() {
+        let note = format!("{why}: stopped unfinished: {}", stopped.join(", "));
+        tracing::warn!("{note}");
+        notes.push(note);
+    }
     notes.extend(relay_pair_note(&plan.targets, &targets));
     RunResult {
         schema: SCHEMA.into(),
@@ -33,11 +79,24 @@ pub async fn run(plan: Plan) -> RunResult {
         notes,
         targets,
     }
+    .sanitized()
 }
 
-async fn run_target(ctx: &Ctx<'_>, target: &Target, count: u32) -> TargetResult {
+/// A deadline no run reaches (for a `--max-time` beyond what the clock can add).
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
+}
+
+/// The target's result, and whether every pass finished before the run deadline.
+async fn run_target(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    count: u32,
+    deadline: tokio::time::Instant,
+    why: &str,
+) -> (TargetResult, bool) {
     tracing::info!(target = %target.url, "checking");
-    let first = check::run_all(ctx, target).await;
+    let (first, mut finished) = check::run_all(ctx, target, deadline, why).await;
     let timings_ms = if count > 1 {
         let mut samples = PhaseSamples::default();
         samples.record(&first.phases, first.reached());
@@ -45,8 +104,14 @@ async fn run_target(ctx: &Ctx<'_>, target: &Target, count: u32) -> TargetResult 
         // another so they do not compete with each other for the path.
         let quick = Ctx { idle: None, ..*ctx };
         for _ in 1..count {
-            let again = check::run_all(&quick, target).await;
-            samples.record(&again.phases, again.reached());
+            if !finished {
+                break;
+            }
+            let (again, done) = check::run_all(&quick, target, deadline, why).await;
+            finished = done;
+            if done {
+                samples.record(&again.phases, again.reached());
+            }
         }
         Some(samples.summary())
     } else {
@@ -54,7 +119,7 @@ async fn run_target(ctx: &Ctx<'_>, target: &Target, count: u32) -> TargetResult 
     };
     let verdict = verdict_of_checks(&first.checks);
     tracing::info!(target = %target.url, verdict = verdict.as_str(), "checked");
-    TargetResult {
+    let result = TargetResult {
         name: target.name.clone(),
         url: target.url.clone(),
         kind: target.kind,
@@ -65,7 +130,8 @@ async fn run_target(ctx: &Ctx<'_>, target: &Target, count: u32) -> TargetResult 
         phases_ms: first.phases,
         timings_ms,
         idle: first.idle,
-    }
+    };
+    (result, finished)
 }
 
 /// Writeback listens on its relays all at once and reports an error when any one is down: when

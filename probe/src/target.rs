@@ -92,7 +92,9 @@ impl HybridConnection {
 impl Target {
     /// Parses `https://`, `wss://`, `tcp://host:port` or `relay://host:port`.
     pub fn parse(url: &str) -> Result<Target, String> {
-        let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        // Credentials never belong in a target URL, and never show in its errors either.
+        let shown = redact_userinfo(url);
+        let parsed = url::Url::parse(url).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
         let kind = match parsed.scheme() {
             "https" => TargetKind::Https,
             "wss" => TargetKind::Wss,
@@ -106,32 +108,36 @@ impl Target {
             }
             other => {
                 return Err(format!(
-                    "`{url}`: scheme `{other}` is not supported (use https://, wss://, tcp://host:port or relay://host:port)"
+                    "`{shown}`: scheme `{other}` is not supported (use https://, wss://, tcp://host:port or relay://host:port)"
                 ))
             }
         };
         if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(format!(
-                "`{}`: credentials do not belong in a target URL",
-                redact_userinfo(url)
+                "`{shown}`: credentials do not belong in a target URL"
             ));
+        }
+        // `https://user:/pw@host` (or `:?`, `:#`) parses as host `user` with an empty port and
+        // the password in the path: nobody means an empty port, so it is refused.
+        if authority_of(url).ends_with(':') {
+            return Err(format!("`{shown}`: the port after `:` is empty"));
         }
         let host = match parsed.host() {
             Some(url::Host::Domain(d)) => d.to_string(),
             Some(url::Host::Ipv4(a)) => a.to_string(),
             Some(url::Host::Ipv6(a)) => a.to_string(),
-            None => return Err(format!("`{url}` has no host")),
+            None => return Err(format!("`{shown}` has no host")),
         };
         let port = match (parsed.port_or_known_default(), kind) {
             (Some(p), _) => p,
             (None, TargetKind::Wss) => 443,
             (None, TargetKind::Tcp | TargetKind::Relay | TargetKind::AdDomain | TargetKind::Hc) => {
-                return Err(format!("`{url}` needs a port (host:port)"))
+                return Err(format!("`{shown}` needs a port (host:port)"))
             }
             (None, TargetKind::Https) => 443,
         };
         if port == 0 {
-            return Err(format!("`{url}`: port 0 cannot be connected to"));
+            return Err(format!("`{shown}`: port 0 cannot be connected to"));
         }
         let mut path = parsed.path().to_string();
         if path.is_empty() {
@@ -240,17 +246,38 @@ impl fmt::Display for Target {
     }
 }
 
-/// Replaces the user-information part of a URL with `****`, whatever else the URL holds.
+/// The authority as written: from after `scheme://` to the first `/`, `?` or `#`.
+fn authority_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+}
+
+/// Replaces the user-information part of a URL with `****`, whatever else the URL holds, with
+/// or without a scheme. It is taken to run to the *last* `@` of the text: a password that
+/// holds `/`, `?`, `#`, `@` or `://` ends a strict parse's authority early, and must not show
+/// all the same. Only a well-formed `scheme://` before it is kept. (A URL with an `@` in its
+/// path loses a little more than its credentials, only in messages.)
 pub fn redact_userinfo(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
+    let Some((before, host)) = url.rsplit_once('@') else {
         return url.to_string();
     };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}****@{}", &url[..scheme_end + 3], &rest[at + 1..]),
-        None => url.to_string(),
-    }
+    let scheme = match before.find("://") {
+        Some(i) => {
+            let (scheme, _) = before.split_at(i + 3);
+            let name = scheme.trim_end_matches("://");
+            let well_formed = name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            if well_formed {
+                scheme
+            } else {
+                ""
+            }
+        }
+        None => "",
+    };
+    format!("{scheme}****@{host}")
 }
 
 #[cfg(test)]
@@ -301,5 +328,30 @@ mod tests {
             "http://****@proxy:3128/"
         );
         assert_eq!(redact_userinfo("http://proxy:3128"), "http://proxy:3128");
+        for leaky in [
+            "http://u:pa/ss@proxy:3128",
+            "http://u:pa#ss@proxy:3128",
+            "http://u:pa?ss@proxy:3128",
+            "http://u:pa@ss@proxy:3128",
+            "u:pa/ss@proxy:3128",
+            "u:pa://ss@proxy:3128",
+            "http:/:pa@ss@proxy:3128",
+        ] {
+            let shown = redact_userinfo(leaky);
+            assert!(
+                !shown.contains("pa") && shown.ends_with("****@proxy:3128"),
+                "{shown}"
+            );
+        }
+        let err = Target::parse("https://u:secret@relay.example:99999/").unwrap_err();
+        assert!(!err.contains("secret"), "{err}");
+        for leaky in [
+            "https://u:/secret@relay.example/",
+            "https://u:?secret@relay.example/",
+            "https://u:#secret@relay.example/",
+        ] {
+            let err = Target::parse(leaky).unwrap_err();
+            assert!(err.contains("port") && !err.contains("secret"), "{err}");
+        }
     }
 }

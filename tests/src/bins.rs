@@ -13,11 +13,16 @@ use std::time::SystemTime;
 /// The crates the binaries are built from, relative to the workspace.
 const SOURCES: &[&str] = &["probe", "mock-relay", "relay-protocol"];
 
-/// The profile directory (`target/debug`) that holds this test executable.
+/// The profile directory (`target/debug`) that holds this executable: a test sits in its
+/// `deps/` folder, a binary of this crate (the load test) in the profile directory itself.
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps dir");
-    deps.parent().expect("profile dir").to_path_buf()
+    let dir = exe.parent().expect("executable dir");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().expect("profile dir").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// The Cargo profile the tests were built with (`debug`, `release`).

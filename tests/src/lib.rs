@@ -3,8 +3,10 @@
 pub mod bins;
 pub mod certs;
 pub mod hc;
+pub mod hostile;
 pub mod https_server;
 pub mod lab;
+pub mod measure;
 pub mod probe_cli;
 pub mod proc;
 pub mod python;

@@ -298,3 +298,25 @@ async fn mitmproxy_in_the_path_is_intercepted_with_or_without_its_ca() {
         assert_eq!(run.code, 1);
     }
 }
+
+#[tokio::test]
+async fn a_plus_in_the_password_reaches_squid_as_a_plus() {
+    if !lab::require(&["squid", "basic_ncsa_auth", "htpasswd"]) {
+        return;
+    }
+    // Percent-decoding keeps `+`; form-decoding would send a space and get 407.
+    let password = "Pr0xy+s3cret+XYZ";
+    let squid = squid(SquidConfig::default().user(USER, password));
+    let relay = Relay::serve(&[]).await;
+    let proxy = squid.url_with(USER, password);
+    let run = probe(&relay, &relay_url(&relay), &["--proxy", &proxy, "--quick"]).await;
+    let p = run.check("proxy");
+    assert_eq!(
+        (p["status"].as_str(), p["outcome"].as_str()),
+        (Some("pass"), Some("connected")),
+        "{p:#}\n{}",
+        squid.logs()
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains(password) && !run.stderr.contains(password));
+}

@@ -148,3 +148,55 @@ async fn a_chain_without_revocation_urls_skips_the_check() {
     let run = probe(&ca, &server).await;
     assert_eq!(run.check("revocation")["status"], "skip");
 }
+
+/// A leaf for localhost naming `count` CRL URLs on `port` (distinct paths).
+fn leaf_with_crls(ca: &TestCa, port: u16, count: usize) -> e2e::certs::Leaf {
+    ca.leaf_with(&["localhost"], Validity::Current, move |p| {
+        p.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: (0..count)
+                .map(|i| format!("http://127.0.0.1:{port}/crl{i}.crl"))
+                .collect(),
+        }];
+    })
+}
+
+#[tokio::test]
+async fn an_untrusted_chain_sends_nothing_to_its_revocation_urls() {
+    let crl = e2e::hostile::Hostile::small_http().await;
+    let trusted = TestCa::new("the CA the probe trusts");
+    let stranger = TestCa::new("a CA nobody trusts");
+    let server = TestServer::https(
+        leaf_with_crls(&stranger, crl.port, 2),
+        ServerOptions::default(),
+    )
+    .await;
+    // The probe trusts another CA: the presented chain fails verification.
+    let run = probe(&trusted, &server).await;
+    assert_eq!(run.check("tls")["outcome"], "untrusted");
+    let check = run.check("revocation");
+    assert_eq!(check["status"], "skip", "{check:#}");
+    assert_eq!(
+        crl.seen.connections(),
+        0,
+        "the probe connected to a URL named by a chain it does not trust: {check:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_chain_naming_many_urls_gets_only_the_first_few_fetched_and_says_so() {
+    let crl = e2e::hostile::Hostile::small_http().await;
+    let ca = TestCa::new("revocation root");
+    let server =
+        TestServer::https(leaf_with_crls(&ca, crl.port, 20), ServerOptions::default()).await;
+    let run = probe(&ca, &server).await;
+    let check = run.check("revocation");
+    let fetched = check["urls"].as_array().unwrap().len();
+    assert_eq!(fetched, 8, "{check:#}");
+    assert_eq!(crl.seen.requests(), 8, "{check:#}");
+    let message = check["message"].as_str().unwrap();
+    assert!(
+        message.contains("20") && message.contains("first 8"),
+        "the message states the cap: {message}"
+    );
+    assert_eq!(check["status"], "pass", "{check:#}");
+}

@@ -17,7 +17,7 @@ use std::time::Instant;
 /// How many gateway names a deployment can have.
 pub const GATEWAYS: usize = 128;
 /// Lookups and connections in flight at once.
-const CONCURRENCY: usize = 16;
+pub const CONCURRENCY: usize = 16;
 const PORT: u16 = 443;
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
@@ -150,7 +150,7 @@ async fn check_addresses(
         .take(8)
         .map(|a| format!("{} ({}) {}", a.gateway, a.address, a.outcome))
         .collect();
-    let outcome = failed[0].outcome;
+    let outcome = failed.first().map_or(Outcome::Unreachable, |a| a.outcome);
     CheckResult::new(
         CheckName::Gateways,
         Status::Fail,

@@ -2,11 +2,12 @@
 //! (processing) and body (transfer) timed apart; status, `Server`/`Via`, and clock skew.
 
 use super::{Ctx, Session};
+use crate::net::body::drain;
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, HttpDetails};
 use crate::target::{Target, TargetKind};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -176,23 +177,11 @@ where
     let status = response.status().as_u16();
     let started = Instant::now();
     let mut body = response.into_body();
-    let mut body_bytes = 0u64;
-    let read = async {
-        while body_bytes < BODY_LIMIT {
-            match body.frame().await {
-                Some(Ok(frame)) => {
-                    body_bytes += frame.data_ref().map(|d| d.len() as u64).unwrap_or(0)
-                }
-                Some(Err(e)) => return Err(e),
-                None => break,
-            }
-        }
-        Ok(())
-    };
-    tokio::time::timeout(timeout, read)
+    let body_bytes = tokio::time::timeout(timeout, drain(&mut body, BODY_LIMIT))
         .await
         .map_err(|_| timed_out("the body did not arrive"))?
-        .map_err(|e| fail(e, "reading the body"))?;
+        .map_err(|e| fail(e, "reading the body"))?
+        .bytes();
     let transfer = started.elapsed();
     driver.abort();
     Ok(Answer {

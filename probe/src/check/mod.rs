@@ -109,22 +109,92 @@ impl Pass {
     }
 }
 
-/// Runs every check of `target` once, over one connection.
-pub async fn run_all(ctx: &Ctx<'_>, target: &Target) -> Pass {
+/// Runs every check of `target` once, over one connection, until `deadline`: `false` when the
+/// deadline stopped the pass (`why` then says so in the check it interrupted, which fails with
+/// outcome `timeout`, and in the skipped ones after it).
+pub async fn run_all(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    deadline: tokio::time::Instant,
+    why: &str,
+) -> (Pass, bool) {
+    let planned = plan(ctx, target);
     let mut session = Session::default();
     let mut checks = Vec::new();
-    for name in plan(ctx, target) {
-        let result = run(name, ctx, target, &mut session).await;
-        if result.status == Status::Fail && session.failed.is_none() {
-            session.failed = Some(failed_phase(name, result.outcome));
+    let mut current_started = std::time::Instant::now();
+    let all = async {
+        for name in &planned {
+            current_started = std::time::Instant::now();
+            let result = run(*name, ctx, target, &mut session).await;
+            if result.status == Status::Fail && session.failed.is_none() {
+                session.failed = Some(failed_phase(*name, result.outcome));
+            }
+            checks.push(result);
         }
-        checks.push(result);
+    };
+    let finished = tokio::time::timeout_at(deadline, all).await.is_ok();
+    if !finished {
+        // The checks not yet run: the first was in progress, the others never started.
+        let mut rest = planned.iter().skip(checks.len());
+        if let Some(current) = rest.next() {
+            checks.push(CheckResult::new(
+                *current,
+                Status::Fail,
+                Outcome::Timeout,
+                format!("stopped: {why}"),
+                current_started.elapsed(),
+            ));
+        }
+        checks.extend(rest.map(|name| CheckResult::skipped(*name, why)));
     }
-    Pass {
+    let pass = Pass {
         checks,
         phases: session.phases,
         idle: session.idle,
+    };
+    (pass, finished)
+}
+
+/// How many phase deadlines (`--timeout`) a check may take at worst, one after another.
+pub fn phase_deadlines(name: CheckName) -> u32 {
+    match name {
+        CheckName::Dns | CheckName::Tcp | CheckName::Proxy | CheckName::Tls => 1,
+        CheckName::LegacyPorts => 1,
+        // The answer's head, then its body.
+        CheckName::Http => 2,
+        // A relay's second connection (resolve, connect, proxy, TLS), the upgrade, the echo.
+        CheckName::Websocket => 6,
+        // Every URL at once: resolve, connect, the exchange.
+        CheckName::Revocation => 3,
+        // SRV lookups, the controllers' names, connect, TLS.
+        CheckName::Pdc => 4,
+        // 128 names looked up 16 at a time, then up to 256 addresses (TCP and TLS) 16 at a time.
+        CheckName::Gateways => {
+            let waves = gateways::GATEWAYS.div_ceil(gateways::CONCURRENCY) as u32;
+            waves + 2 * 256u32.div_ceil(gateways::CONCURRENCY as u32)
+        }
+        // The control channel's handshake.
+        CheckName::Listener => 1,
+        // A sender (one deadline for the accept), the listener's rendezvous, a message each way.
+        CheckName::Rendezvous => 3,
+        // Its own, plus the idle periods: see `IdleSettings::worst_case`.
+        CheckName::Idle => 0,
     }
+}
+
+/// The longest `count` passes over `target` can take with every phase running to its deadline
+/// (and the idle ladder once): what the run's deadline is derived from.
+pub fn worst_case(ctx: &Ctx<'_>, target: &Target, count: u32) -> std::time::Duration {
+    let planned = plan(ctx, target);
+    let phases: u32 = planned.iter().map(|c| phase_deadlines(*c)).sum();
+    let mut total = ctx
+        .net
+        .timeout
+        .saturating_mul(phases.saturating_mul(count.max(1)));
+    if let (true, Some(idle)) = (planned.contains(&CheckName::Idle), ctx.idle) {
+        total = total.saturating_add(idle.worst_case(ctx.net.timeout));
+    }
+    total
 }
 
 /// The skip reason later checks give when `name` failed with `outcome`.

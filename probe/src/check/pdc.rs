@@ -59,7 +59,17 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, _session: &mut Session) -> Chec
             );
         }
     };
-    let pdc_host = pdc[0].host.to_ascii_lowercase();
+    // The resolver answers a non-empty list or an error; an empty one reads as no records.
+    let Some(pdc) = pdc.first().cloned() else {
+        return CheckResult::new(
+            CheckName::Pdc,
+            Status::Fail,
+            Outcome::NoRecords,
+            format!("no PDC emulator found: {pdc_name} has no SRV record"),
+            started.elapsed(),
+        );
+    };
+    let pdc_host = pdc.host.to_ascii_lowercase();
     let mut hosts: Vec<(String, ControllerRole)> =
         vec![(pdc_host.clone(), ControllerRole::PdcEmulator)];
     for dc in dcs.unwrap_or_default() {
@@ -72,7 +82,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, _session: &mut Session) -> Chec
         .iter()
         .map(|(host, role)| check_controller(net, host.clone(), *role));
     let controllers = futures_util::future::join_all(checks).await;
-    judge(&pdc[0], controllers, started)
+    judge(&pdc, controllers, started)
 }
 
 async fn check_controller(

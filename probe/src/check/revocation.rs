@@ -11,6 +11,10 @@ use crate::result::{
 use crate::target::Target;
 use std::time::Instant;
 
+/// The most URLs one chain gets fetched: a real chain names four or five (a CRL and an OCSP
+/// responder per certificate, the issuers' certificates); a server naming more gets no more.
+pub const MAX_URLS: usize = 8;
+
 pub async fn run(ctx: &Ctx<'_>, _target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;
     let mut urls: Vec<(UrlKind, String)> = Vec::new();
@@ -29,13 +33,26 @@ pub async fn run(ctx: &Ctx<'_>, _target: &Target, session: &mut Session) -> Chec
         }
     }
     if urls.is_empty() {
+        // `session.chain` holds a chain only once it was verified.
         let why = if session.chain.is_empty() {
-            session.failed.unwrap_or("no certificate was presented")
+            match session.failed {
+                Some(failed) => {
+                    format!("{failed} (the URLs of an unverified chain are never fetched)")
+                }
+                None => "no verified certificate chain".to_string(),
+            }
         } else {
-            "the presented chain names no CRL or OCSP URL"
+            "the presented chain names no CRL or OCSP URL".to_string()
         };
-        return CheckResult::skipped(CheckName::Revocation, why);
+        return CheckResult::skipped(CheckName::Revocation, &why);
     }
+    let named = urls.len();
+    urls.truncate(MAX_URLS);
+    let capped = if named > MAX_URLS {
+        format!(" (the chain names {named}; only the first {MAX_URLS} are fetched)")
+    } else {
+        String::new()
+    };
     let started = Instant::now();
     let fetches = urls.iter().map(|(kind, url)| async move {
         let result = plain_http::get(net, url).await;
@@ -83,7 +100,7 @@ pub async fn run(ctx: &Ctx<'_>, _target: &Target, session: &mut Session) -> Chec
             CheckName::Revocation,
             Status::Pass,
             Outcome::Response,
-            format!("all {fetched} revocation URL(s) of the chain answered over HTTP"),
+            format!("all {fetched} revocation URL(s) of the chain answered over HTTP{capped}"),
             elapsed,
         )
         .with(Details::Revocation(details))
@@ -99,7 +116,7 @@ pub async fn run(ctx: &Ctx<'_>, _target: &Target, session: &mut Session) -> Chec
             Status::Warn,
             first,
             format!(
-                "{} of {fetched} revocation URL(s) unreachable: {}. Windows checks these over plain HTTP (TCP 80); when they are blocked, TLS on the sync server fails or stalls: allow them",
+                "{} of {fetched} revocation URL(s) unreachable{capped}: {}. Windows checks these over plain HTTP (TCP 80); when they are blocked, TLS on the sync server fails or stalls: allow them",
                 unreachable.len(),
                 unreachable.join(", ")
             ),

@@ -16,6 +16,8 @@ pub struct Session {
     pub resolution: Option<Resolution>,
     pub tcp: Option<(SocketAddr, Io)>,
     pub tls: Option<TlsStream<Io>>,
+    /// The presented chain, once verified (empty when verification failed): the revocation
+    /// check fetches only the URLs of a chain the probe trusts.
     pub chain: Vec<CertInfo>,
     pub phases: Phases,
     /// Why the first failed check failed, for the skip messages of the later ones.

@@ -34,7 +34,6 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             );
         }
     };
-    session.chain = chain.clone();
     let mut details = TlsDetails {
         tls_version: None,
         cipher: None,
@@ -52,6 +51,9 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
             session.phases.tls = Some(millis(elapsed));
+            // Only a verified chain's revocation URLs are ever fetched: an untrusted server
+            // must not make the probe send requests to URLs of its choosing.
+            session.chain = details.chain.clone();
             if let Some(message) = interception(target, &details.chain) {
                 return CheckResult::new(
                     CheckName::Tls,
@@ -135,7 +137,7 @@ fn interception(target: &Target, chain: &[CertInfo]) -> Option<String> {
     if genuine {
         return None;
     }
-    let presented = &chain[0].issuer;
+    let presented = chain.first().map(|c| c.issuer.as_str()).unwrap_or_default();
     Some(format!(
         "the certificate for {} was issued by `{presented}`, not by {}: a TLS-inspecting proxy or firewall re-signs this connection. Password writeback does not support TLS inspection: exclude this host (*.servicebus.windows.net, *.passwordreset.microsoftonline.com) from inspection on the device that owns that CA",
         target.host,

@@ -2,7 +2,7 @@
 //! for a mock-relay target, also one echo over its listener channel.
 
 use super::{Ctx, Session};
-use crate::net::path;
+use crate::net::path::{self, PathError};
 use crate::net::websocket::{upgrade, UpgradeError, Ws};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, WebsocketDetails};
@@ -15,6 +15,10 @@ use tokio_tungstenite::tungstenite::Message;
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;
     let started = Instant::now();
+    // After a failed phase, nothing more goes on the wire for this target.
+    if let Some(failed) = session.failed {
+        return CheckResult::skipped(CheckName::Websocket, failed);
+    }
     let (stream, path) = match target.kind {
         // The relay's http check used the first connection: the listener channel gets its own.
         TargetKind::Relay => match path::open_tls(net, target).await {
@@ -23,7 +27,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                 return CheckResult::new(
                     CheckName::Websocket,
                     Status::Fail,
-                    Outcome::Closed,
+                    second_connection_outcome(&e),
                     format!("could not open a second connection for the listener channel: {e}"),
                     started.elapsed(),
                 )
@@ -143,6 +147,16 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             total,
         )
         .with(Details::Websocket(details)),
+    }
+}
+
+/// The websocket vocabulary's word for a second connection that could not be opened although
+/// the first one could: the path broke in between.
+fn second_connection_outcome(e: &PathError) -> Outcome {
+    match e.outcome() {
+        Outcome::Timeout => Outcome::Timeout,
+        Outcome::Reset => Outcome::Reset,
+        _ => Outcome::Closed,
     }
 }
 

@@ -76,6 +76,45 @@ pub async fn connect(
     }
 }
 
+/// Time between starting attempts to successive addresses (RFC 8305's "Connection Attempt
+/// Delay").
+const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+
+/// Connects to the first of `addrs` that accepts, all within one `timeout`. Attempts start in
+/// order, each [`ATTEMPT_DELAY`] after the previous one (or at once when it failed), as Happy
+/// Eyeballs does: an address that drops SYNs delays the next by a fraction of a second, never
+/// by a whole deadline. The error is the last failure (`None` for no address).
+pub async fn connect_first(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+    options: &SocketOptions,
+) -> Result<(SocketAddr, TcpStream), Option<(SocketAddr, ConnectFailure)>> {
+    use futures_util::stream::{FuturesUnordered, StreamExt};
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut attempts = FuturesUnordered::new();
+    let mut started = 0;
+    let mut last = None;
+    // Every turn starts an attempt or ends one: at most twice as many turns as addresses.
+    loop {
+        if let Some(&addr) = addrs.get(started) {
+            started += 1;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            attempts.push(async move { (addr, connect(addr, left, options).await) });
+        }
+        let more = started < addrs.len();
+        if attempts.is_empty() {
+            return Err(last);
+        }
+        tokio::select! {
+            Some((addr, result)) = attempts.next() => match result {
+                Ok(stream) => return Ok((addr, stream)),
+                Err(failure) => last = Some((addr, failure)),
+            },
+            _ = tokio::time::sleep(ATTEMPT_DELAY), if more => {}
+        }
+    }
+}
+
 fn set_keepalive(socket: &TcpSocket, every: Duration) -> io::Result<()> {
     let keepalive = socket2::TcpKeepalive::new().with_time(every);
     #[cfg(any(unix, windows))]
@@ -109,5 +148,29 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err, ConnectFailure::Refused);
+    }
+
+    #[tokio::test]
+    async fn the_first_address_that_accepts_wins_within_one_deadline() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed_addr = closed.local_addr().unwrap();
+        drop(closed);
+        let open = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open_addr = open.local_addr().unwrap();
+        let options = SocketOptions::default();
+        let (addr, _) = connect_first(&[closed_addr, open_addr], Duration::from_secs(5), &options)
+            .await
+            .unwrap();
+        assert_eq!(addr, open_addr);
+        let err = connect_first(&[closed_addr], Duration::from_secs(5), &options)
+            .await
+            .unwrap_err();
+        assert_eq!(err, Some((closed_addr, ConnectFailure::Refused)));
+        assert_eq!(
+            connect_first(&[], Duration::from_secs(5), &options)
+                .await
+                .unwrap_err(),
+            None
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! How bytes reach the far end, every phase timed: resolve -> connect -> TLS.
 
 pub mod anchors;
+pub mod body;
 pub mod bypass;
 pub mod cert;
 pub mod connect;

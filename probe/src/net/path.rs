@@ -25,6 +25,22 @@ pub enum PathError {
     TlsTimeout,
 }
 
+impl PathError {
+    /// The vocabulary word for the phase that failed and how.
+    pub fn outcome(&self) -> crate::outcome::Outcome {
+        use crate::outcome::Outcome;
+        match self {
+            PathError::Resolve(r) => r.outcome(),
+            PathError::ResolveTimeout
+            | PathError::TlsTimeout
+            | PathError::Proxy(super::proxy::ConnectRefusal::Timeout) => Outcome::Timeout,
+            PathError::Connect(_, c) => c.outcome(),
+            PathError::Proxy(_) => Outcome::ProxyRefused,
+            PathError::Tls(t) => t.outcome(),
+        }
+    }
+}
+
 impl std::fmt::Display for PathError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -86,21 +102,17 @@ pub async fn open_tls_at(
         };
     let resolve = started.elapsed();
     let started = Instant::now();
-    let mut last = None;
-    let mut connected = None;
-    for ip in &resolution.addresses {
-        let addr = SocketAddr::new(*ip, hop.port);
-        match connect::connect(addr, ctx.timeout, socket).await {
-            Ok(s) => {
-                connected = Some((addr, s));
-                break;
-            }
-            Err(e) => last = Some(PathError::Connect(addr, e)),
-        }
-    }
-    let Some((peer, tcp)) = connected else {
-        return Err(last.unwrap_or(PathError::Resolve(ResolveFailure::NoRecords)));
-    };
+    let addrs: Vec<SocketAddr> = resolution
+        .addresses
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, hop.port))
+        .collect();
+    let (peer, tcp) = connect::connect_first(&addrs, ctx.timeout, socket)
+        .await
+        .map_err(|last| match last {
+            Some((addr, failure)) => PathError::Connect(addr, failure),
+            None => PathError::Resolve(ResolveFailure::NoRecords),
+        })?;
     let connect = started.elapsed();
     let started = Instant::now();
     let handle = super::tcp_info::Handle::of(&tcp);

@@ -1,15 +1,19 @@
 //! One plain-HTTP GET (port 80 by default), directly or through the proxy in absolute form, as
 //! Windows fetches CRLs and OCSP answers. Used to prove revocation endpoints are reachable.
 
+use super::body::drain;
 use super::connect;
 use super::io::Io;
 use super::NetContext;
 use crate::outcome::Outcome;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+/// The most of an answer's body read after its head (the rest is never read).
+const DRAIN_LIMIT: u64 = 64 * 1024;
 
 /// What a GET got.
 #[derive(Debug, Clone)]
@@ -45,19 +49,17 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
         .await
         .map_err(|_| (Outcome::Timeout, format!("resolving {hop_host} timed out")))?
         .map_err(|e| (e.outcome(), format!("{hop_host} does not resolve: {e}")))?;
-    let mut last = (Outcome::Unreachable, "no address".to_string());
-    let mut stream = None;
-    for ip in &resolution.addresses {
-        let addr = SocketAddr::new(*ip, hop_port);
-        match connect::connect(addr, ctx.timeout, &ctx.socket).await {
-            Ok(s) => {
-                stream = Some(s);
-                break;
-            }
-            Err(f) => last = (f.outcome(), format!("{addr}: {f}")),
-        }
-    }
-    let stream = stream.ok_or(last)?;
+    let addrs: Vec<SocketAddr> = resolution
+        .addresses
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, hop_port))
+        .collect();
+    let (_, stream) = connect::connect_first(&addrs, ctx.timeout, &ctx.socket)
+        .await
+        .map_err(|last| match last {
+            Some((addr, f)) => (f.outcome(), format!("{addr}: {f}")),
+            None => (Outcome::Unreachable, "no address".to_string()),
+        })?;
     let io: Io = Box::new(stream);
     // Through a proxy, plain HTTP goes in absolute form; directly, in origin form.
     let target = match proxy {
@@ -86,10 +88,11 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
             .await
             .map_err(|e| (crate::net::ending::hyper_outcome(&e), e.to_string()))?;
         let status = response.status().as_u16();
-        // A CRL can be large: reachability is proven by the answer's head; read a little more
-        // only to let the server finish cleanly.
+        // A CRL can be large: reachability is proven by the answer's head; read a little more,
+        // counted and discarded, only to let the server finish cleanly.
+        let mut body = response.into_body();
         let _ =
-            tokio::time::timeout(Duration::from_millis(200), response.into_body().collect()).await;
+            tokio::time::timeout(Duration::from_millis(200), drain(&mut body, DRAIN_LIMIT)).await;
         driver.abort();
         Ok(status)
     };

@@ -6,6 +6,7 @@ use super::io::Io;
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
+use percent_encoding::percent_decode_str;
 use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -48,16 +49,21 @@ impl Proxy {
             Some(url::Host::Ipv6(a)) => a.to_string(),
             None => return Err(format!("{source}: `{shown}` has no host")),
         };
+        if !matches!(parsed.path(), "" | "/")
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(format!(
+                "{source}: `{shown}`: a proxy URL is http://[USER:PASSWORD@]HOST:PORT, with no path, query or fragment (a `/`, `?` or `#` in the password must be percent-encoded: %2F, %3F, %23)"
+            ));
+        }
         let port = parsed.port().unwrap_or(80);
         let credentials = if parsed.username().is_empty() {
             None
         } else {
-            let decode = |s: &str| {
-                url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
-            };
+            // Percent-decoding, as curl does: `+` is a plus here, not a space (that is form
+            // encoding, for query strings).
+            let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
             Some((
                 decode(parsed.username()),
                 decode(parsed.password().unwrap_or("")),
@@ -87,6 +93,14 @@ impl Proxy {
 
     pub fn has_credentials(&self) -> bool {
         self.credentials.is_some()
+    }
+
+    /// The decoded user and password, for the property tests only.
+    #[cfg(test)]
+    pub(crate) fn credentials(&self) -> Option<(&str, &str)> {
+        self.credentials
+            .as_ref()
+            .map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
     /// The `Proxy-Authorization: Basic ...` value.
@@ -294,6 +308,20 @@ mod tests {
         assert_eq!(bare.redacted(), "http://10.0.0.1:8080");
         let err = Proxy::parse("socks5://u:pw@p:1080", "--proxy").unwrap_err();
         assert!(err.contains("only http://") && !err.contains("pw"), "{err}");
+        let plus = Proxy::parse("http://a+b:c+d%2Be%20f@p:3128", "--proxy").unwrap();
+        assert_eq!(plus.credentials, Some(("a+b".into(), "c+d+e f".into())));
+        for leaky in [
+            "u:secret@127.0.0.1:99999",
+            "http://u:1234/secret@p:3128",
+            "http://u:se#cret@p:3128",
+            "http://u:se?cret@p:3128",
+        ] {
+            let err = Proxy::parse(leaky, "HTTPS_PROXY").unwrap_err();
+            assert!(
+                !err.contains("cret") && err.starts_with("HTTPS_PROXY"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureSc
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -144,7 +144,8 @@ impl TlsSetup {
             }
         };
         let result = TlsConnector::from(Arc::new(config)).connect(name, io).await;
-        let seen = std::mem::take(&mut *seen.lock().expect("verifier lock"));
+        // A poisoned lock still holds what was recorded: no reason to panic over it.
+        let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
         let chain = seen.chain.iter().map(|c| CertInfo::parse(c)).collect();
         (result.map_err(|e| classify(&e, seen.error)), chain)
     }
@@ -270,7 +271,7 @@ impl ServerCertVerifier for RecordingVerifier {
             ocsp_response,
             now,
         );
-        let mut seen = self.seen.lock().expect("verifier lock");
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.chain = std::iter::once(end_entity)
             .chain(intermediates)
             .map(|c| c.clone().into_owned())

@@ -1,4 +1,4 @@
-//! Where reports go: standard output (a closed pipe ends quietly), files (replaced atomically,
+//! Where reports go: standard output and error (a closed pipe ends quietly), files (replaced atomically,
 //! so a reader never sees half of one), and the Prometheus textfile.
 
 mod atomic;
@@ -17,6 +17,13 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), ConfigError> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(ConfigError::new(format!("cannot write the report: {e}"))),
     }
+}
+
+/// One line on stderr (a status line of `probe serve`); a closed stderr ends it quietly.
+pub fn stderr_line(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(line.as_bytes());
+    let _ = stderr.write_all(b"\n");
 }
 
 /// Writes `text` to `path` (named by `flag` in errors), or to stdout without one.

@@ -16,7 +16,7 @@ pub struct RunArgs {
     pub scenario: String,
     /// Check this URL instead of the scenario's targets (repeatable): https://, wss://,
     /// tcp://host:port or relay://host:port (a mock-relay).
-    #[arg(long = "target", value_name = "URL", value_parser = Target::parse)]
+    #[arg(long = "target", value_name = "URL", value_parser = TargetUrl)]
     pub targets: Vec<Target>,
     /// Check this Azure Relay hybrid connection end to end, the way writeback uses its relay: a
     /// listener, a sender handed to it, the rendezvous, and idle listeners the relay must push
@@ -58,6 +58,13 @@ pub struct RunArgs {
     /// Deadline of each phase, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
     pub timeout: f64,
+    /// Deadline of the whole run, in seconds [default: derived from the plan: the phases of
+    /// the slowest target's checks times --timeout, times --count, plus its longest idle period
+    /// (twice with --refine), plus 30 s]. When it passes, the check in progress fails with
+    /// outcome `timeout`, the checks after it are skipped, a note names the targets stopped, and
+    /// the run exits 1.
+    #[arg(long, value_name = "SECS", value_parser = parse_max_time)]
+    pub max_time: Option<f64>,
     /// Timing samples per target; percentiles are reported when above 1.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub count: u32,
@@ -136,6 +143,34 @@ fn secret_arg(s: &str) -> Result<SecretArg, String> {
     Ok(SecretArg(SecretString::new(s)))
 }
 
+/// `--target` values: parsed by [`Target::parse`], with an error that never repeats the raw
+/// value (clap's own "invalid value '...'" would show credentials a user put in the URL).
+#[derive(Clone)]
+struct TargetUrl;
+
+impl clap::builder::TypedValueParser for TargetUrl {
+    type Value = Target;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Target, clap::Error> {
+        let invalid = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--target: {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid("the URL is not valid UTF-8".into()))?;
+        Target::parse(text).map_err(invalid)
+    }
+}
+
 fn parse_ad_domain(s: &str) -> Result<String, String> {
     Target::ad_domain(s).map(|t| t.host)
 }
@@ -147,6 +182,19 @@ pub(crate) fn parse_seconds(s: &str) -> Result<f64, String> {
     if !(v > 0.0 && v <= 86_400.0) {
         return Err(format!(
             "{s} is out of range (more than 0, at most 86400 seconds)"
+        ));
+    }
+    Ok(v)
+}
+
+/// `--max-time`: more than 0, at most a week.
+fn parse_max_time(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 604_800.0) {
+        return Err(format!(
+            "{s} is out of range (more than 0, at most 604800 seconds)"
         ));
     }
     Ok(v)

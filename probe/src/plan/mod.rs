@@ -35,6 +35,8 @@ pub struct Plan {
     pub progress: Progress,
     /// Things the user should know about how the run was set up.
     pub notes: Vec<String>,
+    /// The run deadline asked for (`--max-time`); `None` derives it from the plan.
+    pub max_time: Option<Duration>,
 }
 
 impl Plan {
@@ -51,6 +53,7 @@ impl Plan {
             idle: None,
             progress: Progress::hidden(),
             notes: Vec::new(),
+            max_time: None,
         }
     }
 
@@ -102,6 +105,7 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
         idle,
         progress: Progress::new(progress_on_tty),
         notes,
+        max_time: args.max_time.map(Duration::from_secs_f64),
         ..Plan::new(net, targets)
     })
 }

@@ -65,16 +65,17 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedRun, ConfigError> {
             e.column()
         ))
     })?;
+    // A file is outside input: its text gets the same cleaning as a run's.
     Ok(LoadedRun {
         file: path.to_path_buf(),
-        run,
+        run: run.sanitized(),
     })
 }
 
 /// serde_json appends " at line L column C"; the message already starts with the position.
 fn without_position(message: &str) -> &str {
     match message.rfind(" at line ") {
-        Some(i) => &message[..i],
+        Some(i) => message.get(..i).unwrap_or(message),
         None => message,
     }
 }

@@ -5,7 +5,7 @@ use crate::advice::fmt_s;
 use crate::outcome::Outcome;
 use crate::report::document::LoadedRun;
 use crate::report::markup::{attr, text};
-use crate::result::{Direction, Phase, RunResult, TargetResult};
+use crate::result::{Direction, IdleReport, Phase, RunResult, TargetResult};
 use std::fmt::Write;
 
 const WIDTH: f64 = 760.0;
@@ -14,6 +14,8 @@ const RIGHT: f64 = 30.0;
 const LANE: f64 = 44.0;
 const TOP: f64 = 28.0;
 const BOTTOM: f64 = 46.0;
+/// Tick marks on an axis: `nice_step` aims at 5 to 10.
+const MAX_TICKS: u32 = 20;
 
 /// The colour of an idle probe's outcome (also used by the legend).
 pub fn outcome_color(o: Outcome) -> &'static str {
@@ -32,7 +34,11 @@ pub fn outcome_color(o: Outcome) -> &'static str {
 /// send below), the required threshold as a dashed line.
 pub fn idle_ladder(loaded: &LoadedRun) -> String {
     let run = &loaded.run;
-    let lanes: Vec<&TargetResult> = run.targets.iter().filter(|t| t.idle.is_some()).collect();
+    let lanes: Vec<(&TargetResult, &IdleReport)> = run
+        .targets
+        .iter()
+        .filter_map(|t| t.idle.as_ref().map(|idle| (t, idle)))
+        .collect();
     if lanes.is_empty() {
         return format!(
             "<svg class=\"idle-ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"40\" viewBox=\"0 0 {WIDTH} 40\" role=\"img\" aria-label=\"idle ladder\"><text x=\"8\" y=\"24\" class=\"muted\">no idle check in this run (--quick, or no idle requirement)</text></svg>"
@@ -40,7 +46,7 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
     }
     let max_x = lanes
         .iter()
-        .filter_map(|t| t.idle.as_ref())
+        .map(|(_, idle)| *idle)
         .flat_map(|i| i.probes.iter().map(|p| p.idle_s).chain([i.required_s]))
         .fold(1.0_f64, f64::max)
         * 1.08;
@@ -61,8 +67,11 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
         "<line x1=\"{LEFT}\" y1=\"{bottom}\" x2=\"{}\" y2=\"{bottom}\" stroke=\"#888\"/>",
         WIDTH - RIGHT
     );
-    let mut t = 0.0;
-    while t <= max_x {
+    // At most MAX_TICKS marks, whatever the numbers of the file (huge, tiny, not finite).
+    for t in (0..=MAX_TICKS)
+        .map(|i| step * f64::from(i))
+        .take_while(|t| *t <= max_x)
+    {
         let _ = write!(
             out,
             "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#888\"/><text x=\"{0:.1}\" y=\"{3}\" text-anchor=\"middle\" font-size=\"11\">{4}</text>",
@@ -72,7 +81,6 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
             bottom + 16.0,
             fmt_s(t)
         );
-        t += step;
     }
     let _ = write!(
         out,
@@ -80,8 +88,7 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
         LEFT + plot / 2.0,
         bottom + 32.0
     );
-    for (i, target) in lanes.iter().enumerate() {
-        let idle = target.idle.as_ref().expect("lanes have idle");
+    for (i, (target, idle)) in lanes.iter().enumerate() {
         let mid = TOP + LANE * i as f64 + LANE / 2.0;
         let _ = write!(
             out,
@@ -231,5 +238,34 @@ mod tests {
         assert_eq!(nice_step(240.0), 50.0);
         assert_eq!(nice_step(8.0), 1.0);
         assert_eq!(nice_step(3.2), 0.5);
+    }
+
+    #[test]
+    fn absurd_numbers_draw_a_bounded_chart() {
+        let mut run = crate::result::tests::sample();
+        for n in [
+            1.7e308,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+            -1e308,
+            1e-300,
+            0.0,
+        ] {
+            if let Some(idle) = run.targets[0].idle.as_mut() {
+                idle.required_s = n;
+                idle.step_s = n;
+                for p in &mut idle.probes {
+                    p.idle_s = n;
+                }
+            }
+            let loaded = crate::report::document::LoadedRun {
+                file: "absurd.json".into(),
+                run: run.clone(),
+            };
+            let svg = idle_ladder(&loaded);
+            assert!(svg.len() < 64 * 1024, "{n}: {} bytes", svg.len());
+            assert!(phase_timings(&loaded.run).len() < 64 * 1024);
+        }
     }
 }

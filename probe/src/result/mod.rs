@@ -5,8 +5,9 @@
 mod check;
 mod idle;
 mod phases;
+pub mod sanitize;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use check::*;
 pub use idle::*;

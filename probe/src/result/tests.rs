@@ -239,7 +239,7 @@ fn idle() -> IdleReport {
     }
 }
 
-fn sample() -> RunResult {
+pub(crate) fn sample() -> RunResult {
     let mut phases = Phases::default();
     for (i, phase) in Phase::ALL.into_iter().enumerate() {
         let value = Some(i as f64 + 0.5);

@@ -36,7 +36,7 @@ fn toml_error(origin: &str, text: &str, e: &toml::de::Error, field: Option<&str>
 
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
     (line, col)
@@ -158,23 +158,26 @@ fn idle_thresholds(
     idle: &super::model::IdleSection,
 ) -> Result<Thresholds, ConfigError> {
     let required = *idle.required_s.get_ref();
-    if required == 0 {
+    if !(1..=86_400).contains(&required) {
         return Err(at(
             origin,
             text,
             idle.required_s.span(),
             "idle.required_s",
-            "must be at least 1 second".into(),
+            "must be between 1 and 86400 seconds (as --idle)".into(),
         ));
     }
     let recommended = idle.recommended_s.as_ref();
-    if let Some(r) = recommended.filter(|r| *r.get_ref() < required) {
+    if let Some(r) = recommended.filter(|r| !(required..=86_400).contains(r.get_ref())) {
         return Err(at(
             origin,
             text,
             r.span(),
             "idle.recommended_s",
-            format!("{} is below idle.required_s ({required})", r.get_ref()),
+            format!(
+                "{} is not between idle.required_s ({required}) and 86400 seconds",
+                r.get_ref()
+            ),
         ));
     }
     Ok(Thresholds {

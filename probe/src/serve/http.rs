@@ -1,6 +1,15 @@
 //! The HTTP side of `probe serve` (hyper 1, HTTP/1.1): `/metrics`, `/results`, an index.
 //! It only reads the shared state, so it answers at once while a run is in progress.
+//!
+//! Hostile or broken clients cannot lock it out: at most [`MAX_CONNECTIONS`] are served at once
+//! (a new one beyond that closes the oldest that is not a working HTTP client, else the oldest,
+//! so a crowd that connects and waits only ever delays a scraper by the time it takes to
+//! accept),
+//! a client that stops reading is dropped after [`stall::WRITE_STALL`], one that sends no
+//! request after [`HEADER_READ_TIMEOUT`], and no connection lives longer than
+//! [`CONNECTION_LIFETIME`].
 
+use super::stall::{self, StallGuard};
 use super::Shared;
 use crate::report::{json, prometheus};
 use bytes::Bytes;
@@ -8,31 +17,90 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::task::{AbortHandle, JoinSet};
+
+/// Connections served at once (a Prometheus or two, a person with curl; far below a default
+/// descriptor limit, which the runs need too).
+pub const MAX_CONNECTIONS: usize = 64;
+/// How long a client may take to send a request's head, also between requests on a kept-alive
+/// connection.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a connection is served; a scraper simply reconnects for its next scrape.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+/// How long an evicted connection's slot may take to come back.
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
+
+/// A connection being served, as the accept loop sees it.
+struct Served {
+    task: AbortHandle,
+    /// Whether a whole request head has arrived on it.
+    spoke: Arc<AtomicBool>,
+    /// Whether an answer is waiting for the client to read.
+    stalled: Arc<AtomicBool>,
+    /// Whether its task has run at all: a connection accepted in a burst must get to read the
+    /// request already waiting on it before it can be pushed out.
+    started: Arc<AtomicBool>,
+}
+
+impl Served {
+    /// A client that sent a request and reads its answers (a scraper, most likely): the last to
+    /// be closed to make room.
+    fn working(&self) -> bool {
+        self.spoke.load(Ordering::Relaxed) && !self.stalled.load(Ordering::Relaxed)
+    }
+}
 
 /// Accepts until `shutdown` changes, then lets open connections finish their request.
 pub async fn serve(listener: TcpListener, state: Shared, mut shutdown: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut conns = JoinSet::new();
+    // Oldest first; finished ones are pruned when evicting and now and then.
+    let mut by_age: VecDeque<Served> = VecDeque::new();
     loop {
-        tokio::select! {
+        let stream = tokio::select! {
             _ = shutdown.changed() => break,
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of descriptors and the like: wait instead of spinning.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                conns.spawn(connection(stream, state.clone(), shutdown.clone()));
-            }
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors (a limit below the cap) and the like: make room as for
+                    // a newcomer beyond the cap, and wait a moment instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    make_room(&mut by_age).await;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
+        let Some(slot) = slot_for_newcomer(&slots, &mut by_age).await else {
+            continue;
+        };
+        let (spoke, started) = (Arc::default(), Arc::default());
+        let io = StallGuard::new(stream, stall::WRITE_STALL);
+        let stalled = io.stalled();
+        let task = conns.spawn(connection(
+            io,
+            state.clone(),
+            shutdown.clone(),
+            slot,
+            Arc::clone(&spoke),
+            Arc::clone(&started),
+        ));
+        by_age.push_back(Served {
+            task,
+            spoke,
+            stalled,
+            started,
+        });
+        if by_age.len() > 2 * MAX_CONNECTIONS {
+            by_age.retain(|c| !c.task.is_finished());
         }
     }
     drop(listener);
@@ -45,27 +113,74 @@ pub async fn serve(listener: TcpListener, state: Shared, mut shutdown: watch::Re
     }
 }
 
+/// A free slot, or the slot of a connection closed to make room; `None` if even that did not
+/// free one in time (the newcomer is then dropped).
+async fn slot_for_newcomer(
+    slots: &Arc<Semaphore>,
+    by_age: &mut VecDeque<Served>,
+) -> Option<OwnedSemaphorePermit> {
+    if let Ok(slot) = slots.clone().try_acquire_owned() {
+        return Some(slot);
+    }
+    make_room(by_age).await;
+    match tokio::time::timeout(EVICTION_WAIT, slots.clone().acquire_owned()).await {
+        Ok(Ok(slot)) => Some(slot),
+        _ => None,
+    }
+}
+
+/// Closes one connection: the oldest that has run and is not a working HTTP client, else the
+/// oldest.
+async fn make_room(by_age: &mut VecDeque<Served>) {
+    // Connections accepted in the same burst may not have run yet: let them, a few times at
+    // most, before choosing among them.
+    for _ in 0..8 {
+        by_age.retain(|c| !c.task.is_finished());
+        let started = |c: &Served| c.started.load(Ordering::Relaxed);
+        let victim = match by_age.iter().position(|c| started(c) && !c.working()) {
+            Some(at) => Some(at),
+            None if by_age.iter().all(started) => Some(0),
+            None => None,
+        };
+        if let Some(victim) = victim.and_then(|at| by_age.remove(at)) {
+            tracing::debug!(
+                "connection limit ({MAX_CONNECTIONS}) reached: closing one to make room"
+            );
+            victim.task.abort();
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 async fn connection(
-    stream: tokio::net::TcpStream,
+    io: StallGuard<tokio::net::TcpStream>,
     state: Shared,
     mut shutdown: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+    spoke: Arc<AtomicBool>,
+    started: Arc<AtomicBool>,
 ) {
+    started.store(true, Ordering::Relaxed);
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        spoke.store(true, Ordering::Relaxed);
         let response = respond(&req, &state);
         async move { Ok::<_, Infallible>(response) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10))
-        .serve_connection(TokioIo::new(stream), service);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
+    let lifetime = tokio::time::sleep(CONNECTION_LIFETIME);
+    tokio::pin!(lifetime);
     tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = shutdown.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
-        }
+        _ = conn.as_mut() => return,
+        _ = &mut lifetime => {}
+        _ = shutdown.changed() => {}
     }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
 }
 
 fn respond(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
@@ -77,7 +192,9 @@ fn respond(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
         );
     }
     let (latest, finished, running_since) = {
-        let st = state.lock().expect("state lock");
+        let st = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (st.latest.clone(), st.finished, st.running_since.clone())
     };
     match req.uri().path() {

@@ -3,6 +3,7 @@
 //! Prometheus can collect from a probe in every segment.
 
 mod http;
+mod stall;
 
 use crate::error::ConfigError;
 use crate::plan::{self, RunArgs};
@@ -11,7 +12,7 @@ use crate::result::RunResult;
 use crate::{output, runner};
 use clap::Args;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 #[derive(Debug, Args)]
@@ -65,10 +66,10 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
     let addr = listener
         .local_addr()
         .map_err(|e| ConfigError::new(format!("--listen {}: {e}", args.listen)))?;
-    eprintln!(
+    output::stderr_line(&format!(
         "probe serve: listening on http://{addr} (/metrics, /results); a run every {}",
         humantime::format_duration(args.interval)
-    );
+    ));
     // The first run starts at once: say so from the first request on.
     let state: Shared = Arc::new(Mutex::new(State {
         running_since: Some(runner::now_rfc3339()),
@@ -83,12 +84,18 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
             s = &mut stop => break s,
             _ = ticker.tick() => {}
         }
-        state.lock().expect("state lock").running_since = Some(runner::now_rfc3339());
+        state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .running_since = Some(runner::now_rfc3339());
         let plan = match plan::from_args(&args.run, false) {
             Ok(prepared) => prepared,
             Err(e) => {
-                state.lock().expect("state lock").running_since = None;
-                eprintln!("probe serve: run skipped: {e}");
+                state
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .running_since = None;
+                output::stderr_line(&format!("probe serve: run skipped: {e}"));
                 continue;
             }
         };
@@ -97,24 +104,24 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
             r = runner::run(plan) => Arc::new(r),
         };
         let run = {
-            let mut st = state.lock().expect("state lock");
+            let mut st = state.lock().unwrap_or_else(PoisonError::into_inner);
             st.finished += 1;
             st.running_since = None;
             st.latest = Some(result.clone());
             st.finished
         };
-        eprintln!(
+        output::stderr_line(&format!(
             "probe serve: run {run} finished: {} ({} target(s))",
             result.verdict.as_str(),
             result.targets.len()
-        );
+        ));
         write_files(&args, &result);
     };
-    eprintln!("probe serve: {signal}: shutting down");
+    output::stderr_line(&format!("probe serve: {signal}: shutting down"));
     let _ = shutdown_tx.send(true);
     match tokio::time::timeout(Duration::from_secs(5), server).await {
-        Ok(_) => eprintln!("probe serve: stopped"),
-        Err(_) => eprintln!("probe serve: stopped (connections still open were dropped)"),
+        Ok(_) => output::stderr_line("probe serve: stopped"),
+        Err(_) => output::stderr_line("probe serve: stopped (connections still open were dropped)"),
     }
     Ok(0)
 }
@@ -124,12 +131,12 @@ fn write_files(args: &ServeArgs, result: &RunResult) {
     if let Some(path) = &args.run.output {
         let text = report::render(result, args.run.format.unwrap_or(Format::Json), false);
         if let Err(e) = output::write_file(path, "--output", text.as_bytes()) {
-            eprintln!("probe serve: {e}");
+            output::stderr_line(&format!("probe serve: {e}"));
         }
     }
     if let Some(path) = &args.run.prometheus_textfile {
         if let Err(e) = output::write_textfile(path, result) {
-            eprintln!("probe serve: {e}");
+            output::stderr_line(&format!("probe serve: {e}"));
         }
     }
 }

@@ -2,6 +2,7 @@
 //! channel (hold, push, echo), a WebSocket (ping), or an HTTPS keep-alive connection (request).
 
 use crate::check::websocket::listener_path;
+use crate::net::body::{drain, limit_words, Drained};
 use crate::net::connect::SocketOptions;
 use crate::net::ending::{hyper_outcome, ws_outcome};
 use crate::net::tcp_info::{Handle, TcpEvidence};
@@ -11,7 +12,7 @@ use crate::outcome::Outcome;
 use crate::target::{Target, TargetKind};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::Empty;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use relay_protocol::channel::{ClientMessage, ServerMessage};
@@ -48,8 +49,14 @@ pub enum Channel {
         path: String,
         baseline: Duration,
         tcp: Option<Handle>,
+        /// An answer's body went past [`BODY_LIMIT`]: the connection cannot be kept alive.
+        oversized: bool,
     },
 }
+
+/// The most of one answer's body an idle-test request reads; a keep-alive connection needs
+/// the whole body read, so a longer one ends the test of that connection.
+pub const BODY_LIMIT: u64 = 1024 * 1024;
 
 impl Channel {
     /// Opens a connection and completes its setup; for a relay with `push_after`, asks for one
@@ -106,6 +113,7 @@ impl Channel {
                     path: target.path.clone(),
                     baseline: Duration::ZERO,
                     tcp,
+                    oversized: false,
                 };
                 // One request first, so the connection is in its keep-alive state when idle
                 // starts, as a real client's would be; its time is the baseline for later ones.
@@ -117,7 +125,15 @@ impl Channel {
                         }
                         Ok(channel)
                     }
-                    other => Err(format!("the first request failed ({other})")),
+                    other => match channel {
+                        Channel::Http {
+                            oversized: true, ..
+                        } => Err(format!(
+                            "the first answer's body went past {} ({other}): a connection whose answers do not end cannot be kept alive",
+                            limit_words(BODY_LIMIT)
+                        )),
+                        _ => Err(format!("the first request failed ({other})")),
+                    },
                 }
             }
             TargetKind::Tcp | TargetKind::AdDomain => {
@@ -240,6 +256,7 @@ impl Channel {
                 driver,
                 host,
                 path,
+                oversized,
                 ..
             } => {
                 if driver.is_finished() {
@@ -256,8 +273,13 @@ impl Channel {
                     Ok(r) => r,
                     Err(e) => return hyper_outcome(&e),
                 };
-                match response.into_body().collect().await {
-                    Ok(_) => Outcome::Survived,
+                let mut body = response.into_body();
+                match drain(&mut body, BODY_LIMIT).await {
+                    Ok(Drained::Complete(_)) => Outcome::Survived,
+                    Ok(Drained::Truncated(_)) => {
+                        *oversized = true;
+                        Outcome::ProtocolError
+                    }
                     Err(e) => hyper_outcome(&e),
                 }
             }
@@ -327,5 +349,54 @@ fn ws_event(msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>)
         Some(Ok(Message::Close(_))) | None => Some(Watch::Ended(Outcome::TlsCloseNotify)),
         Some(Ok(_)) => None,
         Some(Err(e)) => Some(Watch::Ended(ws_outcome(&e))),
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::fuzz::{check, ensure};
+    use proptest::prelude::*;
+
+    /// Frames a relay (or something posing as one) may send: JSON objects with the channel's
+    /// `op` words and fields of any type, and any text.
+    fn frame() -> impl Strategy<Value = String> {
+        let op = prop_oneof![
+            Just("push"),
+            Just("held"),
+            Just("echo"),
+            Just("error"),
+            Just("PUSH"),
+            Just(""),
+        ];
+        let field = prop_oneof![
+            Just("1".to_string()),
+            Just("1e309".to_string()),
+            Just("-5".to_string()),
+            Just("\"x\"".to_string()),
+            Just("null".to_string()),
+            Just("[]".to_string()),
+        ];
+        prop_oneof![
+            (op, field.clone(), field).prop_map(|(op, a, b)| format!(
+                "{{\"op\":\"{op}\",\"id\":{a},\"idle_s\":{b},\"server_time\":{a}}}"
+            )),
+            "\\PC{0,80}",
+        ]
+    }
+
+    #[test]
+    fn relay_frames_end_a_watch_only_as_a_push() {
+        check("relay channel frames", frame, |text: String| {
+            let is_push = matches!(
+                serde_json::from_str::<ServerMessage>(&text),
+                Ok(ServerMessage::Push { .. })
+            );
+            let event = ws_event(Some(Ok(Message::text(text.clone()))));
+            ensure(
+                (event == Some(Watch::Push)) == is_push && (is_push || event.is_none()),
+                || format!("{text}: {event:?}"),
+            )
+        });
     }
 }

@@ -99,6 +99,24 @@ impl IdleSettings {
         ladder(self.min_s, self.max_s, self.step_s)
     }
 
+    /// The longest the idle check can take when every phase runs to its deadline `timeout`:
+    /// per round, a connection's setup (resolve, connect, proxy, TLS, upgrade or first request,
+    /// hold), the longest idle period, the push's grace and the answer's deadline; `--refine`
+    /// adds a second round, no longer than the first.
+    ///
+    /// A hybrid connection's rung adds its sender (one deadline for every attempt), the
+    /// rendezvous and the Ping after it; a late answer adds the wait for the kernel's evidence;
+    /// an HTTPS endpoint is first asked for its own limit (one more deadline).
+    pub fn worst_case(&self, timeout: Duration) -> Duration {
+        let rounds = if self.refine { 2 } else { 1 };
+        let round = timeout
+            .saturating_mul(SETUP_PHASES + 1 + 3)
+            .saturating_add(Duration::try_from_secs_f64(self.max_s).unwrap_or(Duration::MAX))
+            .saturating_add(PUSH_GRACE)
+            .saturating_add(super::evidence::IN_FLIGHT);
+        round.saturating_mul(rounds).saturating_add(timeout)
+    }
+
     /// Interval of the control connection's exchanges and of the variants' heartbeats and
     /// keepalives: well below the shortest idle period tested, so activity always wins.
     pub fn activity_interval(&self) -> Duration {
@@ -126,6 +144,10 @@ pub fn ladder(min: f64, max: f64, step: f64) -> Vec<f64> {
 fn round_ms(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
+
+/// Phases one idle-test connection goes through before its idle time starts, each under the
+/// phase deadline: resolve, connect, proxy, TLS, the upgrade (or first request), the hold.
+const SETUP_PHASES: u32 = 6;
 
 /// How long after its idle period a push may arrive and still count: the relay pushes on time,
 /// so this only covers the path's latency.

@@ -53,15 +53,8 @@ impl Refusal {
     }
 
     fn from_path(e: PathError) -> Refusal {
-        let outcome = match &e {
-            PathError::Resolve(r) => r.outcome(),
-            PathError::ResolveTimeout | PathError::TlsTimeout => Outcome::Timeout,
-            PathError::Connect(_, c) => c.outcome(),
-            PathError::Proxy(_) => Outcome::ProxyRefused,
-            PathError::Tls(t) => t.outcome(),
-        };
         Refusal::Failed {
-            outcome,
+            outcome: e.outcome(),
             why: e.to_string(),
         }
     }
