@@ -46,10 +46,10 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             details.status_code = Some(code);
             let said = description
                 .as_deref()
-                .map(|d| format!(": {d}"))
+                .map(|d| format!(": {}", d.trim_end_matches('.')))
                 .unwrap_or_default();
-            details.description = description.clone();
-            let (outcome, advice) = refusal(code);
+            let (outcome, advice) = refusal(code, description.as_deref());
+            details.description = description;
             (
                 Status::Fail,
                 outcome,
@@ -74,9 +74,15 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         .with(Details::Listener(details))
 }
 
-/// The outcome word and what to do for a status the service refused a handshake with.
-pub fn refusal(code: u16) -> (Outcome, &'static str) {
+/// The outcome word and what to do for a status (and description) the service refused a
+/// handshake with.
+pub fn refusal(code: u16, description: Option<&str>) -> (Outcome, &'static str) {
+    let quota = description.is_some_and(|d| d.to_ascii_lowercase().contains("quota"));
     match code {
+        403 if quota => (
+            Outcome::Forbidden,
+            "The hybrid connection already has as many listeners as the service allows (25): stop stale listeners, or give this probe an entity of its own",
+        ),
         401 => (
             Outcome::Unauthorized,
             "The token was not accepted: check SharedAccessKeyName and SharedAccessKey (a regenerated key invalidates old connection strings) and this machine's clock (tokens carry an expiry)",

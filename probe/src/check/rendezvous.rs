@@ -104,14 +104,18 @@ impl Missed {
             Missed::Sender(Refusal::Status { code, description }) => {
                 details.status_code = Some(code);
                 details.description = description.clone();
-                let said = description.map(|d| format!(" ({d})")).unwrap_or_default();
+                let said = description
+                    .as_deref()
+                    .map(|d| format!(" ({})", d.trim_end_matches('.')))
+                    .unwrap_or_default();
                 match code {
                     404 => (
                         Outcome::NoListener,
-                        format!("the relay had no listener to hand the sender to ({code}{said}), although the probe's listener was connected: its control channel was dropped on the way"),
+                        format!("the relay had no listener to hand the sender to ({code}), although the probe's listener was connected: its control channel was dropped on the way{said}"),
                     ),
                     401 | 403 => {
-                        let (outcome, advice) = super::listener::refusal(code);
+                        let (outcome, advice) =
+                            super::listener::refusal(code, details.description.as_deref());
                         (outcome, format!("the relay refused the sender with {code}{said}. {advice}"))
                     }
                     _ => (
@@ -175,7 +179,7 @@ async fn meet(
     let taking = async {
         loop {
             match listener.next_event(deadline, None).await {
-                Event::Accept(accept) if accept.id.starts_with(&sender_id) => {
+                Event::Accept(accept) if hc::is_for(&accept.id, &sender_id) => {
                     accept_after = Some(started.elapsed());
                     rendezvous_host = address_host(&accept);
                     return listener::accept(net, hc, target.direct, &accept)

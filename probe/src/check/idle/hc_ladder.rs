@@ -288,7 +288,7 @@ impl Rung<'_> {
         let net = self.net;
         loop {
             match listener.next_event(deadline, None).await {
-                Event::Accept(a) if a.id.starts_with(id) => {
+                Event::Accept(a) if hc::is_for(&a.id, id) => {
                     // The push arrived; failing to reach the rendezvous is the rendezvous
                     // check's concern, not the idle listener's.
                     return listener::accept(net, self.hc, self.target.direct, &a)
@@ -356,9 +356,10 @@ fn sender_outcome(refusal: Option<&Refusal>) -> (Outcome, Option<u16>) {
     match refusal {
         None => (Outcome::Accepted, Some(101)),
         Some(Refusal::Status { code: 404, .. }) => (Outcome::NoListener, Some(404)),
-        Some(Refusal::Status { code, .. }) if matches!(code, 401 | 403) => {
-            (crate::check::listener::refusal(*code).0, Some(*code))
-        }
+        Some(Refusal::Status { code, description }) if matches!(code, 401 | 403) => (
+            crate::check::listener::refusal(*code, description.as_deref()).0,
+            Some(*code),
+        ),
         Some(Refusal::Status { code, .. }) => (Outcome::Rejected, Some(*code)),
         Some(r) => (r.outcome().unwrap_or(Outcome::ProtocolError), None),
     }

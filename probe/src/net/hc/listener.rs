@@ -80,14 +80,17 @@ impl Listener {
             let message = tokio::select! {
                 m = self.ws.next() => m,
                 _ = tokio::time::sleep_until(wake) => {
+                    // A keep-alive that falls due goes out first, even at the deadline.
+                    if let (Some(k), Some(due)) = (keepalive, next_pong) {
+                        if Instant::now() >= due {
+                            next_pong = Some(Instant::now() + k);
+                            if let Err(e) = self.ws.send(Message::Pong(Bytes::new())).await {
+                                return ended(ws_outcome(&e), format!("sending a keep-alive failed: {e}"));
+                            }
+                        }
+                    }
                     if Instant::now() >= until {
                         return Event::Quiet;
-                    }
-                    if let Some(k) = keepalive {
-                        next_pong = Some(Instant::now() + k);
-                        if let Err(e) = self.ws.send(Message::Pong(Bytes::new())).await {
-                            return ended(ws_outcome(&e), format!("sending a keep-alive failed: {e}"));
-                        }
                     }
                     continue;
                 }

@@ -32,6 +32,15 @@ pub fn token(hc: &HybridConnection, entity: &EntityPath) -> SecretString {
     }
 }
 
+/// Whether an accept is for the sender with `sender_id`: the service passes the sender's id on,
+/// with gateway suffixes appended (`ID_G0_G3`).
+pub fn is_for(accept_id: &str, sender_id: &str) -> bool {
+    accept_id == sender_id
+        || accept_id
+            .strip_prefix(sender_id)
+            .is_some_and(|rest| rest.starts_with('_'))
+}
+
 /// A fresh `sb-hc-id`: unique per connection, and recognisable as this probe's in the
 /// service's logs and in another listener's accept message.
 pub fn connection_id(role: &str) -> String {
@@ -42,4 +51,17 @@ pub fn connection_id(role: &str) -> String {
     static SEQUENCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("probe-{role}-{}-{nanos:08x}-{n}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accept_is_matched_to_its_sender_exactly() {
+        assert!(is_for("probe-sender-1", "probe-sender-1"));
+        assert!(is_for("probe-sender-1_G0_G3", "probe-sender-1"));
+        assert!(!is_for("probe-sender-12_G0", "probe-sender-1"));
+        assert!(!is_for("probe-sender-12", "probe-sender-1"));
+    }
 }
