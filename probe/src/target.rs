@@ -180,7 +180,7 @@ impl Target {
             .trim_end_matches(']')
             .to_string();
         Target {
-            name: url.clone(),
+            name: format!("{}/{entity}", namespace.host()),
             url,
             kind: TargetKind::Hc,
             host,
