@@ -106,6 +106,23 @@ pub struct ControlReport {
     pub failed_after_s: Option<f64>,
 }
 
+impl ControlReport {
+    /// The control's report: `outcome`, and when it failed (seconds since `started`) if it did.
+    pub fn at(
+        interval: std::time::Duration,
+        outcome: Outcome,
+        failed: bool,
+        started: std::time::Instant,
+    ) -> ControlReport {
+        ControlReport {
+            interval_s: interval.as_secs_f64(),
+            outcome,
+            failed_after_s: failed
+                .then(|| (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0),
+        }
+    }
+}
+
 /// What keeps a variant connection busy while the ladder runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -376,11 +376,7 @@ async fn control(
     mut stop: watch::Receiver<bool>,
 ) -> ControlReport {
     let started = Instant::now();
-    let report = |outcome, failed: bool| ControlReport {
-        interval_s: interval.as_secs_f64(),
-        outcome,
-        failed_after_s: failed.then(|| round_s(started.elapsed())),
-    };
+    let report = |outcome, failed: bool| ControlReport::at(interval, outcome, failed, started);
     let mut listener = match Listener::connect(net, Endpoint::of(target), hc, entity).await {
         Ok(l) => l,
         Err(e) => {

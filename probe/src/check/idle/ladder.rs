@@ -159,11 +159,7 @@ async fn control(
     mut stop: watch::Receiver<bool>,
 ) -> ControlReport {
     let started = Instant::now();
-    let report = |outcome, failed: bool| ControlReport {
-        interval_s: interval.as_secs_f64(),
-        outcome,
-        failed_after_s: failed.then(|| (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0),
-    };
+    let report = |outcome, failed: bool| ControlReport::at(interval, outcome, failed, started);
     let mut channel = match Channel::open(ctx, target, &ctx.socket, None).await {
         Ok(c) => c,
         Err(e) => {
