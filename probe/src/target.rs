@@ -78,14 +78,24 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HybridConnection {
     pub namespace: Namespace,
-    pub entities: Vec<EntityPath>,
+    /// The entity the listener and rendezvous checks use.
+    pub entity: EntityPath,
+    /// More entities of the same namespace and key, for the idle ladder (`--hc-entity`).
+    pub more_entities: Vec<EntityPath>,
     pub credential: Credential,
 }
 
 impl HybridConnection {
     /// The entity the listener and rendezvous checks use.
     pub fn entity(&self) -> &EntityPath {
-        &self.entities[0]
+        &self.entity
+    }
+
+    /// Every entity, the first one first.
+    pub fn entities(&self) -> Vec<&EntityPath> {
+        std::iter::once(&self.entity)
+            .chain(&self.more_entities)
+            .collect()
     }
 }
 
@@ -169,7 +179,7 @@ impl Target {
         })
     }
 
-    /// A hybrid connection (`hc://NAMESPACE/ENTITY` in reports); `entities` must not be empty.
+    /// A hybrid connection (`hc://NAMESPACE/ENTITY` in reports).
     pub fn hybrid_connection(hc: HybridConnection) -> Target {
         let namespace = &hc.namespace;
         let entity = hc.entity();

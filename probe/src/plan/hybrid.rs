@@ -42,9 +42,11 @@ pub fn targets(args: &RunArgs, scenario: &Scenario) -> Result<Vec<Target>, Confi
                 "{FLAG}: the connection string has no EntityPath: add EntityPath=NAME to it, or name the hybrid connection with --hc-entity"
             )));
         }
+        let entity = entities.remove(0);
         let hc = HybridConnection {
             namespace: cs.endpoint().clone(),
-            entities,
+            entity,
+            more_entities: entities,
             credential: cs.credential().clone(),
         };
         let mut target = Target::hybrid_connection(hc);

@@ -43,24 +43,28 @@ impl Layout {
     /// tests the required period alone; with more, the last holds the control listener and the
     /// others test periods spread over the ladder, the required one always among them.
     pub fn new(hc: &HybridConnection, periods: &[f64], required_s: f64) -> Layout {
-        let entities = &hc.entities;
-        if entities.len() < 2 {
-            return Layout {
-                rungs: vec![(required_s, entities[0].clone())],
-                control: entities[0].clone(),
-            };
-        }
-        let (control, testers) = entities.split_last().expect("two entities at least");
-        let chosen = spread(periods, testers.len(), required_s);
-        Layout {
-            rungs: chosen.into_iter().zip(testers.iter().cloned()).collect(),
-            control: control.clone(),
+        match hc.more_entities.split_last() {
+            None => Layout {
+                rungs: vec![(required_s, hc.entity.clone())],
+                control: hc.entity.clone(),
+            },
+            Some((control, others)) => {
+                let testers: Vec<&EntityPath> = std::iter::once(&hc.entity).chain(others).collect();
+                let chosen = spread(periods, testers.len(), required_s);
+                Layout {
+                    rungs: chosen
+                        .into_iter()
+                        .zip(testers.into_iter().cloned())
+                        .collect(),
+                    control: control.clone(),
+                }
+            }
         }
     }
 
     pub fn report(&self, hc: &HybridConnection) -> HcLadder {
         HcLadder {
-            entities: hc.entities.len(),
+            entities: 1 + hc.more_entities.len(),
             rungs: self.rungs.len(),
             control_entity: self.control.to_string(),
         }

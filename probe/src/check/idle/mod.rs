@@ -78,7 +78,10 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
     let mut run = round(ctx, target, settings, &periods, 1, &progress).await;
     let first = bracket(&run.records);
     // A hybrid connection with one entity has one rung: nothing to refine.
-    let refinable = target.hc.as_ref().is_none_or(|hc| hc.entities.len() > 1);
+    let refinable = target
+        .hc
+        .as_ref()
+        .is_none_or(|hc| !hc.more_entities.is_empty());
     if settings.refine && refinable && run.control.outcome == Outcome::Survived {
         if let (Some(s), Some(f)) = (first.survived_s, first.failed_s) {
             // Inside the bracket by seconds, and again every period that contradicted it.

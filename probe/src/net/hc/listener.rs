@@ -271,7 +271,8 @@ mod tests {
         .unwrap();
         HybridConnection {
             namespace: cs.endpoint().clone(),
-            entities: vec![cs.entity_path().unwrap().clone()],
+            entity: cs.entity_path().unwrap().clone(),
+            more_entities: Vec::new(),
             credential: cs.credential().clone(),
         }
     }
