@@ -1,16 +1,18 @@
 //! NTLM proxy authentication with explicit credentials (MS-NLMP), NTLMv2 only: the NEGOTIATE
 //! message (Type 1) to start, and the AUTHENTICATE message (Type 3) that answers the proxy's
-//! CHALLENGE (Type 2). The messages themselves come from the `ntlmclient` crate; this module
-//! picks the flags, the user and domain, and the time, as MS-NLMP 3.1.5.1.2 asks.
+//! CHALLENGE (Type 2). The `ntlmclient` crate computes the NTLMv2 response and writes the
+//! messages; the challenge is read here, liberally, because real proxies send shorter ones than
+//! the crate's parser accepts (Squid's helper: no target info, no version field).
 
 use base64::Engine;
-use ntlmclient::{Flags, Message, NegotiateMessage, TargetInfoType};
+use ntlmclient::{Flags, Message, NegotiateMessage};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Unicode strings, the target's information, and the NTLM2 session security a current client
 /// asks for; no signing or sealing (the tunnel carries TLS already).
 fn flags() -> Flags {
     Flags::NEGOTIATE_UNICODE
+        | Flags::NEGOTIATE_OEM
         | Flags::REQUEST_TARGET
         | Flags::NEGOTIATE_NTLM
         | Flags::NEGOTIATE_ALWAYS_SIGN
@@ -32,41 +34,81 @@ pub fn negotiate() -> Result<String, String> {
     Ok(format!("NTLM {}", encode(&bytes)))
 }
 
+/// What the answer needs from a CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2).
+struct Challenge {
+    flags: Flags,
+    server_challenge: [u8; 8],
+    /// The AV pairs, verbatim; empty when the proxy sent none.
+    target_info: Vec<u8>,
+}
+
+/// Reads the signature, type, flags and server challenge (the first 32 bytes every version
+/// of the message has), and the target info when the flags announce it and its fields point
+/// into the payload. Squid's helper, for one, echoes the client's flags without sending target
+/// info fields: out-of-place ones are taken as absent (the NTLMv2 blob then carries none).
+fn read_challenge(m: &[u8]) -> Result<Challenge, String> {
+    if m.len() < 32 || &m[..8] != b"NTLMSSP\0" {
+        return Err("the proxy's NTLM challenge is not an NTLM message".into());
+    }
+    let u32_at = |at: usize| u32::from_le_bytes([m[at], m[at + 1], m[at + 2], m[at + 3]]);
+    if u32_at(8) != 2 {
+        return Err("the proxy's NTLM answer is not a challenge message".into());
+    }
+    let flags = Flags::from_bits_truncate(u32_at(20));
+    let mut server_challenge = [0u8; 8];
+    server_challenge.copy_from_slice(&m[24..32]);
+    let mut target_info = Vec::new();
+    if flags.contains(Flags::NEGOTIATE_TARGET_INFO) && m.len() >= 48 {
+        let len = usize::from(u16::from_le_bytes([m[40], m[41]]));
+        let offset = u32_at(44) as usize;
+        if offset >= 48 {
+            if let Some(pairs) = offset.checked_add(len).and_then(|end| m.get(offset..end)) {
+                target_info = pairs.to_vec();
+            }
+        }
+    }
+    Ok(Challenge {
+        flags,
+        server_challenge,
+        target_info,
+    })
+}
+
+/// The MsvAvTimestamp (AV id 7) of the target info, if any.
+fn av_timestamp(mut pairs: &[u8]) -> Option<i64> {
+    while pairs.len() >= 4 {
+        let id = u16::from_le_bytes([pairs[0], pairs[1]]);
+        let len = usize::from(u16::from_le_bytes([pairs[2], pairs[3]]));
+        let value = pairs.get(4..4 + len)?;
+        match id {
+            0 => return None,
+            7 => return value.try_into().ok().map(i64::from_le_bytes),
+            _ => pairs = &pairs[4 + len..],
+        }
+    }
+    None
+}
+
 /// The `Proxy-Authorization` value answering the proxy's challenge (`token68`, the base64 of its
 /// Type 2 message) for `user` (`DOMAIN\user`, `user@domain` or a bare name) and `password`.
 pub fn authenticate(challenge: &str, user: &str, password: &str) -> Result<String, String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(challenge)
         .map_err(|_| "the proxy's NTLM challenge is not base64".to_string())?;
-    let challenge = match Message::try_from(bytes.as_slice()) {
-        Ok(Message::Challenge(c)) => c,
-        Ok(_) => return Err("the proxy's NTLM answer is not a challenge message".into()),
-        Err(e) => return Err(format!("the proxy's NTLM challenge is malformed ({e})")),
-    };
+    let challenge = read_challenge(&bytes)?;
     let (domain, user) = split_user(user);
     let credentials = ntlmclient::Credentials {
         username: user.to_string(),
         password: password.to_string(),
         domain: domain.to_string(),
     };
-    let target_info: Vec<u8> = challenge
-        .target_information
-        .iter()
-        .flat_map(|entry| entry.to_bytes())
-        .collect();
     // MS-NLMP 3.1.5.1.2: with the server's MsvAvTimestamp, use its time and send Z(24) as the
     // LM response.
-    let server_time = challenge
-        .target_information
-        .iter()
-        .find(|e| e.entry_type == TargetInfoType::Timestamp && e.data.len() == 8)
-        .and_then(|e| e.data.as_slice().try_into().ok())
-        .map(i64::from_le_bytes);
-    let time = server_time.unwrap_or_else(filetime_now);
+    let server_time = av_timestamp(&challenge.target_info);
     let mut response = ntlmclient::respond_challenge_ntlm_v2(
-        challenge.challenge,
-        &target_info,
-        time,
+        challenge.server_challenge,
+        &challenge.target_info,
+        server_time.unwrap_or_else(filetime_now),
         &credentials,
     );
     if server_time.is_some() {
@@ -74,7 +116,14 @@ pub fn authenticate(challenge: &str, user: &str, password: &str) -> Result<Strin
     }
     // No key exchange was negotiated: the session key field stays empty (MS-NLMP 2.2.1.3).
     response.session_key = Vec::new();
-    let message = response.to_message(&credentials, "", flags());
+    // Strings in the character set the proxy chose.
+    let mut answer_flags = flags() - Flags::NEGOTIATE_UNICODE - Flags::NEGOTIATE_OEM;
+    answer_flags |= if challenge.flags.contains(Flags::NEGOTIATE_UNICODE) {
+        Flags::NEGOTIATE_UNICODE
+    } else {
+        Flags::NEGOTIATE_OEM
+    };
+    let message = response.to_message(&credentials, "", answer_flags);
     let bytes = message
         .to_bytes()
         .map_err(|e| format!("cannot build the NTLM authenticate message: {e}"))?;
@@ -210,6 +259,32 @@ mod tests {
         assert_eq!(&field(&m, 20)[24..32], &t.to_le_bytes());
     }
 
+    /// What Squid's ntlm_fake_auth really sends: 49 bytes, OEM, no target info, no version,
+    /// a target-name offset pointing nowhere.
+    #[test]
+    fn squids_short_challenge_is_answered_in_oem() {
+        let squid = "TlRMTVNTUAACAAAACQAJAK6qqqoGgggAa/t4ncAj66IAAAAAAAA6AFdPUktHUk9VUA==";
+        let m = decode(&authenticate(squid, r"LAB\agent", "p").unwrap());
+        let flags = Flags::from_bits_truncate(u32::from_le_bytes(m[60..64].try_into().unwrap()));
+        assert!(flags.contains(Flags::NEGOTIATE_OEM) && !flags.contains(Flags::NEGOTIATE_UNICODE));
+        assert_eq!((field(&m, 28), field(&m, 36)), (&b"LAB"[..], &b"agent"[..]));
+        // NTProofStr + blob header (28) + no AV pairs + Z(4).
+        assert_eq!(field(&m, 20).len(), 16 + 28 + 4);
+    }
+
+    #[test]
+    fn target_info_out_of_place_is_taken_as_absent() {
+        let full = decode(&format!("NTLM {}", challenge(None).0));
+        let mut wild = full.clone();
+        wild[44..48].copy_from_slice(&u32::MAX.to_le_bytes());
+        let mut overlapping = full.clone();
+        overlapping[44..48].copy_from_slice(&8u32.to_le_bytes());
+        for m in [&full[..60], &wild[..], &overlapping[..]] {
+            let answer = decode(&authenticate(&encode(m), "u", "p").unwrap());
+            assert_eq!(field(&answer, 20).len(), 16 + 28 + 4);
+        }
+    }
+
     #[test]
     fn user_names_split_into_domain_and_user() {
         assert_eq!(split_user(r"CORP\alice"), ("CORP", "alice"));
@@ -219,7 +294,7 @@ mod tests {
 
     #[test]
     fn a_bad_challenge_is_an_error_not_a_panic() {
-        let truncated = &decode(&format!("NTLM {}", challenge(None).0))[..60];
+        let truncated = &decode(&format!("NTLM {}", challenge(None).0))[..31];
         for bad in [
             "%%%".to_string(),
             String::new(),
