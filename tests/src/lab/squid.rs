@@ -1,5 +1,7 @@
 //! Squid as a forward proxy: CONNECT to allowed ports, `read_timeout` (which governs idle
-//! CONNECT tunnels), basic auth from an htpasswd file, and deny ACLs by destination domain.
+//! CONNECT tunnels), basic auth from an htpasswd file, NTLM through Squid's fake-auth helper
+//! (the real three-message handshake, any password accepted), a Negotiate challenge, and deny
+//! ACLs by destination domain.
 
 use super::process::LabProcess;
 use super::site::Site;
@@ -10,8 +12,13 @@ use std::time::Duration;
 /// How a Squid instance behaves.
 #[derive(Clone, Debug)]
 pub struct SquidConfig {
-    /// Basic-auth users `(name, password)`; empty means no authentication.
+    /// Basic-auth users `(name, password)`.
     pub users: Vec<(String, String)>,
+    /// Offer NTLM, answered by `ntlm_fake_auth`: it runs the handshake (negotiate, challenge,
+    /// authenticate) and accepts any user, logging the name it was given.
+    pub ntlm: bool,
+    /// Offer Negotiate (Kerberos). No keytab: the challenge is real, no ticket can pass.
+    pub negotiate: bool,
     /// Destination domains refused with 403 (`.example.test` covers subdomains).
     pub deny_domains: Vec<String>,
     /// Squid's `read_timeout`: an idle CONNECT tunnel is closed after this (whole seconds).
@@ -28,6 +35,8 @@ impl Default for SquidConfig {
     fn default() -> Self {
         SquidConfig {
             users: Vec::new(),
+            ntlm: false,
+            negotiate: false,
             deny_domains: Vec::new(),
             read_timeout: Duration::from_secs(900),
             connect_ports: vec!["443".into(), "1025-65535".into()],
@@ -40,6 +49,21 @@ impl SquidConfig {
     pub fn user(mut self, name: &str, password: &str) -> Self {
         self.users.push((name.into(), password.into()));
         self
+    }
+
+    pub fn ntlm(mut self) -> Self {
+        self.ntlm = true;
+        self
+    }
+
+    pub fn negotiate(mut self) -> Self {
+        self.negotiate = true;
+        self
+    }
+
+    /// Whether any authentication is asked for.
+    fn authenticates(&self) -> bool {
+        !self.users.is_empty() || self.ntlm || self.negotiate
     }
 
     pub fn deny_domain(mut self, domain: &str) -> Self {
@@ -104,9 +128,22 @@ impl Squid {
             );
         }
         let _ = writeln!(conf, "http_access deny CONNECT !lab_ports");
-        if config.users.is_empty() {
-            let _ = writeln!(conf, "http_access allow all");
-        } else {
+        // Squid offers the schemes in the order of their auth_param lines.
+        if config.negotiate {
+            let _ = writeln!(
+                conf,
+                "auth_param negotiate program {}\nauth_param negotiate children 1 startup=0 idle=1",
+                super::tools::require("negotiate_kerberos_auth").display()
+            );
+        }
+        if config.ntlm {
+            let _ = writeln!(
+                conf,
+                "auth_param ntlm program {}\nauth_param ntlm children 2 startup=1 idle=1",
+                super::tools::require("ntlm_fake_auth").display()
+            );
+        }
+        if !config.users.is_empty() {
             let htpasswd = d.join("htpasswd");
             write_htpasswd(&htpasswd, &config.users);
             let _ = writeln!(
@@ -117,8 +154,12 @@ impl Squid {
             );
             let _ = writeln!(conf, "auth_param basic realm lab");
             let _ = writeln!(conf, "auth_param basic children 2 startup=1 idle=1");
+        }
+        if config.authenticates() {
             let _ = writeln!(conf, "acl lab_users proxy_auth REQUIRED");
             let _ = writeln!(conf, "http_access allow lab_users");
+        } else {
+            let _ = writeln!(conf, "http_access allow all");
         }
         let _ = writeln!(conf, "http_access deny all");
         let conf_path = d.join("squid.conf");
@@ -146,6 +187,11 @@ impl Squid {
     /// `http://USER:PASSWORD@ADDR`.
     pub fn url_with(&self, user: &str, password: &str) -> String {
         format!("http://{user}:{password}@{}", self.addr)
+    }
+
+    /// Squid's access.log: one line per request, with the user name it authenticated.
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
     }
 
     /// Squid's stderr plus its cache.log and access.log (for failure messages).
