@@ -16,6 +16,10 @@ pub enum Hostility {
     Redirect { status: u16, location: String },
     /// `200 Connection established`, then `page` (a whole HTTP response) in place of TLS.
     BlockPage { page: String, timing: PageTiming },
+    /// `407` with one `Proxy-Authenticate` header per entry of `challenges`, and
+    /// `Connection: close`: a proxy (or a load balancer before it) that cannot keep an NTLM
+    /// handshake on one connection.
+    AuthRequiredThenClose { challenges: Vec<String> },
 }
 
 /// When a block page comes.
@@ -94,6 +98,14 @@ async fn serve(
             let answer = format!(
                 "HTTP/1.1 {status} Redirect\r\nLocation: {location}\r\nContent-Type: text/html\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             );
+            stream.write_all(answer.as_bytes()).await?;
+        }
+        Hostility::AuthRequiredThenClose { challenges } => {
+            let mut answer = "HTTP/1.1 407 Proxy Authentication Required\r\n".to_string();
+            for c in challenges {
+                answer.push_str(&format!("Proxy-Authenticate: {c}\r\n"));
+            }
+            answer.push_str("Content-Length: 0\r\nConnection: close\r\n\r\n");
             stream.write_all(answer.as_bytes()).await?;
         }
         Hostility::BlockPage {

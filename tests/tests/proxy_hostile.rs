@@ -1,7 +1,9 @@
 //! Corporate proxies that answer the CONNECT in ways Squid does not: a redirect to a login
-//! portal (`proxy_redirect`, naming the portal's host) and a 200 followed by an HTML block page
-//! instead of the target's TLS (`proxy_block_page`, with the page's title). The hostile proxy
-//! runs on loopback and never connects anywhere; the probe resolves nothing but its address.
+//! portal (`proxy_redirect`, naming the portal's host), a 200 followed by an HTML block page
+//! instead of the target's TLS (`proxy_block_page`, with the page's title), a 407 offering
+//! four schemes across two headers, and an NTLM challenge on a connection the proxy then
+//! closes. The hostile proxy runs on loopback and never connects anywhere; the probe resolves
+//! nothing but its address.
 
 use e2e::hostile_proxy::{html_page, HostileProxy, Hostility, PageTiming};
 use e2e::probe_cli::{assert_matches_schema, run, ProbeRun};
@@ -116,4 +118,70 @@ async fn the_human_report_names_the_block_page_and_the_portal() {
     let run = probe_through(&proxy, &["--format", "human"]).await;
     assert!(run.stdout.contains("proxy_redirect"), "{}", run.stdout);
     assert!(run.stdout.contains("captive.lab.test"), "{}", run.stdout);
+}
+
+/// Squid's ntlm_fake_auth challenge, as captured: a real NTLM CHALLENGE message.
+const NTLM_CHALLENGE: &str =
+    "NTLM TlRMTVNTUAACAAAACQAJAK6qqqoGgggAa/t4ncAj66IAAAAAAAA6AFdPUktHUk9VUA==";
+
+#[tokio::test]
+async fn every_challenge_of_every_header_is_listed() {
+    let proxy = HostileProxy::start(Hostility::AuthRequiredThenClose {
+        challenges: vec![
+            "Negotiate, NTLM".into(),
+            r#"Digest realm="corp, west", nonce="n0", qop="auth,auth-int", algorithm=SHA-256, Basic realm="corp""#.into(),
+        ],
+    })
+    .await;
+    let run = probe_through(&proxy, &["--format", "json"]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let p = run.check("proxy");
+    assert_eq!(p["outcome"], "proxy_auth_required", "{p}");
+    assert_eq!(
+        p["auth_schemes"],
+        serde_json::json!(["Negotiate", "NTLM", "Digest", "Basic"]),
+        "{p}"
+    );
+    let message = p["message"].as_str().unwrap();
+    assert!(
+        message.contains("it offers: Negotiate, NTLM, Digest, Basic")
+            && message.contains("Digest is not supported")
+            && message.contains("sync service's own account"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn an_ntlm_challenge_on_a_connection_the_proxy_closes_is_named() {
+    let proxy = HostileProxy::start(Hostility::AuthRequiredThenClose {
+        challenges: vec![NTLM_CHALLENGE.into()],
+    })
+    .await;
+    let url = format!("http://LAB%5Cagent:Pr0xy-s3cret-XYZ@{}", proxy.addr);
+    let target = format!("https://{TARGET}/");
+    let args = [
+        "run",
+        "--target",
+        &target,
+        "--proxy",
+        &url,
+        "--proxy-auth",
+        "ntlm",
+        "--quick",
+        "--format",
+        "json",
+        "-vv",
+    ];
+    let run = run(&args, LIMIT).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let p = run.check("proxy");
+    assert_eq!(p["outcome"], "proxy_auth_required", "{p}");
+    let message = p["message"].as_str().unwrap();
+    assert!(
+        message.contains("closed the connection after its NTLM challenge"),
+        "{message}"
+    );
+    // One CONNECT with the negotiate message: the answer had nowhere to go.
+    assert_eq!(proxy.requests().len(), 1, "{:?}", proxy.requests());
+    assert!(!run.stdout.contains("Pr0xy-s3cret-XYZ") && !run.stderr.contains("Pr0xy-s3cret-XYZ"));
 }

@@ -148,12 +148,11 @@ fn block_page_message(ctx: &Ctx<'_>, target: &Target, page: &BlockPage) -> Strin
         .proxy_for(target)
         .map(|p| p.redacted())
         .unwrap_or_else(|| "the proxy".into());
+    let authority = target.authority();
     format!(
-        "{proxy} accepted the CONNECT to {} (200) and then sent a plain HTTP page instead of the TLS handshake of {}: {}. This is a proxy's block page: its content or category filter refuses this host; allow it (*.servicebus.windows.net, *.passwordreset.microsoftonline.com) in the proxy's URL filtering. Were {} not a TLS server, the page would be its own",
-        target.authority(),
+        "{proxy} accepted the CONNECT to {authority} (200), then a plain HTTP page came back instead of the TLS handshake of {}: {}. That is the proxy's block page: its content or category filter refuses this host; allow the writeback endpoints (*.servicebus.windows.net, *.passwordreset.microsoftonline.com) in its URL filtering (unless {authority} is itself a plain HTTP server)",
         target.host,
         page.describe(),
-        target.authority()
     )
 }
 
