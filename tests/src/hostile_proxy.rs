@@ -123,11 +123,15 @@ async fn serve(
                 .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 .await?;
             let mut hello = [0u8; 4096];
-            stream.read(&mut hello).await?;
+            if stream.read(&mut hello).await? == 0 {
+                return Ok(());
+            }
             let (first, rest) = page.split_at(split_point(page));
             stream.write_all(first.as_bytes()).await?;
             let mut reaction = [0u8; 512];
-            stream.read(&mut reaction).await?;
+            if stream.read(&mut reaction).await? == 0 {
+                return Ok(());
+            }
             stream.write_all(rest.as_bytes()).await?;
         }
     }
