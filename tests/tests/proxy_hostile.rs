@@ -90,7 +90,15 @@ async fn a_block_page_after_the_200_is_proxy_block_page_with_its_title() {
                 && message.contains("block page"),
             "{message}"
         );
-        assert_eq!(run.check("http")["status"], "skip");
+        let http = run.check("http");
+        assert_eq!(http["status"], "skip");
+        assert!(
+            http["message"]
+                .as_str()
+                .unwrap()
+                .contains("the proxy answered with a block page"),
+            "{http}"
+        );
     }
 }
 

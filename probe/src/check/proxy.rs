@@ -4,8 +4,7 @@
 
 use super::{Ctx, Session};
 use crate::net::proxy::{connect_tunnel, AuthSent, ConnectRefusal};
-use crate::outcome::Outcome;
-use crate::outcome::Status;
+use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, ProxyDetails};
 use crate::target::Target;
 use std::time::Instant;
