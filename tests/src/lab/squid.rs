@@ -87,6 +87,15 @@ pub struct Squid {
     pub addr: SocketAddr,
     process: LabProcess,
     dir: tempfile::TempDir,
+    /// Squid's `-n`, which names its shared-memory segments.
+    service: String,
+}
+
+impl Drop for Squid {
+    fn drop(&mut self) {
+        self.process.stop();
+        remove_shm(&self.service);
+    }
 }
 
 impl Squid {
@@ -163,6 +172,7 @@ impl Squid {
         }
         let _ = writeln!(conf, "http_access deny all");
         let conf_path = d.join("squid.conf");
+        let service = service_name();
         std::fs::write(&conf_path, conf).expect("write squid.conf");
         let mut process = LabProcess::spawn(
             site,
@@ -170,13 +180,30 @@ impl Squid {
             super::tools::require("squid"),
             &[
                 "-N".to_string(),
+                "-n".to_string(),
+                service.clone(),
                 "-f".to_string(),
                 conf_path.display().to_string(),
             ],
             d,
         );
-        process.wait_tcp(addr, Duration::from_secs(20));
-        Squid { addr, process, dir }
+        let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            process.wait_tcp(addr, Duration::from_secs(20))
+        }));
+        if let Err(why) = ready {
+            let why = why
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "squid did not start".into());
+            let cache_log = std::fs::read_to_string(d.join("cache.log")).unwrap_or_default();
+            panic!("{why}\n--- cache.log\n{cache_log}");
+        }
+        Squid {
+            addr,
+            process,
+            dir,
+            service,
+        }
     }
 
     /// `http://ADDR` (no credentials).
@@ -203,6 +230,36 @@ impl Squid {
             read("cache.log"),
             read("access.log")
         )
+    }
+}
+
+/// A service name of its own for each Squid: Squid names its shared-memory segments after it
+/// (`/dev/shm/squid-cf__queues.shm` by default), so two instances starting at the same moment
+/// under one name collide and one dies with `shm_open ... File exists`. Alphanumeric only, as
+/// Squid requires: `e2elab<pid>x<seq>`.
+fn service_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}{}x{n}", super::names::PREFIX, std::process::id())
+}
+
+/// The creator pid of a Squid shared-memory segment (`e2elab<pid>x<seq>-cf__queues.shm`).
+pub fn shm_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(super::names::PREFIX)?;
+    let (pid, _) = rest.split_once('x')?;
+    pid.parse().ok()
+}
+
+/// Removes the shared-memory segments of Squid service `service` (a killed Squid leaves them).
+fn remove_shm(service: &str) {
+    let Ok(entries) = std::fs::read_dir("/dev/shm") else {
+        return;
+    };
+    let prefix = format!("{service}-");
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
