@@ -64,6 +64,10 @@ pub enum Outcome {
     ProxyUnreachable,
     /// Any other refusal of the CONNECT.
     ProxyRefused,
+    /// A 3xx answer to the CONNECT: the mark of an authentication portal.
+    ProxyRedirect,
+    /// A 200 to the CONNECT, then an HTTP page from the proxy instead of the target's TLS.
+    ProxyBlockPage,
     // http and websocket
     Response,
     UnexpectedStatus,
@@ -101,7 +105,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome word, in declaration order.
-    pub const ALL: [Outcome; 42] = [
+    pub const ALL: [Outcome; 44] = [
         Outcome::Resolved,
         Outcome::Nxdomain,
         Outcome::NoRecords,
@@ -123,6 +127,8 @@ impl Outcome {
         Outcome::ProxyTimeout,
         Outcome::ProxyUnreachable,
         Outcome::ProxyRefused,
+        Outcome::ProxyRedirect,
+        Outcome::ProxyBlockPage,
         Outcome::Response,
         Outcome::UnexpectedStatus,
         Outcome::ClockSkew,
@@ -169,6 +175,8 @@ impl Outcome {
             Outcome::ProxyTimeout => "proxy_timeout",
             Outcome::ProxyUnreachable => "proxy_unreachable",
             Outcome::ProxyRefused => "proxy_refused",
+            Outcome::ProxyRedirect => "proxy_redirect",
+            Outcome::ProxyBlockPage => "proxy_block_page",
             Outcome::Response => "response",
             Outcome::UnexpectedStatus => "unexpected_status",
             Outcome::ClockSkew => "clock_skew",
@@ -229,6 +237,8 @@ mod tests {
             Outcome::ProtocolTooOld,
             Outcome::SilentDrop,
             Outcome::TlsCloseNotify,
+            Outcome::ProxyRedirect,
+            Outcome::ProxyBlockPage,
         ] {
             let json = serde_json::to_string(&outcome).unwrap();
             assert_eq!(json, format!("\"{}\"", outcome.as_str()));

@@ -4,6 +4,7 @@ pub mod bins;
 pub mod certs;
 pub mod hc;
 pub mod hostile;
+pub mod hostile_proxy;
 pub mod https_server;
 pub mod lab;
 pub mod measure;

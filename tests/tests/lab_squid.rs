@@ -1,6 +1,7 @@
-//! Squid: CONNECT with basic auth works, a wrong password gets 407, a denied domain 403, an idle
-//! tunnel is closed after `read_timeout`, and in the topology Squid in the router is the client's
-//! only way out.
+//! Squid: CONNECT with basic auth works, a wrong password gets 407, NTLM through the fake-auth
+//! helper completes curl's handshake and logs the user, a denied domain gets 403, an idle tunnel
+//! is closed after `read_timeout`, and in the topology Squid in the router is the client's only
+//! way out.
 
 use e2e::lab::{self, curl::curl, firewall, peer, Site, Squid, SquidConfig, Topology};
 use std::io::{ErrorKind, Read, Write};
@@ -57,6 +58,62 @@ fn squid_connect_with_basic_auth_and_deny_acl() {
     let denied = format!("http://relay.blocked.lab.test:{}/", target.addr.port());
     let (status, run) = through(&Site::Host, &squid.url_with("agent", "s3cret"), &denied);
     assert_eq!(status, "403", "{run:?}\n{}", squid.logs());
+}
+
+#[test]
+fn squid_ntlm_fake_auth_runs_curls_ntlm_handshake() {
+    if !lab::require(&["squid", "ntlm_fake_auth", "negotiate_kerberos_auth", "curl"]) {
+        return;
+    }
+    let target = http_peer_on_loopback();
+    let squid = Squid::start(
+        &Site::Host,
+        LOCALHOST,
+        0,
+        &SquidConfig::default().negotiate().ntlm(),
+    );
+    let url = format!("http://{}/", target.addr);
+
+    let (status, run) = through(&Site::Host, &squid.url(), &url);
+    assert_eq!(status, "407", "{run:?}\n{}", squid.logs());
+    let ntlm = curl(
+        &Site::Host,
+        10,
+        &[
+            "-x",
+            &squid.url(),
+            "--proxytunnel",
+            "--proxy-ntlm",
+            "--proxy-user",
+            "LAB\\curl-user:any-password",
+            "-w",
+            "\n%{http_connect}",
+            &url,
+        ],
+    );
+    assert!(
+        ntlm.code == 0 && ntlm.stdout.starts_with("ok\n") && ntlm.stdout.ends_with("200"),
+        "{ntlm:?}\n{}",
+        squid.logs()
+    );
+    let log = squid.access_log();
+    assert!(log.contains("curl-user"), "{log}");
+    // Without a keytab Negotiate is only offered: curl's verbose trace shows both challenges.
+    let verbose = curl(
+        &Site::Host,
+        10,
+        &["-v", "-x", &squid.url(), "--proxytunnel", &url],
+    );
+    let challenges: Vec<&str> = verbose
+        .stderr
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("< proxy-authenticate:"))
+        .collect();
+    assert_eq!(challenges.len(), 2, "{}", verbose.stderr);
+    assert!(
+        challenges[0].ends_with("Negotiate") && challenges[1].ends_with("NTLM"),
+        "{challenges:?}"
+    );
 }
 
 #[test]

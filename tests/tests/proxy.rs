@@ -1,6 +1,6 @@
-//! Proxies, for real: the probe through a real Squid (CONNECT, basic auth, deny ACLs,
-//! read_timeout cutting idle tunnels) and a real mitmproxy (TLS interception), with proxy
-//! credentials never appearing in any output.
+//! Proxies, for real: the probe through a real Squid (CONNECT, basic and NTLM auth, a Negotiate
+//! challenge, deny ACLs, read_timeout cutting idle tunnels) and a real mitmproxy (TLS
+//! interception), with proxy credentials never appearing in any output.
 
 use e2e::lab::{self, Mitmdump, Site, Squid, SquidConfig};
 use e2e::probe_cli::{assert_matches_schema, run, ProbeRun};
@@ -319,4 +319,183 @@ async fn a_plus_in_the_password_reaches_squid_as_a_plus() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stdout.contains(password) && !run.stderr.contains(password));
+}
+
+/// `LAB\agent` with the password, as a proxy URL writes them (the backslash percent-encoded).
+fn ntlm_url(squid: &Squid) -> String {
+    format!("http://LAB%5C{USER}:{PASSWORD}@{}", squid.addr)
+}
+
+#[tokio::test]
+async fn ntlm_through_squid_with_credentials_reaches_the_relay() {
+    if !lab::require(&["squid", "ntlm_fake_auth"]) {
+        return;
+    }
+    let squid = squid(SquidConfig::default().ntlm());
+    let relay = Relay::serve(&[]).await;
+    let proxy = ntlm_url(&squid);
+    let run = probe(
+        &relay,
+        &relay_url(&relay),
+        &["--proxy", &proxy, "--proxy-auth", "ntlm", "--quick", "-vv"],
+    )
+    .await;
+    assert_eq!(
+        run.code,
+        0,
+        "{}\n{}\n{}",
+        run.stdout,
+        run.stderr,
+        squid.logs()
+    );
+    let p = run.check("proxy");
+    assert_eq!(
+        (p["status"].as_str(), p["outcome"].as_str()),
+        (Some("pass"), Some("connected"))
+    );
+    assert!(
+        p["message"]
+            .as_str()
+            .unwrap()
+            .contains("NTLM authentication accepted"),
+        "{p}"
+    );
+    assert_eq!(run.check("tls")["outcome"], "ok");
+    assert_eq!(run.check("websocket")["outcome"], "upgraded");
+    // Squid's helper read the domain and user out of the authenticate message (Squid logs the
+    // backslash escaped: `LAB\\agent`).
+    let log = squid.access_log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("TCP_TUNNEL/200") && l.contains(&format!("LAB\\\\{USER}"))),
+        "{log}"
+    );
+    assert_no_secret(&run);
+}
+
+#[tokio::test]
+async fn ntlm_squid_without_credentials_is_proxy_auth_required_listing_ntlm() {
+    if !lab::require(&["squid", "ntlm_fake_auth"]) {
+        return;
+    }
+    let squid = squid(SquidConfig::default().ntlm());
+    let relay = Relay::serve(&[]).await;
+    let run = probe(
+        &relay,
+        &relay_url(&relay),
+        &["--proxy", &squid.url(), "--quick"],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let p = run.check("proxy");
+    assert_eq!(p["outcome"], "proxy_auth_required", "{p}");
+    assert_eq!(p["status_code"], 407);
+    assert_eq!(p["auth_schemes"], serde_json::json!(["NTLM"]), "{p}");
+    let message = p["message"].as_str().unwrap();
+    assert!(
+        message.contains("none were sent") && message.contains("--proxy-auth ntlm"),
+        "{message}"
+    );
+    assert_eq!(run.check("tls")["status"], "skip");
+
+    // Basic credentials (the default) are not what this proxy takes.
+    let run = probe(
+        &relay,
+        &relay_url(&relay),
+        &["--proxy", &ntlm_url(&squid), "--quick"],
+    )
+    .await;
+    let p = run.check("proxy");
+    assert_eq!(p["outcome"], "proxy_auth_required", "{p}");
+    assert!(
+        p["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not take Basic credentials"),
+        "{p}"
+    );
+    assert_no_secret(&run);
+}
+
+#[tokio::test]
+async fn negotiate_without_a_ticket_lists_every_scheme_and_what_the_service_needs() {
+    if !lab::require(&["squid", "ntlm_fake_auth", "negotiate_kerberos_auth"]) {
+        return;
+    }
+    let squid = squid(SquidConfig::default().negotiate().ntlm());
+    let relay = Relay::serve(&[]).await;
+    let run = probe(
+        &relay,
+        &relay_url(&relay),
+        &["--proxy", &squid.url(), "--quick"],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let p = run.check("proxy");
+    assert_eq!(p["outcome"], "proxy_auth_required", "{p}");
+    assert_eq!(
+        p["auth_schemes"],
+        serde_json::json!(["Negotiate", "NTLM"]),
+        "{p}"
+    );
+    let message = p["message"].as_str().unwrap();
+    assert!(
+        message.contains("Kerberos") && message.contains("sync service's own account"),
+        "{message}"
+    );
+
+    // With the account's credentials NTLM still passes where Negotiate is offered first.
+    let run = probe(
+        &relay,
+        &relay_url(&relay),
+        &[
+            "--proxy",
+            &ntlm_url(&squid),
+            "--proxy-auth",
+            "ntlm",
+            "--quick",
+        ],
+    )
+    .await;
+    assert_eq!(
+        run.check("proxy")["outcome"],
+        "connected",
+        "{}\n{}",
+        run.check("proxy"),
+        squid.logs()
+    );
+    assert_eq!(run.code, 0);
+}
+
+#[tokio::test]
+async fn proxy_auth_without_credentials_or_with_a_bad_value_exits_2_naming_the_flag() {
+    let relay = Relay::serve(&[]).await;
+    let url = relay_url(&relay);
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--proxy", "http://127.0.0.1:9", "--proxy-auth", "ntlm"],
+            "--proxy-auth ntlm",
+        ),
+        (&["--proxy-auth", "ntlm"], "--proxy-auth ntlm"),
+        (
+            &["--proxy", "http://127.0.0.1:9", "--proxy-auth", "kerberos"],
+            "--proxy-auth",
+        ),
+    ];
+    for (extra, named) in cases {
+        let mut args = vec!["run", "--target", &url, "--quick"];
+        args.extend_from_slice(extra);
+        let run = tokio::process::Command::new(e2e::bins::probe())
+            .args(&args)
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .env_remove("ALL_PROXY")
+            .env_remove("all_proxy")
+            .output();
+        let out = tokio::time::timeout(LIMIT, run).await.unwrap().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

@@ -201,6 +201,9 @@ pub fn worst_case(ctx: &Ctx<'_>, target: &Target, count: u32) -> std::time::Dura
 fn failed_phase(name: CheckName, outcome: Outcome) -> &'static str {
     match name {
         CheckName::Tls if outcome == Outcome::Intercepted => "the TLS connection is intercepted",
+        CheckName::Tls if outcome == Outcome::ProxyBlockPage => {
+            "the proxy answered with a block page"
+        }
         CheckName::Dns => "name resolution failed",
         CheckName::Tcp => "TCP connect failed",
         CheckName::Proxy => "the proxy refused the tunnel",

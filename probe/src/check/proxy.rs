@@ -1,8 +1,9 @@
 //! proxy: the HTTP CONNECT through the forward proxy, timed as its own phase, and the proxy's
-//! refusal named the way a network team reads it.
+//! refusal named the way a network team reads it: every authentication scheme it offers and
+//! what the sync service would need for each, or where its redirect points.
 
 use super::{Ctx, Session};
-use crate::net::proxy::{connect_tunnel, ConnectRefusal};
+use crate::net::proxy::{connect_tunnel, AuthSent, ConnectRefusal};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, ProxyDetails};
 use crate::target::Target;
@@ -19,7 +20,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
     let authority = target.authority();
     let shown = proxy.redacted();
     let started = Instant::now();
-    let result = connect_tunnel(io, proxy, &authority, net.timeout).await;
+    let result = connect_tunnel(io, proxy, net.proxy.auth, &authority, net.timeout).await;
     let elapsed = started.elapsed();
     let mut details = ProxyDetails {
         proxy: shown.clone(),
@@ -27,6 +28,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         status_code: None,
         via: None,
         auth_schemes: Vec::new(),
+        redirect_host: None,
     };
     match result {
         Ok(tunnel) => {
@@ -34,98 +36,192 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             details.status_code = Some(200);
             details.via = tunnel.via;
             session.tcp = Some((addr, tunnel.io));
+            session.tunnel_bytes = Some(tunnel.first_bytes);
+            let how = match tunnel.sent {
+                AuthSent::NtlmAuthenticate => " (NTLM authentication accepted)",
+                AuthSent::Basic => " (Basic credentials accepted)",
+                AuthSent::None | AuthSent::NtlmNegotiate => "",
+            };
             CheckResult::new(
                 CheckName::Proxy,
                 Status::Pass,
                 Outcome::Connected,
-                format!("{shown} opened a tunnel to {authority}"),
+                format!("{shown} opened a tunnel to {authority}{how}"),
                 elapsed,
             )
             .with(Details::Proxy(details))
         }
         Err(refusal) => {
-            let (outcome, message) =
-                classify(&refusal, &shown, &authority, proxy.has_credentials());
+            let message = describe(&refusal, &shown, &authority);
+            details.redirect_host = refusal.redirect_host();
             if let ConnectRefusal::Status {
                 code,
                 auth_schemes,
                 via,
-            } = refusal
+                ..
+            } = &refusal
             {
-                details.status_code = Some(code);
-                details.auth_schemes = auth_schemes;
-                details.via = via;
+                details.status_code = Some(*code);
+                details.auth_schemes = auth_schemes.clone();
+                details.via = via.clone();
             }
-            CheckResult::new(CheckName::Proxy, Status::Fail, outcome, message, elapsed)
-                .with(Details::Proxy(details))
+            CheckResult::new(
+                CheckName::Proxy,
+                Status::Fail,
+                refusal.outcome(),
+                message,
+                elapsed,
+            )
+            .with(Details::Proxy(details))
         }
     }
 }
 
-fn classify(
-    refusal: &ConnectRefusal,
-    proxy: &str,
-    authority: &str,
-    sent_credentials: bool,
-) -> (Outcome, String) {
+fn describe(refusal: &ConnectRefusal, proxy: &str, authority: &str) -> String {
     match refusal {
         ConnectRefusal::Status {
             code: 407,
             auth_schemes,
+            sent,
             ..
-        } => {
-            let schemes = auth_schemes.join(", ");
-            let unsupported: Vec<&str> = auth_schemes
-                .iter()
-                .map(String::as_str)
-                .filter(|s| s.eq_ignore_ascii_case("NTLM") || s.eq_ignore_ascii_case("Negotiate"))
-                .collect();
-            let basic = auth_schemes.iter().any(|s| s.eq_ignore_ascii_case("Basic"));
-            let what = if sent_credentials {
-                "rejected the credentials given"
-            } else {
-                "wants credentials and none were sent"
-            };
-            let mut message = format!("{proxy} {what} (407; it offers: {schemes})");
-            if !unsupported.is_empty() && !basic {
-                message.push_str(&format!(
-                    ". {} authentication is not supported by this probe; the sync service authenticates as its own account (machine.config useDefaultCredentials): exempt the writeback endpoints from proxy authentication",
-                    unsupported.join("/")
-                ));
-            } else {
-                message.push_str(
-                    ". Give working credentials with --proxy http://USER:PASS@HOST:PORT, or exempt the writeback endpoints from proxy authentication",
-                );
-            }
-            (Outcome::ProxyAuthRequired, message)
+        } => auth_required(proxy, auth_schemes, *sent),
+        ConnectRefusal::Status { code: code @ 300..=399, .. } => format!(
+            "{proxy} answered the CONNECT to {authority} with {code}, a redirect to {}: the mark of an authentication portal (a web login). The sync service cannot log in to a portal: exempt the writeback endpoints, or this server, from it",
+            refusal.redirect_host().unwrap_or_default()
+        ),
+        ConnectRefusal::Status { code: 403, .. } => format!(
+            "{proxy} refused to tunnel to {authority} (403): allow CONNECT to this host on port 443 in the proxy's rules"
+        ),
+        ConnectRefusal::Status { code: 502, .. } => format!(
+            "{proxy} could not reach {authority} (502): the proxy's own outbound path or DNS fails for this host"
+        ),
+        ConnectRefusal::Status { code: 503, .. } => format!(
+            "{proxy} is unavailable for {authority} (503): it may be overloaded, or this host is unresolvable from it"
+        ),
+        ConnectRefusal::Status { code: 504, .. } => format!(
+            "{proxy} timed out reaching {authority} (504): a firewall beyond the proxy drops its traffic"
+        ),
+        ConnectRefusal::Status { code, .. } => {
+            format!("{proxy} answered the CONNECT to {authority} with {code}")
         }
-        ConnectRefusal::Status { code: 403, .. } => (
-            Outcome::ProxyDenied,
-            format!("{proxy} refused to tunnel to {authority} (403): allow CONNECT to this host on port 443 in the proxy's rules"),
-        ),
-        ConnectRefusal::Status { code: 502, .. } => (
-            Outcome::ProxyBadGateway,
-            format!("{proxy} could not reach {authority} (502): the proxy's own outbound path or DNS fails for this host"),
-        ),
-        ConnectRefusal::Status { code: 503, .. } => (
-            Outcome::ProxyUnavailable,
-            format!("{proxy} is unavailable for {authority} (503): it may be overloaded, or this host is unresolvable from it"),
-        ),
-        ConnectRefusal::Status { code: 504, .. } => (
-            Outcome::ProxyTimeout,
-            format!("{proxy} timed out reaching {authority} (504): a firewall beyond the proxy drops its traffic"),
-        ),
-        ConnectRefusal::Status { code, .. } => (
-            Outcome::ProxyRefused,
-            format!("{proxy} answered the CONNECT to {authority} with {code}"),
-        ),
-        ConnectRefusal::Timeout => (
-            Outcome::ProxyUnreachable,
-            format!("{proxy} did not answer the CONNECT to {authority} in time"),
-        ),
-        ConnectRefusal::NoAnswer(e) => (
-            Outcome::ProxyUnreachable,
-            format!("{proxy} gave no usable answer to the CONNECT to {authority}: {e}"),
-        ),
+        ConnectRefusal::AuthFailed(why) => {
+            format!("NTLM authentication with {proxy} could not be completed: {why}")
+        }
+        ConnectRefusal::Timeout => {
+            format!("{proxy} did not answer the CONNECT to {authority} in time")
+        }
+        ConnectRefusal::NoAnswer(e) => {
+            format!("{proxy} gave no usable answer to the CONNECT to {authority}: {e}")
+        }
+    }
+}
+
+/// A 407: what was sent, what the proxy offers, and for each scheme it offers what the sync
+/// service (or this probe) would need to pass.
+fn auth_required(proxy: &str, schemes: &[String], sent: AuthSent) -> String {
+    let offers = |s: &str| schemes.iter().any(|o| o.eq_ignore_ascii_case(s));
+    let offered = if schemes.is_empty() {
+        "407 without a Proxy-Authenticate challenge".to_string()
+    } else {
+        format!("407; it offers: {}", schemes.join(", "))
+    };
+    let what = match sent {
+        AuthSent::None => "wants credentials and none were sent",
+        AuthSent::Basic if offers("Basic") => "rejected the Basic credentials given",
+        AuthSent::Basic => "does not take Basic credentials",
+        AuthSent::NtlmNegotiate => "did not answer the NTLM negotiation with a challenge",
+        AuthSent::NtlmAuthenticate => "rejected the NTLM credentials given",
+    };
+    let mut advice: Vec<String> = Vec::new();
+    if matches!(sent, AuthSent::Basic | AuthSent::NtlmAuthenticate) && !schemes.is_empty() {
+        advice.push("check the user name, domain and password".into());
+    }
+    if offers("NTLM") && sent != AuthSent::NtlmAuthenticate {
+        advice.push(
+            "test NTLM as the sync service would with its account: --proxy http://DOMAIN%5Cuser:PASSWORD@HOST:PORT --proxy-auth ntlm"
+                .into(),
+        );
+    }
+    if offers("Basic") && sent == AuthSent::None {
+        advice.push("give credentials with --proxy http://USER:PASSWORD@HOST:PORT".into());
+    }
+    if offers("Negotiate") {
+        advice.push(
+            "Negotiate (Kerberos) needs a ticket for the sync service's own account, which this probe cannot obtain: the proxy must let that account through (the service authenticates as itself, machine.config useDefaultCredentials)"
+                .into(),
+        );
+    }
+    let unsupported: Vec<&str> = schemes
+        .iter()
+        .map(String::as_str)
+        .filter(|s| {
+            !["Basic", "NTLM", "Negotiate"]
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(s))
+        })
+        .collect();
+    if !unsupported.is_empty() {
+        advice.push(format!(
+            "{} is not supported by this probe",
+            unsupported.join("/")
+        ));
+    }
+    advice.push("or exempt the writeback endpoints from proxy authentication".into());
+    format!(
+        "{proxy} {what} ({offered}). {}",
+        sentence(&advice.join("; "))
+    )
+}
+
+fn sentence(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schemes(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn negotiate_without_a_ticket_says_what_the_service_needs() {
+        let m = auth_required(
+            "http://p:3128",
+            &schemes(&["Negotiate", "NTLM"]),
+            AuthSent::None,
+        );
+        assert!(m.starts_with("http://p:3128 wants credentials and none were sent (407; it offers: Negotiate, NTLM)"), "{m}");
+        assert!(m.contains("--proxy-auth ntlm"), "{m}");
+        assert!(m.contains("sync service's own account"), "{m}");
+        assert!(
+            m.ends_with("or exempt the writeback endpoints from proxy authentication"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn rejected_credentials_and_unsupported_schemes_are_named() {
+        let m = auth_required("P", &schemes(&["NTLM"]), AuthSent::NtlmAuthenticate);
+        assert!(
+            m.starts_with(
+                "P rejected the NTLM credentials given (407; it offers: NTLM). Check the user name"
+            ),
+            "{m}"
+        );
+        assert!(!m.contains("--proxy-auth ntlm"), "{m}");
+        let m = auth_required("P", &schemes(&["Digest"]), AuthSent::Basic);
+        assert!(m.contains("does not take Basic credentials"), "{m}");
+        assert!(m.contains("Digest is not supported"), "{m}");
+        let m = auth_required("P", &[], AuthSent::None);
+        assert!(
+            m.contains("407 without a Proxy-Authenticate challenge"),
+            "{m}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::net::hc::Listener;
 use crate::net::io::Io;
+use crate::net::proxy::block_page::FirstBytes;
 use crate::net::resolve::Resolution;
 use crate::net::tls::CertInfo;
 use crate::result::{IdleReport, Phases};
@@ -15,6 +16,8 @@ use tokio_rustls::client::TlsStream;
 pub struct Session {
     pub resolution: Option<Resolution>,
     pub tcp: Option<(SocketAddr, Io)>,
+    /// What the proxy tunnel delivered first, when the connection goes through one.
+    pub tunnel_bytes: Option<FirstBytes>,
     pub tls: Option<TlsStream<Io>>,
     /// The presented chain, once verified (empty when verification failed): the revocation
     /// check fetches only the URLs of a chain the probe trusts.

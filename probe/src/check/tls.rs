@@ -2,6 +2,7 @@
 //! chain, recorded even when verification fails.
 
 use super::{Ctx, Session};
+use crate::net::proxy::block_page::{self, BlockPage};
 use crate::net::tls::{CertInfo, TlsFailure};
 use crate::net::{NetContext, ALPN_HTTP1};
 use crate::outcome::{Outcome, Status};
@@ -15,7 +16,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         return CheckResult::skipped(CheckName::Tls, session.failed.unwrap_or("no connection"));
     };
     let started = Instant::now();
-    let handshake = net.tls.handshake(io, &target.host, ALPN_HTTP1);
+    let handshake = net.tls.handshake_or_stream(io, &target.host, ALPN_HTTP1);
     let outcome = tokio::time::timeout(net.timeout, handshake).await;
     let elapsed = started.elapsed();
     let host = &target.host;
@@ -39,6 +40,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         cipher: None,
         alpn: None,
         chain,
+        block_page_title: None,
     };
     match result {
         Ok(stream) => {
@@ -75,7 +77,25 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             CheckResult::new(CheckName::Tls, Status::Pass, Outcome::Ok, message, elapsed)
                 .with(Details::Tls(details))
         }
-        Err(failure) => {
+        Err((failure, mut io)) => {
+            if let Some(first) = &session.tunnel_bytes {
+                if first.block_page().is_some() {
+                    block_page::read_rest(&mut io, first, started + net.timeout).await;
+                    let page = first.block_page().unwrap_or(BlockPage {
+                        status: None,
+                        title: None,
+                    });
+                    details.block_page_title = page.title.clone();
+                    return CheckResult::new(
+                        CheckName::Tls,
+                        Status::Fail,
+                        Outcome::ProxyBlockPage,
+                        block_page_message(ctx, target, &page),
+                        started.elapsed(),
+                    )
+                    .with(Details::Tls(details));
+                }
+            }
             if matches!(failure, TlsFailure::Untrusted(_)) {
                 if let Some(message) = interception(target, &details.chain) {
                     return CheckResult::new(
@@ -119,6 +139,21 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                 .with(Details::Tls(details))
         }
     }
+}
+
+/// The proxy accepted the CONNECT, then answered in the target's place with a page of its own.
+fn block_page_message(ctx: &Ctx<'_>, target: &Target, page: &BlockPage) -> String {
+    let proxy = ctx
+        .net
+        .proxy_for(target)
+        .map(|p| p.redacted())
+        .unwrap_or_else(|| "the proxy".into());
+    let authority = target.authority();
+    format!(
+        "{proxy} accepted the CONNECT to {authority} (200), then a plain HTTP page came back instead of the TLS handshake of {}: {}. That is the proxy's block page: its content or category filter refuses this host; allow the writeback endpoints (*.servicebus.windows.net, *.passwordreset.microsoftonline.com) in its URL filtering (unless {authority} is itself a plain HTTP server)",
+        target.host,
+        page.describe(),
+    )
 }
 
 /// When the target names its genuine issuers and the presented chain has none of them: who

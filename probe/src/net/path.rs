@@ -4,6 +4,7 @@
 
 use super::connect::{self, ConnectFailure};
 use super::io::Io;
+use super::proxy::block_page;
 use super::resolve::ResolveFailure;
 use super::tls::TlsFailure;
 use super::{Endpoint, NetContext, ALPN_HTTP1};
@@ -23,6 +24,8 @@ pub enum PathError {
     Proxy(super::proxy::ConnectRefusal),
     Tls(TlsFailure),
     TlsTimeout,
+    /// The proxy opened the tunnel, then sent a page of its own instead of the TLS handshake.
+    BlockPage(super::proxy::block_page::BlockPage),
 }
 
 impl PathError {
@@ -35,7 +38,8 @@ impl PathError {
             | PathError::TlsTimeout
             | PathError::Proxy(super::proxy::ConnectRefusal::Timeout) => Outcome::Timeout,
             PathError::Connect(_, c) => c.outcome(),
-            PathError::Proxy(_) => Outcome::ProxyRefused,
+            PathError::Proxy(r) => r.outcome(),
+            PathError::BlockPage(_) => Outcome::ProxyBlockPage,
             PathError::Tls(t) => t.outcome(),
         }
     }
@@ -50,6 +54,11 @@ impl std::fmt::Display for PathError {
             PathError::Proxy(r) => write!(f, "the proxy refused the tunnel: {r}"),
             PathError::Tls(t) => write!(f, "TLS handshake failed: {t}"),
             PathError::TlsTimeout => f.write_str("TLS handshake timed out"),
+            PathError::BlockPage(page) => write!(
+                f,
+                "the proxy sent a block page instead of the TLS handshake: {}",
+                page.describe()
+            ),
         }
     }
 }
@@ -117,16 +126,33 @@ pub async fn open_tls_at(
     let started = Instant::now();
     let handle = super::tcp_info::Handle::of(&tcp);
     let mut io: Io = Box::new(tcp);
+    let mut first_bytes = None;
     if let Some(proxy) = hop.proxy {
-        io = super::proxy::connect_tunnel(io, proxy, &endpoint.authority(), ctx.timeout)
-            .await
-            .map_err(PathError::Proxy)?
-            .io;
+        let tunnel = super::proxy::connect_tunnel(
+            io,
+            proxy,
+            ctx.proxy.auth,
+            &endpoint.authority(),
+            ctx.timeout,
+        )
+        .await
+        .map_err(PathError::Proxy)?;
+        first_bytes = Some(tunnel.first_bytes);
+        io = tunnel.io;
     }
-    let handshake = ctx.tls.handshake(io, endpoint.host, ALPN_HTTP1);
+    let tls_started = Instant::now();
+    let handshake = ctx.tls.handshake_or_stream(io, endpoint.host, ALPN_HTTP1);
     let stream = match tokio::time::timeout(ctx.timeout, handshake).await {
         Ok((Ok(s), _)) => s,
-        Ok((Err(e), _)) => return Err(PathError::Tls(e)),
+        Ok((Err((e, mut io)), _)) => {
+            if let Some(first) = first_bytes.filter(|f| f.block_page().is_some()) {
+                block_page::read_rest(&mut io, &first, tls_started + ctx.timeout).await;
+                if let Some(page) = first.block_page() {
+                    return Err(PathError::BlockPage(page));
+                }
+            }
+            return Err(PathError::Tls(e));
+        }
         Err(_) => return Err(PathError::TlsTimeout),
     };
     Ok(Opened {

@@ -1,15 +1,17 @@
 //! Forward proxies: which one applies to a target (flags, scenario, environment with curl's
-//! `NO_PROXY` semantics), and the HTTP CONNECT tunnel through it, classified the way a network
-//! team reads a proxy's answer.
+//! `NO_PROXY` semantics), and the HTTP CONNECT tunnel through it (`tunnel`), classified the way
+//! a network team reads a proxy's answer.
 
-use super::io::Io;
-use bytes::Bytes;
-use http_body_util::Empty;
-use hyper_util::rt::TokioIo;
+pub mod block_page;
+pub mod challenge;
+mod ntlm;
+mod tunnel;
+
+pub use tunnel::{connect_tunnel, AuthSent, ConnectRefusal, ProxyAuth, Tunnel};
+
 use percent_encoding::percent_decode_str;
 use std::fmt;
 use std::net::IpAddr;
-use std::time::Duration;
 
 /// An HTTP forward proxy. Credentials never leave this type except in the CONNECT header.
 #[derive(Clone, PartialEq, Eq)]
@@ -95,23 +97,12 @@ impl Proxy {
         self.credentials.is_some()
     }
 
-    /// The decoded user and password, for the property tests only.
-    #[cfg(test)]
-    pub(crate) fn credentials(&self) -> Option<(&str, &str)> {
+    /// `(user, password)` from the URL, percent-decoded: for the `Proxy-Authorization` of the
+    /// CONNECT only, never for a message.
+    pub fn credentials(&self) -> Option<(&str, &str)> {
         self.credentials
             .as_ref()
             .map(|(u, p)| (u.as_str(), p.as_str()))
-    }
-
-    /// The `Proxy-Authorization: Basic ...` value.
-    fn basic_auth(&self) -> Option<String> {
-        use base64::Engine;
-        self.credentials.as_ref().map(|(u, p)| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-            )
-        })
     }
 }
 
@@ -172,6 +163,8 @@ pub struct ProxyRoute {
     pub no_proxy: NoProxy,
     /// The proxy source's own bypass list (WinHTTP's), applied beside `NO_PROXY`.
     pub bypass: Option<super::bypass::BypassList>,
+    /// How to answer the proxy's request for credentials (`--proxy-auth`).
+    pub auth: ProxyAuth,
 }
 
 impl ProxyRoute {
@@ -200,97 +193,9 @@ impl ProxyRoute {
             proxy,
             no_proxy,
             bypass: None,
+            auth: ProxyAuth::default(),
         })
     }
-}
-
-/// How a CONNECT ended when it did not open a tunnel.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConnectRefusal {
-    /// The proxy answered with a status other than 2xx.
-    Status {
-        code: u16,
-        /// `Proxy-Authenticate` schemes (Basic, NTLM, Negotiate...).
-        auth_schemes: Vec<String>,
-        via: Option<String>,
-    },
-    /// No answer, a broken answer, or the connection to the proxy failed.
-    NoAnswer(String),
-    Timeout,
-}
-
-impl fmt::Display for ConnectRefusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConnectRefusal::Status { code, .. } => write!(f, "the proxy answered {code}"),
-            ConnectRefusal::NoAnswer(why) => write!(f, "no usable answer from the proxy: {why}"),
-            ConnectRefusal::Timeout => f.write_str("no answer from the proxy in time"),
-        }
-    }
-}
-
-/// A tunnel that is open: bytes now go to the target.
-pub struct Tunnel {
-    pub io: Io,
-    /// `Via` or `Proxy-Agent` of the proxy's answer.
-    pub via: Option<String>,
-}
-
-/// Asks `proxy` over `io` for a tunnel to `authority` (`host:port`).
-pub async fn connect_tunnel(
-    io: Io,
-    proxy: &Proxy,
-    authority: &str,
-    timeout: Duration,
-) -> Result<Tunnel, ConnectRefusal> {
-    let exchange = async {
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-            .await
-            .map_err(|e| ConnectRefusal::NoAnswer(e.to_string()))?;
-        tokio::spawn(conn.with_upgrades());
-        let mut request = http::Request::connect(authority)
-            .header(http::header::HOST, authority)
-            .header(http::header::USER_AGENT, super::USER_AGENT);
-        if let Some(auth) = proxy.basic_auth() {
-            request = request.header(http::header::PROXY_AUTHORIZATION, auth);
-        }
-        let request = request
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| ConnectRefusal::NoAnswer(e.to_string()))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| ConnectRefusal::NoAnswer(e.to_string()))?;
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        };
-        let via = header("via").or_else(|| header("proxy-agent"));
-        if !response.status().is_success() {
-            let auth_schemes = response
-                .headers()
-                .get_all(http::header::PROXY_AUTHENTICATE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .filter_map(|v| v.split_whitespace().next().map(str::to_string))
-                .collect();
-            return Err(ConnectRefusal::Status {
-                code: response.status().as_u16(),
-                auth_schemes,
-                via,
-            });
-        }
-        let upgraded = hyper::upgrade::on(response)
-            .await
-            .map_err(|e| ConnectRefusal::NoAnswer(e.to_string()))?;
-        let io: Io = Box::new(TokioIo::new(upgraded));
-        Ok(Tunnel { io, via })
-    };
-    tokio::time::timeout(timeout, exchange)
-        .await
-        .unwrap_or(Err(ConnectRefusal::Timeout))
 }
 
 #[cfg(test)]

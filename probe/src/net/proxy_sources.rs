@@ -75,7 +75,7 @@ fn machine_config_notes(path: &Path, section: &DefaultProxy) -> Vec<String> {
     }
     if section.use_default_credentials {
         notes.push(format!(
-            "{}: useDefaultCredentials=\"true\": the sync service authenticates to the proxy as its own account (NTLM/Negotiate), which this probe cannot; a 407 here may not happen to the service",
+            "{}: useDefaultCredentials=\"true\": the sync service authenticates to the proxy as its own account (NTLM/Negotiate), which this probe cannot do without that account's password; a 407 here may not happen to the service (test NTLM with --proxy http://DOMAIN%5Cuser:PASSWORD@HOST:PORT --proxy-auth ntlm)",
             path.display()
         ));
     }

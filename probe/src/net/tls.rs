@@ -115,6 +115,21 @@ impl TlsSetup {
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
+        let (result, chain) = self.handshake_or_stream(io, server_name, alpn).await;
+        (result.map_err(|(failure, _)| failure), chain)
+    }
+
+    /// [`handshake`](Self::handshake), giving the stream back when it fails, to read what the
+    /// far end sent instead (a proxy's block page).
+    pub async fn handshake_or_stream<IO>(
+        &self,
+        io: IO,
+        server_name: &str,
+        alpn: &[&[u8]],
+    ) -> (Result<TlsStream<IO>, (TlsFailure, IO)>, Vec<CertInfo>)
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let verifier = Arc::new(RecordingVerifier {
             inner: self.verifier.clone(),
@@ -129,25 +144,39 @@ impl TlsSetup {
             });
         let mut config = match config {
             Ok(c) => c,
-            Err(e) => return (Err(TlsFailure::HandshakeFailed(e.to_string())), Vec::new()),
+            Err(e) => {
+                return (
+                    Err((TlsFailure::HandshakeFailed(e.to_string()), io)),
+                    Vec::new(),
+                )
+            }
         };
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         let name = match ServerName::try_from(server_name.to_string()) {
             Ok(n) => n,
             Err(e) => {
                 return (
-                    Err(TlsFailure::HandshakeFailed(format!(
-                        "`{server_name}` is not a valid TLS server name: {e}"
-                    ))),
+                    Err((
+                        TlsFailure::HandshakeFailed(format!(
+                            "`{server_name}` is not a valid TLS server name: {e}"
+                        )),
+                        io,
+                    )),
                     Vec::new(),
                 )
             }
         };
-        let result = TlsConnector::from(Arc::new(config)).connect(name, io).await;
+        let result = TlsConnector::from(Arc::new(config))
+            .connect(name, io)
+            .into_fallible()
+            .await;
         // A poisoned lock still holds what was recorded: no reason to panic over it.
         let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
         let chain = seen.chain.iter().map(|c| CertInfo::parse(c)).collect();
-        (result.map_err(|e| classify(&e, seen.error)), chain)
+        (
+            result.map_err(|(e, io)| (classify(&e, seen.error), io)),
+            chain,
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 //! The flags of `probe run` (also flattened into `probe serve`): what a run is asked to do.
 
+use crate::net::proxy::ProxyAuth;
 use crate::net::resolve::{parse_dns_server, ResolveOverride};
 use crate::report::Format;
 use crate::scenario::Cloud;
@@ -100,8 +101,14 @@ pub struct RunArgs {
     /// Go through this HTTP proxy: http://[USER:PASS@]HOST:PORT (credentials are shown as ****).
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
+    /// How to answer a proxy that asks for credentials: `basic`, or `ntlm` (NTLMv2, for proxies
+    /// that want integrated Windows authentication). User and password come from the proxy URL
+    /// (--proxy, the scenario's, HTTPS_PROXY); a domain as DOMAIN%5Cuser (DOMAIN\user) or
+    /// user@domain [default: basic when the proxy URL has credentials].
+    #[arg(long, value_name = "SCHEME", value_parser = parse_proxy_auth)]
+    pub proxy_auth: Option<ProxyAuth>,
     /// Ignore every proxy setting (flags, scenario, environment): connect directly.
-    #[arg(long, conflicts_with_all = ["proxy", "proxy_from_machine_config", "proxy_from_winhttp"])]
+    #[arg(long, conflicts_with_all = ["proxy", "proxy_from_machine_config", "proxy_from_winhttp", "proxy_auth"])]
     pub no_proxy: bool,
     /// Use the proxy of the .NET machine.config <defaultProxy> section, as the sync service
     /// does [default: %WINDIR%\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config,
@@ -168,6 +175,14 @@ impl clap::builder::TypedValueParser for TargetUrl {
             .to_str()
             .ok_or_else(|| invalid("the URL is not valid UTF-8".into()))?;
         Target::parse(text).map_err(invalid)
+    }
+}
+
+fn parse_proxy_auth(s: &str) -> Result<ProxyAuth, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "basic" => Ok(ProxyAuth::Basic),
+        "ntlm" => Ok(ProxyAuth::Ntlm),
+        _ => Err("use basic or ntlm (Negotiate/Kerberos needs the sync service's own ticket, which this probe cannot obtain)".into()),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::args::RunArgs;
 use crate::error::ConfigError;
-use crate::net::proxy::{Proxy, ProxyRoute};
+use crate::net::proxy::{Proxy, ProxyAuth, ProxyRoute};
 use crate::net::proxy_sources;
 use crate::scenario::Scenario;
 use crate::target::Target;
@@ -36,11 +36,31 @@ pub fn route(
     } else {
         scenario.proxy.clone().or(env.proxy)
     };
+    if let Some(auth) = args.proxy_auth {
+        check_credentials(auth, proxy.as_ref())?;
+    }
     Ok(ProxyRoute {
         proxy,
         no_proxy: env.no_proxy,
         bypass,
+        auth: args.proxy_auth.unwrap_or_default(),
     })
+}
+
+/// `--proxy-auth` needs a proxy whose URL carries the user and password.
+fn check_credentials(auth: ProxyAuth, proxy: Option<&Proxy>) -> Result<(), ConfigError> {
+    let flag = format!("--proxy-auth {}", auth.as_str());
+    match proxy {
+        None => Err(ConfigError::new(format!(
+            "{flag}: no proxy is configured (--proxy, the scenario's proxy, HTTPS_PROXY)"
+        ))),
+        Some(p) if !p.has_credentials() => Err(ConfigError::new(format!(
+            "{flag}: the proxy {} (from {}) has no user and password; give them in its URL: http://DOMAIN%5Cuser:PASSWORD@HOST:PORT",
+            p.redacted(),
+            p.source
+        ))),
+        Some(_) => Ok(()),
+    }
 }
 
 /// `--compare-direct`: every proxied target twice, through the proxy and directly.

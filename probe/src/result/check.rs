@@ -297,6 +297,9 @@ pub struct ProxyDetails {
     pub status_code: Option<u16>,
     pub via: Option<String>,
     pub auth_schemes: Vec<String>,
+    /// The host a 3xx answer to the CONNECT points to (an authentication portal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_host: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -305,6 +308,9 @@ pub struct TlsDetails {
     pub cipher: Option<String>,
     pub alpn: Option<String>,
     pub chain: Vec<CertInfo>,
+    /// The title of the page a proxy sent instead of the target's TLS (`proxy_block_page`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_page_title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

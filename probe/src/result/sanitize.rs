@@ -162,22 +162,26 @@ impl Sanitize for Details {
                 status_code: _,
                 via,
                 auth_schemes,
+                redirect_host,
             }) => {
                 proxy.sanitize();
                 proxy_source.sanitize();
                 via.sanitize();
                 auth_schemes.sanitize();
+                redirect_host.sanitize();
             }
             Details::Tls(TlsDetails {
                 tls_version,
                 cipher,
                 alpn,
                 chain,
+                block_page_title,
             }) => {
                 tls_version.sanitize();
                 cipher.sanitize();
                 alpn.sanitize();
                 chain.sanitize();
+                block_page_title.sanitize();
             }
             Details::Http(HttpDetails {
                 status_code: _,

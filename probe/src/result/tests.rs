@@ -67,6 +67,7 @@ fn every_check() -> Vec<CheckResult> {
                 status_code: Some(200),
                 via: Some("1.1 squid".into()),
                 auth_schemes: vec!["Basic".into()],
+                redirect_host: Some("portal.example".into()),
             })),
         ),
         check(
@@ -77,6 +78,7 @@ fn every_check() -> Vec<CheckResult> {
                 cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
                 alpn: Some("http/1.1".into()),
                 chain: vec![cert()],
+                block_page_title: Some("Access Denied".into()),
             })),
         ),
         check(

@@ -1,5 +1,7 @@
 //! Squid as a forward proxy: CONNECT to allowed ports, `read_timeout` (which governs idle
-//! CONNECT tunnels), basic auth from an htpasswd file, and deny ACLs by destination domain.
+//! CONNECT tunnels), basic auth from an htpasswd file, NTLM through Squid's fake-auth helper
+//! (the real three-message handshake, any password accepted), a Negotiate challenge, and deny
+//! ACLs by destination domain.
 
 use super::process::LabProcess;
 use super::site::Site;
@@ -10,8 +12,13 @@ use std::time::Duration;
 /// How a Squid instance behaves.
 #[derive(Clone, Debug)]
 pub struct SquidConfig {
-    /// Basic-auth users `(name, password)`; empty means no authentication.
+    /// Basic-auth users `(name, password)`.
     pub users: Vec<(String, String)>,
+    /// Offer NTLM, answered by `ntlm_fake_auth`: it runs the handshake (negotiate, challenge,
+    /// authenticate) and accepts any user, logging the name it was given.
+    pub ntlm: bool,
+    /// Offer Negotiate (Kerberos). No keytab: the challenge is real, no ticket can pass.
+    pub negotiate: bool,
     /// Destination domains refused with 403 (`.example.test` covers subdomains).
     pub deny_domains: Vec<String>,
     /// Squid's `read_timeout`: an idle CONNECT tunnel is closed after this (whole seconds).
@@ -28,6 +35,8 @@ impl Default for SquidConfig {
     fn default() -> Self {
         SquidConfig {
             users: Vec::new(),
+            ntlm: false,
+            negotiate: false,
             deny_domains: Vec::new(),
             read_timeout: Duration::from_secs(900),
             connect_ports: vec!["443".into(), "1025-65535".into()],
@@ -40,6 +49,21 @@ impl SquidConfig {
     pub fn user(mut self, name: &str, password: &str) -> Self {
         self.users.push((name.into(), password.into()));
         self
+    }
+
+    pub fn ntlm(mut self) -> Self {
+        self.ntlm = true;
+        self
+    }
+
+    pub fn negotiate(mut self) -> Self {
+        self.negotiate = true;
+        self
+    }
+
+    /// Whether any authentication is asked for.
+    fn authenticates(&self) -> bool {
+        !self.users.is_empty() || self.ntlm || self.negotiate
     }
 
     pub fn deny_domain(mut self, domain: &str) -> Self {
@@ -63,6 +87,15 @@ pub struct Squid {
     pub addr: SocketAddr,
     process: LabProcess,
     dir: tempfile::TempDir,
+    /// Squid's `-n`, which names its shared-memory segments.
+    service: String,
+}
+
+impl Drop for Squid {
+    fn drop(&mut self) {
+        self.process.stop();
+        remove_shm(&self.service);
+    }
 }
 
 impl Squid {
@@ -104,9 +137,22 @@ impl Squid {
             );
         }
         let _ = writeln!(conf, "http_access deny CONNECT !lab_ports");
-        if config.users.is_empty() {
-            let _ = writeln!(conf, "http_access allow all");
-        } else {
+        // Squid offers the schemes in the order of their auth_param lines.
+        if config.negotiate {
+            let _ = writeln!(
+                conf,
+                "auth_param negotiate program {}\nauth_param negotiate children 1 startup=0 idle=1",
+                super::tools::require("negotiate_kerberos_auth").display()
+            );
+        }
+        if config.ntlm {
+            let _ = writeln!(
+                conf,
+                "auth_param ntlm program {}\nauth_param ntlm children 2 startup=1 idle=1",
+                super::tools::require("ntlm_fake_auth").display()
+            );
+        }
+        if !config.users.is_empty() {
             let htpasswd = d.join("htpasswd");
             write_htpasswd(&htpasswd, &config.users);
             let _ = writeln!(
@@ -117,11 +163,16 @@ impl Squid {
             );
             let _ = writeln!(conf, "auth_param basic realm lab");
             let _ = writeln!(conf, "auth_param basic children 2 startup=1 idle=1");
+        }
+        if config.authenticates() {
             let _ = writeln!(conf, "acl lab_users proxy_auth REQUIRED");
             let _ = writeln!(conf, "http_access allow lab_users");
+        } else {
+            let _ = writeln!(conf, "http_access allow all");
         }
         let _ = writeln!(conf, "http_access deny all");
         let conf_path = d.join("squid.conf");
+        let service = service_name();
         std::fs::write(&conf_path, conf).expect("write squid.conf");
         let mut process = LabProcess::spawn(
             site,
@@ -129,13 +180,30 @@ impl Squid {
             super::tools::require("squid"),
             &[
                 "-N".to_string(),
+                "-n".to_string(),
+                service.clone(),
                 "-f".to_string(),
                 conf_path.display().to_string(),
             ],
             d,
         );
-        process.wait_tcp(addr, Duration::from_secs(20));
-        Squid { addr, process, dir }
+        let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            process.wait_tcp(addr, Duration::from_secs(20))
+        }));
+        if let Err(why) = ready {
+            let why = why
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "squid did not start".into());
+            let cache_log = std::fs::read_to_string(d.join("cache.log")).unwrap_or_default();
+            panic!("{why}\n--- cache.log\n{cache_log}");
+        }
+        Squid {
+            addr,
+            process,
+            dir,
+            service,
+        }
     }
 
     /// `http://ADDR` (no credentials).
@@ -148,6 +216,11 @@ impl Squid {
         format!("http://{user}:{password}@{}", self.addr)
     }
 
+    /// Squid's access.log: one line per request, with the user name it authenticated.
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    }
+
     /// Squid's stderr plus its cache.log and access.log (for failure messages).
     pub fn logs(&self) -> String {
         let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
@@ -157,6 +230,36 @@ impl Squid {
             read("cache.log"),
             read("access.log")
         )
+    }
+}
+
+/// A service name of its own for each Squid: Squid names its shared-memory segments after it
+/// (`/dev/shm/squid-cf__queues.shm` by default), so two instances starting at the same moment
+/// under one name collide and one dies with `shm_open ... File exists`. Alphanumeric only, as
+/// Squid requires: `e2elab<pid>x<seq>`.
+fn service_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}{}x{n}", super::names::PREFIX, std::process::id())
+}
+
+/// The creator pid of a Squid shared-memory segment (`e2elab<pid>x<seq>-cf__queues.shm`).
+pub fn shm_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(super::names::PREFIX)?;
+    let (pid, _) = rest.split_once('x')?;
+    pid.parse().ok()
+}
+
+/// Removes the shared-memory segments of Squid service `service` (a killed Squid leaves them).
+fn remove_shm(service: &str) {
+    let Ok(entries) = std::fs::read_dir("/dev/shm") else {
+        return;
+    };
+    let prefix = format!("{service}-");
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

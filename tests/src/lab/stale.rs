@@ -1,5 +1,6 @@
-//! Cleaning what a crashed run left behind: namespaces, root-namespace links, processes and
-//! temp dirs whose lab name carries the pid of a process that no longer exists.
+//! Cleaning what a crashed run left behind: namespaces, root-namespace links, processes, temp
+//! dirs and Squid's shared-memory segments whose lab name carries the pid of a process that no
+//! longer exists.
 
 use super::names::{alive, marker, owner_pid, PREFIX};
 use std::sync::Once;
@@ -36,6 +37,14 @@ pub fn clean() {
             }
         }
     }
+    if let Ok(entries) = std::fs::read_dir("/dev/shm") {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if super::squid::shm_owner(&name).is_some_and(|pid| !alive(pid)) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
     if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -66,5 +75,13 @@ mod tests {
             Some(8)
         );
         assert_eq!(super::lab_owner("sshd: root"), None);
+    }
+
+    #[test]
+    fn squid_shm_segments_name_their_owner() {
+        use super::super::squid::shm_owner;
+        assert_eq!(shm_owner("e2elab4242x3-cf__queues.shm"), Some(4242));
+        assert_eq!(shm_owner("squid-cf__queues.shm"), None);
+        assert_eq!(shm_owner("e2elab-12-0-squid"), None);
     }
 }

@@ -36,7 +36,7 @@ pub fn apt_package(name: &str) -> Option<&'static str> {
         "ip" => "iproute2",
         "nft" => "nftables",
         "dnsmasq" => "dnsmasq-base",
-        "squid" | "basic_ncsa_auth" => "squid",
+        "squid" | "basic_ncsa_auth" | "ntlm_fake_auth" | "negotiate_kerberos_auth" => "squid",
         "mitmdump" => "mitmproxy",
         "htpasswd" => "apache2-utils",
         "curl" => "curl",
