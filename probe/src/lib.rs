@@ -10,9 +10,11 @@
 //! plan, runner, report, output          flags -> plan -> run -> result -> formats -> files
 //! check                                 one file per check, one signature
 //! result, timing, advice, progress      the result document and what fills it
-//! net, scenario                         how bytes reach the far end; scenario files
-//! target, cloud, outcome, error         the vocabulary
+//! net, scenario, namespace_from         how bytes reach the far end; scenario files
+//! target, cloud, outcome, error, ...    the vocabulary
 //! ```
+//!
+//! (`tests/tests/layering.rs` holds the probe to it.)
 
 pub mod advice;
 pub mod app;
