@@ -1,5 +1,6 @@
 //! Shared harness for the end-to-end tests: the real binaries, real peers, real networks.
 
+pub mod bench;
 pub mod bins;
 pub mod certs;
 pub mod hc;

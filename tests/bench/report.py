@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Prints the benchmark's figures (tests/bench/run.sh) beside their references: medians and
+ratios only, one table per section, then the machine they were measured on.
+
+    report.py RESULTS.jsonl [SECONDS]
+"""
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+
+def load(path):
+    rows = []
+    for line in open(path):
+        line = line.strip()
+        if line:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                print(f"(unreadable result line: {line[:80]})")
+    return rows
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a is not None and b else "-"
+
+
+def num(x, fmt="{:.1f}"):
+    return "-" if x is None else fmt.format(x)
+
+
+def section(rows, name):
+    return [r for r in rows if r.get("section") == name]
+
+
+def skipped(rows):
+    for r in rows:
+        if "skipped" in r:
+            print(f"  skipped: {r['skipped']}")
+            return True
+    return False
+
+
+def idle(rows):
+    if not rows:
+        return
+    print("\n1. Idle verdicts through the kernel firewall (nftables on the lab router)")
+    if skipped(rows):
+        return
+    print(f"  {'action':<10}{'T s':>6}{'verdict':>13}{'bracket s':>14}{'holds T':>9}"
+          f"{'width s':>9}{'wall s':>8}{'longest':>9}{'wall/longest':>14}")
+    for r in rows:
+        bracket = f"[{num(r['survived_s'])}, {num(r['failed_s'])}]"
+        print(f"  {r['action']:<10}{r['timeout_s']:>6.1f}{r['failure'] or '-':>13}{bracket:>14}"
+              f"{'yes' if r['contains_t'] else 'NO':>9}{num(r['width_s']):>9}{r['wall_s']:>8.1f}"
+              f"{r['longest_rung_s']:>9.1f}{ratio(r['wall_s'], r['longest_rung_s']):>14}")
+    held = sum(r["contains_t"] for r in rows)
+    widths = [r["width_s"] for r in rows if r["width_s"] is not None]
+    over = [r["wall_s"] - r["longest_rung_s"] for r in rows if r["longest_rung_s"]]
+    print(f"  bracket holds T in {held} of {len(rows)}; median width "
+          f"{num(statistics.median(widths) if widths else None)} s; median wall over longest "
+          f"rung +{num(statistics.median(over) if over else None)} s")
+
+
+def phases(rows):
+    if not rows:
+        return
+    print(f"\n2. Phase timings through a 40 ms each-way delay (p50 of {rows[0]['samples']}; "
+          "the middlebox accepts locally, so connect carries no delay)")
+    print(f"  {'phase':<12}{'probe ms':>10}{'curl ms':>10}{'probe/curl':>12}{'delay ms':>10}"
+          f"{'probe/delay':>13}")
+    for r in rows:
+        p, c, d = r["probe_p50_ms"], r["curl_p50_ms"], r["delay_ms"]
+        print(f"  {r['phase']:<12}{num(p):>10}{num(c):>10}{ratio(p, c):>12}{num(d):>10}"
+              f"{ratio(p, d) if d else '-':>13}")
+
+
+def hold(rows):
+    if not rows:
+        return
+    print("\n3a. mock-relay holding idle TLS + WebSocket listener channels, each pushed once")
+    if skipped(rows):
+        return
+    print(f"  {'held':>7}{'RSS MiB':>9}{'KiB/conn':>10}{'push p50 ms':>13}{'p99 ms':>8}"
+          f"{'max ms':>8}{'missing':>9}")
+    for r in rows:
+        print(f"  {r['connections']:>7}{r['held_rss_mib']:>9.1f}{r['kib_per_connection']:>10.1f}"
+              f"{r['push_p50_ms']:>13.1f}{r['push_p99_ms']:>8.1f}{r['push_max_ms']:>8.1f}"
+              f"{r['pushes_missing']:>9}")
+    last = max(rows, key=lambda r: r["connections"])
+    per = last["kib_per_connection"]
+    base = last["held_rss_mib"] - per * last["connections"] / 1024
+    print(f"  target 16 KiB/conn: {'met' if per <= 16 else 'NOT met'}; "
+          f"100,000 listeners extrapolated: {(base + per * 100_000 / 1024) / 1024:.2f} GiB")
+
+
+def handshakes(rows):
+    if not rows:
+        return
+    print("\n3b. Full TLS handshakes per second, same ECDSA P-256 certificate, server on one core")
+    if skipped([r for r in rows if r.get("server") == "nginx"]):
+        pass
+    by = {(r.get("server"), r.get("mode")): r for r in rows if "skipped" not in r}
+    print(f"  {'mode':<8}{'mock-relay/s':>14}{'nginx/s':>10}{'ratio':>8}{'relay CPU':>11}"
+          f"{'nginx CPU':>11}{'per CPU s ratio':>17}")
+    for mode in ["flight", "full"]:
+        m, n = by.get(("mock-relay", mode)), by.get(("nginx", mode))
+        if not m:
+            continue
+        print(f"  {mode:<8}{m['per_second']:>14.0f}{num(n and n['per_second'], '{:.0f}'):>10}"
+              f"{ratio(m['per_second'], n and n['per_second']):>8}"
+              f"{m['server_cpu_cores']:>11.2f}{num(n and n['server_cpu_cores'], '{:.2f}'):>11}"
+              f"{ratio(m['per_server_cpu_second'], n and n['per_server_cpu_second']):>17}")
+    print("  flight: the client replays one ClientHello and reads the server's whole first flight "
+          "(no client crypto, so the server saturates); full: complete handshakes both sides")
+
+
+def footprint(rows, ladders):
+    if rows:
+        r = rows[0]
+        print(f"\n4. probe footprint\n  probe run --quick: {r['probe_ms']:.1f} ms median wall, curl "
+              f"{r['curl_ms']:.1f} ms: {ratio(r['probe_ms'], r['curl_ms'])} ({r['runs']} runs each)")
+    for r in ladders:
+        print(f"  idle ladder of {r['connections']} connections: peak RSS "
+              f"{r['peak_rss_mib']:.1f} MiB; the whole run {r['wall_s']:.2f} s for a longest rung "
+              f"of {r['longest_rung_s']:.1f} s: {ratio(r['wall_s'], r['longest_rung_s'])} "
+              f"(verdict {r['verdict']})")
+    if len(ladders) >= 2:
+        a, b = sorted(ladders, key=lambda r: r["connections"])[:2]
+        per = (b["peak_rss_mib"] - a["peak_rss_mib"]) * 1024 / (b["connections"] - a["connections"])
+        print(f"  {per:.1f} KiB per further ladder connection")
+
+
+def machine():
+    model = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+
+    def version(cmd, words):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=5)
+            return " ".join((out.stdout or out.stderr).splitlines()[0].split()[words])
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "not installed"
+
+    print(f"\nmachine: {os.cpu_count()} cores ({model}), {mem}, {platform.system()} "
+          f"{platform.release()}; {version(['curl', '--version'], slice(0, 2))}; {version(['nginx', '-v'], slice(-1, None))}")
+
+
+def main():
+    rows = load(sys.argv[1])
+    idle(section(rows, "idle"))
+    phases(section(rows, "phases"))
+    hold(section(rows, "hold"))
+    handshakes(section(rows, "handshake"))
+    footprint(section(rows, "quick"), section(rows, "ladder"))
+    machine()
+    if len(sys.argv) > 2:
+        print(f"benchmark wall time: {int(sys.argv[2]) // 60} min {int(sys.argv[2]) % 60} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+//! Load generators and measurements for the benchmark (`tests/bench/run.sh`); not tests.
+
+pub mod flight;
+pub mod handshake;
+pub mod idle;
