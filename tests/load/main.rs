@@ -5,8 +5,9 @@
 //!
 //! ```text
 //! cargo run --release -p e2e --bin load -- serve [CLIENTS] [SECONDS]   (default 2000, 20)
-//! cargo run --release -p e2e --bin load -- mock-relay [CLIENTS] [SECONDS]
 //! ```
+//!
+//! mock-relay's load test is `tests/load/mock_relay.sh` (the `load-mock-relay` binary).
 //!
 //! A measurement, not a test: it passes or fails nothing. Loopback only.
 
@@ -32,21 +33,25 @@ struct System {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which = args.first().map(String::as_str).unwrap_or("serve");
-    let clients: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2000);
-    let seconds: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let number = |i: usize, default: u64, name: &str| -> u64 {
+        match args.get(i).map(|s| s.parse::<u64>()) {
+            None => default,
+            Some(Ok(n)) if n > 0 => n,
+            Some(_) => {
+                eprintln!("load: {name} must be a whole number above 0");
+                std::process::exit(2);
+            }
+        }
+    };
+    let clients = number(1, 2000, "CLIENTS") as usize;
+    let seconds = number(2, 20, "SECONDS");
     raise_descriptor_limit();
     let system = match which {
         "serve" => probe_serve().await,
-        // The hook for mock-relay's half: start `mock-relay serve` with a plain listener here,
-        // health at /healthz, and the same crowd and report apply unchanged.
-        "mock-relay" => {
-            eprintln!(
-                "load: the mock-relay half is not written yet (see the hook in tests/load/main.rs)"
-            );
-            std::process::exit(2);
-        }
         other => {
-            eprintln!("load: unknown system `{other}` (serve or mock-relay)");
+            eprintln!(
+                "load: unknown system `{other}`: serve (mock-relay's load test is tests/load/mock_relay.sh)"
+            );
             std::process::exit(2);
         }
     };
