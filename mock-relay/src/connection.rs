@@ -63,7 +63,12 @@ async fn establish(
     let Some(acceptor) = tls else {
         return http(conn.stream, ctx).await;
     };
-    let handshake = tokio::time::timeout(shared.handshake_timeout, acceptor.accept(conn.stream));
+    // Boxed: the handshake's state (a whole rustls connection) would otherwise stay reserved in
+    // the task for the connection's lifetime, long after the handshake.
+    let handshake = Box::pin(tokio::time::timeout(
+        shared.handshake_timeout,
+        acceptor.accept(conn.stream),
+    ));
     let stream = tokio::select! {
         _ = shared.token.cancelled() => return "server shutting down".into(),
         result = handshake => match result {
@@ -85,7 +90,27 @@ async fn establish(
     http(stream, ctx).await
 }
 
+/// HTTP until the connection ends or becomes a WebSocket, then the WebSocket. Each phase runs
+/// in a box of its own, freed when the phase ends: a held channel keeps neither hyper's
+/// connection state nor its buffers, only what the channel itself needs.
 async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
+    let (result, ending) = Box::pin(serve_http(io, ctx)).await;
+    let shared = &ctx.shared;
+    let upgrade = ctx.upgrade.lock().ok().and_then(|mut slot| slot.take());
+    let reason = match (upgrade, result) {
+        (Some(upgrade), Ok(())) => Box::pin(run_upgraded(upgrade, ctx)).await,
+        (_, Ok(())) if shared.token.is_cancelled() => "server shutting down".into(),
+        (_, Ok(())) => "peer closed".into(),
+        (_, Err(why)) => why,
+    };
+    explain_ending(&ending, reason)
+}
+
+/// hyper's HTTP/1.1 over the idle guard, until the connection ends or is upgraded.
+async fn serve_http<T: Transport>(
+    io: T,
+    ctx: &Arc<ConnCtx>,
+) -> (Result<(), String>, crate::idle::EndingSlot) {
     let shared = &ctx.shared;
     let policy = IdlePolicy {
         fault: shared.faults.idle(),
@@ -116,18 +141,15 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
             conn.as_mut().graceful_shutdown();
             match tokio::time::timeout(CLOSE_LIMIT, conn.as_mut()).await {
                 Ok(result) => result,
-                Err(_) => return "server shutting down".into(),
+                Err(_) => return (Err("server shutting down".into()), ending),
             }
         }
     };
-    let upgrade = ctx.upgrade.lock().ok().and_then(|mut slot| slot.take());
-    let reason = match (upgrade, &result) {
-        (Some(upgrade), Ok(())) => run_upgraded(upgrade, ctx).await,
-        (_, Ok(())) if shared.token.is_cancelled() => "server shutting down".into(),
-        (_, Ok(())) => "peer closed".into(),
-        (_, Err(e)) => describe(e),
-    };
-    // What the idle guard did explains the ending better than the error it caused.
+    (result.map_err(|e| describe(&e)), ending)
+}
+
+/// What the idle guard did explains the ending better than the error it caused.
+fn explain_ending(ending: &crate::idle::EndingSlot, reason: String) -> String {
     match ending.get() {
         Some((Ending::Fault(action), idle)) => format!(
             "{} fault after {:.3} s idle",
