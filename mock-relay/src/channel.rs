@@ -26,7 +26,8 @@ struct Hold {
 
 /// Runs the channel until it ends; returns why, for the `closed` log line.
 pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> String {
-    let mut ws = match handshake::open(on_upgrade).await {
+    // Boxed: opening is done before the channel idles, and its state would stay reserved.
+    let mut ws = match Box::pin(handshake::open(on_upgrade)).await {
         Ok(ws) => ws,
         Err(why) => return why,
     };
@@ -87,6 +88,8 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
                             }
                             let held_at = Instant::now();
                             tracing::info!(conn = ctx.id, id = %id, push_after_s, "held");
+                            // Exact growth: most channels hold once, and idle for long.
+                            holds.reserve_exact(1);
                             holds.push(Hold {
                                 id,
                                 held_at,

@@ -4,13 +4,14 @@
 
 use crate::channel;
 use crate::hc;
-use crate::idle::{Ending, IdleGuard, IdlePolicy, Transport};
+use crate::idle::{Ending, EndingSlot, IdleGuard, IdlePolicy, Transport};
 use crate::listener::Accepted;
 use crate::routes;
 use crate::state::{ConnCtx, PendingUpgrade, Shared, UpgradeKind};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -60,11 +61,12 @@ async fn establish(
         _ = shared.faults.before_handshake() => {}
         _ = shared.token.cancelled() => return "server shutting down".into(),
     }
+    // Every phase below runs in a box of its own, freed when the phase ends, and the stream is
+    // moved straight into the next box: a task is as large as its largest phase for its whole
+    // life, and a held channel should not keep a handshake's or hyper's state reserved.
     let Some(acceptor) = tls else {
-        return http(conn.stream, ctx).await;
+        return http(Box::pin(serve_http(conn.stream, ctx)), ctx).await;
     };
-    // Boxed: the handshake's state (a whole rustls connection) would otherwise stay reserved in
-    // the task for the connection's lifetime, long after the handshake.
     let handshake = Box::pin(tokio::time::timeout(
         shared.handshake_timeout,
         acceptor.accept(conn.stream),
@@ -87,18 +89,19 @@ async fn establish(
         sni = session.server_name().unwrap_or(""),
         "tls established"
     );
-    http(stream, ctx).await
+    http(Box::pin(serve_http(stream, ctx)), ctx).await
 }
 
-/// HTTP until the connection ends or becomes a WebSocket, then the WebSocket. Each phase runs
-/// in a box of its own, freed when the phase ends: a held channel keeps neither hyper's
-/// connection state nor its buffers, only what the channel itself needs.
-async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
-    let (result, ending) = Box::pin(serve_http(io, ctx)).await;
+/// Runs `serving` (HTTP until the connection ends or becomes a WebSocket), then the WebSocket.
+async fn http<F>(serving: F, ctx: &Arc<ConnCtx>) -> String
+where
+    F: Future<Output = (Result<(), String>, EndingSlot)>,
+{
+    let (result, ending) = serving.await;
     let shared = &ctx.shared;
     let upgrade = ctx.upgrade.lock().ok().and_then(|mut slot| slot.take());
     let reason = match (upgrade, result) {
-        (Some(upgrade), Ok(())) => Box::pin(run_upgraded(upgrade, ctx)).await,
+        (Some(upgrade), Ok(())) => run_upgraded(upgrade, ctx).await,
         (_, Ok(())) if shared.token.is_cancelled() => "server shutting down".into(),
         (_, Ok(())) => "peer closed".into(),
         (_, Err(why)) => why,
@@ -107,10 +110,7 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
 }
 
 /// hyper's HTTP/1.1 over the idle guard, until the connection ends or is upgraded.
-async fn serve_http<T: Transport>(
-    io: T,
-    ctx: &Arc<ConnCtx>,
-) -> (Result<(), String>, crate::idle::EndingSlot) {
+async fn serve_http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> (Result<(), String>, EndingSlot) {
     let shared = &ctx.shared;
     let policy = IdlePolicy {
         fault: shared.faults.idle(),
@@ -149,7 +149,7 @@ async fn serve_http<T: Transport>(
 }
 
 /// What the idle guard did explains the ending better than the error it caused.
-fn explain_ending(ending: &crate::idle::EndingSlot, reason: String) -> String {
+fn explain_ending(ending: &EndingSlot, reason: String) -> String {
     match ending.get() {
         Some((Ending::Fault(action), idle)) => format!(
             "{} fault after {:.3} s idle",
@@ -173,8 +173,10 @@ fn explain_ending(ending: &crate::idle::EndingSlot, reason: String) -> String {
 /// Runs what a WebSocket upgrade turned the connection into.
 async fn run_upgraded(upgrade: PendingUpgrade, ctx: &ConnCtx) -> String {
     match upgrade.kind {
-        UpgradeKind::Channel { path } => channel::run(upgrade.on_upgrade, &path, ctx).await,
-        UpgradeKind::Hc(hc) => hc::run(hc, upgrade.on_upgrade, ctx).await,
+        UpgradeKind::Channel { path } => {
+            Box::pin(channel::run(upgrade.on_upgrade, &path, ctx)).await
+        }
+        UpgradeKind::Hc(hc) => Box::pin(hc::run(hc, upgrade.on_upgrade, ctx)).await,
     }
 }
 
