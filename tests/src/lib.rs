@@ -1,7 +1,7 @@
 //! Shared harness for the end-to-end tests: the real binaries, real peers, real networks.
 
-pub mod bins;
 pub mod bench_hold;
+pub mod bins;
 pub mod certs;
 pub mod hc;
 pub mod hostile;

@@ -46,8 +46,7 @@ impl Dialer {
             .await
             .map_err(|_| "tcp connect timed out".to_string())?
             .map_err(|e| format!("tcp connect: {e}"))?;
-        tcp.set_nodelay(true)
-            .map_err(|e| format!("nodelay: {e}"))?;
+        tcp.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
         let localhost = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
         let tls = timeout(STEP, self.connector.connect(localhost, tcp))
             .await
@@ -73,9 +72,7 @@ fn client_config(ca_pem: &str) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         let cert = cert.map_err(|e| format!("relay CA: {e}"))?;
-        roots
-            .add(cert)
-            .map_err(|e| format!("relay CA: {e}"))?;
+        roots.add(cert).map_err(|e| format!("relay CA: {e}"))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)

@@ -48,7 +48,9 @@ impl RelayProcess {
             Ok(Ok(n)) if n > 0 => {}
             _ => {
                 let log = std::fs::read_to_string(dir.path().join("relay.log")).unwrap_or_default();
-                return Err(format!("mock-relay printed no address line; its log:\n{log}"));
+                return Err(format!(
+                    "mock-relay printed no address line; its log:\n{log}"
+                ));
             }
         }
         let addrs: AddressLine = line

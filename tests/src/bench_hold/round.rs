@@ -66,9 +66,19 @@ pub async fn run_round(config: &RoundConfig) -> Result<RoundReport, String> {
     };
     let mut tasks = JoinSet::new();
     for i in 0..n {
-        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (i % config.sources.max(1) as usize) as u8));
+        let source = IpAddr::V4(Ipv4Addr::new(
+            127,
+            0,
+            0,
+            1 + (i % config.sources.max(1) as usize) as u8,
+        ));
         let offset = config.push_window.mul_f64(i as f64 / n as f64);
-        let (dialer, limits, go, steps) = (dialer.clone(), limits.clone(), go_rx.clone(), steps_tx.clone());
+        let (dialer, limits, go, steps) = (
+            dialer.clone(),
+            limits.clone(),
+            go_rx.clone(),
+            steps_tx.clone(),
+        );
         tasks.spawn(async move {
             let result = connection(i, source, offset, &dialer, limits, go, &steps).await;
             if let Err(why) = &result {
@@ -81,7 +91,9 @@ pub async fn run_round(config: &RoundConfig) -> Result<RoundReport, String> {
 
     let mut count = Counts::default();
     let connect_limit = Instant::now() + Duration::from_secs(120) + client::STEP * (n / 500) as u32;
-    count.until(&mut steps, connect_limit, |c| c.opened + c.failed >= n).await;
+    count
+        .until(&mut steps, connect_limit, |c| c.opened + c.failed >= n)
+        .await;
     let connect_s = started.elapsed().as_secs_f64();
     let open = relay.rss_kib().ok_or("the relay exited")?;
 
@@ -89,7 +101,9 @@ pub async fn run_round(config: &RoundConfig) -> Result<RoundReport, String> {
     let lead = Duration::from_secs(3) + Duration::from_millis(n as u64 / 2);
     let window_start = Instant::now() + lead;
     let _ = go_tx.send(Some(window_start));
-    count.until(&mut steps, window_start, |c| c.held + c.failed >= n).await;
+    count
+        .until(&mut steps, window_start, |c| c.held + c.failed >= n)
+        .await;
     sleep(SETTLE.min(window_start.saturating_duration_since(Instant::now()))).await;
     let held_sample_before_pushes = Instant::now() < window_start;
     let held = relay.rss_kib().ok_or("the relay exited")?;
@@ -107,7 +121,10 @@ pub async fn run_round(config: &RoundConfig) -> Result<RoundReport, String> {
     }
     tasks.abort_all();
     if let Some(first) = &count.first_failure {
-        eprintln!("bench-hold: {} of {n} connections failed; the first: {first}", count.failed);
+        eprintln!(
+            "bench-hold: {} of {n} connections failed; the first: {first}",
+            count.failed
+        );
     }
     let report = RoundReport {
         connections: n,

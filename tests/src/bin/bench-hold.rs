@@ -47,7 +47,12 @@ fn parse() -> Result<Args, String> {
             "--connections" => {
                 args.counts = value("--connections")?
                     .split(',')
-                    .map(|n| n.trim().parse().ok().filter(|n| (1..=1_000_000).contains(n)))
+                    .map(|n| {
+                        n.trim()
+                            .parse()
+                            .ok()
+                            .filter(|n| (1..=1_000_000).contains(n))
+                    })
                     .collect::<Option<Vec<usize>>>()
                     .ok_or("--connections takes counts from 1 to 1000000, comma-separated")?
             }
