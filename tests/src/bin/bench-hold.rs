@@ -109,6 +109,10 @@ fn raise_descriptor_limit() {
 }
 
 fn main() -> ExitCode {
+    if std::env::args().skip(1).any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let args = match parse() {
         Ok(args) => args,
         Err(why) => {
