@@ -8,6 +8,8 @@ use crate::stats::Gauge;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use relay_protocol::channel::{self as protocol, ClientMessage, ServerMessage, MAX_ID_BYTES};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -26,7 +28,8 @@ struct Hold {
 
 /// Runs the channel until it ends; returns why, for the `closed` log line.
 pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> String {
-    let mut ws = match handshake::open(on_upgrade).await {
+    // Boxed: opening is done before the channel idles, and its state would stay reserved.
+    let mut ws = match Box::pin(handshake::open(on_upgrade)).await {
         Ok(ws) => ws,
         Err(why) => return why,
     };
@@ -44,7 +47,7 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
         let reply = tokio::select! {
             biased;
             _ = shared.token.cancelled() => {
-                handshake::close(&mut ws, GOING_AWAY, "server shutting down").await;
+                Box::pin(handshake::close(&mut ws, GOING_AWAY, "server shutting down")).await;
                 return "server shutting down".into();
             }
             _ = sleep_until(next.map(|(_, due)| due)) => {
@@ -87,6 +90,8 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
                             }
                             let held_at = Instant::now();
                             tracing::info!(conn = ctx.id, id = %id, push_after_s, "held");
+                            // Exact growth: most channels hold once, and idle for long.
+                            holds.reserve_exact(1);
                             holds.push(Hold {
                                 id,
                                 held_at,
@@ -114,7 +119,7 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
             },
             Message::Ping(_) => {
                 // tungstenite queued the pong; send it now rather than with the next message.
-                if let Err(e) = tokio::time::timeout(STEP_LIMIT, ws.flush())
+                if let Err(e) = Box::pin(tokio::time::timeout(STEP_LIMIT, ws.flush()))
                     .await
                     .unwrap_or(Ok(()))
                 {
@@ -181,12 +186,21 @@ async fn sleep_until(due: Option<Instant>) {
     }
 }
 
-async fn send(ws: &mut Ws, message: &ServerMessage) -> Result<(), String> {
-    match tokio::time::timeout(STEP_LIMIT, ws.send(Message::text(message.to_json()))).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(describe(e)),
-        Err(_) => Err(format!("send blocked for {} s", STEP_LIMIT.as_secs())),
-    }
+/// Sends one message, within [`STEP_LIMIT`]. Boxed, as are the close and the flush: what a
+/// send holds (a timer, the frame) is needed only while it runs, and would otherwise stay
+/// reserved in the channel's future for as long as the channel idles.
+fn send<'a>(
+    ws: &'a mut Ws,
+    message: &ServerMessage,
+) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+    let frame = Message::text(message.to_json());
+    Box::pin(async move {
+        match tokio::time::timeout(STEP_LIMIT, ws.send(frame)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(describe(e)),
+            Err(_) => Err(format!("send blocked for {} s", STEP_LIMIT.as_secs())),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -4,16 +4,20 @@
 
 use crate::channel;
 use crate::hc;
-use crate::idle::{Ending, IdleGuard, IdlePolicy, Transport};
+use crate::idle::{Ending, EndingSlot, IdleGuard, IdlePolicy, Transport};
 use crate::listener::Accepted;
 use crate::routes;
 use crate::state::{ConnCtx, PendingUpgrade, Shared, UpgradeKind};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::net::TcpStream;
 use tokio::time::Instant;
+use tokio_rustls::server::TlsStream;
 
 /// Largest request head (request line plus headers) accepted; bigger gets 431 and a close.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -54,24 +58,51 @@ async fn establish(
     ctx: &Arc<ConnCtx>,
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> String {
-    let shared = &ctx.shared;
-    tokio::select! {
-        biased;
-        _ = shared.faults.before_handshake() => {}
-        _ = shared.token.cancelled() => return "server shutting down".into(),
+    // A task's future is as large as its largest phase, for the task's whole life, and a local
+    // moved away still keeps its room while it is in scope. So every phase before the channel
+    // runs in a box of its own, freed when the phase ends, and the stream goes straight from one
+    // box to the next: a held channel keeps neither a handshake's nor hyper's state reserved.
+    if let Some(reason) = Box::pin(before_handshake(&ctx.shared)).await {
+        return reason;
     }
     let Some(acceptor) = tls else {
-        return http(conn.stream, ctx).await;
+        return http(Box::pin(serve_http(conn.stream, ctx)), ctx).await;
     };
-    let handshake = tokio::time::timeout(shared.handshake_timeout, acceptor.accept(conn.stream));
+    let serving = {
+        let stream = match Box::pin(tls_handshake(&acceptor, conn.stream, ctx)).await {
+            Ok(stream) => stream,
+            Err(reason) => return reason,
+        };
+        Box::pin(serve_http(stream, ctx))
+    };
+    http(serving, ctx).await
+}
+
+/// The `handshake-delay` fault, if any; why the connection ends instead, if it does.
+async fn before_handshake(shared: &Shared) -> Option<String> {
+    tokio::select! {
+        biased;
+        _ = shared.faults.before_handshake() => None,
+        _ = shared.token.cancelled() => Some("server shutting down".into()),
+    }
+}
+
+/// The TLS handshake, within the handshake timeout.
+async fn tls_handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    tcp: TcpStream,
+    ctx: &ConnCtx,
+) -> Result<TlsStream<TcpStream>, String> {
+    let shared = &ctx.shared;
+    let handshake = tokio::time::timeout(shared.handshake_timeout, acceptor.accept(tcp));
     let stream = tokio::select! {
-        _ = shared.token.cancelled() => return "server shutting down".into(),
+        _ = shared.token.cancelled() => return Err("server shutting down".into()),
         result = handshake => match result {
-            Err(_) => return format!(
+            Err(_) => return Err(format!(
                 "tls handshake not finished within {} s",
                 shared.handshake_timeout.as_secs_f64()
-            ),
-            Ok(Err(e)) => return format!("tls handshake failed: {e}"),
+            )),
+            Ok(Err(e)) => return Err(format!("tls handshake failed: {e}")),
             Ok(Ok(stream)) => stream,
         },
     };
@@ -82,10 +113,37 @@ async fn establish(
         sni = session.server_name().unwrap_or(""),
         "tls established"
     );
-    http(stream, ctx).await
+    Ok(stream)
 }
 
-async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
+/// Runs `serving` (HTTP until the connection ends or becomes a WebSocket), then the WebSocket.
+async fn http<F>(serving: F, ctx: &Arc<ConnCtx>) -> String
+where
+    F: Future<Output = (Result<(), String>, EndingSlot)>,
+{
+    let (result, ending) = serving.await;
+    let shared = &ctx.shared;
+    // The upgrade is turned into its (boxed) future at once: no local holds it across the wait.
+    let upgraded = match result {
+        Ok(()) => ctx
+            .upgrade
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take())
+            .map(|upgrade| run_upgraded(upgrade, ctx)),
+        Err(_) => None,
+    };
+    let reason = match (upgraded, result) {
+        (Some(running), _) => running.await,
+        (None, Ok(())) if shared.token.is_cancelled() => "server shutting down".into(),
+        (None, Ok(())) => "peer closed".into(),
+        (None, Err(why)) => why,
+    };
+    explain_ending(&ending, reason)
+}
+
+/// hyper's HTTP/1.1 over the idle guard, until the connection ends or is upgraded.
+async fn serve_http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> (Result<(), String>, EndingSlot) {
     let shared = &ctx.shared;
     let policy = IdlePolicy {
         fault: shared.faults.idle(),
@@ -116,18 +174,15 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
             conn.as_mut().graceful_shutdown();
             match tokio::time::timeout(CLOSE_LIMIT, conn.as_mut()).await {
                 Ok(result) => result,
-                Err(_) => return "server shutting down".into(),
+                Err(_) => return (Err("server shutting down".into()), ending),
             }
         }
     };
-    let upgrade = ctx.upgrade.lock().ok().and_then(|mut slot| slot.take());
-    let reason = match (upgrade, &result) {
-        (Some(upgrade), Ok(())) => run_upgraded(upgrade, ctx).await,
-        (_, Ok(())) if shared.token.is_cancelled() => "server shutting down".into(),
-        (_, Ok(())) => "peer closed".into(),
-        (_, Err(e)) => describe(e),
-    };
-    // What the idle guard did explains the ending better than the error it caused.
+    (result.map_err(|e| describe(&e)), ending)
+}
+
+/// What the idle guard did explains the ending better than the error it caused.
+fn explain_ending(ending: &EndingSlot, reason: String) -> String {
     match ending.get() {
         Some((Ending::Fault(action), idle)) => format!(
             "{} fault after {:.3} s idle",
@@ -148,11 +203,16 @@ async fn http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> String {
     }
 }
 
-/// Runs what a WebSocket upgrade turned the connection into.
-async fn run_upgraded(upgrade: PendingUpgrade, ctx: &ConnCtx) -> String {
+/// What a WebSocket upgrade turned the connection into, boxed (a channel idles in it).
+fn run_upgraded(
+    upgrade: PendingUpgrade,
+    ctx: &ConnCtx,
+) -> Pin<Box<dyn Future<Output = String> + Send + '_>> {
     match upgrade.kind {
-        UpgradeKind::Channel { path } => channel::run(upgrade.on_upgrade, &path, ctx).await,
-        UpgradeKind::Hc(hc) => hc::run(hc, upgrade.on_upgrade, ctx).await,
+        UpgradeKind::Channel { path } => {
+            Box::pin(async move { channel::run(upgrade.on_upgrade, &path, ctx).await })
+        }
+        UpgradeKind::Hc(hc) => Box::pin(hc::run(hc, upgrade.on_upgrade, ctx)),
     }
 }
 

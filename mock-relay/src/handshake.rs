@@ -78,10 +78,11 @@ pub(crate) fn switching_protocols(key: &str) -> Response<Body> {
     resp
 }
 
-/// Read buffer of each WebSocket. tungstenite's default (128 KiB) is filled with zeros on the
-/// first read, so every idle channel would hold 128 KiB resident; the buffer grows as a large
-/// message needs it.
-const READ_BUFFER_BYTES: usize = 8 * 1024;
+/// Read buffer of each WebSocket, and the most read from TLS at once. tungstenite fills the
+/// whole buffer with zeros before its first read, so an idle channel keeps all of it resident
+/// (its default, 128 KiB, made the relay's held connections cost over 140 KiB each). Control
+/// messages are far smaller; a larger message grows the buffer to its length as it arrives.
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// The WebSocket over an answered upgrade (messages and frames up to [`MAX_MESSAGE_BYTES`]).
 pub(crate) async fn open(on_upgrade: OnUpgrade) -> Result<Ws, String> {

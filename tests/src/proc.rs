@@ -10,20 +10,23 @@ pub struct Memory {
 impl Memory {
     /// The memory of process `pid`; panics when `/proc` cannot tell (Linux only).
     pub fn of(pid: u32) -> Memory {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .unwrap_or_else(|e| panic!("/proc/{pid}/status: {e}"));
+        Memory::try_of(pid).unwrap_or_else(|| panic!("no VmRSS/VmHWM in /proc/{pid}/status"))
+    }
+
+    /// The memory of process `pid`; `None` when `/proc` cannot tell (gone, or not Linux).
+    pub fn try_of(pid: u32) -> Option<Memory> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let field = |name: &str| {
             status
                 .lines()
                 .find_map(|l| l.strip_prefix(name))
                 .and_then(|rest| rest.split_whitespace().next())
                 .and_then(|n| n.parse().ok())
-                .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
         };
-        Memory {
-            rss_kib: field("VmRSS:"),
-            peak_kib: field("VmHWM:"),
-        }
+        Some(Memory {
+            rss_kib: field("VmRSS:")?,
+            peak_kib: field("VmHWM:")?,
+        })
     }
 
     pub fn rss_mib(&self) -> f64 {

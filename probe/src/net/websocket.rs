@@ -22,9 +22,16 @@ pub type Ws = WebSocketStream<Io>;
 /// How much of a refusal's body is read: enough for a sentence, never a flood.
 const REFUSAL_BODY_LIMIT: usize = 4096;
 
+/// Read buffer of each WebSocket, and the most read from TLS at once. tungstenite fills the
+/// whole buffer with zeros before its first read, so every connection of the idle ladder keeps
+/// all of it resident (its default, 128 KiB, made a ladder of 1,000 cost the probe about
+/// 170 MiB). Control messages are far smaller; a larger one grows the buffer as it arrives.
+const READ_BUFFER_BYTES: usize = 1024;
+
 /// Frame and message limits: nothing the probe reads is larger than a control message.
 pub fn config() -> WebSocketConfig {
     WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
 }

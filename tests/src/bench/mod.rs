@@ -2,4 +2,5 @@
 
 pub mod flight;
 pub mod handshake;
+pub mod hold;
 pub mod idle;
