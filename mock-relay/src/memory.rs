@@ -26,7 +26,8 @@ pub(crate) async fn trim_after_bursts(stats: StatsHandle, token: CancellationTok
         let ended = now.total_connections.saturating_sub(now.open_connections);
         if ended >= ended_at_last_trim + ENDED_BETWEEN_TRIMS {
             ended_at_last_trim = ended;
-            release_free_memory();
+            // Off the workers: walking a large heap's arenas would hold up due pushes.
+            let _ = tokio::task::spawn_blocking(release_free_memory).await;
         }
     }
 }
