@@ -1,0 +1,84 @@
+//! The benchmark's own tools measure what they claim, on a small scale: the handshake load
+//! generator completes handshakes in both modes and sees the server's CPU time; the hold bench
+//! gets every push and a per-connection memory figure. (The figures themselves are measured by
+//! `tests/bench/run.sh`, never asserted.)
+
+use e2e::bench::handshake::{self, Load, Mode};
+use e2e::bench::hold::{run_round, RoundConfig};
+use e2e::relay::Relay;
+use std::time::Duration;
+
+async fn load_against_the_relay(mode: Mode) -> handshake::Outcome {
+    let relay = Relay::serve(&[]).await;
+    let load = Load {
+        server: relay.tls(),
+        server_name: "localhost".into(),
+        concurrency: 4,
+        sources: 2,
+        duration: Duration::from_secs(1),
+        server_pids: vec![relay.pid()],
+        mode,
+    };
+    tokio::time::timeout(Duration::from_secs(20), handshake::run(&load))
+        .await
+        .expect("the load ends after its duration")
+        .expect("calibration against mock-relay")
+}
+
+#[tokio::test]
+async fn flight_mode_makes_the_server_do_its_handshakes() {
+    let outcome = load_against_the_relay(Mode::Flight).await;
+    assert!(outcome.handshakes >= 20, "{outcome:?}");
+    assert_eq!(outcome.errors, 0, "{outcome:?}");
+    assert!(outcome.server_cpu_cores > 0.0, "{outcome:?}");
+}
+
+#[tokio::test]
+async fn full_mode_completes_handshakes() {
+    let outcome = load_against_the_relay(Mode::Full).await;
+    assert!(outcome.handshakes >= 20, "{outcome:?}");
+    assert_eq!(outcome.errors, 0, "{outcome:?}");
+}
+
+#[tokio::test]
+async fn flight_calibration_refuses_a_server_that_is_not_tls() {
+    let relay = Relay::serve(&["--plain-listen", "127.0.0.1:0"]).await;
+    let load = Load {
+        server: relay.plain(),
+        server_name: "localhost".into(),
+        concurrency: 1,
+        sources: 1,
+        duration: Duration::from_secs(1),
+        server_pids: vec![],
+        mode: Mode::Flight,
+    };
+    let result = tokio::time::timeout(Duration::from_secs(20), handshake::run(&load))
+        .await
+        .expect("calibration is bounded");
+    assert!(result.is_err(), "{result:?}");
+}
+
+#[tokio::test]
+async fn hold_round_gets_every_push_and_a_memory_figure() {
+    let config = RoundConfig {
+        mock_relay: e2e::bins::mock_relay(),
+        relay_args: vec![],
+        connections: 50,
+        push_window: Duration::from_secs(1),
+        concurrency: 10,
+        sources: 2,
+    };
+    let report = tokio::time::timeout(Duration::from_secs(60), run_round(&config))
+        .await
+        .expect("a round is bounded")
+        .expect("a round against mock-relay");
+    assert_eq!(report.connections, 50, "{}", report.line());
+    assert_eq!(report.failed, 0, "{}", report.line());
+    assert_eq!(report.pushes_missing, 0, "{}", report.line());
+    assert!(
+        report.held_rss_mib > report.baseline_rss_mib,
+        "{}",
+        report.line()
+    );
+    assert!(report.push_latency.max_ms < 1000.0, "{}", report.line());
+}
