@@ -128,7 +128,7 @@ if wants relay; then
     --cert "$work/leaf.pem" --key "$work/key.pem"
   for mode in flight full; do
     "${core1[@]}" "$bin/bench-handshake" --connect "$relay_addr" --server-pid "$relay_pid" --mode "$mode" \
-      --seconds 8 | sed 's/^{/{"section":"handshake","server":"mock-relay",/' >>"$results"
+      --seconds 8 | sed 's/^{/{"section":"handshake","server":"mock-relay",/' >>"$results" || true
   done
   kill "$relay_pid"
   if command -v nginx >/dev/null; then
@@ -155,16 +155,21 @@ http {
   }
 }
 EOF
-    "${core0[@]}" nginx -c "$work/nginx.conf" -p "$work/nginx" >/dev/null 2>"$work/nginx-start.log" \
-      || { echo "nginx did not start: $(cat "$work/nginx-start.log")" >&2; }
+    "${core0[@]}" nginx -c "$work/nginx.conf" -p "$work/nginx" >/dev/null 2>"$work/nginx-start.log" || true
     for _ in $(seq 100); do [ -s "$work/nginx.pid" ] && break; sleep 0.05; done
-    worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)
-    for mode in flight full; do
-      "${core1[@]}" "$bin/bench-handshake" --connect "127.0.0.1:$port" --server-pid "$worker" --mode "$mode" \
-        --seconds 8 | sed 's/^{/{"section":"handshake","server":"nginx",/' >>"$results"
-    done
-    kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-    rm -f "$work/nginx.pid"
+    worker=""
+    [ -s "$work/nginx.pid" ] && worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -1 || true)
+    if [ -n "$worker" ]; then
+      for mode in flight full; do
+        "${core1[@]}" "$bin/bench-handshake" --connect "127.0.0.1:$port" --server-pid "$worker" --mode "$mode" \
+          --seconds 8 | sed 's/^{/{"section":"handshake","server":"nginx",/' >>"$results" || true
+      done
+      kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+      rm -f "$work/nginx.pid"
+    else
+      record "{\"section\":\"handshake\",\"server\":\"nginx\",\"skipped\":\"nginx did not start (see its error log)\"}"
+      tail -3 "$work/nginx-start.log" "$work/nginx-error.log" >&2 2>/dev/null || true
+    fi
   else
     record '{"section":"handshake","server":"nginx","skipped":"nginx is not installed (apt: nginx-light)"}'
   fi
