@@ -45,7 +45,7 @@ async fn main() {
     };
     let clients = number(1, 2000, "CLIENTS") as usize;
     let seconds = number(2, 20, "SECONDS");
-    raise_descriptor_limit();
+    e2e::limits::raise_descriptor_limit();
     let system = match which {
         "serve" => probe_serve().await,
         other => {
@@ -246,19 +246,4 @@ async fn run(mut system: System, clients: usize, span: Duration) {
         stats.opened, stats.connect_failed, stats.closed_by_server
     );
     let _ = system.child.start_kill();
-}
-
-/// Lifts this process's soft descriptor limit to its hard limit: the crowd needs thousands.
-fn raise_descriptor_limit() {
-    // SAFETY: getrlimit/setrlimit with a valid pointer to a local.
-    unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
 }

@@ -8,6 +8,7 @@ pub mod hostile;
 pub mod hostile_proxy;
 pub mod https_server;
 pub mod lab;
+pub mod limits;
 pub mod measure;
 pub mod probe_cli;
 pub mod proc;

@@ -64,21 +64,6 @@ fn parse() -> Result<Args, String> {
     Ok(args)
 }
 
-/// Every client needs a descriptor here and one in the relay (which inherits the limit).
-fn raise_descriptor_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit with a valid resource and a pointer to a live rlimit.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-}
-
 fn main() -> ExitCode {
     let args = match parse() {
         Ok(args) => args,
@@ -90,7 +75,7 @@ fn main() -> ExitCode {
             args.mock_relay.display()
         ));
     }
-    raise_descriptor_limit();
+    e2e::limits::raise_descriptor_limit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
