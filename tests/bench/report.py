@@ -102,8 +102,7 @@ def handshakes(rows):
     if not rows:
         return
     print("\n3b. Full TLS handshakes per second, same ECDSA P-256 certificate, server on one core")
-    if skipped([r for r in rows if r.get("server") == "nginx"]):
-        pass
+    skipped([r for r in rows if r.get("server") == "nginx"])
     by = {(r.get("server"), r.get("mode")): r for r in rows if "skipped" not in r}
     print(f"  {'mode':<8}{'mock-relay/s':>14}{'nginx/s':>10}{'ratio':>8}{'relay CPU':>11}"
           f"{'nginx CPU':>11}{'per CPU s ratio':>17}")

@@ -69,7 +69,7 @@ pub async fn run(load: &Load) -> std::io::Result<Outcome> {
     };
     let done = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
-    let cpu_before = cpu_seconds(&load.server_pids);
+    let cpu_before = crate::proc::cpu_seconds(&load.server_pids);
     let start = Instant::now();
     let deadline = start + load.duration;
     let mut workers = tokio::task::JoinSet::new();
@@ -105,7 +105,7 @@ pub async fn run(load: &Load) -> std::io::Result<Outcome> {
     }
     while workers.join_next().await.is_some() {}
     let seconds = start.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(&load.server_pids) - cpu_before;
+    let cpu = crate::proc::cpu_seconds(&load.server_pids) - cpu_before;
     let handshakes = done.load(Ordering::Relaxed);
     Ok(Outcome {
         mode: load.mode,
@@ -192,38 +192,5 @@ impl ServerCertVerifier for AcceptAnything {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// User + system CPU seconds of `pids` (all their threads), from `/proc/PID/stat`.
-pub fn cpu_seconds(pids: &[u32]) -> f64 {
-    // SAFETY: sysconf with a valid name has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    pids.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .filter_map(|stat| {
-            // Fields after the command name (which may hold spaces) start at state (3rd).
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let utime: f64 = fields.get(11)?.parse().ok()?;
-            let stime: f64 = fields.get(12)?.parse().ok()?;
-            Some((utime + stime) / ticks)
-        })
-        .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn this_process_has_spent_cpu_time() {
-        let mut x = 0u64;
-        for i in 0..20_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
-        }
-        std::hint::black_box(x);
-        assert!(cpu_seconds(&[std::process::id()]) > 0.0);
-        assert_eq!(cpu_seconds(&[u32::MAX]), 0.0);
     }
 }

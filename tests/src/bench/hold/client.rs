@@ -6,7 +6,6 @@ use futures_util::{SinkExt, StreamExt};
 use relay_protocol::channel::{ClientMessage, ServerMessage};
 use rustls::pki_types::ServerName;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{timeout, timeout_at, Instant};
@@ -29,11 +28,11 @@ pub(crate) struct Dialer {
 }
 
 impl Dialer {
-    pub(crate) fn new(relay: SocketAddr, ca_pem: &str) -> Result<Dialer, String> {
-        Ok(Dialer {
+    pub(crate) fn new(relay: SocketAddr, ca_pem: &str) -> Dialer {
+        Dialer {
             relay,
-            connector: TlsConnector::from(client_config(ca_pem)?),
-        })
+            connector: TlsConnector::from(crate::tls_client::client_config(ca_pem)),
+        }
     }
 
     /// TCP from `source`, TLS for `localhost`, then the WebSocket at `/$hc/NAME`.
@@ -65,23 +64,6 @@ impl Dialer {
         .map_err(|e| format!("websocket: {e}"))?;
         Ok(ws)
     }
-}
-
-fn client_config(ca_pem: &str) -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        let cert = cert.map_err(|e| format!("relay CA: {e}"))?;
-        roots.add(cert).map_err(|e| format!("relay CA: {e}"))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
 }
 
 /// Sends a hold and waits for `held`; returns when it came.

@@ -56,7 +56,7 @@ pub async fn run_round(config: &RoundConfig) -> Result<RoundReport, String> {
     let relay = RelayProcess::start(&config.mock_relay, &config.relay_args).await?;
     sleep(SETTLE).await;
     let baseline = relay.rss_kib().ok_or("the relay exited")?;
-    let dialer = Arc::new(Dialer::new(relay.addr, &relay.ca_pem)?);
+    let dialer = Arc::new(Dialer::new(relay.addr, &relay.ca_pem));
 
     let (go_tx, go_rx) = watch::channel::<Option<Instant>>(None);
     let (steps_tx, mut steps) = mpsc::unbounded_channel();
