@@ -1,7 +1,7 @@
 //! Writeback-specific discovery against real DNS (dnsmasq: CNAME and SRV records) and real
 //! listeners: a relay namespace expands to its gateways and every gateway address is checked,
 //! the legacy ports are reported, and the PDC emulator is found by SRV and its ports checked.
-//! Listeners use their own 127.77.x.y loopback addresses, so ports below 1024 need root (the
+//! Listeners use their own 127.x.y.z loopback addresses, so ports below 1024 need root (the
 //! lab's requirement anyway).
 
 use e2e::lab::{self, Dnsmasq, DnsmasqConfig, Site};
@@ -13,6 +13,12 @@ use std::time::Duration;
 const LIMIT: Duration = Duration::from_secs(90);
 const NAMESPACE: &str = "labns.servicebus.lab.test";
 const DEPLOYMENT: &str = "lab-dep-007";
+
+/// `127.B.n`, a /24 of this test process's own: B comes from the process id, so two runs of the
+/// suite at once (a way to load the machine) do not bind the same addresses.
+fn subnet(n: u8) -> String {
+    format!("127.{}.{n}", 100 + std::process::id() % 150)
+}
 
 fn ip(s: &str) -> Ipv4Addr {
     s.parse().unwrap()
@@ -73,7 +79,7 @@ async fn a_namespace_expands_to_its_gateways_and_a_dead_gateway_address_is_named
     if !lab::require(&["dnsmasq"]) {
         return;
     }
-    let net = "127.77.1";
+    let net = &subnet(1);
     let dns = dns(namespace_zone(net));
     let mut args = vec![
         "--hostname".to_string(),
@@ -151,7 +157,7 @@ async fn a_namespace_whose_gateways_all_answer_passes() {
     if !lab::require(&["dnsmasq"]) {
         return;
     }
-    let net = "127.77.2";
+    let net = &subnet(2);
     let dns = dns(namespace_zone(net));
     let mut args = vec![
         "--hostname".to_string(),
@@ -243,7 +249,7 @@ async fn srv_discovery_finds_the_pdc_emulator_and_a_closed_kpasswd_port_fails() 
     if !lab::require(&["dnsmasq"]) {
         return;
     }
-    let net = "127.77.3";
+    let net = &subnet(3);
     let dns = dns(domain_zone(net));
     let _dc1 = listeners(
         ip(&format!("{net}.1")),
@@ -285,7 +291,7 @@ async fn a_reachable_pdc_emulator_passes_even_when_another_dc_is_not() {
     if !lab::require(&["dnsmasq"]) {
         return;
     }
-    let net = "127.77.4";
+    let net = &subnet(4);
     let dns = dns(domain_zone(net));
     let _dc1 = listeners(ip(&format!("{net}.1")), &[389, 88, 464]).await;
     let run = probe_domain(&dns).await;
@@ -307,7 +313,7 @@ async fn a_domain_without_a_pdc_srv_record_fails_saying_so() {
     if !lab::require(&["dnsmasq"]) {
         return;
     }
-    let dns = dns(DnsmasqConfig::new().a("dc1.corp.lab.test", ip("127.77.5.1")));
+    let dns = dns(DnsmasqConfig::new().a("dc1.corp.lab.test", ip(&format!("{}.1", subnet(5)))));
     let run = probe_domain(&dns).await;
     let pdc = run.check("pdc");
     assert_eq!(pdc["status"], "fail");

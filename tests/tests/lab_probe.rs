@@ -144,8 +144,9 @@ async fn probe_reaches_mock_relay_across_the_router() {
 }
 
 /// Runs the probe's idle ladder (1..=6 s by 1 s, 5 s required) against a mock-relay behind
-/// the router with `rule`, returning the run, the idle check and the target's idle report.
-async fn idle_through(rule: lab::Rule) -> (ProbeRun, serde_json::Value, serde_json::Value) {
+/// the router with `rule`, returning the run, the idle check, the target's idle report and the
+/// relay's log (what it saw of each connection, for failure messages).
+async fn idle_through(rule: lab::Rule) -> (ProbeRun, serde_json::Value, serde_json::Value, String) {
     let topo = Topology::new();
     topo.apply(&[rule]);
     let relay = MockRelay::start(
@@ -183,7 +184,7 @@ async fn idle_through(rule: lab::Rule) -> (ProbeRun, serde_json::Value, serde_js
     .await;
     let check = run.check("idle");
     let report = run.json()["targets"][0]["idle"].clone();
-    (run, check, report)
+    (run, check, report, relay.log())
 }
 
 /// The bracket (survived_s, failed_s) of an idle report contains `t`.
@@ -203,9 +204,9 @@ async fn blackhole_after_t_gives_idle_silent_drop_bracketing_t() {
     if !lab::require(&["nft"]) {
         return;
     }
-    let (run, check, report) =
+    let (run, check, report, log) =
         idle_through(firewall::blackhole_after(Duration::from_secs(3))).await;
-    assert_eq!(check["outcome"], "silent_drop", "{}", run.stdout);
+    assert_eq!(check["outcome"], "silent_drop", "{}\n{log}", run.stdout);
     assert_eq!(report["failure"], "silent_drop", "{report:#}");
     assert_bracket_contains(&report, 3.0);
     assert_eq!(run.code, 1);
@@ -216,8 +217,9 @@ async fn reset_after_t_gives_idle_reset_bracketing_t() {
     if !lab::require(&["nft"]) {
         return;
     }
-    let (run, check, report) = idle_through(firewall::reset_after(Duration::from_secs(3))).await;
-    assert_eq!(check["outcome"], "reset", "{}", run.stdout);
+    let (run, check, report, log) =
+        idle_through(firewall::reset_after(Duration::from_secs(3))).await;
+    assert_eq!(check["outcome"], "reset", "{}\n{log}", run.stdout);
     assert_eq!(report["failure"], "reset", "{report:#}");
     assert_bracket_contains(&report, 3.0);
     assert_eq!(run.code, 1);

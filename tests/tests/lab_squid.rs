@@ -96,7 +96,7 @@ fn squid_ntlm_fake_auth_runs_curls_ntlm_handshake() {
         "{ntlm:?}\n{}",
         squid.logs()
     );
-    let log = squid.access_log();
+    let log = squid.access_log_with(|l| l.contains("curl-user"), Duration::from_secs(10));
     assert!(log.contains("curl-user"), "{log}");
     // Without a keytab Negotiate is only offered: curl's verbose trace shows both challenges.
     let verbose = curl(

@@ -364,12 +364,9 @@ async fn ntlm_through_squid_with_credentials_reaches_the_relay() {
     assert_eq!(run.check("websocket")["outcome"], "upgraded");
     // Squid's helper read the domain and user out of the authenticate message (Squid logs the
     // backslash escaped: `LAB\\agent`).
-    let log = squid.access_log();
-    assert!(
-        log.lines()
-            .any(|l| l.contains("TCP_TUNNEL/200") && l.contains(&format!("LAB\\\\{USER}"))),
-        "{log}"
-    );
+    let tunnel = |l: &str| l.contains("TCP_TUNNEL/200") && l.contains(&format!("LAB\\\\{USER}"));
+    let log = squid.access_log_with(tunnel, Duration::from_secs(10));
+    assert!(log.lines().any(tunnel), "{log}");
     assert_no_secret(&run);
 }
 

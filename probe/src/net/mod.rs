@@ -8,6 +8,7 @@ pub mod connect;
 pub mod ending;
 pub mod hc;
 pub mod io;
+pub mod keep_alive;
 pub mod machine_config;
 pub mod path;
 pub mod plain_http;

@@ -221,6 +221,21 @@ impl Squid {
         std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
     }
 
+    /// Squid's access.log once a line satisfies `wanted`, or as it is after `limit`. Squid
+    /// writes a tunnel's line when the tunnel closes, which may be a moment after the client
+    /// that closed it has exited (seen on a loaded machine), so a test that reads the log at
+    /// once can miss it.
+    pub fn access_log_with(&self, wanted: impl Fn(&str) -> bool, limit: Duration) -> String {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let log = self.access_log();
+            if log.lines().any(&wanted) || std::time::Instant::now() >= deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Squid's stderr plus its cache.log and access.log (for failure messages).
     pub fn logs(&self) -> String {
         let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();

@@ -7,7 +7,7 @@ use crate::net::connect::SocketOptions;
 use crate::net::ending::{hyper_outcome, ws_outcome};
 use crate::net::tcp_info::{Handle, TcpEvidence};
 use crate::net::websocket::{self, Ws};
-use crate::net::{path, NetContext};
+use crate::net::{keep_alive, path, NetContext};
 use crate::outcome::Outcome;
 use crate::target::{Target, TargetKind};
 use bytes::Bytes;
@@ -269,7 +269,7 @@ impl Channel {
                 let Ok(request) = request else {
                     return Outcome::ProtocolError;
                 };
-                let response = match sender.send_request(request).await {
+                let response = match keep_alive::send(sender, request).await {
                     Ok(r) => r,
                     Err(e) => return hyper_outcome(&e),
                 };
