@@ -184,6 +184,12 @@ impl LeafPlan {
     }
 }
 
+/// The common name of every mock-relay CA: with [`CA_ORGANIZATION`], how the probe tells a
+/// rehearsal against a mock-relay from a TLS-inspecting device.
+pub const CA_COMMON_NAME: &str = "mock-relay test CA";
+/// The organisation of every mock-relay CA.
+pub const CA_ORGANIZATION: &str = "mock-relay (not a real authority)";
+
 /// Generates a CA and a leaf for `hostnames`, bent by `bend` (a certificate fault) if given.
 pub fn generate(
     hostnames: &[String],
@@ -195,11 +201,10 @@ pub fn generate(
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca_params
         .distinguished_name
-        .push(DnType::CommonName, "mock-relay test CA");
-    ca_params.distinguished_name.push(
-        DnType::OrganizationName,
-        "mock-relay (not a real authority)",
-    );
+        .push(DnType::CommonName, CA_COMMON_NAME);
+    ca_params
+        .distinguished_name
+        .push(DnType::OrganizationName, CA_ORGANIZATION);
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     ca_params.not_before = now - Duration::days(1);
     ca_params.not_after = now + Duration::days(365);

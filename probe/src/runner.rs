@@ -3,7 +3,7 @@
 
 use crate::check::{self, Ctx};
 use crate::plan::Plan;
-use crate::result::{verdict_of_checks, RunResult, TargetResult, SCHEMA};
+use crate::result::{verdict_of_checks, Details, RunResult, TargetResult, SCHEMA};
 use crate::target::Target;
 use crate::timing::PhaseSamples;
 use std::time::Duration;
@@ -66,6 +66,7 @@ pub async fn run(plan: Plan) -> RunResult {
         notes.push(note);
     }
     notes.extend(relay_pair_note(&plan.targets, &targets));
+    notes.extend(rehearsal_note(&targets));
     RunResult {
         schema: SCHEMA.into(),
         probe_version: env!("CARGO_PKG_VERSION").into(),
@@ -166,6 +167,27 @@ fn relay_pair_note(targets: &[Target], results: &[TargetResult]) -> Option<Strin
     Some(format!(
         "writeback listens on its relays all at once and reports an error when any one is down: {} failed; {state}",
         names(&failed)
+    ))
+}
+
+/// Targets whose trusted chain came from a mock-relay's CA: what the run then shows.
+fn rehearsal_note(results: &[TargetResult]) -> Option<String> {
+    let rehearsed: Vec<&str> = results
+        .iter()
+        .filter(|r| {
+            r.checks.iter().any(|c| {
+                c.outcome == crate::outcome::Outcome::Ok
+                    && matches!(&c.details, Some(Details::Tls(t)) if t.rehearsal)
+            })
+        })
+        .map(|r| r.name.as_str())
+        .collect();
+    if rehearsed.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "rehearsal: {} answered with a mock-relay's test certificate, not the service's: every check ran, and the results describe this path to that mock-relay (its firewall and proxy rules by the real names), not Azure itself",
+        rehearsed.join(", ")
     ))
 }
 

@@ -41,7 +41,9 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         alpn: None,
         chain,
         block_page_title: None,
+        rehearsal: false,
     };
+    details.rehearsal = from_mock_relay(&details.chain);
     match result {
         Ok(stream) => {
             let (_, conn) = stream.get_ref();
@@ -68,11 +70,12 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             }
             session.tls = Some(stream);
             let message = format!(
-                "{}: the certificate for {host}, {}, is trusted{}{}",
+                "{}: the certificate for {host}, {}, is trusted{}{}{}",
                 details.tls_version.as_deref().unwrap_or("TLS"),
                 issuer_of(&details.chain),
                 anchored_in(net, &details.chain),
-                expiry_note(&details.chain)
+                expiry_note(&details.chain),
+                if details.rehearsal { REHEARSAL } else { "" }
             );
             CheckResult::new(CheckName::Tls, Status::Pass, Outcome::Ok, message, elapsed)
                 .with(Details::Tls(details))
@@ -95,6 +98,19 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                     )
                     .with(Details::Tls(details));
                 }
+            }
+            if matches!(failure, TlsFailure::Untrusted(_)) && details.rehearsal {
+                let message = format!(
+                    "the certificate presented for {host} comes from a mock-relay's own test CA, which is not trusted here: for a rehearsal by the real names, pass that mock-relay's CA (the file of its --ca-out, mock-relay-ca.pem by default) with --ca-file"
+                );
+                return CheckResult::new(
+                    CheckName::Tls,
+                    Status::Fail,
+                    Outcome::Untrusted,
+                    message,
+                    elapsed,
+                )
+                .with(Details::Tls(details));
             }
             if matches!(failure, TlsFailure::Untrusted(_)) {
                 if let Some(message) = interception(target, &details.chain) {
@@ -159,7 +175,7 @@ fn block_page_message(ctx: &Ctx<'_>, target: &Target, page: &BlockPage) -> Strin
 /// When the target names its genuine issuers and the presented chain has none of them: who
 /// re-signed it, and what to do.
 fn interception(target: &Target, chain: &[CertInfo]) -> Option<String> {
-    if target.expect_issuer.is_empty() || chain.is_empty() {
+    if target.expect_issuer.is_empty() || chain.is_empty() || from_mock_relay(chain) {
         return None;
     }
     let genuine = chain.iter().any(|cert| {
@@ -178,6 +194,22 @@ fn interception(target: &Target, chain: &[CertInfo]) -> Option<String> {
         target.host,
         target.expect_issuer.join(" or ")
     ))
+}
+
+/// What the tls message adds for a rehearsal.
+const REHEARSAL: &str = ": a rehearsal, since a mock-relay's own test CA stands in for the service's issuers, so every check runs as it would against the service";
+
+/// Whether the chain was issued by a mock-relay's test CA (by its name: every mock-relay CA has
+/// the same). Such a chain is trusted only where its CA was given (`--ca-file`), so this marks a
+/// rehearsal the user set up, never a device on the path; a corporate inspection CA given
+/// the same way has another name and is still an interception.
+fn from_mock_relay(chain: &[CertInfo]) -> bool {
+    let common_name = format!("CN={}", mock_relay::tls::CA_COMMON_NAME);
+    let organization = format!("O={}", mock_relay::tls::CA_ORGANIZATION);
+    chain.iter().any(|cert| {
+        let parts: Vec<&str> = cert.issuer.split(", ").collect();
+        parts.contains(&common_name.as_str()) && parts.contains(&organization.as_str())
+    })
 }
 
 /// A TLS handshake with `server_name` over `io` within the phase deadline, as one outcome word

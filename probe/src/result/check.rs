@@ -311,6 +311,9 @@ pub struct TlsDetails {
     /// The title of the page a proxy sent instead of the target's TLS (`proxy_block_page`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_page_title: Option<String>,
+    /// The chain comes from a mock-relay's own test CA: a rehearsal, not an interception.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rehearsal: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -176,6 +176,7 @@ impl Sanitize for Details {
                 alpn,
                 chain,
                 block_page_title,
+                rehearsal: _,
             }) => {
                 tls_version.sanitize();
                 cipher.sanitize();

@@ -79,6 +79,7 @@ fn every_check() -> Vec<CheckResult> {
                 alpn: Some("http/1.1".into()),
                 chain: vec![cert()],
                 block_page_title: Some("Access Denied".into()),
+                rehearsal: true,
             })),
         ),
         check(
