@@ -72,12 +72,7 @@ impl Dnsmasq {
     pub fn start(site: &Site, ip: IpAddr, port: u16, config: &DnsmasqConfig) -> Dnsmasq {
         let port = if port == 0 { free_port(site, ip) } else { port };
         let addr = SocketAddr::new(ip, port);
-        let silent = site.enter(|| {
-            let udp = UdpSocket::bind((ip, 0)).expect("bind silent upstream (udp)");
-            let port = udp.local_addr().expect("addr").port();
-            let tcp = TcpListener::bind((ip, port)).expect("bind silent upstream (tcp)");
-            (udp, tcp)
-        });
+        let silent = site.enter(|| silent_upstream(ip));
         let silent_addr = silent.0.local_addr().expect("silent upstream addr");
         let dir = super::names::temp_dir("dnsmasq");
         let mut conf = String::new();
@@ -132,6 +127,20 @@ impl Dnsmasq {
 }
 
 /// A port that is free for TCP and UDP on `ip` in `site` right now.
+/// A UDP socket and a TCP listener on one port of `ip`, both never read. The UDP port is the
+/// kernel's choice, and on a busy machine its TCP twin may be taken by another test's
+/// connection: then another pair is tried, a bounded number of times.
+fn silent_upstream(ip: IpAddr) -> (UdpSocket, TcpListener) {
+    for _ in 0..50 {
+        let udp = UdpSocket::bind((ip, 0)).expect("bind silent upstream (udp)");
+        let port = udp.local_addr().expect("addr").port();
+        if let Ok(tcp) = TcpListener::bind((ip, port)) {
+            return (udp, tcp);
+        }
+    }
+    panic!("no port free for both UDP and TCP on {ip} for the silent upstream");
+}
+
 pub fn free_port(site: &Site, ip: IpAddr) -> u16 {
     site.enter(|| {
         for _ in 0..50 {
