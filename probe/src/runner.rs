@@ -3,7 +3,7 @@
 
 use crate::check::{self, Ctx};
 use crate::plan::Plan;
-use crate::result::{verdict_of_checks, RunResult, TargetResult, SCHEMA};
+use crate::result::{diagnose, verdict_of_checks, RunResult, TargetResult, SCHEMA};
 use crate::target::Target;
 use crate::timing::PhaseSamples;
 use std::time::Duration;
@@ -66,7 +66,7 @@ pub async fn run(plan: Plan) -> RunResult {
         notes.push(note);
     }
     notes.extend(relay_pair_note(&plan.targets, &targets));
-    RunResult {
+    let mut result = RunResult {
         schema: SCHEMA.into(),
         probe_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
@@ -78,8 +78,11 @@ pub async fn run(plan: Plan) -> RunResult {
         proxy: plan.proxy_shown(),
         notes,
         targets,
+        diagnosis: None,
     }
-    .sanitized()
+    .sanitized();
+    result.diagnosis = diagnose(&result);
+    result
 }
 
 /// A deadline no run reaches (for a `--max-time` beyond what the clock can add).
