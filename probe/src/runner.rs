@@ -3,7 +3,7 @@
 
 use crate::check::{self, Ctx};
 use crate::plan::Plan;
-use crate::result::{diagnose, verdict_of_checks, RunResult, TargetResult, SCHEMA};
+use crate::result::{diagnose, verdict_of_checks, CheckName, RunResult, TargetResult, SCHEMA};
 use crate::target::Target;
 use crate::timing::PhaseSamples;
 use std::time::Duration;
@@ -42,6 +42,9 @@ pub async fn run(plan: Plan) -> RunResult {
         "the run deadline of {} s ({origin}) passed",
         crate::advice::fmt_s(limit.as_secs_f64())
     );
+    if let Some(hold) = idle_hold(&ctx, &plan.targets) {
+        announce(&plan, hold, limit);
+    }
     let deadline = tokio::time::Instant::now()
         .checked_add(limit)
         .unwrap_or_else(far_future);
@@ -83,6 +86,38 @@ pub async fn run(plan: Plan) -> RunResult {
     .sanitized();
     result.diagnosis = diagnose(&result);
     result
+}
+
+/// How long the run holds idle connections: the idle ladder's longest period (twice with
+/// `--refine`), when a target gets the idle check.
+pub fn idle_hold(ctx: &Ctx<'_>, targets: &[Target]) -> Option<Duration> {
+    let idle = ctx.idle?;
+    let rounds = if idle.refine { 2.0 } else { 1.0 };
+    targets
+        .iter()
+        .any(|t| check::plan(ctx, t).contains(&CheckName::Idle))
+        .then(|| Duration::try_from_secs_f64(idle.max_s * rounds).unwrap_or(Duration::MAX))
+}
+
+/// Says, before a run that holds idle connections, how long it will take and how to skip the
+/// wait; the progress bars then count down to that end.
+fn announce(plan: &Plan, hold: Duration, limit: Duration) {
+    let human =
+        |d: Duration| humantime::format_duration(Duration::from_secs(d.as_secs())).to_string();
+    // The other checks run before the ladder, each within one phase deadline.
+    let expected = hold.saturating_add(plan.net.timeout).min(limit);
+    let skip = plan
+        .skip_idle_with
+        .map(|flag| format!("; {flag} skips the idle check"))
+        .unwrap_or_default();
+    let notice = format!(
+        "this run holds idle connections open for up to {}: it takes about {}, {} at most{skip}",
+        human(hold),
+        human(expected),
+        human(limit)
+    );
+    tracing::info!("{notice}");
+    plan.progress.long_run(&notice, expected);
 }
 
 /// A deadline no run reaches (for a `--max-time` beyond what the clock can add).

@@ -47,7 +47,7 @@ fn verbose_keeps_a_line_per_skipped_check() {
 fn the_diagnosis_opens_and_closes_the_report() {
     let text = render(&no_dns(), plain(None, false));
     let lines: Vec<&str> = text.lines().collect();
-    let diagnosis = "diagnosis: this machine resolves no public names (dns timeout on every failed target (3): sspr-relay-scu, sspr-relay-ncu, passwordreset)";
+    let diagnosis = "diagnosis: this machine resolves no public names; dns timeout on all 3 failed targets (sspr-relay-scu, sspr-relay-ncu, passwordreset)";
     assert_eq!(lines[1], diagnosis, "{text}");
     let end = &lines[lines.len() - 3..];
     assert_eq!(end[0], diagnosis, "{text}");

@@ -137,7 +137,7 @@ fn idle(
         _ => String::new(),
     };
     let cause = format!(
-        "idle connections are cut{when}: {}",
+        "idle connections are cut{when} (seen as {})",
         failure_meaning(outcome)
     );
     let to_s = report

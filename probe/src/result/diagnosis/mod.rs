@@ -25,18 +25,14 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
-    /// The cause and where it was seen, in one line: `CAUSE (dns timeout on every failed
-    /// target: a, b)`.
+    /// The cause and where it was seen, in one line: `CAUSE; dns timeout on all 3 failed
+    /// targets (a, b, c)`.
     pub fn summary(&self) -> String {
         let on = match self.targets.as_slice() {
-            [one] => format!("on the failed target: {one}"),
-            many => format!(
-                "on every failed target ({}): {}",
-                many.len(),
-                many.join(", ")
-            ),
+            [one] => one.clone(),
+            many => format!("all {} failed targets ({})", many.len(), many.join(", ")),
         };
-        format!("{} ({} {} {on})", self.cause, self.phase, self.outcome)
+        format!("{}; {} {} on {on}", self.cause, self.phase, self.outcome)
     }
 }
 

@@ -29,7 +29,7 @@ fn no_public_dns_says_so_and_points_at_forwarding_or_the_proxy() {
     assert!(d.next_step.contains("--proxy"), "{}", d.next_step);
     assert_eq!(
         d.summary(),
-        "this machine resolves no public names (dns timeout on every failed target (3): sspr-relay-scu, sspr-relay-ncu, passwordreset)"
+        "this machine resolves no public names; dns timeout on all 3 failed targets (sspr-relay-scu, sspr-relay-ncu, passwordreset)"
     );
 }
 
