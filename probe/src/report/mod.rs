@@ -12,6 +12,9 @@ pub mod prometheus;
 pub mod svg;
 pub mod wrap;
 
+#[cfg(test)]
+mod consistency;
+
 use crate::result::RunResult;
 use clap::ValueEnum;
 
