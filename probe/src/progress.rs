@@ -50,7 +50,21 @@ impl Progress {
     pub fn long_run(&self, notice: &str, expected: Duration) {
         let _ = self.run_ends.set(Instant::now() + expected);
         if let Some(multi) = &self.multi {
-            let _ = multi.println(notice);
+            // Wrapped to the terminal here: indicatif would pad it to the width, not wrap it.
+            let text = match terminal_size::terminal_size_of(std::io::stderr()) {
+                Some((width, _)) => textwrap::fill(
+                    notice,
+                    textwrap::Options::new(usize::from(width.0))
+                        .break_words(false)
+                        .word_splitter(textwrap::WordSplitter::NoHyphenation),
+                ),
+                None => notice.to_string(),
+            };
+            multi.suspend(|| {
+                use std::io::Write;
+                // A closed stderr ends the line quietly.
+                let _ = writeln!(std::io::stderr(), "{text}");
+            });
         }
     }
 
