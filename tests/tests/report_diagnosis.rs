@@ -1,7 +1,8 @@
 //! The human report of a failing segment reads like a diagnosis: the common cause right under
 //! the header and again above the verdict with its next step, the checks skipped for one reason
 //! on one line (one each with `-v`), nothing wrapped off a terminal; the JSON carries the same
-//! diagnosis. Only loopback is ever contacted: the DNS server asked is a closed local port.
+//! diagnosis; a run that holds idle connections says how long at its start. Only loopback is
+//! ever contacted: the DNS server asked is a closed local port.
 
 use e2e::probe_cli::{assert_matches_schema, run};
 use e2e::report_tools::closed_port;
@@ -130,4 +131,72 @@ async fn refused_everywhere_is_one_cause_and_different_failures_none() {
 async fn mock_relay_free_target() -> (String, tokio::net::TcpListener) {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     (format!("tcp://{}", l.local_addr().unwrap()), l)
+}
+
+/// A run that holds idle connections says so at its start (on a terminal; in the log at `-v`
+/// anywhere), with the way to skip it; a `--quick` run says nothing of the kind.
+#[tokio::test]
+async fn a_run_with_the_idle_check_says_how_long_it_holds_connections() {
+    let relay = e2e::relay::Relay::serve(&[]).await;
+    let url = format!("relay://127.0.0.1:{}", relay.tls().port());
+    let ca = relay.ca_file();
+    let common = [
+        "run",
+        "--target",
+        &url,
+        "--ca-file",
+        &ca,
+        "--format",
+        "json",
+    ];
+    let ladder = [
+        "--idle",
+        "1",
+        "--idle-min",
+        "1",
+        "--idle-max",
+        "2",
+        "--idle-step",
+        "1",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<String> {
+        common
+            .iter()
+            .map(|s| s.to_string())
+            .chain(extra.iter().map(|s| s.to_string()))
+            .collect()
+    };
+    let run_with = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args, LIMIT).await
+    };
+    let long = run_with(with(&[&ladder[..], &["-v"]].concat())).await;
+    assert_eq!(long.code, 0, "{}", long.stderr);
+    assert!(
+        long.stderr.contains(
+            "this run holds idle connections open for up to 2s, so it takes a little over that"
+        ),
+        "{}",
+        long.stderr
+    );
+    assert!(
+        long.stderr.contains("--quick skips the idle check"),
+        "{}",
+        long.stderr
+    );
+    let quick = run_with(with(&["--quick", "-v"])).await;
+    assert_eq!(quick.code, 0, "{}", quick.stderr);
+    assert!(
+        !quick.stderr.contains("holds idle connections"),
+        "{}",
+        quick.stderr
+    );
+    // Without -v and off a terminal, stderr carries no notice.
+    let quiet = run_with(with(&ladder)).await;
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(
+        !quiet.stderr.contains("holds idle connections"),
+        "{}",
+        quiet.stderr
+    );
 }
