@@ -20,7 +20,8 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// More log detail on stderr (-v info, -vv debug). The environment variable PROBE_LOG,
+    /// More log detail on stderr (-v info, -vv debug), and in the human report every skipped
+    /// check on its own line. The environment variable PROBE_LOG,
     /// else RUST_LOG, takes precedence when set (tracing's filter syntax, e.g.
     /// `probe=debug`); log lines carry colour only on a terminal.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -66,12 +67,13 @@ pub enum Command {
 impl Cli {
     /// Carries out the parsed command; the result is the process exit code.
     pub async fn execute(self) -> Result<u8, ConfigError> {
+        let verbose = self.verbose > 0;
         match self.command {
-            Command::Run(args) => app::run(&args).await,
+            Command::Run(args) => app::run(&args, verbose).await,
             Command::Report(args) => fleet::command(&args),
             Command::Serve(args) => serve::command(args).await,
             Command::Scenarios { files } => app::scenarios(&files),
-            Command::Demo(args) => demo::command(&args).await,
+            Command::Demo(args) => demo::command(&args, verbose).await,
             Command::Completions { shell } => {
                 let mut script = Vec::new();
                 clap_complete::generate(shell, &mut Cli::command(), "probe", &mut script);

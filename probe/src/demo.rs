@@ -51,10 +51,11 @@ fn parse_demo_timeout(s: &str) -> Result<f64, String> {
 
 /// Runs the demo and prints its report; the exit code is 0 whatever the demo's verdict (the
 /// failure it shows is the point), 2 if the demo could not start.
-pub async fn command(args: &DemoArgs) -> Result<u8, ConfigError> {
+pub async fn command(args: &DemoArgs, verbose: bool) -> Result<u8, ConfigError> {
     let result = run(args).await?;
-    let (format, color) = report::for_destination(args.format, false);
-    output::write_stdout(report::render(&result, format, color).as_bytes())?;
+    let (format, mut layout) = report::for_destination(args.format, false);
+    layout.verbose = verbose;
+    output::write_stdout(report::render(&result, format, layout).as_bytes())?;
     Ok(0)
 }
 

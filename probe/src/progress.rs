@@ -1,8 +1,10 @@
-//! Live progress of long checks: bars on a terminal (indicatif), periodic lines otherwise.
+//! Live progress of long checks: bars on a terminal (indicatif), periodic lines otherwise. On a
+//! terminal, a run that holds idle connections says so at its start, and every bar shows the
+//! time left for the whole run.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Where progress goes for a whole run.
@@ -11,6 +13,8 @@ pub struct Progress {
     multi: Option<MultiProgress>,
     /// Print a plain line this often when not on a terminal (`None`: stay quiet).
     plain_every: Option<Duration>,
+    /// When the whole run is expected to end, once a long run is announced.
+    run_ends: Arc<OnceLock<Instant>>,
 }
 
 impl Progress {
@@ -20,11 +24,13 @@ impl Progress {
             Progress {
                 multi: Some(MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
                 plain_every: None,
+                run_ends: Arc::default(),
             }
         } else {
             Progress {
                 multi: None,
                 plain_every: Some(Duration::from_secs(15)),
+                run_ends: Arc::default(),
             }
         }
     }
@@ -34,6 +40,31 @@ impl Progress {
         Progress {
             multi: None,
             plain_every: None,
+            run_ends: Arc::default(),
+        }
+    }
+
+    /// A long run starts: `notice` (how long, how to skip it) goes on the terminal, and from
+    /// now on every bar shows the time left until `expected` has passed. Off a terminal
+    /// nothing is printed (the log has the notice at info level).
+    pub fn long_run(&self, notice: &str, expected: Duration) {
+        let _ = self.run_ends.set(Instant::now() + expected);
+        if let Some(multi) = &self.multi {
+            // Wrapped to the terminal here: indicatif would pad it to the width, not wrap it.
+            let text = match terminal_size::terminal_size_of(std::io::stderr()) {
+                Some((width, _)) => textwrap::fill(
+                    notice,
+                    textwrap::Options::new(usize::from(width.0))
+                        .break_words(false)
+                        .word_splitter(textwrap::WordSplitter::NoHyphenation),
+                ),
+                None => notice.to_string(),
+            };
+            multi.suspend(|| {
+                use std::io::Write;
+                // A closed stderr ends the line quietly.
+                let _ = writeln!(std::io::stderr(), "{text}");
+            });
         }
     }
 
@@ -49,6 +80,7 @@ impl Progress {
             bar
         });
         let state = Arc::new(State {
+            run_ends: self.run_ends.get().copied(),
             target: target.to_string(),
             started: Instant::now(),
             max_s,
@@ -84,6 +116,7 @@ impl Progress {
 }
 
 struct State {
+    run_ends: Option<Instant>,
     target: String,
     started: Instant,
     max_s: f64,
@@ -97,12 +130,15 @@ impl State {
         let elapsed = self.started.elapsed().as_secs_f64().min(self.max_s);
         bar.set_position((elapsed * 10.0) as u64);
         bar.set_message(format!(
-            "{:.0}/{:.0} s  {}/{} checked  {} failed",
+            "{:.0}/{:.0} s  {}/{} checked  {} failed{}",
             elapsed,
             self.max_s,
             self.checked.load(Ordering::Relaxed),
             self.probes,
-            self.failed.load(Ordering::Relaxed)
+            self.failed.load(Ordering::Relaxed),
+            self.run_ends
+                .map(|end| format!("  {}", time_left(end, Instant::now())))
+                .unwrap_or_default()
         ));
     }
 
@@ -116,6 +152,17 @@ impl State {
             self.probes,
             self.failed.load(Ordering::Relaxed)
         )
+    }
+}
+
+/// The whole run's time left, to the second: `run: 5m 10s left`, `run: finishing` once past.
+fn time_left(end: Instant, now: Instant) -> String {
+    let left = end.saturating_duration_since(now);
+    if left.is_zero() {
+        "run: finishing".into()
+    } else {
+        let secs = Duration::from_secs(left.as_secs_f64().ceil() as u64);
+        format!("run: {} left", humantime::format_duration(secs))
     }
 }
 
@@ -155,5 +202,30 @@ impl IdleProgress {
 impl Drop for IdleProgress {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_is_counted_to_the_second_and_ends_in_finishing() {
+        let now = Instant::now();
+        let end = now + Duration::from_millis(370_400);
+        assert_eq!(time_left(end, now), "run: 6m 11s left");
+        assert_eq!(time_left(now, end), "run: finishing");
+    }
+
+    #[test]
+    fn a_long_run_sets_its_end_once() {
+        let p = Progress::hidden();
+        p.long_run("notice", Duration::from_secs(60));
+        let first = p.run_ends.get().copied();
+        p.long_run("again", Duration::from_secs(600));
+        assert!(first.is_some());
+        assert_eq!(p.run_ends.get().copied(), first);
+        // The clones of a run share it.
+        assert_eq!(p.clone().run_ends.get().copied(), first);
     }
 }

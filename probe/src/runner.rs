@@ -3,7 +3,9 @@
 
 use crate::check::{self, Ctx};
 use crate::plan::Plan;
-use crate::result::{verdict_of_checks, Details, RunResult, TargetResult, SCHEMA};
+use crate::result::{
+    diagnose, verdict_of_checks, CheckName, Details, RunResult, TargetResult, SCHEMA,
+};
 use crate::target::Target;
 use crate::timing::PhaseSamples;
 use std::time::Duration;
@@ -42,6 +44,9 @@ pub async fn run(plan: Plan) -> RunResult {
         "the run deadline of {} s ({origin}) passed",
         crate::advice::fmt_s(limit.as_secs_f64())
     );
+    if let Some(hold) = idle_hold(&ctx, &plan.targets) {
+        announce(&plan, hold, limit);
+    }
     let deadline = tokio::time::Instant::now()
         .checked_add(limit)
         .unwrap_or_else(far_future);
@@ -67,7 +72,7 @@ pub async fn run(plan: Plan) -> RunResult {
     }
     notes.extend(relay_pair_note(&plan.targets, &targets));
     notes.extend(rehearsal_note(&targets));
-    RunResult {
+    let mut result = RunResult {
         schema: SCHEMA.into(),
         probe_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
@@ -79,8 +84,42 @@ pub async fn run(plan: Plan) -> RunResult {
         proxy: plan.proxy_shown(),
         notes,
         targets,
+        diagnosis: None,
     }
-    .sanitized()
+    .sanitized();
+    result.diagnosis = diagnose(&result);
+    result
+}
+
+/// How long the run holds idle connections: the idle ladder's longest period (twice with
+/// `--refine`), when a target gets the idle check.
+pub fn idle_hold(ctx: &Ctx<'_>, targets: &[Target]) -> Option<Duration> {
+    let idle = ctx.idle?;
+    let rounds = if idle.refine { 2.0 } else { 1.0 };
+    targets
+        .iter()
+        .any(|t| check::plan(ctx, t).contains(&CheckName::Idle))
+        .then(|| Duration::try_from_secs_f64(idle.max_s * rounds).unwrap_or(Duration::MAX))
+}
+
+/// Says, before a run that holds idle connections, how long it will take and how to skip the
+/// wait; the progress bars then count down to that end.
+fn announce(plan: &Plan, hold: Duration, limit: Duration) {
+    let human =
+        |d: Duration| humantime::format_duration(Duration::from_secs(d.as_secs())).to_string();
+    // The other checks run before the ladder, and take milliseconds on a path that works.
+    let expected = hold.saturating_add(Duration::from_secs(2)).min(limit);
+    let skip = plan
+        .skip_idle_with
+        .map(|flag| format!("; {flag} skips the idle check"))
+        .unwrap_or_default();
+    let notice = format!(
+        "this run holds idle connections open for up to {}, so it takes a little over that ({} at most){skip}",
+        human(hold),
+        human(limit)
+    );
+    tracing::info!("{notice}");
+    plan.progress.long_run(&notice, expected);
 }
 
 /// A deadline no run reaches (for a `--max-time` beyond what the clock can add).

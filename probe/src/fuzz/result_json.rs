@@ -78,7 +78,7 @@ fn renders(loaded: LoadedRun) -> Result<(), TestCaseError> {
         Format::Junit,
         Format::Prometheus,
     ] {
-        let out = report::render(run, format, false);
+        let out = report::render(run, format, report::Layout::default());
         ensure(out.len() < 4 * 1024 * 1024, || {
             format!("{format:?}: {} bytes", out.len())
         })?;

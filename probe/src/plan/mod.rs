@@ -37,6 +37,9 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// The run deadline asked for (`--max-time`); `None` derives it from the plan.
     pub max_time: Option<Duration>,
+    /// The flag that skips the idle check, named when a run announces how long it will hold
+    /// idle connections (`--quick` for `probe run`; the demo has none).
+    pub skip_idle_with: Option<&'static str>,
 }
 
 impl Plan {
@@ -54,6 +57,7 @@ impl Plan {
             progress: Progress::hidden(),
             notes: Vec::new(),
             max_time: None,
+            skip_idle_with: None,
         }
     }
 
@@ -104,6 +108,7 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
         count: args.count,
         idle,
         progress: Progress::new(progress_on_tty),
+        skip_idle_with: Some("--quick"),
         notes,
         max_time: args.max_time.map(Duration::from_secs_f64),
         ..Plan::new(net, targets)

@@ -7,12 +7,13 @@ use crate::report::document::LoadedRun;
 use crate::report::markup::{attr, text};
 use crate::report::merge::{idle_bracket, segment_of, Matrix};
 use crate::report::svg;
+use crate::result::diagnose;
 use std::fmt::Write;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.35em .7em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}td.pass{background:#e8f5e9}td.fail{background:#ffebee}td.none{color:#999}\
-.verdict{font-weight:bold}.muted{fill:#777;color:#777}section.run{border-top:1px solid #ccc;margin-top:2em}\
+.verdict{font-weight:bold}.diagnosis{border-left:4px solid #c62828;padding-left:.7em}.muted{fill:#777;color:#777}section.run{border-top:1px solid #ccc;margin-top:2em}\
 .legend span{display:inline-block;margin-right:1em}.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.3em;border-radius:50%}";
 
 pub fn render(m: &Matrix) -> String {
@@ -108,6 +109,15 @@ fn render_run(out: &mut String, i: usize, loaded: &LoadedRun) {
         text(&run.scenario),
         run.verdict.as_str()
     );
+    // A document from a probe older than the field gets the same reading now.
+    if let Some(d) = run.diagnosis.clone().or_else(|| diagnose(run)) {
+        let _ = writeln!(
+            out,
+            "<p class=\"diagnosis\"><strong>diagnosis:</strong> {}<br><strong>next step:</strong> {}</p>",
+            text(&d.summary()),
+            text(&d.next_step)
+        );
+    }
     let _ = writeln!(out, "<h3>idle ladder</h3>\n{}", svg::idle_ladder(loaded));
     for t in &run.targets {
         if let Some(idle) = &t.idle {

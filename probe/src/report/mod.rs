@@ -10,6 +10,10 @@ pub mod matrix_text;
 pub mod merge;
 pub mod prometheus;
 pub mod svg;
+pub mod wrap;
+
+#[cfg(test)]
+mod consistency;
 
 use crate::result::RunResult;
 use clap::ValueEnum;
@@ -27,9 +31,21 @@ pub enum Format {
     Junit,
 }
 
-/// The format and colouring for a destination: what was asked for, else human on a terminal
-/// and JSON into pipes and files; colour only on a terminal, and never with `NO_COLOR` set.
-pub fn for_destination(asked: Option<Format>, to_file: bool) -> (Format, bool) {
+/// How the human report is laid out for its destination.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// ANSI styles (a terminal, without `NO_COLOR`).
+    pub color: bool,
+    /// Wrap lines to this many columns: the terminal's width; `None` off a terminal.
+    pub width: Option<usize>,
+    /// One line per skipped check (`-v`), instead of one per reason.
+    pub verbose: bool,
+}
+
+/// The format and layout for a destination: what was asked for, else human on a terminal and
+/// JSON into pipes and files; colour and wrapping only on a terminal (colour never with
+/// `NO_COLOR` set).
+pub fn for_destination(asked: Option<Format>, to_file: bool) -> (Format, Layout) {
     use std::io::IsTerminal;
     let terminal = !to_file && std::io::stdout().is_terminal();
     let format = asked.unwrap_or(if terminal {
@@ -37,14 +53,18 @@ pub fn for_destination(asked: Option<Format>, to_file: bool) -> (Format, bool) {
     } else {
         Format::Json
     });
-    let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    (format, color)
+    let layout = Layout {
+        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        width: if terminal { wrap::stdout_width() } else { None },
+        verbose: false,
+    };
+    (format, layout)
 }
 
-/// Renders `result`; `color` adds ANSI styles (human format only).
-pub fn render(result: &RunResult, format: Format, color: bool) -> String {
+/// Renders `result`; `layout` shapes the human format only.
+pub fn render(result: &RunResult, format: Format, layout: Layout) -> String {
     match format {
-        Format::Human => human::render(result, color),
+        Format::Human => human::render(result, layout),
         Format::Json => json::render(result),
         Format::Prometheus => prometheus::render(result),
         Format::Junit => junit::render(result),

@@ -3,6 +3,9 @@
 //! types by a test).
 
 mod check;
+mod diagnosis;
+#[cfg(test)]
+pub(crate) mod fixture;
 mod idle;
 mod phases;
 pub mod sanitize;
@@ -10,6 +13,7 @@ pub mod sanitize;
 pub(crate) mod tests;
 
 pub use check::*;
+pub use diagnosis::{diagnose, Diagnosis};
 pub use idle::*;
 pub use phases::{Percentiles, Phase, Phases, Timings};
 
@@ -39,6 +43,10 @@ pub struct RunResult {
     pub proxy: Option<String>,
     pub notes: Vec<String>,
     pub targets: Vec<TargetResult>,
+    /// The common cause when every failed target stopped at the same check with the same
+    /// outcome ([`diagnose`]); absent otherwise, and in documents of older probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
 }
 
 impl RunResult {

@@ -84,6 +84,7 @@ impl Sanitize for RunResult {
             proxy,
             notes,
             targets,
+            diagnosis,
         } = self;
         for s in [schema, probe_version, started_at, finished_at, scenario] {
             s.sanitize();
@@ -92,6 +93,22 @@ impl Sanitize for RunResult {
         proxy.sanitize();
         notes.sanitize();
         targets.sanitize();
+        diagnosis.sanitize();
+    }
+}
+
+impl Sanitize for Diagnosis {
+    fn sanitize(&mut self) {
+        let Diagnosis {
+            phase: _,
+            outcome: _,
+            targets,
+            cause,
+            next_step,
+        } = self;
+        targets.sanitize();
+        cause.sanitize();
+        next_step.sanitize();
     }
 }
 

@@ -186,7 +186,7 @@ fn every_check() -> Vec<CheckResult> {
     ]
 }
 
-fn idle() -> IdleReport {
+pub(crate) fn idle() -> IdleReport {
     let probe = |idle_s, direction, outcome| ProbeRecord {
         idle_s,
         direction,
@@ -296,6 +296,13 @@ pub(crate) fn sample() -> RunResult {
         proxy: Some("http://****@proxy:3128".into()),
         notes: vec!["a note".into()],
         targets: vec![target],
+        diagnosis: Some(Diagnosis {
+            phase: CheckName::Dns,
+            outcome: Outcome::Timeout,
+            targets: vec!["relay".into()],
+            cause: "this machine resolves no public names".into(),
+            next_step: "check the DNS forwarding".into(),
+        }),
     }
 }
 
@@ -321,6 +328,7 @@ fn a_minimal_run_matches_the_schema_too() {
     let mut run = sample();
     run.segment = None;
     run.proxy = None;
+    run.diagnosis = None;
     run.targets[0].timings_ms = None;
     run.targets[0].idle = None;
     run.targets[0].phases_ms = Phases::default();

@@ -129,7 +129,11 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
 /// `--output` and `--prometheus-textfile` after every run; a failure is logged, not fatal.
 fn write_files(args: &ServeArgs, result: &RunResult) {
     if let Some(path) = &args.run.output {
-        let text = report::render(result, args.run.format.unwrap_or(Format::Json), false);
+        let text = report::render(
+            result,
+            args.run.format.unwrap_or(Format::Json),
+            report::Layout::default(),
+        );
         if let Err(e) = output::write_file(path, "--output", text.as_bytes()) {
             output::stderr_line(&format!("probe serve: {e}"));
         }
