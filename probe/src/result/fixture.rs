@@ -145,6 +145,7 @@ pub fn tls_intercepted(name: &str, issuer: &str) -> TargetResult {
             alpn: None,
             chain: vec![cert],
             block_page_title: None,
+            rehearsal: false,
         })),
         "the TLS connection is intercepted",
     )
