@@ -16,8 +16,15 @@ use std::time::Duration;
 /// How often the kernel is asked while the Pong is unacknowledged.
 const POLL: Duration = Duration::from_millis(50);
 
-/// What the kernel said of a Pong just sent: acknowledged, or not within `deadline` (with its
-/// last word). `None` without kernel evidence.
+/// How long an acknowledged Pong's connection is still watched: a reset that follows the
+/// acknowledgement (a device that lets the segment through, then resets the flow) reaches the
+/// kernel within about a round trip.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// What the kernel said of a Pong just sent: acknowledged (and the connection still
+/// established a moment later), not within `deadline` (with its last word), or the connection
+/// no longer established (`Reset`: the WebSocket's own ending, raced against this, says more
+/// when it comes first). `None` without kernel evidence.
 pub async fn acknowledged(
     tcp: Option<Handle>,
     deadline: Duration,
@@ -25,11 +32,20 @@ pub async fn acknowledged(
     let tcp = tcp?;
     let mut last = tcp.evidence()?;
     let until = tokio::time::Instant::now() + deadline;
+    let mut delivered_at: Option<tokio::time::Instant> = None;
     loop {
-        if last.delivered() {
-            return Some((Outcome::Survived, last));
+        if tcp.established() == Some(false) {
+            // Let the channel's ending (a read error) win the race if it is on its way.
+            tokio::time::sleep(POLL).await;
+            return Some((Outcome::Reset, last));
         }
-        if tokio::time::Instant::now() >= until {
+        let now = tokio::time::Instant::now();
+        if last.delivered() {
+            let since = *delivered_at.get_or_insert(now);
+            if now - since >= SETTLE {
+                return Some((Outcome::Survived, last));
+            }
+        } else if now >= until {
             return Some((Outcome::SilentDrop, last));
         }
         tokio::time::sleep(POLL).await;

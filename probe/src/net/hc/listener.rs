@@ -188,6 +188,7 @@ impl Listener {
             }
         };
         tokio::select! {
+            biased;
             outcome = ending => (outcome, None, Evidence::NoEnding),
             judged = watch => judged,
         }
