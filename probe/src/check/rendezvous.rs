@@ -16,10 +16,6 @@ use relay_protocol::hc::control::AcceptMessage;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
-/// The status the probe's listener turns away a sender it did not start with.
-pub const NOT_OURS_STATUS: u16 = 409;
-pub const NOT_OURS_DESCRIPTION: &str = "this listener is a probe and takes only its own senders";
-
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let (Some(hc), Some(mut listener)) = (&target.hc, session.listener.take()) else {
         return CheckResult::skipped(

@@ -4,12 +4,15 @@
 //! other senders and the listener stops waiting; without the bound, a relay that hands over a
 //! burst of foreign accepts made the probe open a connection for each until its deadline.
 
-use crate::check::rendezvous::{NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
 use crate::net::hc::listener;
 use crate::net::NetContext;
 use crate::target::HybridConnection;
 use relay_protocol::hc::control::AcceptMessage;
 use tokio::sync::Semaphore;
+
+/// The status the probe's listener turns away a sender it did not start with.
+pub const NOT_OURS_STATUS: u16 = 409;
+pub const NOT_OURS_DESCRIPTION: &str = "this listener is a probe and takes only its own senders";
 
 /// Senders one listener turns away before it calls the entity busy.
 pub const MAX_PER_LISTENER: u32 = 16;

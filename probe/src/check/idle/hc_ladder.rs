@@ -14,8 +14,8 @@
 
 use super::ladder::LadderRun;
 use super::settings::{answer_deadline, IdleSettings, PUSH_GRACE};
-use crate::check::rendezvous::{round_trip, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
-use crate::check::strangers::{Busy, Strangers};
+use crate::check::rendezvous::round_trip;
+use crate::check::strangers::{Busy, Strangers, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
 use crate::net::hc::{self, listener, sender, Event, Listener, Refusal};
 use crate::net::websocket::Ws;
 use crate::net::{Endpoint, NetContext};
