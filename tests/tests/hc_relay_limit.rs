@@ -268,3 +268,44 @@ async fn a_burst_of_foreign_senders_is_turned_away_with_a_bound_and_reported_bus
     );
     assert_eq!(run.code, 1);
 }
+
+#[tokio::test]
+async fn one_entity_below_a_requirement_beyond_the_limit_tests_up_to_the_limit_and_warns() {
+    // One entity, 5 s required, the relay forgets listeners idle 3.5 s: the one listener idles
+    // as long as the relay allows (2 s of the 1 s ladder) and the result is a warning.
+    let relay = relay(&["--service-idle-limit", "3.5"]).await;
+    let run = probe_hc(
+        &relay,
+        &[
+            "--hc-entity",
+            "only",
+            "--idle",
+            "5",
+            "--idle-min",
+            "1",
+            "--idle-max",
+            "6",
+            "--idle-step",
+            "1",
+        ],
+    )
+    .await;
+    let check = run.check("idle");
+    let idle = &run.json()["targets"][0]["idle"];
+    assert_eq!(check["status"], "warn", "{check:#}\n{idle:#}");
+    assert_eq!(check["outcome"], "inconclusive", "{check:#}");
+    assert_eq!(idle["verdict"], "inconclusive", "{idle:#}");
+    let probes = idle["probes"].as_array().unwrap();
+    assert!(
+        probes
+            .iter()
+            .all(|p| p["idle_s"] == 2.0 && p["outcome"] == "survived"),
+        "{idle:#}"
+    );
+    let message = check["message"].as_str().unwrap();
+    assert!(
+        message.contains("forgets listeners idle for 3.5 s"),
+        "{message}"
+    );
+    assert!(message.contains("short of the 5 s required"), "{message}");
+}

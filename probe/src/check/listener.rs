@@ -119,3 +119,24 @@ pub fn refusal(code: u16, description: Option<&str>) -> (Outcome, &'static str) 
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_naming_the_ip_filter_is_its_own_outcome() {
+        let said = Some("Ip has been prevented to connect to the endpoint. TrackingId:1");
+        assert_eq!(refusal(403, said).0, Outcome::IpFiltered);
+        assert_eq!(refusal(401, said).0, Outcome::IpFiltered);
+        assert!(refusal(403, said).1.contains("IP rules"));
+        assert_eq!(
+            refusal(403, Some("Unauthorized access")).0,
+            Outcome::Forbidden
+        );
+        let (outcome, advice) = refusal(401, None);
+        assert_eq!(outcome, Outcome::Unauthorized);
+        assert!(advice.contains("IP rules"), "{advice}");
+        assert_eq!(refusal(403, Some("quota exceeded")).0, Outcome::Forbidden);
+    }
+}
