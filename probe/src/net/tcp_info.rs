@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Whether this platform tells the kernel's view of a connection (Linux `TCP_INFO`).
+pub const SUPPORTED: bool = cfg!(target_os = "linux");
+
 /// The kernel's view of one connection at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TcpEvidence {

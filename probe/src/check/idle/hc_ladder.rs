@@ -135,7 +135,10 @@ pub async fn run(
         let _ = stop_tx.send(true);
         results
     };
-    let interval = settings.activity_interval();
+    // The SDK's keep-alive, or more often: the control must outlive any cut the rungs find.
+    let interval = settings
+        .activity_interval()
+        .min(relay_protocol::hc::SDK_LISTENER_KEEPALIVE);
     let (results, control) = tokio::join!(
         ladder,
         control(net, target, hc, &layout.control, interval, stop_rx)

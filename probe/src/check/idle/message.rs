@@ -233,7 +233,9 @@ impl fmt::Display for IdleMessage<'_> {
                 fmt_s(cap_s)
             )?;
         }
-        if self.hc_ladder.is_some() && self.via_proxy {
+        if self.hc_ladder.is_some() && !crate::net::tcp_info::SUPPORTED {
+            f.write_str(". On this platform the kernel's acknowledgement is not read: the listener -> relay direction (an unsolicited Pong, as the SDK's keep-alive) is judged only by the absence of a reset or close")?;
+        } else if self.hc_ladder.is_some() && self.via_proxy {
             f.write_str(". The listener -> relay direction is judged by the kernel's acknowledgement of an unsolicited Pong: through a proxy that acknowledges itself, it shows only that the proxy is still there")?;
         }
         if let Some((idle_s, sender)) = self.failed_sender {
