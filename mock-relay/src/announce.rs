@@ -8,7 +8,9 @@
 //!
 //! Space-separated `key=value` tokens after the word `listening`; keys repeat for several
 //! listeners. `connection-string=` is the relay's Hybrid Connections connection string, key
-//! included (it holds no spaces: entity names with spaces are refused). `ca=` (the CA file
+//! included (it holds no spaces: entity names with spaces are refused). `service-idle-limit=`
+//! (seconds) is there when `--service-idle-limit` is: listeners idle that long are forgotten,
+//! as the real service forgets them. `ca=` (the CA file
 //! written, when one was) always comes last and runs to the end of the line, so a path may
 //! contain spaces.
 
@@ -17,6 +19,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// The parsed address line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,11 +31,14 @@ pub struct AddressLine {
     /// The Hybrid Connections connection string (`Debug` hides the key; `Display` of the line
     /// prints it whole).
     pub connection_string: Option<ConnectionString>,
+    /// `--service-idle-limit`: listeners idle this long are forgotten, as the service does.
+    pub service_idle_limit: Option<Duration>,
     pub ca_file: Option<PathBuf>,
 }
 
 const WORD: &str = "listening";
 const CONNECTION_STRING: &str = "connection-string";
+const SERVICE_IDLE_LIMIT: &str = "service-idle-limit";
 
 impl fmt::Display for AddressLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,6 +57,9 @@ impl fmt::Display for AddressLine {
         }
         if let Some(cs) = &self.connection_string {
             write!(f, " {CONNECTION_STRING}={}", cs.expose().expose())?;
+        }
+        if let Some(limit) = self.service_idle_limit {
+            write!(f, " {SERVICE_IDLE_LIMIT}={}", limit.as_secs_f64())?;
         }
         if let Some(path) = &self.ca_file {
             write!(f, " ca={}", path.display())?;
@@ -84,6 +93,12 @@ impl FromStr for AddressLine {
                 let cs = ConnectionString::parse(value)
                     .map_err(|e| format!("bad {CONNECTION_STRING} on the address line: {e}"))?;
                 parsed.connection_string = Some(cs);
+                continue;
+            }
+            if key == SERVICE_IDLE_LIMIT {
+                let limit = crate::secs::parse_seconds(value)
+                    .map_err(|e| format!("bad {SERVICE_IDLE_LIMIT} on the address line: {e}"))?;
+                parsed.service_idle_limit = Some(limit);
                 continue;
             }
             let addr: SocketAddr = value
@@ -120,6 +135,7 @@ mod tests {
                     .parse()
                     .unwrap(),
             ),
+            service_idle_limit: Some(Duration::from_millis(2500)),
             ca_file: Some(PathBuf::from("/tmp/a dir/mock-relay-ca.pem")),
         };
         let text = line.to_string();
@@ -127,7 +143,7 @@ mod tests {
             text,
             "listening tls=127.0.0.1:8443 tls=[::1]:8443 plain=127.0.0.1:9350 \
              connection-string=Endpoint=sb://127.0.0.1:8443/;SharedAccessKeyName=Root;SharedAccessKey=abc+/=;EntityPath=hc1 \
-             ca=/tmp/a dir/mock-relay-ca.pem"
+             service-idle-limit=2.5 ca=/tmp/a dir/mock-relay-ca.pem"
         );
         assert!(!format!("{line:?}").contains("abc+/="));
         assert_eq!(text.parse::<AddressLine>().unwrap(), line);

@@ -145,6 +145,12 @@ pub struct ServeArgs {
     /// how long an accept address stays valid, in seconds.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
     pub accept_timeout: Duration,
+
+    /// Hybrid Connections: forget a listener whose control channel has been idle this many
+    /// seconds, silently, as the service's load balancers do (about 240 s; see probe/SOURCES.md).
+    /// Off by default, so a rehearsal of a customer's firewall is not capped by it.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub service_idle_limit: Option<Duration>,
 }
 
 /// `--sas-key`: kept as a secret from the moment it is read (never in `Debug` output).
@@ -259,6 +265,7 @@ impl ServeArgs {
                 namespace_host: self.hostname.first().cloned(),
                 accept_timeout: self.accept_timeout,
                 connection_string_out: self.connection_string_out.clone(),
+                service_idle_limit: self.service_idle_limit,
             },
             ..ServeConfig::default()
         }

@@ -73,6 +73,8 @@ pub struct HcSettings {
     pub accept_timeout: Duration,
     /// Where to write the connection string (mode 0600), if anywhere.
     pub connection_string_out: Option<PathBuf>,
+    /// Forget listeners idle this long, as the service does; `None`: never.
+    pub service_idle_limit: Option<Duration>,
 }
 
 /// The key name the portal gives a namespace's first rule.
@@ -87,6 +89,7 @@ impl Default for HcSettings {
             namespace_host: None,
             accept_timeout: ACCEPT_ADDRESS_LIFETIME,
             connection_string_out: None,
+            service_idle_limit: None,
         }
     }
 }
@@ -134,6 +137,7 @@ pub struct RunningServer {
     lifecycle: Lifecycle,
     grace: Duration,
     connection_string: ConnectionString,
+    service_idle_limit: Option<Duration>,
 }
 
 impl RunningServer {
@@ -167,6 +171,7 @@ impl RunningServer {
             tls: self.tls_addrs.clone(),
             plain: self.plain_addrs.clone(),
             connection_string: Some(self.connection_string.clone()),
+            service_idle_limit: self.service_idle_limit,
             ca_file: self.ca_file.clone(),
             ..AddressLine::default()
         }
@@ -256,6 +261,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         namespace,
         entities: (!config.hc.entities.is_empty()).then(|| config.hc.entities.clone()),
         accept_timeout: config.hc.accept_timeout,
+        service_idle_limit: config.hc.service_idle_limit,
     });
 
     let lifecycle = Lifecycle::new(config.max_connections);
@@ -303,6 +309,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         lifecycle,
         grace: config.shutdown_grace,
         connection_string,
+        service_idle_limit: config.hc.service_idle_limit,
     })
 }
 

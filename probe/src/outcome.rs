@@ -89,6 +89,11 @@ pub enum Outcome {
     Rejected,
     /// The service had no listener to hand the sender to.
     NoListener,
+    /// The relay kept handing the probe's listener senders it did not start: the entity is
+    /// busy with other senders.
+    EntityBusy,
+    /// The namespace's IP firewall refused this machine's address.
+    IpFiltered,
     // shared by several phases
     Timeout,
     Reset,
@@ -105,7 +110,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome word, in declaration order.
-    pub const ALL: [Outcome; 44] = [
+    pub const ALL: [Outcome; 46] = [
         Outcome::Resolved,
         Outcome::Nxdomain,
         Outcome::NoRecords,
@@ -142,6 +147,8 @@ impl Outcome {
         Outcome::Accepted,
         Outcome::Rejected,
         Outcome::NoListener,
+        Outcome::EntityBusy,
+        Outcome::IpFiltered,
         Outcome::Timeout,
         Outcome::Reset,
         Outcome::Closed,
@@ -190,6 +197,8 @@ impl Outcome {
             Outcome::Accepted => "accepted",
             Outcome::Rejected => "rejected",
             Outcome::NoListener => "no_listener",
+            Outcome::EntityBusy => "entity_busy",
+            Outcome::IpFiltered => "ip_filtered",
             Outcome::Timeout => "timeout",
             Outcome::Reset => "reset",
             Outcome::Closed => "closed",

@@ -83,6 +83,9 @@ pub struct HybridConnection {
     /// More entities of the same namespace and key, for the idle ladder (`--hc-entity`).
     pub more_entities: Vec<EntityPath>,
     pub credential: Credential,
+    /// How long the tokens the probe signs are valid ([`relay_protocol::hc::SDK_TOKEN_LIFETIME`];
+    /// shorter in rehearsals, `--hc-token-lifetime`); held listeners renew theirs ahead of it.
+    pub token_lifetime: std::time::Duration,
 }
 
 impl HybridConnection {

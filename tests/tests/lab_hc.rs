@@ -53,19 +53,29 @@ fn assert_bracket_contains(idle: &serde_json::Value, t: f64) {
 }
 
 async fn through_firewall(rule: lab::Rule) -> (ProbeRun, serde_json::Value) {
+    through_firewall_to(rule, &[]).await
+}
+
+/// [`through_firewall`] to a mock-relay started with `relay_args` too.
+async fn through_firewall_to(
+    rule: lab::Rule,
+    relay_args: &[&str],
+) -> (ProbeRun, serde_json::Value) {
     let topo = Topology::new();
     topo.apply(&[rule]);
+    let mut args = vec![
+        "--hostname",
+        "relay.lab.test",
+        "--sas-key-name",
+        "probe",
+        "--sas-key",
+        KEY,
+    ];
+    args.extend_from_slice(relay_args);
     let _relay = MockRelay::start(
         &topo.server_site(),
         SocketAddr::from((topo.server_ip, 443)),
-        &[
-            "--hostname",
-            "relay.lab.test",
-            "--sas-key-name",
-            "probe",
-            "--sas-key",
-            KEY,
-        ],
+        &args,
     );
     let ca = _relay.ca_path.display().to_string();
     let cs =
@@ -108,6 +118,31 @@ async fn a_firewall_forgetting_idle_listeners_gives_silent_drop_bracketing_t() {
         .cloned()
         .unwrap_or_default();
     assert_ne!(past["sender"]["outcome"], "accepted", "{past:#}");
+    assert_eq!(run.code, 1);
+}
+
+#[tokio::test]
+async fn a_firewall_cut_below_the_relays_own_limit_is_still_bracketed_and_fails() {
+    if !lab::require(&["nft"]) {
+        return;
+    }
+    // The relay forgets listeners idle 5.5 s itself; the kernel firewall forgets flows idle 3 s.
+    let (run, idle) = through_firewall_to(
+        firewall::blackhole_after(Duration::from_secs(3)),
+        &["--service-idle-limit", "5.5"],
+    )
+    .await;
+    assert_eq!(idle["verdict"], "fail", "{idle:#}\n{}", run.stderr);
+    assert_eq!(run.check("idle")["status"], "fail");
+    assert_eq!(idle["failure"], "silent_drop", "{idle:#}");
+    assert_eq!(idle["control"]["outcome"], "survived", "{idle:#}");
+    assert_bracket_contains(&idle, 3.0);
+    for p in idle["probes"].as_array().unwrap() {
+        assert!(
+            p["idle_s"].as_f64().unwrap() < 5.5,
+            "a rung past the relay's limit: {p}"
+        );
+    }
     assert_eq!(run.code, 1);
 }
 

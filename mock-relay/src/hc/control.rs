@@ -4,6 +4,7 @@
 //! closes the channel with 1008, as the service does); any other message is ignored. When the
 //! token expires without renewal the channel closes with 1008.
 
+use super::service_idle::ServiceIdle;
 use crate::handshake::{self, describe, Ws, STEP_LIMIT};
 use crate::hc_state::{now_unix, shown, Session};
 use crate::state::ConnCtx;
@@ -15,6 +16,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
+/// Logged for each WebSocket Ping a listener sends on its control channel: the service reported
+/// a listener that pinged as disconnected (azure-relay-dotnet issue 103); the SDK's keep-alive
+/// is an unsolicited Pong.
+pub(crate) const PING_WARNING: &str = "a listener sent a WebSocket Ping on its control channel";
+
 /// Longest wait a token's expiry is turned into (an expiry further out never fires).
 const FAR_FUTURE: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
@@ -24,6 +30,7 @@ pub(crate) async fn run(mut ws: Ws, mut session: Session, ctx: &ConnCtx) -> Stri
     let entity = shown(session.target.entity.as_str());
     tracing::info!(conn = ctx.id, %entity, id = %shown(&session.id), "listener opened");
     let mut expires = deadline(session.expiry);
+    let mut idle = ServiceIdle::new(shared.hc.config.service_idle_limit);
     loop {
         tokio::select! {
             biased;
@@ -35,16 +42,20 @@ pub(crate) async fn run(mut ws: Ws, mut session: Session, ctx: &ConnCtx) -> Stri
                 handshake::close(&mut ws, CLOSE_POLICY_VIOLATION, "The security token has expired.").await;
                 return "listener token expired".into();
             }
+            _ = idle.expired() => return idle.forget(ws, session, &shared.token).await,
             accept = session.accepts.recv() => {
                 // The registration holds the sending side for as long as this session lives.
                 let Some(accept) = accept else { return "listener unregistered".into() };
                 match tokio::time::timeout(STEP_LIMIT, ws.send(Message::text(accept.to_json()))).await {
-                    Ok(Ok(())) => tracing::info!(conn = ctx.id, %entity, id = %shown(&accept.id), "accept sent"),
+                    Ok(Ok(())) => {
+                        idle.touch();
+                        tracing::info!(conn = ctx.id, %entity, id = %shown(&accept.id), "accept sent");
+                    }
                     Ok(Err(e)) => return describe(e),
                     Err(_) => return format!("send blocked for {} s", STEP_LIMIT.as_secs()),
                 }
             }
-            message = ws.next() => match message {
+            message = ws.next() => match message.inspect(|_| idle.touch()) {
                 None => return "peer closed".into(),
                 Some(Err(e)) => return describe(e),
                 Some(Ok(Message::Text(text))) => match renewal(text.as_str(), &session, ctx) {
@@ -60,6 +71,7 @@ pub(crate) async fn run(mut ws: Ws, mut session: Session, ctx: &ConnCtx) -> Stri
                     }
                 },
                 Some(Ok(Message::Ping(_))) => {
+                    tracing::warn!(conn = ctx.id, %entity, "{PING_WARNING}");
                     // tungstenite queued the pong; send it now.
                     if let Ok(Err(e)) = tokio::time::timeout(STEP_LIMIT, ws.flush()).await {
                         return describe(e);

@@ -63,5 +63,14 @@ pub(crate) fn handle(
         on_upgrade: hyper::upgrade::on(req),
         kind: UpgradeKind::Hc(Upgrade::Listener(session)),
     });
-    switching_protocols(&key)
+    let mut response = switching_protocols(&key);
+    if let Some(limit) = service.config.service_idle_limit {
+        let value = super::service_idle::seconds(limit);
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(relay_protocol::hc::SERVICE_IDLE_LIMIT_HEADER, value);
+        }
+    }
+    response
 }

@@ -20,6 +20,7 @@ mod connect;
 mod control;
 mod listen;
 mod rendezvous;
+mod service_idle;
 
 use crate::hc_state::{answer, Upgrade};
 use crate::response::Body;

@@ -27,6 +27,8 @@ pub(crate) struct HcConfig {
     pub entities: Option<Vec<EntityPath>>,
     /// How long a sender waits for a listener's decision, and how long an accept address lives.
     pub accept_timeout: Duration,
+    /// Listeners idle this long are forgotten, as the service's load balancers forget them.
+    pub service_idle_limit: Option<Duration>,
 }
 
 /// The Hybrid Connections side of one server: its configuration and who is connected.

@@ -100,6 +100,7 @@ mod tests {
             entities: entities
                 .map(|list| list.iter().map(|e| EntityPath::new(e).unwrap()).collect()),
             accept_timeout: Duration::from_secs(30),
+            service_idle_limit: None,
         }
     }
 

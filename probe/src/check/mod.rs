@@ -16,6 +16,7 @@ pub mod proxy;
 pub mod rendezvous;
 pub mod revocation;
 mod session;
+pub mod strangers;
 pub mod tcp;
 pub mod tls;
 pub mod websocket;

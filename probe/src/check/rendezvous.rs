@@ -3,6 +3,7 @@
 //! password reset reaches writeback), the listener accepts at the rendezvous address the service
 //! names (often a gateway host, not the namespace), and one message crosses each way end to end.
 
+use super::strangers::{Busy, Strangers};
 use super::{Ctx, Session};
 use crate::net::hc::{self, listener, sender, Event, Listener, Refusal};
 use crate::net::websocket::Ws;
@@ -14,10 +15,6 @@ use futures_util::{SinkExt, StreamExt};
 use relay_protocol::hc::control::AcceptMessage;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
-
-/// The status the probe's listener turns away a sender it did not start with.
-pub const NOT_OURS_STATUS: u16 = 409;
-pub const NOT_OURS_DESCRIPTION: &str = "this listener is a probe and takes only its own senders";
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let (Some(hc), Some(mut listener)) = (&target.hc, session.listener.take()) else {
@@ -90,6 +87,8 @@ enum Missed {
     ListenerEnded { outcome: Outcome, detail: String },
     /// No accept reached the listener in time.
     NoAccept,
+    /// The relay kept handing the listener senders it did not start.
+    Busy(Busy),
 }
 
 impl Missed {
@@ -139,6 +138,7 @@ impl Missed {
                     format!("the accept reached the listener, but the rendezvous address {host} could not be reached ({refusal}): writeback's listener connects there for every request; allow TCP 443 to every host of the namespace's domain"),
                 )
             }
+            Missed::Busy(busy) => (Outcome::EntityBusy, busy.describe(entity.as_str())),
             Missed::ListenerEnded { outcome, detail } => (
                 outcome,
                 format!("the listener's control channel ended while waiting for the sender: {detail}"),
@@ -176,6 +176,7 @@ async fn meet(
     );
     let mut accept_after = None;
     let mut rendezvous_host = None;
+    let mut strangers = Strangers::default();
     let taking = async {
         loop {
             match listener.next_event(deadline, None).await {
@@ -189,7 +190,10 @@ async fn meet(
                             refusal,
                         });
                 }
-                Event::Accept(other) => turn_away(net, hc, target.direct, &other).await,
+                Event::Accept(other) => strangers
+                    .turn_away(net, hc, target.direct, &other)
+                    .await
+                    .map_err(Missed::Busy)?,
                 Event::Ended { outcome, detail } => {
                     return Err(Missed::ListenerEnded { outcome, detail })
                 }
@@ -234,27 +238,6 @@ async fn both(
     match (sent, taken) {
         (Some(s), Some(t)) => Ok((s, t)),
         _ => Err(Missed::NoAccept),
-    }
-}
-
-/// Rejects a sender this probe did not start (another probe's, sharing the entity).
-pub async fn turn_away(
-    net: &NetContext,
-    hc: &HybridConnection,
-    direct: bool,
-    accept: &AcceptMessage,
-) {
-    if let Err(e) = listener::reject(
-        net,
-        hc,
-        direct,
-        accept,
-        NOT_OURS_STATUS,
-        NOT_OURS_DESCRIPTION,
-    )
-    .await
-    {
-        tracing::warn!(id = %accept.id, "rejecting another sender failed: {e}");
     }
 }
 

@@ -27,6 +27,9 @@ pub struct Session {
     pub failed: Option<&'static str>,
     /// A hybrid connection's open listener, from the listener check to the rendezvous check.
     pub listener: Option<Listener>,
+    /// The idle limit the relay announced to that listener (a mock-relay's
+    /// `--service-idle-limit`), in seconds.
+    pub relay_idle_limit_s: Option<f64>,
     /// The idle ladder's findings, when the idle check ran.
     pub idle: Option<IdleReport>,
 }

@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Whether this platform tells the kernel's view of a connection (Linux `TCP_INFO`).
+pub const SUPPORTED: bool = cfg!(target_os = "linux");
+
 /// The kernel's view of one connection at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TcpEvidence {
@@ -83,6 +86,37 @@ impl Handle {
 
     #[cfg(not(target_os = "linux"))]
     pub fn evidence(&self) -> Option<TcpEvidence> {
+        None
+    }
+
+    /// Whether the connection is still established (not reset, not closed by either side), if
+    /// the platform tells: a reset connection has nothing unacknowledged either.
+    #[cfg(target_os = "linux")]
+    pub fn established(&self) -> Option<bool> {
+        /// `TCP_ESTABLISHED` in the kernel's `tcp_states.h`.
+        const ESTABLISHED: u8 = 1;
+        let mut info = std::mem::MaybeUninit::<libc::tcp_info>::zeroed();
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        // SAFETY: as in `evidence`.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                info.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            return None;
+        }
+        // SAFETY: as in `evidence`.
+        let info = unsafe { info.assume_init() };
+        Some(info.tcpi_state == ESTABLISHED)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn established(&self) -> Option<bool> {
         None
     }
 }

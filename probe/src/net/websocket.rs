@@ -89,6 +89,19 @@ pub async fn upgrade(
     path: &str,
     headers: &[Header<'_>],
 ) -> Result<Ws, UpgradeError> {
+    upgrade_with_head(stream, authority, path, headers)
+        .await
+        .map(|(ws, _)| ws)
+}
+
+/// [`upgrade`], with the headers of the server's 101 answer (where a relay may announce its
+/// own limits).
+pub async fn upgrade_with_head(
+    stream: Io,
+    authority: &str,
+    path: &str,
+    headers: &[Header<'_>],
+) -> Result<(Ws, http::HeaderMap), UpgradeError> {
     let failed = |outcome, why: String| UpgradeError::Failed { outcome, why };
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -150,11 +163,13 @@ pub async fn upgrade(
             "the server's 101 answer does not carry the right Sec-WebSocket-Accept".into(),
         ));
     }
+    let head = response.headers().clone();
     let upgraded = hyper::upgrade::on(response)
         .await
         .map_err(|e| failed(hyper_outcome(&e), format!("the upgrade failed: {e}")))?;
     let io: Io = Box::new(TokioIo::new(upgraded));
-    Ok(WebSocketStream::from_raw_socket(io, Role::Client, Some(config())).await)
+    let ws = WebSocketStream::from_raw_socket(io, Role::Client, Some(config())).await;
+    Ok((ws, head))
 }
 
 /// The first non-empty line of `body`, cleaned.

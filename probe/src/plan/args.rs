@@ -36,6 +36,10 @@ pub struct RunArgs {
     /// listener needs an entity of its own (repeatable).
     #[arg(long = "hc-entity", value_name = "NAME")]
     pub hc_entities: Vec<String>,
+    /// Rehearsals only: the life of the tokens the probe signs for a hybrid connection, in
+    /// seconds [default: 3600, as Microsoft's SDK]; held listeners renew theirs ahead of it.
+    #[arg(long = "hc-token-lifetime", value_name = "SECS", hide = true, value_parser = parse_token_lifetime)]
+    pub hc_token_lifetime: Option<f64>,
     /// Also check this Azure Relay namespace and all its gateways (repeatable); a bare name
     /// gets the cloud's suffix (e.g. .servicebus.windows.net).
     #[arg(long = "relay-namespace", value_name = "NAME")]
@@ -223,6 +227,17 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
         return Err(format!(
             "{s} is out of range (more than 0, at most 3600 seconds)"
         ));
+    }
+    Ok(v)
+}
+
+/// `--hc-token-lifetime`: whole seconds from 2 to a day (a token's expiry is in whole seconds).
+fn parse_token_lifetime(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(v.fract() == 0.0 && (2.0..=86_400.0).contains(&v)) {
+        return Err(format!("{s} is out of range (whole seconds, 2 to 86400)"));
     }
     Ok(v)
 }

@@ -48,6 +48,10 @@ pub fn targets(args: &RunArgs, scenario: &Scenario) -> Result<Vec<Target>, Confi
             entity,
             more_entities: entities,
             credential: cs.credential().clone(),
+            token_lifetime: args.hc_token_lifetime.map_or(
+                relay_protocol::hc::SDK_TOKEN_LIFETIME,
+                std::time::Duration::from_secs_f64,
+            ),
         };
         let mut target = Target::hybrid_connection(hc);
         // Microsoft's relay presents Microsoft's certificates: any other issuer there means the

@@ -98,3 +98,17 @@ pub const SDK_ACCEPT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Validity the .NET SDK gives the tokens it signs (`TokenProvider.DefaultTokenTimeout`, 60 min).
 pub const SDK_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 60);
+
+/// A mock-relay's answer to a listener's upgrade carries this header when it drops idle
+/// listeners the way the service does (`--service-idle-limit`): the limit, in seconds. The real
+/// service sends no such header; the probe knows its limit from the namespace's domain.
+pub const SERVICE_IDLE_LIMIT_HEADER: &str = "x-relay-service-idle-limit";
+
+/// Parses [`SERVICE_IDLE_LIMIT_HEADER`]'s value: positive, finite seconds.
+pub fn parse_service_idle_limit(value: &str) -> Option<f64> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+}

@@ -96,6 +96,10 @@ pub enum Finding {
     /// The far end announces an idle limit below the requirement (`Keep-Alive: timeout=N`), so
     /// the ladder stopped there.
     EndpointCapped { limit_s: f64 },
+    /// The ladder stopped short of the relay's own idle limit on listeners (a hybrid
+    /// connection's service, or a mock-relay's `--service-idle-limit`), and no cut was found
+    /// below it; `holds` when the requirement itself was tested and survived.
+    RelayCapped { limit_s: f64, holds: bool },
     /// The ladder stopped short of the requirement.
     LadderTooShort,
 }
@@ -108,6 +112,9 @@ pub struct FarEnd {
     pub ours: bool,
     /// The idle limit it announced, which capped the ladder.
     pub cap_s: Option<f64>,
+    /// `cap_s` is the relay's own limit on idle listeners: a ladder it capped never fails on
+    /// the rungs it left out.
+    pub relay: bool,
 }
 
 /// The finding for a ladder's `bracket`.
@@ -134,7 +141,11 @@ pub fn judge(
         }
         return Finding::CutOff;
     }
-    if bracket.survived_s.is_some_and(|s| s >= required_s - 1e-9) {
+    let holds = bracket.survived_s.is_some_and(|s| s >= required_s - 1e-9);
+    if let (true, Some(limit_s)) = (far_end.relay, far_end.cap_s) {
+        return Finding::RelayCapped { limit_s, holds };
+    }
+    if holds {
         return Finding::Holds;
     }
     match far_end.cap_s {
@@ -146,7 +157,7 @@ pub fn judge(
 impl Finding {
     pub fn verdict(&self) -> IdleVerdict {
         match self {
-            Finding::Holds => IdleVerdict::Pass,
+            Finding::Holds | Finding::RelayCapped { holds: true, .. } => IdleVerdict::Pass,
             Finding::CutOff => IdleVerdict::Fail,
             _ => IdleVerdict::Inconclusive,
         }
@@ -163,6 +174,8 @@ impl Finding {
             Finding::Holds => (Status::Pass, Outcome::Survived),
             Finding::CutOff => (Status::Fail, bracket.failure.unwrap_or(Outcome::SilentDrop)),
             Finding::EndpointLimit { .. } => (Status::Warn, Outcome::TlsCloseNotify),
+            Finding::RelayCapped { holds: true, .. } => (Status::Warn, Outcome::Survived),
+            Finding::RelayCapped { holds: false, .. } => (Status::Warn, Outcome::Inconclusive),
             Finding::ControlClosedByEndpoint | Finding::EndpointCapped { .. } => {
                 (Status::Warn, Outcome::Inconclusive)
             }
@@ -203,11 +216,52 @@ mod tests {
     const OURS: FarEnd = FarEnd {
         ours: true,
         cap_s: None,
+        relay: false,
     };
     const THEIRS: FarEnd = FarEnd {
         ours: false,
         cap_s: None,
+        relay: false,
     };
+
+    #[test]
+    fn a_ladder_capped_by_the_relay_warns_and_a_cut_below_it_still_fails() {
+        let relay = FarEnd {
+            ours: true,
+            cap_s: Some(240.0),
+            relay: true,
+        };
+        let ok = control(Outcome::Survived);
+        let below = bracket(&[
+            rec(180.0, Direction::ClientSend, Outcome::Survived),
+            rec(225.0, Direction::ClientSend, Outcome::Survived),
+        ]);
+        let f = judge(&below, 180.0, &ok, true, relay);
+        assert_eq!(
+            f,
+            Finding::RelayCapped {
+                limit_s: 240.0,
+                holds: true
+            }
+        );
+        assert_eq!(
+            f.status(&below, Some(360.0)),
+            (Status::Warn, Outcome::Survived)
+        );
+        assert_eq!(f.verdict(), IdleVerdict::Pass);
+        let short = judge(&below, 300.0, &ok, true, relay);
+        assert_eq!(
+            short.status(&below, None),
+            (Status::Warn, Outcome::Inconclusive)
+        );
+        let cut = bracket(&[
+            rec(60.0, Direction::ClientSend, Outcome::Survived),
+            rec(120.0, Direction::ServerPush, Outcome::SilentDrop),
+        ]);
+        let f = judge(&cut, 180.0, &ok, true, relay);
+        assert_eq!(f, Finding::CutOff);
+        assert_eq!(f.status(&cut, None), (Status::Fail, Outcome::SilentDrop));
+    }
 
     fn verdict(b: &Bracket, required_s: f64, control_ok: bool) -> IdleVerdict {
         let c = control(if control_ok {

@@ -3,8 +3,10 @@
 //! own, since the service hands a sender to any one of an entity's listeners; at the rung's time
 //! the probe connects a sender, and the service's `accept` must come down the idle listener
 //! (`server_push`, the direction a password reset travels), then a Ping checks the other way
-//! (`client_send`). A control listener keeps itself alive with a Pong every few seconds, as the
-//! .NET SDK's listener does (every 210 s), and must still answer a Ping at the end.
+//! (`client_send`: an unsolicited Pong, as the SDK's keep-alive, and the kernel's word that it
+//! was acknowledged; never a WebSocket Ping, which the service answers by dropping the
+//! listener). A control listener keeps itself alive with a Pong every few seconds, as the .NET
+//! SDK's listener does (every 210 s), and its last Pong must still be acknowledged at the end.
 //!
 //! One entity gives one definitive rung at the required idle time (the control listener shares
 //! the entity and turns away any sender it is handed, which then tries again); more entities give
@@ -12,7 +14,8 @@
 
 use super::ladder::LadderRun;
 use super::settings::{answer_deadline, IdleSettings, PUSH_GRACE};
-use crate::check::rendezvous::{round_trip, turn_away, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
+use crate::check::rendezvous::round_trip;
+use crate::check::strangers::{Busy, Strangers, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
 use crate::net::hc::{self, listener, sender, Event, Listener, Refusal};
 use crate::net::websocket::Ws;
 use crate::net::{Endpoint, NetContext};
@@ -132,7 +135,10 @@ pub async fn run(
         let _ = stop_tx.send(true);
         results
     };
-    let interval = settings.activity_interval();
+    // The SDK's keep-alive, or more often: the control must outlive any cut the rungs find.
+    let interval = settings
+        .activity_interval()
+        .min(relay_protocol::hc::SDK_LISTENER_KEEPALIVE);
     let (results, control) = tokio::join!(
         ladder,
         control(net, target, hc, &layout.control, interval, stop_rx)
@@ -173,32 +179,41 @@ impl Rung<'_> {
         let start = Instant::now();
         let idle_until = tokio::time::Instant::from_std(start + secs(self.idle_s));
         let mut records = Vec::with_capacity(2);
+        let mut strangers = Strangers::default();
+        let busy = |b: Busy| b.describe(self.entity.as_str());
         // Idle: nothing should arrive; an ending that does is the path's verdict.
         loop {
             match listener.next_event(idle_until, None).await {
                 Event::Quiet => break,
                 // Another probe's sender on a shared entity: turn it away and keep idling.
-                Event::Accept(other) => {
-                    turn_away(self.net, self.hc, self.target.direct, &other).await
-                }
+                Event::Accept(other) => strangers
+                    .turn_away(self.net, self.hc, self.target.direct, &other)
+                    .await
+                    .map_err(busy)?,
                 Event::Ended { outcome, .. } => {
                     records.push(self.record(start, Direction::ServerPush, outcome, true, None));
                     return Ok(records);
                 }
             }
         }
-        let (push, sender) = self.push(&mut listener).await;
+        let (push, sender) = self.push(&mut listener, &mut strangers).await;
+        let (push, sender) = match push {
+            Pushed::Busy(b) => return Err(busy(b)),
+            _ => (push, sender),
+        };
         let still_open = !matches!(push, Pushed::Ended(_));
         let outcome = match push {
             Pushed::Delivered => Outcome::Survived,
             Pushed::Ended(o) => o,
-            Pushed::Nothing => Outcome::SilentDrop,
+            Pushed::Nothing | Pushed::Busy(_) => Outcome::SilentDrop,
         };
         records.push(self.record(start, Direction::ServerPush, outcome, false, Some(sender)));
         if still_open {
             let answer = answer_deadline(self.target.kind, self.net.timeout, Duration::ZERO);
-            let outcome = listener.ping(answer).await;
-            records.push(self.record(start, Direction::ClientSend, outcome, false, None));
+            let (outcome, tcp, _) = listener.pong_check(answer).await;
+            let mut record = self.record(start, Direction::ClientSend, outcome, false, None);
+            record.tcp = tcp.filter(|_| outcome != Outcome::Survived);
+            records.push(record);
         }
         listener.close().await;
         Ok(records)
@@ -207,7 +222,11 @@ impl Rung<'_> {
     /// Connects a sender and watches the idle listener for its accept; takes the accept and
     /// carries one message through, as writeback's listener takes a reset request. A sender
     /// turned away by the control listener (or another probe's) tries again.
-    async fn push(&self, listener: &mut Listener) -> (Pushed, SenderView) {
+    async fn push(
+        &self,
+        listener: &mut Listener,
+        strangers: &mut Strangers,
+    ) -> (Pushed, SenderView) {
         let sent_at = Instant::now();
         let deadline = tokio::time::Instant::now() + self.net.timeout;
         let view = |(outcome, status_code): (Outcome, Option<u16>)| SenderView {
@@ -217,7 +236,7 @@ impl Rung<'_> {
         };
         let mut attempt = 1;
         loop {
-            match self.attempt(listener, deadline).await {
+            match self.attempt(listener, strangers, deadline).await {
                 Attempt::TurnedAway(_) if attempt < SENDER_ATTEMPTS => attempt += 1,
                 Attempt::TurnedAway(code) => {
                     return (Pushed::Nothing, view((Outcome::Rejected, Some(code))))
@@ -228,7 +247,12 @@ impl Rung<'_> {
     }
 
     /// One sender, and the idle listener watched for its accept at the same time.
-    async fn attempt(&self, listener: &mut Listener, deadline: tokio::time::Instant) -> Attempt {
+    async fn attempt(
+        &self,
+        listener: &mut Listener,
+        strangers: &mut Strangers,
+        deadline: tokio::time::Instant,
+    ) -> Attempt {
         let net = self.net;
         let id = hc::connection_id("sender");
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -240,7 +264,7 @@ impl Rung<'_> {
             &id,
             remaining,
         );
-        let watching = self.watch_for(listener, &id, deadline);
+        let watching = self.watch_for(listener, strangers, &id, deadline);
         tokio::pin!(sending, watching);
         let mut sent: Option<Result<Ws, Refusal>> = None;
         let mut pushed: Option<Result<Ws, Pushed>> = None;
@@ -286,6 +310,7 @@ impl Rung<'_> {
     async fn watch_for(
         &self,
         listener: &mut Listener,
+        strangers: &mut Strangers,
         id: &str,
         deadline: tokio::time::Instant,
     ) -> Result<Ws, Pushed> {
@@ -299,7 +324,10 @@ impl Rung<'_> {
                         .await
                         .map_err(|_| Pushed::Delivered);
                 }
-                Event::Accept(other) => turn_away(net, self.hc, self.target.direct, &other).await,
+                Event::Accept(other) => strangers
+                    .turn_away(net, self.hc, self.target.direct, &other)
+                    .await
+                    .map_err(Pushed::Busy)?,
                 Event::Ended { outcome, .. } => return Err(Pushed::Ended(outcome)),
                 Event::Quiet => return Err(Pushed::Nothing),
             }
@@ -353,6 +381,8 @@ enum Pushed {
     Ended(Outcome),
     /// Nothing arrived in time.
     Nothing,
+    /// The relay kept handing the listener senders it did not start.
+    Busy(Busy),
 }
 
 /// The sender's outcome word and status: accepted (no refusal), or how it was refused.
@@ -389,6 +419,8 @@ async fn control(
         }
     };
     let answer = answer_deadline(target.kind, net.timeout, Duration::ZERO);
+    let mut strangers = Strangers::default();
+    let mut busy_said = false;
     loop {
         let until = tokio::time::Instant::now() + interval;
         tokio::select! {
@@ -396,15 +428,18 @@ async fn control(
             event = listener.next_event(until, Some(interval)) => match event {
                 Event::Quiet => {}
                 Event::Accept(a) => {
-                    if let Err(e) = listener::reject(net, hc, target.direct, &a, CONTROL_STATUS, CONTROL_DESCRIPTION).await {
-                        tracing::debug!("the control listener could not turn a sender away: {e}");
+                    // Past the bound, senders are left to the service's own timeout.
+                    let turned = strangers.turn_away_with(net, hc, target.direct, &a, CONTROL_STATUS, CONTROL_DESCRIPTION).await;
+                    if let (Err(busy), false) = (turned, busy_said) {
+                        busy_said = true;
+                        tracing::warn!(target = %target.url, "{}", busy.describe(entity.as_str()));
                     }
                 }
                 Event::Ended { outcome, .. } => return report(outcome, true),
             },
         }
     }
-    let outcome = listener.ping(answer).await;
+    let (outcome, _, _) = listener.pong_check(answer).await;
     listener.close().await;
     report(outcome, outcome != Outcome::Survived)
 }

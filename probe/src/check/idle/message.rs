@@ -3,6 +3,7 @@
 //! be opened, and endings that arrived unprompted.
 
 use super::attribution::Finding;
+use super::relay_limit::{sdk_keepalive_s, RelayLimit};
 use crate::advice::fmt_s;
 use crate::outcome::Outcome;
 use crate::result::{ControlReport, HcLadder, SenderView, Variant, VariantReport};
@@ -101,6 +102,10 @@ pub struct IdleMessage<'a> {
     pub far_end_limit: Option<&'a str>,
     /// Connections that contradict the cut: `(idle period, outcome)`.
     pub unstable: &'a [(f64, Outcome)],
+    /// A hybrid connection's relay's own idle limit on listeners, if it has one.
+    pub relay: Option<RelayLimit>,
+    /// The connections go through a proxy (which acknowledges the listener's Pongs itself).
+    pub via_proxy: bool,
 }
 
 impl fmt::Display for IdleMessage<'_> {
@@ -149,6 +154,31 @@ impl fmt::Display for IdleMessage<'_> {
                 fmt_s(*limit_s),
                 fmt_s(self.required_s)
             )?,
+            Finding::RelayCapped { limit_s, holds } => {
+                let source = self.relay.map_or("", |r| r.source());
+                let longest = self.survived_s.map_or_else(|| "none".to_string(), |s| format!("{} s", fmt_s(s)));
+                write!(
+                    f,
+                    "the relay itself forgets listeners idle for {} s ({source}), so the ladder stopped short of that: an idle cut there or beyond is the relay's own limit, not this network's. Longest idle period survived: {longest}",
+                    fmt_s(*limit_s)
+                )?;
+                if *holds {
+                    write!(f, ", the {} s required included", fmt_s(self.required_s))?;
+                } else {
+                    write!(
+                        f,
+                        ", short of the {} s required, which the relay's own limit leaves untestable here",
+                        fmt_s(self.required_s)
+                    )?;
+                }
+                let sdk = sdk_keepalive_s();
+                if self.survived_s.is_some_and(|s| s >= sdk) {
+                    write!(f, ". Microsoft's SDK keeps its listener alive every {} s, so a path that keeps idle connections beyond that serves writeback: this one does", fmt_s(sdk))?;
+                } else {
+                    write!(f, ". Microsoft's SDK keeps its listener alive every {} s, so a path that keeps idle connections beyond that serves writeback; this ladder did not reach {} s", fmt_s(sdk), fmt_s(sdk))?;
+                }
+                write!(f, ". To test idle periods above {} s, rehearse against a mock-relay beyond the firewall (without --service-idle-limit)", fmt_s(*limit_s))?;
+            }
             Finding::LadderTooShort => write!(
                 f,
                 "the ladder stopped at {} s, short of the {} s required: raise --idle-max",
@@ -202,6 +232,11 @@ impl fmt::Display for IdleMessage<'_> {
                 self.host,
                 fmt_s(cap_s)
             )?;
+        }
+        if self.hc_ladder.is_some() && !crate::net::tcp_info::SUPPORTED {
+            f.write_str(". On this platform the kernel's acknowledgement is not read: the listener -> relay direction (an unsolicited Pong, as the SDK's keep-alive) is judged only by the absence of a reset or close")?;
+        } else if self.hc_ladder.is_some() && self.via_proxy {
+            f.write_str(". The listener -> relay direction is judged by the kernel's acknowledgement of an unsolicited Pong: through a proxy that acknowledges itself, it shows only that the proxy is still there")?;
         }
         if let Some((idle_s, sender)) = self.failed_sender {
             let status = sender

@@ -14,6 +14,7 @@ pub mod hc_ladder;
 pub mod ladder;
 mod message;
 mod probe;
+pub mod relay_limit;
 pub mod settings;
 
 pub use settings::{IdleSettings, Thresholds};
@@ -27,6 +28,7 @@ use crate::target::{Target, TargetKind};
 use attribution::{bracket, judge, FarEnd};
 use endpoint_limit::EndpointLimit;
 use message::IdleMessage;
+use relay_limit::RelayLimit;
 use std::time::Instant;
 
 /// Runs the ladder (and the `--refine` round) against `target`, after every other check passed.
@@ -63,9 +65,38 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         }
         None => None,
     };
+    // A hybrid connection's relay forgets idle listeners itself: past its limit the ladder
+    // would measure the service, not the path, so it stops short of it.
+    let relay = target
+        .hc
+        .as_ref()
+        .and_then(|_| RelayLimit::of(&target.host, session.relay_idle_limit_s));
+    let mut rung_required_s = settings.required_s;
+    let cap_s = match relay {
+        Some(r) => {
+            let longest = r.longest_rung_s();
+            let capped = settings.max_s > longest || settings.required_s > longest;
+            periods.retain(|p| *p <= longest);
+            if periods.is_empty() {
+                let why = format!(
+                    "forgets listeners idle for {} s itself ({}), below the shortest idle period tested",
+                    fmt_s(r.limit_s()),
+                    r.source()
+                );
+                return untestable(target, &why, started);
+            }
+            rung_required_s = rung_required_s.min(longest);
+            if rung_required_s < settings.required_s {
+                // The one rung of a single entity goes as far as the relay allows.
+                rung_required_s = periods.last().copied().unwrap_or(longest);
+            }
+            capped.then_some(r.limit_s())
+        }
+        None => cap_s,
+    };
     let (longest_s, connections) = match &target.hc {
         Some(hc) => {
-            let layout = hc_ladder::Layout::new(hc, &settings.rungs(), settings.required_s);
+            let layout = hc_ladder::Layout::new(hc, &periods, rung_required_s);
             let longest = layout.rungs.iter().map(|r| r.0).fold(0.0, f64::max);
             (longest, layout.rungs.len())
         }
@@ -75,7 +106,16 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         ),
     };
     let progress = ctx.progress.idle(&target.name, longest_s, connections);
-    let mut run = round(ctx, target, settings, &periods, 1, &progress).await;
+    let mut run = round(
+        ctx,
+        target,
+        settings,
+        &periods,
+        rung_required_s,
+        1,
+        &progress,
+    )
+    .await;
     let first = bracket(&run.records);
     // A hybrid connection with one entity has one rung: nothing to refine.
     let refinable = target
@@ -90,7 +130,8 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             rungs.sort_by(f64::total_cmp);
             rungs.dedup();
             if !rungs.is_empty() {
-                let second = round(ctx, target, settings, &rungs, 2, &progress).await;
+                let second =
+                    round(ctx, target, settings, &rungs, rung_required_s, 2, &progress).await;
                 run.absorb(second);
             }
         }
@@ -105,6 +146,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
     let far_end = FarEnd {
         ours: matches!(target.kind, TargetKind::Relay | TargetKind::Hc),
         cap_s,
+        relay: relay.is_some(),
     };
     let finding = judge(
         &bracket,
@@ -154,7 +196,9 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                 .filter(|(_, s)| s.outcome != Outcome::Accepted)
         }),
         variants_skipped: settings.variants && target.hc.is_some(),
-        endpoint_cap_s: cap_s,
+        endpoint_cap_s: cap_s.filter(|_| relay.is_none()),
+        relay,
+        via_proxy: ctx.net.first_hop(target).proxy.is_some(),
         unstable: &bracket.unstable,
         far_end_limit: bracket
             .failed_s
@@ -202,12 +246,13 @@ async fn round(
     target: &Target,
     settings: &IdleSettings,
     periods: &[f64],
+    required_s: f64,
     round: u8,
     progress: &IdleProgress,
 ) -> ladder::LadderRun {
     match &target.hc {
         Some(hc) => {
-            let layout = hc_ladder::Layout::new(hc, periods, settings.required_s);
+            let layout = hc_ladder::Layout::new(hc, periods, required_s);
             hc_ladder::run(ctx.net, target, hc, settings, &layout, round, progress).await
         }
         None => ladder::run(ctx.net, target, settings, periods, round, progress).await,

@@ -3,9 +3,11 @@
 //! reaches the sender the same way.
 
 use crate::net::path::{self, PathError};
+use crate::net::tcp_info::Handle;
 use crate::net::websocket::{self, Header, UpgradeError, Ws};
 use crate::net::{Endpoint, NetContext};
 use crate::outcome::Outcome;
+use http::HeaderMap;
 use relay_protocol::hc::AUTHORIZATION_HEADER;
 use relay_protocol::SecretString;
 use std::fmt;
@@ -60,6 +62,16 @@ impl Refusal {
     }
 }
 
+/// An open WebSocket to the service, with what its upgrade answer said and the kernel's handle
+/// on the TCP connection under it.
+pub struct Upgraded {
+    pub ws: Ws,
+    /// The headers of the 101 answer.
+    pub head: HeaderMap,
+    /// The TCP connection to the service, or to the proxy on the way.
+    pub tcp: Option<Handle>,
+}
+
 /// Opens a TLS connection to `endpoint` and upgrades it at `path`, with `token` (if any) in the
 /// `ServiceBusAuthorization` header, all within `deadline`.
 pub async fn open(
@@ -69,11 +81,27 @@ pub async fn open(
     token: Option<&SecretString>,
     deadline: Duration,
 ) -> Result<Ws, Refusal> {
+    open_upgraded(net, endpoint, path, token, deadline)
+        .await
+        .map(|u| u.ws)
+}
+
+/// [`open`], keeping the answer's headers and the TCP handle.
+pub async fn open_upgraded(
+    net: &NetContext,
+    endpoint: Endpoint<'_>,
+    path: &str,
+    token: Option<&SecretString>,
+    deadline: Duration,
+) -> Result<Upgraded, Refusal> {
     let attempt = async {
         let opened = path::open_tls_at(net, endpoint, &net.socket)
             .await
             .map_err(Refusal::from_path)?;
-        upgrade(Box::new(opened.stream), &endpoint.authority(), path, token).await
+        let tcp = opened.tcp;
+        let (ws, head) =
+            upgrade(Box::new(opened.stream), &endpoint.authority(), path, token).await?;
+        Ok(Upgraded { ws, head, tcp })
     };
     tokio::time::timeout(deadline, attempt)
         .await
@@ -86,7 +114,7 @@ pub async fn upgrade(
     authority: &str,
     path: &str,
     token: Option<&SecretString>,
-) -> Result<Ws, Refusal> {
+) -> Result<(Ws, HeaderMap), Refusal> {
     let headers: Vec<Header<'_>> = token
         .map(|t| Header {
             name: AUTHORIZATION_HEADER,
@@ -95,7 +123,7 @@ pub async fn upgrade(
         })
         .into_iter()
         .collect();
-    websocket::upgrade(stream, authority, path, &headers)
+    websocket::upgrade_with_head(stream, authority, path, &headers)
         .await
         .map_err(|e| match e {
             UpgradeError::Refused { code, .. } => Refusal::Status {

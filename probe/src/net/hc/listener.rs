@@ -4,8 +4,11 @@
 //! it there with a status.
 
 use super::handshake::{self, Refusal};
+use super::keepalive::{self, Evidence};
+use super::renewal::Renewal;
 use crate::net::ending::ws_outcome;
 use crate::net::io::Io;
+use crate::net::tcp_info::{Handle, TcpEvidence};
 use crate::net::websocket::Ws;
 use crate::net::{Endpoint, NetContext};
 use crate::outcome::Outcome;
@@ -24,6 +27,13 @@ pub struct Listener {
     ws: Ws,
     /// This listener's `sb-hc-id`.
     pub id: String,
+    /// The idle limit the relay announced in its upgrade answer (a mock-relay with
+    /// `--service-idle-limit`), in seconds.
+    pub announced_idle_limit_s: Option<f64>,
+    /// The TCP connection under the channel, when the platform tells about it.
+    tcp: Option<Handle>,
+    /// When and how the token is renewed.
+    renewal: Option<Renewal>,
 }
 
 /// What happened on a control channel while it was watched.
@@ -50,10 +60,16 @@ impl Listener {
         let token = super::token(hc, entity);
         let authority = hc.namespace.authority();
         let upgrade = handshake::upgrade(stream, &authority, &path, Some(&token));
-        let ws = tokio::time::timeout(deadline, upgrade)
+        let (ws, head) = tokio::time::timeout(deadline, upgrade)
             .await
             .unwrap_or(Err(Refusal::Timeout))?;
-        Ok(Listener { ws, id })
+        Ok(Listener {
+            ws,
+            id,
+            announced_idle_limit_s: announced(&head),
+            tcp: None,
+            renewal: Renewal::new(hc, entity),
+        })
     }
 
     /// Opens a control channel on a connection of its own (the idle ladder's listeners).
@@ -66,19 +82,32 @@ impl Listener {
         let id = super::connection_id("listener");
         let token = super::token(hc, entity);
         let path = listen_path(hc, entity, &id);
-        let ws = handshake::open(net, endpoint, &path, Some(&token), net.timeout).await?;
-        Ok(Listener { ws, id })
+        let up = handshake::open_upgraded(net, endpoint, &path, Some(&token), net.timeout).await?;
+        Ok(Listener {
+            ws: up.ws,
+            id,
+            announced_idle_limit_s: announced(&up.head),
+            tcp: up.tcp,
+            renewal: Renewal::new(hc, entity),
+        })
     }
 
     /// Watches the channel until `until` for the service's next `accept`; other control
     /// messages are ignored, as the protocol asks. With `keepalive`, sends an unsolicited Pong at
-    /// that interval meanwhile, as the .NET SDK's listener does.
+    /// that interval meanwhile, as the .NET SDK's listener does. A token falling due is renewed.
     pub async fn next_event(&mut self, until: Instant, keepalive: Option<Duration>) -> Event {
         let mut next_pong = keepalive.map(|k| Instant::now() + k);
         loop {
             let wake = next_pong.map_or(until, |p| p.min(until));
+            let renew_at = self.renewal.as_ref().map_or(wake, |r| r.due.min(wake));
             let message = tokio::select! {
                 m = self.ws.next() => m,
+                _ = tokio::time::sleep_until(renew_at), if renew_at < wake => {
+                    if let Err(e) = self.renew().await {
+                        return ended(ws_outcome(&e), format!("renewing the token failed: {e}"));
+                    }
+                    continue;
+                }
                 _ = tokio::time::sleep_until(wake) => {
                     // A keep-alive that falls due goes out first, even at the deadline.
                     if let (Some(k), Some(due)) = (keepalive, next_pong) {
@@ -114,26 +143,55 @@ impl Listener {
         }
     }
 
-    /// One WebSocket Ping answered by the service within `deadline`: `Survived`, or how the
-    /// channel failed (`SilentDrop` when nothing answers).
-    pub async fn ping(&mut self, deadline: Duration) -> Outcome {
-        let exchange = async {
-            let payload = Bytes::from_static(b"probe-ping");
-            if let Err(e) = self.ws.send(Message::Ping(payload.clone())).await {
-                return ws_outcome(&e);
-            }
+    /// Sends `renewToken` with a fresh token (the service answers nothing, or closes the channel
+    /// with 1008 if it refuses the token).
+    async fn renew(&mut self) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        let Some(renewal) = self.renewal.as_mut() else {
+            return Ok(());
+        };
+        let message = renewal.message();
+        tracing::debug!(id = %self.id, "renewing the listener's token");
+        self.ws
+            .send(Message::text(message.expose().to_string()))
+            .await
+    }
+
+    /// The listener -> service direction within `deadline`, as the SDK's own traffic allows
+    /// ([`keepalive`](super::keepalive)): an unsolicited Pong, then the kernel's word that it
+    /// was acknowledged, or the channel's ending. `Survived`, or how it failed (`SilentDrop`
+    /// when the Pong stays unacknowledged). Without kernel evidence, only an ending within the
+    /// deadline counts.
+    pub async fn pong_check(
+        &mut self,
+        deadline: Duration,
+    ) -> (Outcome, Option<TcpEvidence>, Evidence) {
+        if let Err(e) = self.ws.send(Message::Pong(Bytes::new())).await {
+            return (ws_outcome(&e), None, Evidence::NoEnding);
+        }
+        let tcp = self.tcp;
+        let ending = async {
             loop {
                 match self.ws.next().await {
-                    Some(Ok(Message::Pong(p))) if p == payload => return Outcome::Survived,
                     Some(Ok(Message::Close(_))) | None => return Outcome::TlsCloseNotify,
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return ws_outcome(&e),
                 }
             }
         };
-        tokio::time::timeout(deadline, exchange)
-            .await
-            .unwrap_or(Outcome::SilentDrop)
+        let watch = async {
+            match keepalive::acknowledged(tcp, deadline).await {
+                Some((outcome, evidence)) => (outcome, Some(evidence), Evidence::Acknowledged),
+                None => {
+                    tokio::time::sleep(deadline.min(Duration::from_secs(1))).await;
+                    (Outcome::Survived, None, Evidence::NoEnding)
+                }
+            }
+        };
+        tokio::select! {
+            biased;
+            outcome = ending => (outcome, None, Evidence::NoEnding),
+            judged = watch => judged,
+        }
     }
 
     /// Closes the channel politely.
@@ -234,6 +292,13 @@ fn listen_path(hc: &HybridConnection, entity: &EntityPath, id: &str) -> String {
     url.strip_prefix(&authority).unwrap_or(&url).to_string()
 }
 
+/// The idle limit a relay's upgrade answer announces, if any.
+fn announced(head: &http::HeaderMap) -> Option<f64> {
+    head.get(hc::SERVICE_IDLE_LIMIT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(hc::parse_service_idle_limit)
+}
+
 fn ended(outcome: Outcome, detail: String) -> Event {
     Event::Ended { outcome, detail }
 }
@@ -274,6 +339,7 @@ mod tests {
             entity: cs.entity_path().unwrap().clone(),
             more_entities: Vec::new(),
             credential: cs.credential().clone(),
+            token_lifetime: relay_protocol::hc::SDK_TOKEN_LIFETIME,
         }
     }
 

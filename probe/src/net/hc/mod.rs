@@ -4,7 +4,9 @@
 //! SAS tokens) is written once, in `relay_protocol`.
 
 mod handshake;
+pub mod keepalive;
 pub mod listener;
+mod renewal;
 pub mod sender;
 
 pub use handshake::Refusal;
@@ -15,20 +17,26 @@ use relay_protocol::connection_string::Credential;
 use relay_protocol::hc::EntityPath;
 use relay_protocol::{sas, SecretString};
 
-/// A token for `entity`: signed now with the connection string's key (valid for an hour, as
-/// the SDK's), or the connection string's own ready-made signature.
+/// A token for `entity`: signed now with the connection string's key (valid for
+/// `hc.token_lifetime`, an hour as the SDK's), or the connection string's own ready-made
+/// signature.
 pub fn token(hc: &HybridConnection, entity: &EntityPath) -> SecretString {
+    match (&hc.credential, signed(hc, entity)) {
+        (_, Some(token)) => token.expose(),
+        (Credential::Signature(token), None) => token.expose(),
+        (Credential::Key(_), None) => SecretString::new(String::new()),
+    }
+}
+
+/// A token signed now for `entity`, when the connection string has a key.
+fn signed(hc: &HybridConnection, entity: &EntityPath) -> Option<sas::SasToken> {
     match &hc.credential {
-        Credential::Key(key) => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default();
-            let expiry = now + relay_protocol::hc::SDK_TOKEN_LIFETIME.as_secs();
-            key.sign(&sas::resource_uri(&hc.namespace, Some(entity)), expiry)
-                .expose()
-        }
-        Credential::Signature(token) => token.expose(),
+        Credential::Key(key) => Some(renewal::sign(
+            key,
+            &sas::resource_uri(&hc.namespace, Some(entity)),
+            hc.token_lifetime,
+        )),
+        Credential::Signature(_) => None,
     }
 }
 
