@@ -145,6 +145,28 @@ pub struct ServeArgs {
     /// how long an accept address stays valid, in seconds.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
     pub accept_timeout: Duration,
+
+    /// Hybrid Connections: how long a relayed HTTP request waits for its listener's response,
+    /// in seconds (the service's 60).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_seconds)]
+    pub response_timeout: Duration,
+
+    /// Hybrid Connections: the largest WebSocket message (and frame) a rendezvous relays, in
+    /// bytes (16 MiB; from 64 KiB to 1 GiB).
+    #[arg(long, value_name = "BYTES", default_value = "16777216", value_parser = parse_message_limit)]
+    pub hc_message_limit: usize,
+}
+
+/// `--hc-message-limit`: from 64 KiB to 1 GiB.
+fn parse_message_limit(text: &str) -> Result<usize, String> {
+    let value: usize = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of bytes"))?;
+    if (64 * 1024..=1 << 30).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is outside 65536..=1073741824"))
+    }
 }
 
 /// `--sas-key`: kept as a secret from the moment it is read (never in `Debug` output).
@@ -259,6 +281,8 @@ impl ServeArgs {
                 namespace_host: self.hostname.first().cloned(),
                 accept_timeout: self.accept_timeout,
                 connection_string_out: self.connection_string_out.clone(),
+                response_timeout: self.response_timeout,
+                message_limit: self.hc_message_limit,
             },
             ..ServeConfig::default()
         }

@@ -64,6 +64,28 @@ pub(crate) fn upgrade_required(why: &str) -> Response<Body> {
     resp
 }
 
+/// The first subprotocol a handshake's `Sec-WebSocket-Protocol` asks for.
+pub(crate) fn first_protocol(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find(|p| !p.is_empty())
+        .map(str::to_string)
+}
+
+/// [`switching_protocols`], naming `protocol` in `Sec-WebSocket-Protocol` when given.
+pub(crate) fn switching_protocols_with(key: &str, protocol: Option<&str>) -> Response<Body> {
+    let mut resp = switching_protocols(key);
+    if let Some(value) = protocol.and_then(|p| HeaderValue::from_str(p).ok()) {
+        resp.headers_mut()
+            .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    resp
+}
+
 /// `101 Switching Protocols` for the client's `key`.
 pub(crate) fn switching_protocols(key: &str) -> Response<Body> {
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
@@ -86,6 +108,11 @@ const READ_BUFFER_BYTES: usize = 1024;
 
 /// The WebSocket over an answered upgrade (messages and frames up to [`MAX_MESSAGE_BYTES`]).
 pub(crate) async fn open(on_upgrade: OnUpgrade) -> Result<Ws, String> {
+    open_with_limit(on_upgrade, MAX_MESSAGE_BYTES).await
+}
+
+/// The WebSocket over an answered upgrade, messages and frames up to `limit` bytes.
+pub(crate) async fn open_with_limit(on_upgrade: OnUpgrade, limit: usize) -> Result<Ws, String> {
     let upgraded = match tokio::time::timeout(STEP_LIMIT, on_upgrade).await {
         Ok(Ok(upgraded)) => upgraded,
         Ok(Err(e)) => return Err(format!("websocket upgrade failed: {e}")),
@@ -93,8 +120,8 @@ pub(crate) async fn open(on_upgrade: OnUpgrade) -> Result<Ws, String> {
     };
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(Some(MAX_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_MESSAGE_BYTES));
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit));
     Ok(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
 }
 
@@ -165,6 +192,15 @@ mod tests {
         assert!(websocket_key(&Method::GET, &no_upgrade)
             .unwrap_err()
             .contains("Upgrade"));
+    }
+
+    #[test]
+    fn the_first_requested_protocol_is_echoed() {
+        let asked = headers(&[("sec-websocket-protocol", " chat.v2 , chat.v1")]);
+        assert_eq!(first_protocol(&asked).as_deref(), Some("chat.v2"));
+        assert_eq!(first_protocol(&HeaderMap::new()), None);
+        let resp = switching_protocols_with("dGhlIHNhbXBsZSBub25jZQ==", Some("chat.v2"));
+        assert_eq!(resp.headers()[header::SEC_WEBSOCKET_PROTOCOL], "chat.v2");
     }
 
     #[test]

@@ -73,7 +73,17 @@ pub struct HcSettings {
     pub accept_timeout: Duration,
     /// Where to write the connection string (mode 0600), if anywhere.
     pub connection_string_out: Option<PathBuf>,
+    /// How long a relayed HTTP request waits for its listener's response.
+    pub response_timeout: Duration,
+    /// Largest WebSocket message a rendezvous relays.
+    pub message_limit: usize,
 }
+
+/// "each request must be responded to within 60 seconds" (protocol guide).
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default for `--hc-message-limit`: far above what the SDKs send (the .NET SDK writes one
+/// message per `Write`, hyco-https buffers 64 kB), below hyco-ws's own 100 MiB.
+pub const DEFAULT_MESSAGE_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The key name the portal gives a namespace's first rule.
 pub const DEFAULT_KEY_NAME: &str = "RootManageSharedAccessKey";
@@ -87,6 +97,8 @@ impl Default for HcSettings {
             namespace_host: None,
             accept_timeout: ACCEPT_ADDRESS_LIFETIME,
             connection_string_out: None,
+            response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+            message_limit: DEFAULT_MESSAGE_LIMIT,
         }
     }
 }
@@ -256,6 +268,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         namespace,
         entities: (!config.hc.entities.is_empty()).then(|| config.hc.entities.clone()),
         accept_timeout: config.hc.accept_timeout,
+        response_timeout: config.hc.response_timeout,
+        message_limit: config.hc.message_limit,
     });
 
     let lifecycle = Lifecycle::new(config.max_connections);

@@ -4,7 +4,8 @@
 //! listener's rendezvous), the listener's status and description when it rejected, 504 when it
 //! did neither within the accept timeout, 404 when no listener is connected.
 
-use crate::handshake::{switching_protocols, upgrade_required, websocket_key};
+use super::headers::canonical;
+use crate::handshake::{first_protocol, switching_protocols_with, upgrade_required, websocket_key};
 use crate::hc_state::answer::{refuse, NOT_ACCEPTED_IN_TIME, NO_LISTENER};
 use crate::hc_state::registry::{Decision, NotDispatched};
 use crate::hc_state::target::authorize;
@@ -40,6 +41,7 @@ pub(crate) async fn handle(
         &target,
         request.id.as_deref(),
         connect_headers(req.headers()),
+        Some(ctx.peer.into()),
     ) {
         Ok(dispatched) => dispatched,
         Err(NotDispatched::NoListener) => return refuse(404, NO_LISTENER),
@@ -75,6 +77,7 @@ pub(crate) async fn handle(
             refuse(rejection.status_code, &rejection.description)
         }
         Ok(Ok(Decision::Accept(handover))) => {
+            let protocol = first_protocol(req.headers());
             ctx.park(PendingUpgrade {
                 on_upgrade: hyper::upgrade::on(req),
                 kind: UpgradeKind::Hc(Upgrade::Sender(SenderEnd {
@@ -82,7 +85,7 @@ pub(crate) async fn handle(
                     id: dispatched.id,
                 })),
             });
-            switching_protocols(&key)
+            switching_protocols_with(&key, protocol.as_deref())
         }
     }
 }
@@ -106,23 +109,6 @@ fn connect_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
             .or_insert_with(|| value.into_owned());
     }
     out
-}
-
-/// `sec-websocket-key` as `Sec-WebSocket-Key` (hyper keeps names in lower case).
-fn canonical(name: &str) -> String {
-    name.split('-')
-        .map(|part| match part {
-            "websocket" => "WebSocket".to_string(),
-            _ => {
-                let mut chars = part.chars();
-                chars
-                    .next()
-                    .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                    .unwrap_or_default()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@
 //! | [`connect`] | `sb-hc-action=connect`: a sender, answered once a listener has decided |
 //! | [`accept`] | `sb-hc-action=accept`: a listener takes or rejects a sender at its address |
 //! | [`rendezvous`] | the joined sender and listener: WebSocket messages relayed both ways |
+//! | [`request`] | HTTP request mode: a sender's HTTPS request relayed to a listener |
+//! | [`request_channel`] | `sb-hc-action=request`: a listener's rendezvous for one request |
+//! | [`headers`] | header names as the service passes them on |
 //!
 //! What the service knows (registry, targets, refusals) is `crate::hc_state`'s. Where the
 //! service's documentation is silent the choices are documented in
@@ -18,8 +21,13 @@
 mod accept;
 mod connect;
 mod control;
+mod headers;
 mod listen;
 mod rendezvous;
+mod request;
+mod request_channel;
+
+pub(crate) use request::is_request;
 
 use crate::hc_state::{answer, Upgrade};
 use crate::response::Body;
@@ -54,6 +62,7 @@ pub(crate) async fn handle(mut req: Request<Incoming>, ctx: &ConnCtx) -> Respons
         Action::Listen => listen::handle(&mut req, request, ctx),
         Action::Connect => connect::handle(&mut req, request, ctx).await,
         Action::Accept => accept::handle(&mut req, request, ctx),
+        Action::Request => request_channel::handle(&mut req, request, ctx),
     };
     if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
         let why = response
@@ -66,9 +75,35 @@ pub(crate) async fn handle(mut req: Request<Incoming>, ctx: &ConnCtx) -> Respons
     response
 }
 
+/// Answers a request-mode HTTP request (see [`request`]), refusals carrying tracking ids.
+pub(crate) async fn handle_request(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
+    let response = request::handle(req, ctx).await;
+    if response
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .is_some()
+        && !response.headers().contains_key(http::header::VIA)
+    {
+        tracing::info!(
+            conn = ctx.id,
+            status = response.status().as_u16(),
+            "hc request refused"
+        );
+    }
+    response
+}
+
+/// Largest message on a listener's control channel: a `request` or `response` with at most
+/// 64 kB of body inline, with room for its headers.
+const CONTROL_MESSAGE_BYTES: usize = 1024 * 1024;
+
 /// Runs an upgraded Hybrid Connections connection to its end; returns why it ended.
 pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) -> String {
-    let ws = match crate::handshake::open(on_upgrade).await {
+    let limit = match upgrade {
+        Upgrade::Listener(_) => CONTROL_MESSAGE_BYTES,
+        _ => ctx.shared.hc.config.message_limit,
+    };
+    let ws = match crate::handshake::open_with_limit(on_upgrade, limit).await {
         Ok(ws) => ws,
         Err(why) => return why,
     };
@@ -76,5 +111,6 @@ pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) 
         Upgrade::Listener(session) => control::run(ws, session, ctx).await,
         Upgrade::Sender(end) => rendezvous::run_sender(ws, end, ctx).await,
         Upgrade::Rendezvous(end) => rendezvous::run_listener(ws, end, ctx).await,
+        Upgrade::Request(pending) => request_channel::run(ws, pending, ctx).await,
     }
 }

@@ -5,10 +5,10 @@
 
 pub(crate) mod answer;
 pub(crate) mod registry;
+pub(crate) mod relayed;
 pub(crate) mod target;
 
 use registry::{Handover, Registration};
-use relay_protocol::hc::control::AcceptMessage;
 use relay_protocol::hc::{EntityPath, Namespace};
 use relay_protocol::sas::SasKey;
 use std::time::Duration;
@@ -27,6 +27,11 @@ pub(crate) struct HcConfig {
     pub entities: Option<Vec<EntityPath>>,
     /// How long a sender waits for a listener's decision, and how long an accept address lives.
     pub accept_timeout: Duration,
+    /// How long a relayed HTTP request waits for its listener's `response` (and how long its
+    /// rendezvous address lives).
+    pub response_timeout: Duration,
+    /// Largest WebSocket message (and frame) a rendezvous relays or a request rendezvous reads.
+    pub message_limit: usize,
 }
 
 /// The Hybrid Connections side of one server: its configuration and who is connected.
@@ -52,6 +57,8 @@ pub(crate) enum Upgrade {
     Sender(SenderEnd),
     /// A listener's accept: the rendezvous that relays to the sender.
     Rendezvous(ListenerEnd),
+    /// A listener's rendezvous for a relayed HTTP request.
+    Request(relayed::PendingRequest),
 }
 
 /// A registered listener, waiting for its control channel to open.
@@ -61,7 +68,7 @@ pub(crate) struct Session {
     pub id: String,
     /// When its token expires (Unix seconds); `renewToken` moves it.
     pub expiry: u64,
-    pub accepts: mpsc::Receiver<AcceptMessage>,
+    pub accepts: mpsc::Receiver<relayed::ControlItem>,
     pub _registration: Registration,
 }
 

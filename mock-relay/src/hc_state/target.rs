@@ -21,8 +21,21 @@ pub(crate) struct Target {
     pub key: String,
     /// A sender's path below the entity (empty for a listener).
     pub suffix: String,
+    /// A sender's query parameters (without the `sb-hc-` ones), for its listener.
+    pub query: Vec<(String, String)>,
     /// The namespace as the request named it (`Host`).
     pub namespace: Namespace,
+}
+
+impl Target {
+    /// The entity and the suffix, lower case, as an address names them.
+    pub(crate) fn path_key(&self) -> String {
+        if self.suffix.is_empty() {
+            self.key.clone()
+        } else {
+            format!("{}/{}", self.key, self.suffix.to_lowercase())
+        }
+    }
 }
 
 /// The namespace a request names in `Host`, or the relay's own when it names none usable.
@@ -80,6 +93,7 @@ pub(crate) fn authorize(
             key: entity.as_str().to_lowercase(),
             entity,
             suffix: suffix.to_string(),
+            query: request.query.clone(),
             namespace,
         },
         token,
@@ -100,6 +114,8 @@ mod tests {
             entities: entities
                 .map(|list| list.iter().map(|e| EntityPath::new(e).unwrap()).collect()),
             accept_timeout: Duration::from_secs(30),
+            response_timeout: Duration::from_secs(60),
+            message_limit: 1 << 20,
         }
     }
 
