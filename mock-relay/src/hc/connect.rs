@@ -6,7 +6,7 @@
 
 use super::headers::canonical;
 use crate::handshake::{first_protocol, switching_protocols_with, upgrade_required, websocket_key};
-use crate::hc_state::answer::{refuse, NOT_ACCEPTED_IN_TIME, NO_LISTENER};
+use crate::hc_state::answer::{refuse, FromListener, NOT_ACCEPTED_IN_TIME, NO_LISTENER};
 use crate::hc_state::registry::{Decision, NotDispatched};
 use crate::hc_state::target::authorize;
 use crate::hc_state::{shown, SenderEnd, Upgrade};
@@ -74,7 +74,9 @@ pub(crate) async fn handle(
         Ok(Err(_)) => refuse(502, "The listener's answer was not valid."),
         Ok(Ok(Decision::Reject(rejection))) => {
             tracing::info!(conn = ctx.id, %entity, id = %shown(&dispatched.id), status = rejection.status_code, "sender rejected");
-            refuse(rejection.status_code, &rejection.description)
+            let mut resp = refuse(rejection.status_code, &rejection.description);
+            resp.extensions_mut().insert(FromListener);
+            resp
         }
         Ok(Ok(Decision::Accept(handover))) => {
             let protocol = first_protocol(req.headers());

@@ -58,6 +58,7 @@ pub(crate) async fn handle(mut req: Request<Incoming>, ctx: &ConnCtx) -> Respons
         }
     };
     let action = request.action;
+    let tracking = tracking(&req, request.id.as_deref(), request.path.as_str(), ctx);
     let response = match action {
         Action::Listen => listen::handle(&mut req, request, ctx),
         Action::Connect => connect::handle(&mut req, request, ctx).await,
@@ -72,11 +73,29 @@ pub(crate) async fn handle(mut req: Request<Incoming>, ctx: &ConnCtx) -> Respons
             .unwrap_or_default();
         tracing::info!(conn = ctx.id, %action, status = response.status().as_u16(), %why, "hc refused");
     }
-    response
+    answer::tracked(response, &tracking.0, &tracking.1)
+}
+
+/// The tracking id and system tracker the service names in a refusal: the client's `sb-hc-id`
+/// (or a GUID) with a gateway suffix, and `sb://HOST/PATH`.
+fn tracking(
+    req: &Request<Incoming>,
+    id: Option<&str>,
+    path: &str,
+    ctx: &ConnCtx,
+) -> (String, String) {
+    let config = &ctx.shared.hc.config;
+    let host = crate::hc_state::target::namespace_of(req.headers(), &config.namespace);
+    (
+        ctx.shared.hc.registry.tracking_id(id),
+        format!("sb://{}/{}", host.host(), crate::hc_state::shown(path)),
+    )
 }
 
 /// Answers a request-mode HTTP request (see [`request`]), refusals carrying tracking ids.
 pub(crate) async fn handle_request(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
+    let path = req.uri().path().trim_start_matches('/').to_string();
+    let tracking = tracking(&req, None, &path, ctx);
     let response = request::handle(req, ctx).await;
     if response
         .extensions()
@@ -89,6 +108,7 @@ pub(crate) async fn handle_request(req: Request<Incoming>, ctx: &ConnCtx) -> Res
             status = response.status().as_u16(),
             "hc request refused"
         );
+        return answer::tracked(response, &tracking.0, &tracking.1);
     }
     response
 }

@@ -216,6 +216,11 @@ impl Registry {
         })
     }
 
+    /// A tracking id for a refusal: `id` (or a GUID) with a gateway suffix, never repeated.
+    pub(crate) fn tracking_id(&self, id: Option<&str>) -> String {
+        next_id(&mut self.lock(), id)
+    }
+
     /// Takes the request waiting under `id`: its address is good for one rendezvous.
     pub(crate) fn take_request(&self, id: &str) -> Option<PendingRequest> {
         self.lock().requests.remove(id)
