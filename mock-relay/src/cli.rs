@@ -155,6 +155,17 @@ pub struct ServeArgs {
     /// bytes (16 MiB; from 64 KiB to 1 GiB).
     #[arg(long, value_name = "BYTES", default_value = "16777216", value_parser = parse_message_limit)]
     pub hc_message_limit: usize,
+
+    /// Hybrid Connections: an entity whose senders need no token (repeatable; the portal's
+    /// "Requires Client Authorization" turned off). Listeners always need one.
+    #[arg(long, value_name = "NAME", value_parser = parse_entity)]
+    pub anonymous: Vec<EntityPath>,
+
+    /// Hybrid Connections: refuse clients from this address block as the namespace's IP filter
+    /// does (401 "Ip has been prevented to connect to the endpoint."; repeatable; CIDR such as
+    /// 198.18.0.0/15, or one address).
+    #[arg(long, value_name = "CIDR")]
+    pub deny_ip: Vec<crate::hc_state::ip_filter::Cidr>,
 }
 
 /// `--hc-message-limit`: from 64 KiB to 1 GiB.
@@ -283,6 +294,8 @@ impl ServeArgs {
                 connection_string_out: self.connection_string_out.clone(),
                 response_timeout: self.response_timeout,
                 message_limit: self.hc_message_limit,
+                anonymous: self.anonymous.clone(),
+                deny_ip: self.deny_ip.clone(),
             },
             ..ServeConfig::default()
         }

@@ -77,6 +77,10 @@ pub struct HcSettings {
     pub response_timeout: Duration,
     /// Largest WebSocket message a rendezvous relays.
     pub message_limit: usize,
+    /// Entities whose senders need no token.
+    pub anonymous: Vec<EntityPath>,
+    /// Client address blocks the namespace's IP filter refuses.
+    pub deny_ip: Vec<crate::hc_state::ip_filter::Cidr>,
 }
 
 /// "each request must be responded to within 60 seconds" (protocol guide).
@@ -99,6 +103,8 @@ impl Default for HcSettings {
             connection_string_out: None,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             message_limit: DEFAULT_MESSAGE_LIMIT,
+            anonymous: Vec::new(),
+            deny_ip: Vec::new(),
         }
     }
 }
@@ -270,6 +276,13 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         accept_timeout: config.hc.accept_timeout,
         response_timeout: config.hc.response_timeout,
         message_limit: config.hc.message_limit,
+        anonymous: config
+            .hc
+            .anonymous
+            .iter()
+            .map(|e| e.as_str().to_string())
+            .collect(),
+        deny: config.hc.deny_ip.clone(),
     });
 
     let lifecycle = Lifecycle::new(config.max_connections);

@@ -8,7 +8,7 @@ use super::headers::canonical;
 use crate::handshake::{first_protocol, switching_protocols_with, upgrade_required, websocket_key};
 use crate::hc_state::answer::{refuse, FromListener, NOT_ACCEPTED_IN_TIME, NO_LISTENER};
 use crate::hc_state::registry::{Decision, NotDispatched};
-use crate::hc_state::target::authorize;
+use crate::hc_state::target::authorize_sender;
 use crate::hc_state::{shown, SenderEnd, Upgrade};
 use crate::response::Body;
 use crate::state::{ConnCtx, PendingUpgrade, UpgradeKind};
@@ -33,7 +33,7 @@ pub(crate) async fn handle(
     };
     let shared = &ctx.shared;
     let service = &shared.hc;
-    let (target, _token) = match authorize(req.headers(), &request, &service.config) {
+    let target = match authorize_sender(req.headers(), &request, &service.config) {
         Ok(found) => found,
         Err(refusal) => return refusal.answer(),
     };

@@ -59,6 +59,10 @@ pub(crate) async fn handle(mut req: Request<Incoming>, ctx: &ConnCtx) -> Respons
     };
     let action = request.action;
     let tracking = tracking(&req, request.id.as_deref(), request.path.as_str(), ctx);
+    if let Some(refusal) = ctx.shared.hc.config.denied(ctx.peer.ip()) {
+        tracing::info!(conn = ctx.id, %action, status = refusal.status, "hc refused: ip filter");
+        return answer::tracked(refusal.answer(), &tracking.0, &tracking.1);
+    }
     let response = match action {
         Action::Listen => listen::handle(&mut req, request, ctx),
         Action::Connect => connect::handle(&mut req, request, ctx).await,
@@ -96,7 +100,10 @@ fn tracking(
 pub(crate) async fn handle_request(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
     let path = req.uri().path().trim_start_matches('/').to_string();
     let tracking = tracking(&req, None, &path, ctx);
-    let response = request::handle(req, ctx).await;
+    let response = match ctx.shared.hc.config.denied(ctx.peer.ip()) {
+        Some(refusal) => refusal.answer(),
+        None => request::handle(req, ctx).await,
+    };
     if response
         .extensions()
         .get::<hyper::ext::ReasonPhrase>()

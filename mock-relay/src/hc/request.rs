@@ -16,7 +16,7 @@ use super::headers::{canonical, is_connection_header};
 use crate::hc_state::answer::{refuse, NO_LISTENER};
 use crate::hc_state::registry::NotDispatched;
 use crate::hc_state::relayed::{Answer, ControlItem, ControlRequest, PendingRequest};
-use crate::hc_state::target::authorize;
+use crate::hc_state::target::authorize_sender;
 use crate::hc_state::{shown, HcConfig};
 use crate::response::Body;
 use crate::state::ConnCtx;
@@ -84,7 +84,7 @@ pub(crate) async fn handle(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Bo
             auth_headers.insert(AUTHORIZATION_HEADER, value.clone());
         }
     }
-    let (target, _token) = match authorize(&auth_headers, &request, config) {
+    let target = match authorize_sender(&auth_headers, &request, config) {
         Ok(found) => found,
         Err(refusal) => return refusal.answer(),
     };

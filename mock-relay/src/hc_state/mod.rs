@@ -4,6 +4,7 @@
 //! upgrade becomes.
 
 pub(crate) mod answer;
+pub mod ip_filter;
 pub(crate) mod registry;
 pub(crate) mod relayed;
 pub(crate) mod target;
@@ -32,6 +33,20 @@ pub(crate) struct HcConfig {
     pub response_timeout: Duration,
     /// Largest WebSocket message (and frame) a rendezvous relays or a request rendezvous reads.
     pub message_limit: usize,
+    /// Entities whose senders need no token (`--anonymous`).
+    pub anonymous: Vec<String>,
+    /// The IP filter: clients from these blocks are refused (`--deny-ip`).
+    pub deny: Vec<ip_filter::Cidr>,
+}
+
+impl HcConfig {
+    /// The service's refusal of a client from `addr`, if the IP filter denies it.
+    pub(crate) fn denied(&self, addr: std::net::IpAddr) -> Option<answer::Refusal> {
+        self.deny
+            .iter()
+            .any(|block| block.contains(addr))
+            .then(|| answer::Refusal::new(ip_filter::DENIED_STATUS, ip_filter::DENIED))
+    }
 }
 
 /// The Hybrid Connections side of one server: its configuration and who is connected.
