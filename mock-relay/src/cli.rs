@@ -166,6 +166,13 @@ pub struct ServeArgs {
     /// 198.18.0.0/15, or one address).
     #[arg(long, value_name = "CIDR")]
     pub deny_ip: Vec<crate::hc_state::ip_filter::Cidr>,
+
+    /// Hybrid Connections: a gateway host the accept and request addresses name instead of the
+    /// namespace (repeatable, named in turn), as the service names its gateways
+    /// (`g1-prod-sb.servicebus.windows.net`); it must share the namespace's parent domain.
+    /// Absent: the host the listener connected with.
+    #[arg(long, value_name = "NAME")]
+    pub gateway: Vec<String>,
 }
 
 /// `--hc-message-limit`: from 64 KiB to 1 GiB.
@@ -296,6 +303,7 @@ impl ServeArgs {
                 message_limit: self.hc_message_limit,
                 anonymous: self.anonymous.clone(),
                 deny_ip: self.deny_ip.clone(),
+                gateways: self.gateway.clone(),
             },
             ..ServeConfig::default()
         }

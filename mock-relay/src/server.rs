@@ -81,6 +81,9 @@ pub struct HcSettings {
     pub anonymous: Vec<EntityPath>,
     /// Client address blocks the namespace's IP filter refuses.
     pub deny_ip: Vec<crate::hc_state::ip_filter::Cidr>,
+    /// Gateway hosts the accept and request addresses name (each under the namespace's parent
+    /// domain); empty: the namespace's own host.
+    pub gateways: Vec<String>,
 }
 
 /// "each request must be responded to within 60 seconds" (protocol guide).
@@ -105,6 +108,7 @@ impl Default for HcSettings {
             message_limit: DEFAULT_MESSAGE_LIMIT,
             anonymous: Vec::new(),
             deny_ip: Vec::new(),
+            gateways: Vec::new(),
         }
     }
 }
@@ -223,7 +227,14 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
     }
     .map_err(|e| StartError::Config(format!("--sas-key-name/--sas-key: {e}")))?;
     let host = namespace_host(&config)?;
-    let certificate = config.certificate.covering(&host);
+    check_gateways(&config.hc.gateways, &host)?;
+    let certificate = config
+        .hc
+        .gateways
+        .iter()
+        .fold(config.certificate.covering(&host), |cert, gateway| {
+            cert.covering(gateway)
+        });
     let material = Material::obtain(&certificate, faults.certificate().as_deref())?;
     let tls_config = material.server_config()?;
     let ca_file = match (&config.ca_out, &material.ca_pem) {
@@ -283,6 +294,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
             .map(|e| e.as_str().to_string())
             .collect(),
         deny: config.hc.deny_ip.clone(),
+        gateways: config.hc.gateways.clone(),
     });
 
     let lifecycle = Lifecycle::new(config.max_connections);
@@ -331,6 +343,29 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         grace: config.shutdown_grace,
         connection_string,
     })
+}
+
+/// Every `--gateway` must be a host name under the namespace's parent domain, as the
+/// service's gateways are (`g3-prod-sb.servicebus.windows.net` beside
+/// `contoso.servicebus.windows.net`).
+fn check_gateways(gateways: &[String], namespace: &str) -> Result<(), StartError> {
+    let parent = |host: &str| {
+        host.split_once('.')
+            .map(|(_, p)| p.to_ascii_lowercase())
+            .filter(|p| p.contains('.'))
+    };
+    for gateway in gateways {
+        let fits = Namespace::new(gateway, None).is_ok()
+            && gateway.parse::<IpAddr>().is_err()
+            && parent(gateway).is_some()
+            && parent(gateway) == parent(namespace);
+        if !fits {
+            return Err(StartError::Config(format!(
+                "--gateway {gateway}: a gateway is a host name under the namespace's parent domain (the namespace is {namespace}; with --hostname contoso.servicebus.windows.net, a gateway is like g1-prod-sb.servicebus.windows.net)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The host the connection string names: the first `--hostname` (a wildcard's `*` becomes

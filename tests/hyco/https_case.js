@@ -11,12 +11,19 @@ const listenUri = () => https.createRelayListenUri(env.ns, env.entity);
 const token = (uri) => https.createRelayToken(uri, env.keyName, env.key, 3600);
 
 // Node's https client (hyco-https re-exports Node's https module as it is).
-function send(method, path, headers, body) {
+function send(method, path, headers, body, tokenIn) {
   return new Promise((resolve) => {
-    const url = 'https://' + env.ns + '/' + env.entity + path;
+    const sas = token('http://' + env.ns + '/' + env.entity);
+    let url = 'https://' + env.ns + '/' + env.entity + path;
+    const auth = {};
+    if (tokenIn === 'query') {
+      url += (url.indexOf('?') === -1 ? '?' : '&') + 'sb-hc-token=' + encodeURIComponent(sas);
+    } else {
+      auth.ServiceBusAuthorization = sas;
+    }
     const req = https.request(url, {
       method,
-      headers: Object.assign({ ServiceBusAuthorization: token('http://' + env.ns + '/' + env.entity) }, headers || {}),
+      headers: Object.assign(auth, headers || {}),
     }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -112,6 +119,10 @@ const cases = {
   response_large: () => withListener('response_large', async () => ({
     wantSha: sha(bytes(500 * 1024, 3)),
     response: await send('GET', '/big?n=' + 500 * 1024),
+  })),
+
+  token_in_query: () => withListener('token_in_query', async () => ({
+    response: await send('GET', '/echo?x=1', {}, undefined, 'query'),
   })),
 
   status: () => withListener('status', async () => ({ response: await send('GET', '/status') })),

@@ -106,6 +106,49 @@ const cases = {
     });
   },
 
+  // A sender's path below the entity and its query reach the listener in the accept address
+  // (hyco-ws connects to the address as given: the accepted socket's url).
+  suffix_query() {
+    const state = {};
+    bounded('suffix_query', state);
+    const server = WebSocket.createRelayedServer(
+      { server: listenUri(), token: () => token(listenUri(), 3600) },
+      (ws) => { state.address = ws.url; ws.on('message', (data) => ws.send('got ' + data)); }
+    );
+    server.on('error', () => {});
+    server.on('listening', () => {
+      const uri = WebSocket.createRelayBaseUri(env.ns, env.entity + '/orders/42') + '?tenant=a%20b&sb-hc-action=connect';
+      // Signed for the entity, as a sender signs its connection string's entity.
+      const ws = WebSocket.relayedConnect(uri, token(sendUri(), 3600));
+      ws.on('open', () => ws.send('x'));
+      ws.on('message', (data) => {
+        state.reply = String(data);
+        ws.close();
+        server.close();
+        done(Object.assign({ case: 'suffix_query' }, state));
+      });
+      ws.on('error', (e) => done(Object.assign({ case: 'suffix_query', error: String(e.message) }, state)));
+    });
+  },
+
+  // An entity that lets senders in without a token (HYCO_ENTITY is anonymous on the relay).
+  anonymous() {
+    const state = {};
+    bounded('anonymous', state);
+    const server = echoListener();
+    server.on('listening', () => {
+      const ws = WebSocket.relayedConnect(sendUri(), null);
+      ws.on('open', () => ws.send('no token'));
+      ws.on('message', (data) => {
+        state.reply = String(data);
+        ws.close();
+        server.close();
+        done(Object.assign({ case: 'anonymous' }, state));
+      });
+      ws.on('error', (e) => done(Object.assign({ case: 'anonymous', error: String(e.message) }, state)));
+    });
+  },
+
   no_listener() {
     refusal(sendUri(), token(sendUri(), 3600), 'no_listener');
   },

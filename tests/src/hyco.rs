@@ -14,6 +14,8 @@ use std::time::Duration;
 
 /// The namespace the clients address (resolved to the relay only inside the lab namespace).
 pub const NAMESPACE: &str = "hycolab.servicebus.windows.net";
+/// A gateway host of the namespace (resolved to the relay too), for `--gateway`.
+pub const GATEWAY: &str = "g1-hycolab-sb.servicebus.windows.net";
 /// The hybrid connection that exists.
 pub const ENTITY: &str = "hc1";
 const KEY_NAME: &str = "RootManageSharedAccessKey";
@@ -66,12 +68,16 @@ impl HycoLab {
         let netns = Netns::create("hyco");
         let hosts = NetnsHosts::write(
             netns.name(),
-            &[(NAMESPACE, IpAddr::V4(Ipv4Addr::LOCALHOST))],
+            &[
+                (NAMESPACE, IpAddr::V4(Ipv4Addr::LOCALHOST)),
+                (GATEWAY, IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            ],
         );
         let dir = lab::names::temp_dir("hyco");
         // One certificate for every run of the relay, so a restarted relay is still trusted.
         let certified =
-            rcgen::generate_simple_self_signed(vec![NAMESPACE.to_string()]).expect("certificate");
+            rcgen::generate_simple_self_signed(vec![NAMESPACE.to_string(), GATEWAY.to_string()])
+                .expect("certificate");
         let cert = dir.path().join("cert.pem");
         let key = dir.path().join("key.pem");
         std::fs::write(&cert, certified.cert.pem()).expect("write certificate");

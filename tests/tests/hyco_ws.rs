@@ -149,3 +149,68 @@ fn a_listener_reconnects_after_mock_relay_restarts_and_is_reachable_again() {
     assert!(result["listening"].as_u64() >= Some(2), "{result}");
     assert_eq!(result["reply"], "after the restart", "{result}");
 }
+
+#[test]
+fn the_senders_path_suffix_and_query_reach_the_listener_in_the_accept_address() {
+    let Some(lab) = lab(&[]) else { return };
+    let result = lab.run("ws_case.js", "suffix_query", &[]);
+    finished(&result);
+    assert_eq!(result["reply"], "got x", "{result}");
+    let address = result["address"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{result}"));
+    assert!(
+        address.starts_with("wss://hycolab.servicebus.windows.net:443/$hc/hc1/orders/42?tenant=a%20b&sb-hc-action=accept&sb-hc-id="),
+        "{address}"
+    );
+}
+
+#[test]
+fn a_sender_without_a_token_reaches_an_anonymous_entity() {
+    let Some(lab) = lab(&["--anonymous", "hc1"]) else {
+        return;
+    };
+    let result = lab.run("ws_case.js", "anonymous", &[]);
+    finished(&result);
+    assert_eq!(result["reply"], "no token", "{result}");
+}
+
+#[test]
+fn a_sender_without_a_token_is_refused_401_elsewhere() {
+    let Some(lab) = lab(&[]) else { return };
+    let result = lab.run("ws_case.js", "anonymous", &[]);
+    finished(&result);
+    assert!(
+        result["error"].as_str().unwrap_or("").contains("(401)"),
+        "{result}"
+    );
+}
+
+#[test]
+fn a_client_from_a_filtered_address_is_refused_401_as_the_ip_filter_does() {
+    let Some(lab) = lab(&["--deny-ip", "127.0.0.0/8"]) else {
+        return;
+    };
+    let result = lab.run("ws_case.js", "no_listener", &[]);
+    finished(&result);
+    assert_eq!(result["status"], 401, "{result}");
+    let log = lab.relay_log();
+    assert!(log.contains("ip filter"), "{log}");
+}
+
+#[test]
+fn with_a_gateway_the_accept_address_names_it_and_the_rendezvous_goes_through_it() {
+    let Some(lab) = lab(&["--gateway", hyco::GATEWAY]) else {
+        return;
+    };
+    let result = lab.run("ws_case.js", "suffix_query", &[]);
+    finished(&result);
+    assert_eq!(result["reply"], "got x", "{result}");
+    let address = result["address"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{result}"));
+    assert!(
+        address.starts_with(&format!("wss://{}:443/$hc/hc1/orders/42?", hyco::GATEWAY)),
+        "{address}"
+    );
+}

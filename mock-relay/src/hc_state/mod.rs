@@ -37,6 +37,9 @@ pub(crate) struct HcConfig {
     pub anonymous: Vec<String>,
     /// The IP filter: clients from these blocks are refused (`--deny-ip`).
     pub deny: Vec<ip_filter::Cidr>,
+    /// Gateway hosts named in accept and request addresses (`--gateway`); empty: the host each
+    /// listener connected with.
+    pub gateways: Vec<String>,
 }
 
 impl HcConfig {
@@ -58,8 +61,8 @@ pub(crate) struct Service {
 impl Service {
     pub(crate) fn new(config: HcConfig) -> Service {
         Service {
+            registry: registry::Registry::with_gateways(config.gateways.clone()),
             config,
-            registry: registry::Registry::default(),
         }
     }
 }

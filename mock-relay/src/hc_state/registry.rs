@@ -74,6 +74,8 @@ pub(crate) struct Registry(Arc<Mutex<Inner>>);
 
 #[derive(Default)]
 struct Inner {
+    /// `--gateway` hosts, named in addresses in turn; empty: the listener's own host.
+    gateways: Vec<String>,
     entities: HashMap<String, Entity>,
     pending: HashMap<String, Pending>,
     requests: HashMap<String, PendingRequest>,
@@ -119,6 +121,14 @@ pub(crate) struct WaitingRequest {
 }
 
 impl Registry {
+    /// A registry whose addresses name these gateway hosts in turn (none: the host each
+    /// listener connected with).
+    pub(crate) fn with_gateways(gateways: Vec<String>) -> Registry {
+        let registry = Registry::default();
+        registry.lock().gateways = gateways;
+        registry
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No code panics while holding the lock; recover the data if one ever did.
         self.0
@@ -308,7 +318,13 @@ fn hand_out(
     for step in 0..count {
         let index = (entity.turn + step) % count;
         let listener = &entity.listeners[index];
-        let item = make(address(listener, target, action, id));
+        let gateway = match inner.gateways.len() {
+            0 => None,
+            n => usize::try_from(inner.next_accept)
+                .ok()
+                .map(|turn| inner.gateways[turn % n].as_str()),
+        };
+        let item = make(address(listener, gateway, target, action, id));
         if listener.accepts.try_send(item).is_ok() {
             entity.turn = (index + 1) % count;
             return Ok(());
@@ -317,15 +333,28 @@ fn hand_out(
     Err(NotDispatched::Busy)
 }
 
-/// `wss://HOST/$hc/ENTITY[/suffix]?[query&]sb-hc-action=ACTION&sb-hc-id=ID`.
-fn address(listener: &Listener, target: &Target, action: Action, id: &str) -> String {
+/// `wss://HOST/$hc/ENTITY[/suffix]?[query&]sb-hc-action=ACTION&sb-hc-id=ID`, HOST being the
+/// gateway when there is one, else the listener's own host; with the port the listener used.
+fn address(
+    listener: &Listener,
+    gateway: Option<&str>,
+    target: &Target,
+    action: Action,
+    id: &str,
+) -> String {
     let path = if target.suffix.is_empty() {
         listener.entity.clone()
     } else {
         EntityPath::new(&format!("{}/{}", listener.entity.as_str(), target.suffix))
             .unwrap_or_else(|_| listener.entity.clone())
     };
-    let bare = hc_url(&listener.namespace, &path, action, None);
+    // Always with the port, as the service writes its addresses (`wss://g63-...:443/$hc/...`).
+    let port = Some(listener.namespace.effective_port());
+    let host = gateway
+        .and_then(|g| Namespace::new(g, port).ok())
+        .or_else(|| Namespace::new(listener.namespace.host(), port).ok())
+        .unwrap_or_else(|| listener.namespace.clone());
+    let bare = hc_url(&host, &path, action, None);
     let (base, own) = bare.split_once('?').unwrap_or((&bare, ""));
     let mut url = base.to_string();
     for (name, value) in &target.query {
@@ -468,6 +497,33 @@ mod tests {
             )
         );
         assert_eq!(registry.take(&d.id).unwrap().path_key, "hc1/a b/c");
+    }
+
+    #[test]
+    fn gateways_are_named_in_turn_with_the_listeners_port() {
+        let registry =
+            Registry::with_gateways(vec!["g1-prod-sb.lab".into(), "g2-prod-sb.lab".into()]);
+        let hc1 = target("hc1");
+        let (_l, mut rx) = registry.listen(&hc1).unwrap();
+        let mut hosts = Vec::new();
+        let mut kept = Vec::new();
+        for _ in 0..3 {
+            kept.push(
+                registry
+                    .dispatch(&hc1, Some("s"), BTreeMap::new(), None)
+                    .unwrap(),
+            );
+            let address = accept_on(&mut rx).unwrap().address;
+            hosts.push(address.split('/').nth(2).unwrap().to_string());
+        }
+        assert_eq!(
+            hosts,
+            [
+                "g2-prod-sb.lab:8443",
+                "g1-prod-sb.lab:8443",
+                "g2-prod-sb.lab:8443"
+            ]
+        );
     }
 
     #[test]

@@ -158,6 +158,7 @@ mod tests {
             message_limit: 1 << 20,
             anonymous: vec!["open".into()],
             deny: Vec::new(),
+            gateways: Vec::new(),
         }
     }
 
