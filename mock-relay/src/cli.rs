@@ -366,6 +366,37 @@ mod tests {
     }
 
     #[test]
+    fn request_mode_and_filter_flags_are_read_and_bad_ones_exit_2() {
+        let ok = parse(&[
+            "--response-timeout",
+            "2.5",
+            "--hc-message-limit",
+            "1048576",
+            "--anonymous",
+            "open",
+            "--deny-ip",
+            "198.18.0.0/15",
+            "--gateway",
+            "g1-prod-sb.servicebus.windows.net",
+        ])
+        .unwrap();
+        let config = ok.serve.to_config();
+        assert_eq!(config.hc.response_timeout, Duration::from_millis(2500));
+        assert_eq!(config.hc.message_limit, 1 << 20);
+        assert_eq!(config.hc.anonymous[0].as_str(), "open");
+        assert_eq!(config.hc.deny_ip[0].to_string(), "198.18.0.0/15");
+        assert_eq!(config.hc.gateways, ["g1-prod-sb.servicebus.windows.net"]);
+        for (flag, value, says) in [
+            ("--deny-ip", "198.18.0.0/40", "prefix length '40'"),
+            ("--hc-message-limit", "100", "outside 65536"),
+        ] {
+            let err = parse(&[flag, value]).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().contains(says), "{err}");
+        }
+    }
+
+    #[test]
     fn middlebox_needs_its_flags() {
         let ok = middlebox("drop", &["--delay-ms", "20"]).unwrap();
         let Some(Command::Middlebox(args)) = ok.command else {

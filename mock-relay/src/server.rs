@@ -227,7 +227,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
     }
     .map_err(|e| StartError::Config(format!("--sas-key-name/--sas-key: {e}")))?;
     let host = namespace_host(&config)?;
-    check_gateways(&config.hc.gateways, &host)?;
+    crate::hc_state::gateway::check(&config.hc.gateways, &host).map_err(StartError::Config)?;
     let certificate = config
         .hc
         .gateways
@@ -343,29 +343,6 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         grace: config.shutdown_grace,
         connection_string,
     })
-}
-
-/// Every `--gateway` must be a host name under the namespace's parent domain, as the
-/// service's gateways are (`g3-prod-sb.servicebus.windows.net` beside
-/// `contoso.servicebus.windows.net`).
-fn check_gateways(gateways: &[String], namespace: &str) -> Result<(), StartError> {
-    let parent = |host: &str| {
-        host.split_once('.')
-            .map(|(_, p)| p.to_ascii_lowercase())
-            .filter(|p| p.contains('.'))
-    };
-    for gateway in gateways {
-        let fits = Namespace::new(gateway, None).is_ok()
-            && gateway.parse::<IpAddr>().is_err()
-            && parent(gateway).is_some()
-            && parent(gateway) == parent(namespace);
-        if !fits {
-            return Err(StartError::Config(format!(
-                "--gateway {gateway}: a gateway is a host name under the namespace's parent domain (the namespace is {namespace}; with --hostname contoso.servicebus.windows.net, a gateway is like g1-prod-sb.servicebus.windows.net)"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The host the connection string names: the first `--hostname` (a wildcard's `*` becomes

@@ -156,11 +156,23 @@ fn a_request_with_no_listener_connected_gets_404() {
     };
     let response = &result["response"];
     assert_eq!(response["status"], 404, "{result}");
+    let reason = response["reason"].as_str().unwrap_or("");
     assert!(
-        response["reason"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("There are no listeners connected for the endpoint."),
+        reason.starts_with("There are no listeners connected for the endpoint. TrackingId:"),
         "{result}"
     );
+    assert!(
+        reason.contains(", SystemTracker:sb://hycolab.servicebus.windows.net/hc1/echo, Timestamp:"),
+        "the service's tracking suffix: {result}"
+    );
+}
+
+#[test]
+fn the_token_may_come_in_the_sb_hc_token_query_parameter_and_is_not_passed_on() {
+    let Some((result, _)) = run("token_in_query", &[]) else {
+        return;
+    };
+    assert_eq!(result["response"]["status"], 200, "{result}");
+    let seen = echoed(&result["response"]);
+    assert_eq!(seen["url"], "/hc1/echo?x=1", "{seen}");
 }

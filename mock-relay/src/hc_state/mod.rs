@@ -4,6 +4,7 @@
 //! upgrade becomes.
 
 pub(crate) mod answer;
+pub(crate) mod gateway;
 pub mod ip_filter;
 pub(crate) mod registry;
 pub(crate) mod relayed;
