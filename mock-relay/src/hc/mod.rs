@@ -138,6 +138,6 @@ pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) 
         Upgrade::Listener(session) => control::run(ws, session, ctx).await,
         Upgrade::Sender(end) => rendezvous::run_sender(ws, end, ctx).await,
         Upgrade::Rendezvous(end) => rendezvous::run_listener(ws, end, ctx).await,
-        Upgrade::Request(pending) => request_channel::run(ws, pending, ctx).await,
+        Upgrade::Request(pending) => request_channel::run(ws, *pending, ctx).await,
     }
 }

@@ -55,7 +55,7 @@ pub(crate) fn handle(
     tracing::info!(conn = ctx.id, id = %shown(id), "request rendezvous");
     ctx.park(PendingUpgrade {
         on_upgrade: hyper::upgrade::on(req),
-        kind: UpgradeKind::Hc(Upgrade::Request(pending)),
+        kind: UpgradeKind::Hc(Upgrade::Request(Box::new(pending))),
     });
     switching_protocols(&key)
 }

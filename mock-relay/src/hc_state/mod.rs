@@ -77,7 +77,7 @@ pub(crate) enum Upgrade {
     /// A listener's accept: the rendezvous that relays to the sender.
     Rendezvous(ListenerEnd),
     /// A listener's rendezvous for a relayed HTTP request.
-    Request(relayed::PendingRequest),
+    Request(Box<relayed::PendingRequest>),
 }
 
 /// A registered listener, waiting for its control channel to open.
