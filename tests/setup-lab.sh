@@ -10,7 +10,7 @@
 set -euo pipefail
 
 packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser
-  python3-websockets chromium gcc-mingw-w64-x86-64 wine64 nodejs npm)
+  python3-websockets chromium gcc-mingw-w64-x86-64 wine64)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -38,6 +38,15 @@ if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep 
     echo "setup-lab: could not add the Rust target x86_64-pc-windows-gnu: the Windows build and tests will be skipped" >&2
 fi
 
+# Node.js and npm for Microsoft's clients: from apt only when missing (a Node.js that brings its
+# own npm, as NodeSource's does, conflicts with Debian's npm package and is kept as it is).
+node_missing=()
+command -v node >/dev/null 2>&1 || node_missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || node_missing+=(npm)
+if [ ${#node_missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${node_missing[@]}"
+fi
 # Microsoft's clients, unchanged, with the dependencies they were written for.
 "$(dirname "$0")/hyco/install.sh"
 
