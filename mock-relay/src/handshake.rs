@@ -12,8 +12,10 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::WebSocketStream;
 
+/// An upgraded relay connection, before any WebSocket frame is read.
+pub(crate) type Raw = TokioIo<Upgraded>;
 /// A WebSocket over an upgraded relay connection.
-pub(crate) type Ws = WebSocketStream<TokioIo<Upgraded>>;
+pub(crate) type Ws = WebSocketStream<Raw>;
 
 /// Longest wait for the upgraded stream and for any one send.
 pub(crate) const STEP_LIMIT: Duration = Duration::from_secs(10);
@@ -111,18 +113,23 @@ pub(crate) async fn open(on_upgrade: OnUpgrade) -> Result<Ws, String> {
     open_with_limit(on_upgrade, MAX_MESSAGE_BYTES).await
 }
 
+/// The upgraded connection of an answered upgrade (bounded wait).
+pub(crate) async fn upgraded(on_upgrade: OnUpgrade) -> Result<Raw, String> {
+    match tokio::time::timeout(STEP_LIMIT, on_upgrade).await {
+        Ok(Ok(upgraded)) => Ok(TokioIo::new(upgraded)),
+        Ok(Err(e)) => Err(format!("websocket upgrade failed: {e}")),
+        Err(_) => Err("websocket upgrade timed out".into()),
+    }
+}
+
 /// The WebSocket over an answered upgrade, messages and frames up to `limit` bytes.
 pub(crate) async fn open_with_limit(on_upgrade: OnUpgrade, limit: usize) -> Result<Ws, String> {
-    let upgraded = match tokio::time::timeout(STEP_LIMIT, on_upgrade).await {
-        Ok(Ok(upgraded)) => upgraded,
-        Ok(Err(e)) => return Err(format!("websocket upgrade failed: {e}")),
-        Err(_) => return Err("websocket upgrade timed out".into()),
-    };
+    let upgraded = upgraded(on_upgrade).await?;
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit));
-    Ok(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
+    Ok(WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config)).await)
 }
 
 /// Sends a close frame (bounded wait); `reason` is cut to fit a control frame.

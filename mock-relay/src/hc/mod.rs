@@ -9,7 +9,8 @@
 //! | [`control`] | the control channel: accepts down, `renewToken` up, the token's expiry |
 //! | [`connect`] | `sb-hc-action=connect`: a sender, answered once a listener has decided |
 //! | [`accept`] | `sb-hc-action=accept`: a listener takes or rejects a sender at its address |
-//! | [`rendezvous`] | the joined sender and listener: WebSocket messages relayed both ways |
+//! | [`rendezvous`] | the joined sender and listener: WebSocket frames relayed both ways |
+//! | [`frames`] | WebSocket frames read from a client and written on, payloads streamed |
 //! | [`request`] | HTTP request mode: a sender's HTTPS request relayed to a listener |
 //! | [`request_channel`] | `sb-hc-action=request`: a listener's rendezvous for one request |
 //! | [`headers`] | header names as the service passes them on |
@@ -21,6 +22,7 @@
 mod accept;
 mod connect;
 mod control;
+mod frames;
 mod headers;
 mod listen;
 mod rendezvous;
@@ -130,14 +132,27 @@ pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) 
         Upgrade::Listener(_) => CONTROL_MESSAGE_BYTES,
         _ => ctx.shared.hc.config.message_limit,
     };
-    let ws = match crate::handshake::open_with_limit(on_upgrade, limit).await {
-        Ok(ws) => ws,
-        Err(why) => return why,
-    };
+    // A rendezvous relays frames as they come; the others read whole messages.
     match upgrade {
-        Upgrade::Listener(session) => control::run(ws, session, ctx).await,
-        Upgrade::Sender(end) => rendezvous::run_sender(ws, end, ctx).await,
-        Upgrade::Rendezvous(end) => rendezvous::run_listener(ws, end, ctx).await,
-        Upgrade::Request(pending) => request_channel::run(ws, *pending, ctx).await,
+        Upgrade::Sender(end) => match crate::handshake::upgraded(on_upgrade).await {
+            Ok(io) => rendezvous::run_sender(io, end, ctx).await,
+            Err(why) => why,
+        },
+        Upgrade::Rendezvous(end) => match crate::handshake::upgraded(on_upgrade).await {
+            Ok(io) => rendezvous::run_listener(io, end, ctx).await,
+            Err(why) => why,
+        },
+        Upgrade::Listener(session) => {
+            match crate::handshake::open_with_limit(on_upgrade, limit).await {
+                Ok(ws) => control::run(ws, session, ctx).await,
+                Err(why) => why,
+            }
+        }
+        Upgrade::Request(pending) => {
+            match crate::handshake::open_with_limit(on_upgrade, limit).await {
+                Ok(ws) => request_channel::run(ws, *pending, ctx).await,
+                Err(why) => why,
+            }
+        }
     }
 }

@@ -16,7 +16,7 @@
 
 use super::relayed::{ControlItem, PendingRequest};
 use super::target::Target;
-use crate::handshake::Ws;
+use crate::handshake::Raw;
 use relay_protocol::hc::control::AcceptMessage;
 use relay_protocol::hc::MAX_LISTENERS_PER_ENTITY;
 use relay_protocol::hc::{append_query, hc_url, Action, EntityPath, Namespace, Rejection};
@@ -36,9 +36,10 @@ pub(crate) enum Decision {
     Reject(Rejection),
 }
 
-/// The sender's WebSocket, handed to the listener's rendezvous, and where to say how it ended.
+/// The sender's connection (upgraded, frames not yet read), handed to the listener's
+/// rendezvous, and where to say how it ended.
 pub(crate) struct Handover {
-    pub ws: Ws,
+    pub io: Raw,
     pub ended: oneshot::Sender<String>,
 }
 
