@@ -151,10 +151,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_seconds)]
     pub response_timeout: Duration,
 
-    /// Hybrid Connections: the largest WebSocket message (and frame) a rendezvous relays, in
-    /// bytes (16 MiB; from 64 KiB to 1 GiB).
-    #[arg(long, value_name = "BYTES", default_value = "16777216", value_parser = parse_message_limit)]
-    pub hc_message_limit: usize,
+    /// Hybrid Connections: the largest WebSocket frame a rendezvous relays (messages of any
+    /// size cross in their frames, streamed) and the largest message a request rendezvous
+    /// reads, in bytes (16 MiB; from 64 KiB to 1 GiB).
+    #[arg(long, value_name = "BYTES", default_value = "16777216", value_parser = parse_frame_limit)]
+    pub hc_frame_limit: usize,
 
     /// Hybrid Connections: an entity whose senders need no token (repeatable; the portal's
     /// "Requires Client Authorization" turned off). Listeners always need one.
@@ -175,8 +176,8 @@ pub struct ServeArgs {
     pub gateway: Vec<String>,
 }
 
-/// `--hc-message-limit`: from 64 KiB to 1 GiB.
-fn parse_message_limit(text: &str) -> Result<usize, String> {
+/// `--hc-frame-limit`: from 64 KiB to 1 GiB.
+fn parse_frame_limit(text: &str) -> Result<usize, String> {
     let value: usize = text
         .parse()
         .map_err(|_| format!("'{text}' is not a number of bytes"))?;
@@ -300,7 +301,7 @@ impl ServeArgs {
                 accept_timeout: self.accept_timeout,
                 connection_string_out: self.connection_string_out.clone(),
                 response_timeout: self.response_timeout,
-                message_limit: self.hc_message_limit,
+                frame_limit: self.hc_frame_limit,
                 anonymous: self.anonymous.clone(),
                 deny_ip: self.deny_ip.clone(),
                 gateways: self.gateway.clone(),
@@ -370,7 +371,7 @@ mod tests {
         let ok = parse(&[
             "--response-timeout",
             "2.5",
-            "--hc-message-limit",
+            "--hc-frame-limit",
             "1048576",
             "--anonymous",
             "open",
@@ -382,13 +383,13 @@ mod tests {
         .unwrap();
         let config = ok.serve.to_config();
         assert_eq!(config.hc.response_timeout, Duration::from_millis(2500));
-        assert_eq!(config.hc.message_limit, 1 << 20);
+        assert_eq!(config.hc.frame_limit, 1 << 20);
         assert_eq!(config.hc.anonymous[0].as_str(), "open");
         assert_eq!(config.hc.deny_ip[0].to_string(), "198.18.0.0/15");
         assert_eq!(config.hc.gateways, ["g1-prod-sb.servicebus.windows.net"]);
         for (flag, value, says) in [
             ("--deny-ip", "198.18.0.0/40", "prefix length '40'"),
-            ("--hc-message-limit", "100", "outside 65536"),
+            ("--hc-frame-limit", "100", "outside 65536"),
         ] {
             let err = parse(&[flag, value]).unwrap_err();
             assert_eq!(err.exit_code(), 2);

@@ -75,8 +75,8 @@ pub struct HcSettings {
     pub connection_string_out: Option<PathBuf>,
     /// How long a relayed HTTP request waits for its listener's response.
     pub response_timeout: Duration,
-    /// Largest WebSocket message a rendezvous relays.
-    pub message_limit: usize,
+    /// Largest WebSocket frame a rendezvous relays (and message a request rendezvous reads).
+    pub frame_limit: usize,
     /// Entities whose senders need no token.
     pub anonymous: Vec<EntityPath>,
     /// Client address blocks the namespace's IP filter refuses.
@@ -88,9 +88,9 @@ pub struct HcSettings {
 
 /// "each request must be responded to within 60 seconds" (protocol guide).
 pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default for `--hc-message-limit`: far above what the SDKs send (the .NET SDK writes one
-/// message per `Write`, hyco-https buffers 64 kB), below hyco-ws's own 100 MiB.
-pub const DEFAULT_MESSAGE_LIMIT: usize = 16 * 1024 * 1024;
+/// Default for `--hc-frame-limit`: far above what the SDKs send in one frame (the .NET SDK
+/// writes one message per `Write`, hyco-https 64 kB fragments), below hyco-ws's own 100 MiB.
+pub const DEFAULT_FRAME_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The key name the portal gives a namespace's first rule.
 pub const DEFAULT_KEY_NAME: &str = "RootManageSharedAccessKey";
@@ -105,7 +105,7 @@ impl Default for HcSettings {
             accept_timeout: ACCEPT_ADDRESS_LIFETIME,
             connection_string_out: None,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
-            message_limit: DEFAULT_MESSAGE_LIMIT,
+            frame_limit: DEFAULT_FRAME_LIMIT,
             anonymous: Vec::new(),
             deny_ip: Vec::new(),
             gateways: Vec::new(),
@@ -286,7 +286,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         entities: (!config.hc.entities.is_empty()).then(|| config.hc.entities.clone()),
         accept_timeout: config.hc.accept_timeout,
         response_timeout: config.hc.response_timeout,
-        message_limit: config.hc.message_limit,
+        frame_limit: config.hc.frame_limit,
         anonymous: config
             .hc
             .anonymous

@@ -1,7 +1,7 @@
 //! WebSocket frames as a rendezvous relays them (RFC 6455 section 5): read from one client
 //! (masked, as every client frame is) and written to the other unmasked, one frame at a time,
 //! the payload streamed through a small buffer. A message of any size crosses in the frames it
-//! came in; only a single frame's length is bounded (`--hc-message-limit`), and even a frame
+//! came in; only a single frame's length is bounded (`--hc-frame-limit`), and even a frame
 //! that long is never held whole.
 
 use std::io;

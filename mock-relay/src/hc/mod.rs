@@ -130,7 +130,7 @@ const CONTROL_MESSAGE_BYTES: usize = 1024 * 1024;
 pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) -> String {
     let limit = match upgrade {
         Upgrade::Listener(_) => CONTROL_MESSAGE_BYTES,
-        _ => ctx.shared.hc.config.message_limit,
+        _ => ctx.shared.hc.config.frame_limit,
     };
     // A rendezvous relays frames as they come; the others read whole messages.
     match upgrade {

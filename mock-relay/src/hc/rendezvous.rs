@@ -3,7 +3,7 @@
 //! (text, binary and continuation frames with their FIN bit, so a message of any size crosses
 //! in its own fragments, streamed: see [`super::frames`]; a close with its code and reason).
 //! Pings are answered by the relay on the pinging side (pongs are not passed on). A frame over
-//! `--hc-message-limit`, or one a client may not send, closes its side with 1009 or 1002 and
+//! `--hc-frame-limit`, or one a client may not send, closes its side with 1009 or 1002 and
 //! the other with 1001. When one side goes away without a close, the other is closed with 1001,
 //! as the service closes a rendezvous whose peer left.
 //!
@@ -93,7 +93,7 @@ impl Side {
 
 /// Relays frames both ways until one side closes or fails; returns why it ended.
 async fn relay(listener: Raw, sender: Raw, ctx: &ConnCtx) -> String {
-    let limit = ctx.shared.hc.config.message_limit as u64;
+    let limit = ctx.shared.hc.config.frame_limit as u64;
     let (listener_read, listener_write) = tokio::io::split(listener);
     let (sender_read, sender_write) = tokio::io::split(sender);
     let listener_write: Writer = Arc::new(Mutex::new(listener_write));

@@ -32,8 +32,9 @@ pub(crate) struct HcConfig {
     /// How long a relayed HTTP request waits for its listener's `response` (and how long its
     /// rendezvous address lives).
     pub response_timeout: Duration,
-    /// Largest WebSocket message (and frame) a rendezvous relays or a request rendezvous reads.
-    pub message_limit: usize,
+    /// Largest WebSocket frame a rendezvous relays, and largest message a request rendezvous
+    /// reads.
+    pub frame_limit: usize,
     /// Entities whose senders need no token (`--anonymous`).
     pub anonymous: Vec<String>,
     /// The IP filter: clients from these blocks are refused (`--deny-ip`).

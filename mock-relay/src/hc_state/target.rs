@@ -155,7 +155,7 @@ mod tests {
                 .map(|list| list.iter().map(|e| EntityPath::new(e).unwrap()).collect()),
             accept_timeout: Duration::from_secs(30),
             response_timeout: Duration::from_secs(60),
-            message_limit: 1 << 20,
+            frame_limit: 1 << 20,
             anonymous: vec!["open".into()],
             deny: Vec::new(),
             gateways: Vec::new(),
