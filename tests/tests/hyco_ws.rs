@@ -218,14 +218,15 @@ fn with_a_gateway_the_accept_address_names_it_and_the_rendezvous_goes_through_it
 #[test]
 fn a_frame_over_the_frame_limit_closes_its_senders_side_1009() {
     // hyco-ws sends each message as one frame: the 64 KiB text (more bytes than characters)
-    // is over a 64 KiB limit, the messages before it cross.
+    // is over a 64 KiB limit. All ten are in flight at once, so how many echoes came back before
+    // the close is a race: never all of them.
     let Some(lab) = lab(&["--hc-frame-limit", "65536"]) else {
         return;
     };
     let result = lab.run("ws_case.js", "messages", &[]);
     finished(&result);
     assert_eq!(result["closed"], 1009, "{result}");
-    assert_eq!(result["echoed"], 4, "{result}");
+    assert!(result["echoed"].as_u64() < Some(10), "{result}");
     let log = lab.relay_log();
     assert!(log.contains("over the limit of 65536"), "{log}");
 }
