@@ -151,9 +151,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_seconds)]
     pub response_timeout: Duration,
 
-    /// Hybrid Connections: the largest WebSocket frame a rendezvous relays (messages of any
-    /// size cross in their frames, streamed) and the largest message a request rendezvous
-    /// reads, in bytes (16 MiB; from 64 KiB to 1 GiB).
+    /// Hybrid Connections: the largest WebSocket frame a rendezvous (or a request rendezvous)
+    /// takes from a client, in bytes; messages of any size cross in their frames, streamed
+    /// (16 MiB; from 64 KiB to 1 GiB).
     #[arg(long, value_name = "BYTES", default_value = "16777216", value_parser = parse_frame_limit)]
     pub hc_frame_limit: usize,
 

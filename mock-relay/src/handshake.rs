@@ -91,7 +91,7 @@ pub(crate) fn switching_protocols_with(key: &str, protocol: Option<&str>) -> Res
 /// `101 Switching Protocols` for the client's `key`.
 pub(crate) fn switching_protocols(key: &str) -> Response<Body> {
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let mut resp = Response::new(Body::default());
+    let mut resp = Response::new(crate::response::empty());
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = resp.headers_mut();
     h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));

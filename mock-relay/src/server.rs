@@ -75,7 +75,7 @@ pub struct HcSettings {
     pub connection_string_out: Option<PathBuf>,
     /// How long a relayed HTTP request waits for its listener's response.
     pub response_timeout: Duration,
-    /// Largest WebSocket frame a rendezvous relays (and message a request rendezvous reads).
+    /// Largest WebSocket frame a rendezvous (or a request rendezvous) takes from a client.
     pub frame_limit: usize,
     /// Entities whose senders need no token.
     pub anonymous: Vec<EntityPath>,

@@ -41,7 +41,7 @@ impl InFlight {
 
     fn answer(&mut self, response: ResponseMessage, body: Bytes) {
         if let Some(answer) = self.waiting.remove(&response.request_id) {
-            answer.give(checked(response).map(|r| (r, body)));
+            answer.give(checked(response).map(|r| (r, crate::response::full(body))));
         }
     }
 }

@@ -8,7 +8,7 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Payload bytes moved at once.
-const CHUNK: usize = 16 * 1024;
+pub(crate) const CHUNK: usize = 16 * 1024;
 
 pub(crate) const OP_CONTINUATION: u8 = 0x0;
 pub(crate) const OP_TEXT: u8 = 0x1;
@@ -140,6 +140,28 @@ where
         left -= take as u64;
     }
     Ok(())
+}
+
+/// Reads the next at most `max` bytes of a frame's payload, `done` of which were read before,
+/// unmasked.
+pub(crate) async fn read_chunk<R: AsyncRead + Unpin>(
+    r: &mut R,
+    head: &Head,
+    done: u64,
+    max: usize,
+) -> io::Result<Vec<u8>> {
+    let left = head.len.saturating_sub(done);
+    let mut buf = vec![0u8; usize::try_from(left).map_or(max, |l| l.min(max))];
+    r.read_exact(&mut buf).await?;
+    unmask(&mut buf, head.mask, usize::try_from(done % 4).unwrap_or(0));
+    Ok(buf)
+}
+
+/// A whole unmasked data frame (`request` text, a body fragment).
+pub(crate) fn data(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = Head::encode(fin, opcode, payload.len() as u64);
+    out.extend_from_slice(payload);
+    out
 }
 
 /// A whole unmasked frame with a short payload (close, pong).

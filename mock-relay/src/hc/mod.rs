@@ -128,11 +128,8 @@ const CONTROL_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// Runs an upgraded Hybrid Connections connection to its end; returns why it ended.
 pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) -> String {
-    let limit = match upgrade {
-        Upgrade::Listener(_) => CONTROL_MESSAGE_BYTES,
-        _ => ctx.shared.hc.config.frame_limit,
-    };
-    // A rendezvous relays frames as they come; the others read whole messages.
+    // A rendezvous relays frames as they come, a request rendezvous streams them; a control
+    // channel reads whole messages.
     match upgrade {
         Upgrade::Sender(end) => match crate::handshake::upgraded(on_upgrade).await {
             Ok(io) => rendezvous::run_sender(io, end, ctx).await,
@@ -143,16 +140,14 @@ pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) 
             Err(why) => why,
         },
         Upgrade::Listener(session) => {
-            match crate::handshake::open_with_limit(on_upgrade, limit).await {
+            match crate::handshake::open_with_limit(on_upgrade, CONTROL_MESSAGE_BYTES).await {
                 Ok(ws) => control::run(ws, session, ctx).await,
                 Err(why) => why,
             }
         }
-        Upgrade::Request(pending) => {
-            match crate::handshake::open_with_limit(on_upgrade, limit).await {
-                Ok(ws) => request_channel::run(ws, *pending, ctx).await,
-                Err(why) => why,
-            }
-        }
+        Upgrade::Request(pending) => match crate::handshake::upgraded(on_upgrade).await {
+            Ok(io) => request_channel::run(io, *pending, ctx).await,
+            Err(why) => why,
+        },
     }
 }

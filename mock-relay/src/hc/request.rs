@@ -20,7 +20,6 @@ use crate::hc_state::target::authorize_sender;
 use crate::hc_state::{shown, HcConfig};
 use crate::response::Body;
 use crate::state::ConnCtx;
-use bytes::Bytes;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -222,11 +221,11 @@ pub(crate) fn request_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
 /// (RFC 7230 ones dropped, as the guide says they "MUST NOT be used") and body, plus the
 /// service's `Via` naming the namespace.
 fn http_answer(
-    answer: (relay_protocol::hc::ResponseMessage, Bytes),
+    answer: (relay_protocol::hc::ResponseMessage, Body),
     namespace: &str,
 ) -> Response<Body> {
     let (response, body) = answer;
-    let mut resp = Response::new(Body::from(body));
+    let mut resp = Response::new(body);
     *resp.status_mut() =
         StatusCode::from_u16(response.status_code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Some(reason) = response.status_description.as_deref() {
@@ -255,6 +254,7 @@ fn http_answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
     #[test]
     fn the_target_keeps_the_path_and_drops_sb_hc_parameters() {
@@ -310,7 +310,10 @@ mod tests {
             .into(),
             body: true,
         };
-        let resp = http_answer((response, Bytes::from_static(b"tea")), "ns.example:443");
+        let resp = http_answer(
+            (response, crate::response::full(Bytes::from_static(b"tea"))),
+            "ns.example:443",
+        );
         assert_eq!(resp.status(), 418);
         assert_eq!(
             resp.extensions().get::<ReasonPhrase>().unwrap().as_bytes(),

@@ -32,8 +32,8 @@ pub(crate) struct HcConfig {
     /// How long a relayed HTTP request waits for its listener's `response` (and how long its
     /// rendezvous address lives).
     pub response_timeout: Duration,
-    /// Largest WebSocket frame a rendezvous relays, and largest message a request rendezvous
-    /// reads.
+    /// Largest WebSocket frame a rendezvous (or a request rendezvous) takes from a client;
+    /// messages of any size cross in their frames, streamed.
     pub frame_limit: usize,
     /// Entities whose senders need no token (`--anonymous`).
     pub anonymous: Vec<String>,

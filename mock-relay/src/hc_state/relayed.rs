@@ -28,8 +28,9 @@ pub(crate) struct ControlRequest {
     pub answer: Answer,
 }
 
-/// A listener's answer: its `response` and the body that followed, or why it was not valid.
-pub(crate) type ListenerAnswer = Result<(ResponseMessage, Bytes), String>;
+/// A listener's answer: its `response` and the body that follows it (whole from the control
+/// channel, streamed from a rendezvous), or why it was not valid.
+pub(crate) type ListenerAnswer = Result<(ResponseMessage, crate::response::Body), String>;
 
 /// Where a request's answer goes. Cloned into the control channel and the pending request;
 /// the first answer given is kept, later ones are dropped.
@@ -89,7 +90,7 @@ mod tests {
             status_code: 200,
             ..ResponseMessage::default()
         };
-        assert!(answer.give(Ok((first.clone(), Bytes::new()))));
+        assert!(answer.give(Ok((first.clone(), crate::response::empty()))));
         assert!(!other.give(Err("late".into())));
         assert_eq!(rx.await.unwrap().unwrap().0, first);
         assert!(!other.is_open());
