@@ -139,6 +139,27 @@ const cases = {
 
   silent: () => withListener('silent', async () => ({ response: await send('GET', '/silent') })),
 
+  // Not a hyco-https listener: the ws client hyco-https itself uses, on the control channel,
+  // answering every request with a response whose statusCode is not a status.
+  malformed: () => {
+    bounded('malformed', {});
+    const WebSocket = require(require.resolve('ws', { paths: [require('path').dirname(require.resolve('hyco-https'))] }));
+    const uri = listenUri();
+    const control = new WebSocket(uri, { headers: { ServiceBusAuthorization: token(uri) } });
+    control.on('message', (data) => {
+      const message = JSON.parse(data);
+      if (message.request) {
+        control.send(JSON.stringify({ response: { requestId: message.request.id, statusCode: 'soon' } }));
+      }
+    });
+    control.on('open', async () => {
+      const response = await send('GET', '/echo');
+      control.close();
+      done({ case: 'malformed', response });
+    });
+    control.on('error', (e) => done({ case: 'malformed', error: String(e.message) }));
+  },
+
   no_listener: async () => {
     bounded('no_listener', {});
     done({ case: 'no_listener', response: await send('GET', '/echo') });

@@ -176,3 +176,23 @@ fn the_token_may_come_in_the_sb_hc_token_query_parameter_and_is_not_passed_on() 
     let seen = echoed(&result["response"]);
     assert_eq!(seen["url"], "/hc1/echo?x=1", "{seen}");
 }
+
+#[test]
+fn a_malformed_response_gives_the_sender_502_naming_what_is_wrong() {
+    let Some((result, _)) = run("malformed", &[]) else {
+        return;
+    };
+    let response = &result["response"];
+    assert_eq!(response["status"], 502, "{result}");
+    let reason = response["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.starts_with(
+            "The listener's response was not valid: control message response.statusCode"
+        ),
+        "{result}"
+    );
+    assert!(
+        response["headers"].get("via").is_none(),
+        "the service's own answer: {result}"
+    );
+}
