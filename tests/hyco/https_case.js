@@ -18,6 +18,8 @@ function send(method, path, headers, body, tokenIn) {
     const auth = {};
     if (tokenIn === 'query') {
       url += (url.indexOf('?') === -1 ? '?' : '&') + 'sb-hc-token=' + encodeURIComponent(sas);
+    } else if (tokenIn === 'none') {
+      // no token at all
     } else {
       auth.ServiceBusAuthorization = sas;
     }
@@ -123,6 +125,10 @@ const cases = {
 
   token_in_query: () => withListener('token_in_query', async () => ({
     response: await send('GET', '/echo?x=1', {}, undefined, 'query'),
+  })),
+
+  no_token: () => withListener('no_token', async () => ({
+    response: await send('GET', '/echo', {}, undefined, 'none'),
   })),
 
   status: () => withListener('status', async () => ({ response: await send('GET', '/status') })),

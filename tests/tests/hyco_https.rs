@@ -196,3 +196,15 @@ fn a_malformed_response_gives_the_sender_502_naming_what_is_wrong() {
         "the service's own answer: {result}"
     );
 }
+
+#[test]
+fn a_request_without_a_token_reaches_an_anonymous_entity_and_is_refused_401_elsewhere() {
+    let Some((open, _)) = run("no_token", &["--anonymous", "hc1"]) else {
+        return;
+    };
+    assert_eq!(open["response"]["status"], 200, "{open}");
+    let Some((closed, _)) = run("no_token", &[]) else {
+        return;
+    };
+    assert_eq!(closed["response"]["status"], 401, "{closed}");
+}

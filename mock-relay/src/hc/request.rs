@@ -36,7 +36,7 @@ use tokio::time::Instant;
 pub(crate) const INLINE_BODY_BYTES: u64 = 64 * 1024;
 
 /// Whether a request that is not a WebSocket handshake is for request mode: it carries a token,
-/// or its first path segment names a configured entity. The relay's own endpoints and `/$hc/`
+/// or its first path segment names a configured (or anonymous) entity. The relay's own endpoints and `/$hc/`
 /// never are.
 pub(crate) fn is_request(req: &Request<Incoming>, config: &HcConfig) -> bool {
     let path = req.uri().path();
@@ -56,7 +56,11 @@ pub(crate) fn is_request(req: &Request<Incoming>, config: &HcConfig) -> bool {
     let named = config
         .entities
         .as_ref()
-        .is_some_and(|list| list.iter().any(|e| e.as_str().eq_ignore_ascii_case(first)));
+        .is_some_and(|list| list.iter().any(|e| e.as_str().eq_ignore_ascii_case(first)))
+        || config
+            .anonymous
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(first));
     has_token || named
 }
 
