@@ -4,8 +4,9 @@
 # htpasswd for Squid's basic auth, curl, the reporting tests' consumers (promtool from
 # prometheus, python3-junitparser, headless chromium), python3-websockets for the independent
 # Hybrid Connections client (tests/hc_client.py), the Windows probe's toolchain (the Rust target
-# x86_64-pc-windows-gnu, mingw-w64 to link it, Wine to run it), and cargo-nextest as the test
-# runner.
+# x86_64-pc-windows-gnu, mingw-w64 to link it, Wine to run it), Microsoft's Node.js Hybrid
+# Connections clients (hyco-ws, hyco-https, for tests/tests/hyco_clients.rs; see
+# tests/hyco/install.sh), and cargo-nextest as the test runner.
 set -euo pipefail
 
 packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser
@@ -36,6 +37,18 @@ if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep 
   timeout 600 rustup target add x86_64-pc-windows-gnu ||
     echo "setup-lab: could not add the Rust target x86_64-pc-windows-gnu: the Windows build and tests will be skipped" >&2
 fi
+
+# Node.js and npm for Microsoft's clients: from apt only when missing (a Node.js that brings its
+# own npm, as NodeSource's does, conflicts with Debian's npm package and is kept as it is).
+node_missing=()
+command -v node >/dev/null 2>&1 || node_missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || node_missing+=(npm)
+if [ ${#node_missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${node_missing[@]}"
+fi
+# Microsoft's clients, unchanged, with the dependencies they were written for.
+"$(dirname "$0")/hyco/install.sh"
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked

@@ -151,6 +151,47 @@ pub struct ServeArgs {
     /// Off by default, so a rehearsal of a customer's firewall is not capped by it.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub service_idle_limit: Option<Duration>,
+
+    /// Hybrid Connections: how long a relayed HTTP request waits for its listener's response,
+    /// in seconds (the service's 60).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_seconds)]
+    pub response_timeout: Duration,
+
+    /// Hybrid Connections: the largest WebSocket frame a rendezvous (or a request rendezvous)
+    /// takes from a client, in bytes; messages of any size cross in their frames, streamed
+    /// (16 MiB; from 64 KiB to 1 GiB).
+    #[arg(long, value_name = "BYTES", default_value = "16777216", value_parser = parse_frame_limit)]
+    pub hc_frame_limit: usize,
+
+    /// Hybrid Connections: an entity whose senders need no token (repeatable; the portal's
+    /// "Requires Client Authorization" turned off). Listeners always need one.
+    #[arg(long, value_name = "NAME", value_parser = parse_entity)]
+    pub anonymous: Vec<EntityPath>,
+
+    /// Hybrid Connections: refuse clients from this address block as the namespace's IP filter
+    /// does (401 "Ip has been prevented to connect to the endpoint."; repeatable; CIDR such as
+    /// 198.18.0.0/15, or one address).
+    #[arg(long, value_name = "CIDR")]
+    pub deny_ip: Vec<crate::hc_state::ip_filter::Cidr>,
+
+    /// Hybrid Connections: a gateway host the accept and request addresses name instead of the
+    /// namespace (repeatable, named in turn), as the service names its gateways
+    /// (`g1-prod-sb.servicebus.windows.net`); it must share the namespace's parent domain.
+    /// Absent: the host the listener connected with.
+    #[arg(long, value_name = "NAME")]
+    pub gateway: Vec<String>,
+}
+
+/// `--hc-frame-limit`: from 64 KiB to 1 GiB.
+fn parse_frame_limit(text: &str) -> Result<usize, String> {
+    let value: usize = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of bytes"))?;
+    if (64 * 1024..=1 << 30).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is outside 65536..=1073741824"))
+    }
 }
 
 /// `--sas-key`: kept as a secret from the moment it is read (never in `Debug` output).
@@ -266,6 +307,11 @@ impl ServeArgs {
                 accept_timeout: self.accept_timeout,
                 connection_string_out: self.connection_string_out.clone(),
                 service_idle_limit: self.service_idle_limit,
+                response_timeout: self.response_timeout,
+                frame_limit: self.hc_frame_limit,
+                anonymous: self.anonymous.clone(),
+                deny_ip: self.deny_ip.clone(),
+                gateways: self.gateway.clone(),
             },
             ..ServeConfig::default()
         }
@@ -325,6 +371,37 @@ mod tests {
         ];
         args.extend_from_slice(extra);
         parse(&args)
+    }
+
+    #[test]
+    fn request_mode_and_filter_flags_are_read_and_bad_ones_exit_2() {
+        let ok = parse(&[
+            "--response-timeout",
+            "2.5",
+            "--hc-frame-limit",
+            "1048576",
+            "--anonymous",
+            "open",
+            "--deny-ip",
+            "198.18.0.0/15",
+            "--gateway",
+            "g1-prod-sb.servicebus.windows.net",
+        ])
+        .unwrap();
+        let config = ok.serve.to_config();
+        assert_eq!(config.hc.response_timeout, Duration::from_millis(2500));
+        assert_eq!(config.hc.frame_limit, 1 << 20);
+        assert_eq!(config.hc.anonymous[0].as_str(), "open");
+        assert_eq!(config.hc.deny_ip[0].to_string(), "198.18.0.0/15");
+        assert_eq!(config.hc.gateways, ["g1-prod-sb.servicebus.windows.net"]);
+        for (flag, value, says) in [
+            ("--deny-ip", "198.18.0.0/40", "prefix length '40'"),
+            ("--hc-frame-limit", "100", "outside 65536"),
+        ] {
+            let err = parse(&[flag, value]).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().contains(says), "{err}");
+        }
     }
 
     #[test]

@@ -12,8 +12,10 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::WebSocketStream;
 
+/// An upgraded relay connection, before any WebSocket frame is read.
+pub(crate) type Raw = TokioIo<Upgraded>;
 /// A WebSocket over an upgraded relay connection.
-pub(crate) type Ws = WebSocketStream<TokioIo<Upgraded>>;
+pub(crate) type Ws = WebSocketStream<Raw>;
 
 /// Longest wait for the upgraded stream and for any one send.
 pub(crate) const STEP_LIMIT: Duration = Duration::from_secs(10);
@@ -64,10 +66,32 @@ pub(crate) fn upgrade_required(why: &str) -> Response<Body> {
     resp
 }
 
+/// The first subprotocol a handshake's `Sec-WebSocket-Protocol` asks for.
+pub(crate) fn first_protocol(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find(|p| !p.is_empty())
+        .map(str::to_string)
+}
+
+/// [`switching_protocols`], naming `protocol` in `Sec-WebSocket-Protocol` when given.
+pub(crate) fn switching_protocols_with(key: &str, protocol: Option<&str>) -> Response<Body> {
+    let mut resp = switching_protocols(key);
+    if let Some(value) = protocol.and_then(|p| HeaderValue::from_str(p).ok()) {
+        resp.headers_mut()
+            .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    resp
+}
+
 /// `101 Switching Protocols` for the client's `key`.
 pub(crate) fn switching_protocols(key: &str) -> Response<Body> {
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let mut resp = Response::new(Body::default());
+    let mut resp = Response::new(crate::response::empty());
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = resp.headers_mut();
     h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
@@ -86,16 +110,26 @@ const READ_BUFFER_BYTES: usize = 1024;
 
 /// The WebSocket over an answered upgrade (messages and frames up to [`MAX_MESSAGE_BYTES`]).
 pub(crate) async fn open(on_upgrade: OnUpgrade) -> Result<Ws, String> {
-    let upgraded = match tokio::time::timeout(STEP_LIMIT, on_upgrade).await {
-        Ok(Ok(upgraded)) => upgraded,
-        Ok(Err(e)) => return Err(format!("websocket upgrade failed: {e}")),
-        Err(_) => return Err("websocket upgrade timed out".into()),
-    };
+    open_with_limit(on_upgrade, MAX_MESSAGE_BYTES).await
+}
+
+/// The upgraded connection of an answered upgrade (bounded wait).
+pub(crate) async fn upgraded(on_upgrade: OnUpgrade) -> Result<Raw, String> {
+    match tokio::time::timeout(STEP_LIMIT, on_upgrade).await {
+        Ok(Ok(upgraded)) => Ok(TokioIo::new(upgraded)),
+        Ok(Err(e)) => Err(format!("websocket upgrade failed: {e}")),
+        Err(_) => Err("websocket upgrade timed out".into()),
+    }
+}
+
+/// The WebSocket over an answered upgrade, messages and frames up to `limit` bytes.
+pub(crate) async fn open_with_limit(on_upgrade: OnUpgrade, limit: usize) -> Result<Ws, String> {
+    let upgraded = upgraded(on_upgrade).await?;
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(Some(MAX_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_MESSAGE_BYTES));
-    Ok(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit));
+    Ok(WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config)).await)
 }
 
 /// Sends a close frame (bounded wait); `reason` is cut to fit a control frame.
@@ -165,6 +199,15 @@ mod tests {
         assert!(websocket_key(&Method::GET, &no_upgrade)
             .unwrap_err()
             .contains("Upgrade"));
+    }
+
+    #[test]
+    fn the_first_requested_protocol_is_echoed() {
+        let asked = headers(&[("sec-websocket-protocol", " chat.v2 , chat.v1")]);
+        assert_eq!(first_protocol(&asked).as_deref(), Some("chat.v2"));
+        assert_eq!(first_protocol(&HeaderMap::new()), None);
+        let resp = switching_protocols_with("dGhlIHNhbXBsZSBub25jZQ==", Some("chat.v2"));
+        assert_eq!(resp.headers()[header::SEC_WEBSOCKET_PROTOCOL], "chat.v2");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub(crate) async fn handle(
     let response = match shared.faults.before_response(&shared.token).await {
         Some(answer) => answer,
         None if hc::is_hc_request(req.uri()) => hc::handle(req, &ctx).await,
+        None if hc::is_request(&req, &shared.hc.config) => hc::handle_request(req, &ctx).await,
         None => route(req, &ctx),
     };
     tracing::debug!(

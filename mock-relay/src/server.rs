@@ -75,7 +75,24 @@ pub struct HcSettings {
     pub connection_string_out: Option<PathBuf>,
     /// Forget listeners idle this long, as the service does; `None`: never.
     pub service_idle_limit: Option<Duration>,
+    /// How long a relayed HTTP request waits for its listener's response.
+    pub response_timeout: Duration,
+    /// Largest WebSocket frame a rendezvous (or a request rendezvous) takes from a client.
+    pub frame_limit: usize,
+    /// Entities whose senders need no token.
+    pub anonymous: Vec<EntityPath>,
+    /// Client address blocks the namespace's IP filter refuses.
+    pub deny_ip: Vec<crate::hc_state::ip_filter::Cidr>,
+    /// Gateway hosts the accept and request addresses name (each under the namespace's parent
+    /// domain); empty: the namespace's own host.
+    pub gateways: Vec<String>,
 }
+
+/// "each request must be responded to within 60 seconds" (protocol guide).
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default for `--hc-frame-limit`: far above what the SDKs send in one frame (the .NET SDK
+/// writes one message per `Write`, hyco-https 64 kB fragments), below hyco-ws's own 100 MiB.
+pub const DEFAULT_FRAME_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The key name the portal gives a namespace's first rule.
 pub const DEFAULT_KEY_NAME: &str = "RootManageSharedAccessKey";
@@ -90,6 +107,11 @@ impl Default for HcSettings {
             accept_timeout: ACCEPT_ADDRESS_LIFETIME,
             connection_string_out: None,
             service_idle_limit: None,
+            response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+            frame_limit: DEFAULT_FRAME_LIMIT,
+            anonymous: Vec::new(),
+            deny_ip: Vec::new(),
+            gateways: Vec::new(),
         }
     }
 }
@@ -210,7 +232,14 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
     }
     .map_err(|e| StartError::Config(format!("--sas-key-name/--sas-key: {e}")))?;
     let host = namespace_host(&config)?;
-    let certificate = config.certificate.covering(&host);
+    crate::hc_state::gateway::check(&config.hc.gateways, &host).map_err(StartError::Config)?;
+    let certificate = config
+        .hc
+        .gateways
+        .iter()
+        .fold(config.certificate.covering(&host), |cert, gateway| {
+            cert.covering(gateway)
+        });
     let material = Material::obtain(&certificate, faults.certificate().as_deref())?;
     let tls_config = material.server_config()?;
     let ca_file = match (&config.ca_out, &material.ca_pem) {
@@ -262,6 +291,16 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         entities: (!config.hc.entities.is_empty()).then(|| config.hc.entities.clone()),
         accept_timeout: config.hc.accept_timeout,
         service_idle_limit: config.hc.service_idle_limit,
+        response_timeout: config.hc.response_timeout,
+        frame_limit: config.hc.frame_limit,
+        anonymous: config
+            .hc
+            .anonymous
+            .iter()
+            .map(|e| e.as_str().to_string())
+            .collect(),
+        deny: config.hc.deny_ip.clone(),
+        gateways: config.hc.gateways.clone(),
     });
 
     let lifecycle = Lifecycle::new(config.max_connections);

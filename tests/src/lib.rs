@@ -7,6 +7,7 @@ pub mod hc;
 pub mod hostile;
 pub mod hostile_proxy;
 pub mod https_server;
+pub mod hyco;
 pub mod lab;
 pub mod limits;
 pub mod measure;

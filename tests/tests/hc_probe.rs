@@ -306,3 +306,44 @@ async fn one_entity_gives_one_definitive_rung_at_the_required_time() {
     assert!(message.contains("One entity"), "{message}");
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
+
+/// The service names a gateway host, not the namespace, in its accept addresses. A path that
+/// lets through only the namespace (here the gateway leads to an address where nothing listens,
+/// as a firewall that rejects it) fails at the rendezvous, and the probe names the gateway and
+/// the domain to allow.
+#[tokio::test]
+async fn a_gateway_the_path_does_not_let_through_fails_the_rendezvous_naming_it_and_the_domain() {
+    let relay = relay(&[
+        "--hostname",
+        "hc.lab.test",
+        "--gateway",
+        "g1-sb.lab.test",
+        "--entity",
+        "hc1",
+    ])
+    .await;
+    let port = relay.tls().port();
+    let cs = connection_string(&relay);
+    let namespace = format!("hc.lab.test:{port}:127.0.0.1");
+    let gateway = format!("g1-sb.lab.test:{port}:127.0.0.2");
+    let run = probe_hc(
+        &relay,
+        &cs,
+        &["--resolve", &namespace, "--resolve", &gateway, "--quick"],
+    )
+    .await;
+    assert_eq!(run.check("listener")["outcome"], "listening");
+    let rendezvous = run.check("rendezvous");
+    assert_eq!(rendezvous["status"], "fail", "{rendezvous:#}");
+    assert_eq!(
+        rendezvous["rendezvous_host"], "g1-sb.lab.test",
+        "{rendezvous:#}"
+    );
+    let message = rendezvous["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("rendezvous address g1-sb.lab.test could not be reached")
+            && message.contains("allow TCP 443 to *.lab.test"),
+        "{message}"
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+}

@@ -97,6 +97,10 @@ async fn senders_go_to_the_listeners_in_turn_oldest_first() {
             };
             let accept = accept.expect("an accept");
             assert!(accept.id.starts_with(&format!("{id}_G")), "{}", accept.id);
+            // The sender's address as the service saw it (`remoteEndpoint`).
+            let remote = accept.remote_endpoint.as_ref().expect("remoteEndpoint");
+            assert_eq!(remote.address, "127.0.0.1", "{accept:?}");
+            assert_ne!(remote.port, 0, "{accept:?}");
             order.push(who);
             assert_eq!(reject(&hc, &accept.address, 409, "not now").await, 410);
             let refused = sender.await.unwrap().expect_err("rejected");

@@ -8,7 +8,7 @@
 //!   the sender's handshake fails with that status and description;
 //! - an address unknown, already used, expired, or for another entity: 403.
 
-use crate::handshake::{switching_protocols, upgrade_required, websocket_key};
+use crate::handshake::{first_protocol, switching_protocols_with, upgrade_required, websocket_key};
 use crate::hc_state::answer::{refuse, ADDRESS_INVALID};
 use crate::hc_state::registry::Decision;
 use crate::hc_state::{shown, ListenerEnd, Upgrade};
@@ -57,9 +57,8 @@ pub(crate) fn handle(
     let Some(pending) = service.registry.take(id) else {
         return refuse(ACCEPT_ADDRESS_INVALID_STATUS, ADDRESS_INVALID);
     };
-    let entity_key = request.path.as_str().to_lowercase();
-    if pending.created.elapsed() > service.config.accept_timeout || pending.entity_key != entity_key
-    {
+    let path_key = request.path.as_str().to_lowercase();
+    if pending.created.elapsed() > service.config.accept_timeout || pending.path_key != path_key {
         return refuse(ACCEPT_ADDRESS_INVALID_STATUS, ADDRESS_INVALID);
     }
     if let Some(rejection) = request.rejection {
@@ -77,6 +76,7 @@ pub(crate) fn handle(
         );
     }
     tracing::info!(conn = ctx.id, id = %shown(id), "sender accepted by its listener");
+    let protocol = first_protocol(req.headers());
     ctx.park(PendingUpgrade {
         on_upgrade: hyper::upgrade::on(req),
         kind: UpgradeKind::Hc(Upgrade::Rendezvous(ListenerEnd {
@@ -85,5 +85,5 @@ pub(crate) fn handle(
         })),
     });
     // `key` is present: without a rejection, a missing one was answered 426 above.
-    switching_protocols(key.as_deref().unwrap_or_default())
+    switching_protocols_with(key.as_deref().unwrap_or_default(), protocol.as_deref())
 }

@@ -4,10 +4,11 @@
 //! listener's rendezvous), the listener's status and description when it rejected, 504 when it
 //! did neither within the accept timeout, 404 when no listener is connected.
 
-use crate::handshake::{switching_protocols, upgrade_required, websocket_key};
-use crate::hc_state::answer::{refuse, NOT_ACCEPTED_IN_TIME, NO_LISTENER};
+use super::headers::canonical;
+use crate::handshake::{first_protocol, switching_protocols_with, upgrade_required, websocket_key};
+use crate::hc_state::answer::{refuse, FromListener, NOT_ACCEPTED_IN_TIME, NO_LISTENER};
 use crate::hc_state::registry::{Decision, NotDispatched};
-use crate::hc_state::target::authorize;
+use crate::hc_state::target::authorize_sender;
 use crate::hc_state::{shown, SenderEnd, Upgrade};
 use crate::response::Body;
 use crate::state::{ConnCtx, PendingUpgrade, UpgradeKind};
@@ -32,7 +33,7 @@ pub(crate) async fn handle(
     };
     let shared = &ctx.shared;
     let service = &shared.hc;
-    let (target, _token) = match authorize(req.headers(), &request, &service.config) {
+    let target = match authorize_sender(req.headers(), &request, &service.config) {
         Ok(found) => found,
         Err(refusal) => return refusal.answer(),
     };
@@ -40,6 +41,7 @@ pub(crate) async fn handle(
         &target,
         request.id.as_deref(),
         connect_headers(req.headers()),
+        Some(ctx.peer.into()),
     ) {
         Ok(dispatched) => dispatched,
         Err(NotDispatched::NoListener) => return refuse(404, NO_LISTENER),
@@ -72,9 +74,12 @@ pub(crate) async fn handle(
         Ok(Err(_)) => refuse(502, "The listener's answer was not valid."),
         Ok(Ok(Decision::Reject(rejection))) => {
             tracing::info!(conn = ctx.id, %entity, id = %shown(&dispatched.id), status = rejection.status_code, "sender rejected");
-            refuse(rejection.status_code, &rejection.description)
+            let mut resp = refuse(rejection.status_code, &rejection.description);
+            resp.extensions_mut().insert(FromListener);
+            resp
         }
         Ok(Ok(Decision::Accept(handover))) => {
+            let protocol = first_protocol(req.headers());
             ctx.park(PendingUpgrade {
                 on_upgrade: hyper::upgrade::on(req),
                 kind: UpgradeKind::Hc(Upgrade::Sender(SenderEnd {
@@ -82,7 +87,7 @@ pub(crate) async fn handle(
                     id: dispatched.id,
                 })),
             });
-            switching_protocols(&key)
+            switching_protocols_with(&key, protocol.as_deref())
         }
     }
 }
@@ -106,23 +111,6 @@ fn connect_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
             .or_insert_with(|| value.into_owned());
     }
     out
-}
-
-/// `sec-websocket-key` as `Sec-WebSocket-Key` (hyper keeps names in lower case).
-fn canonical(name: &str) -> String {
-    name.split('-')
-        .map(|part| match part {
-            "websocket" => "WebSocket".to_string(),
-            _ => {
-                let mut chars = part.chars();
-                chars
-                    .next()
-                    .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                    .unwrap_or_default()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 #[cfg(test)]

@@ -9,7 +9,11 @@
 //! | [`control`] | the control channel: accepts down, `renewToken` up, the token's expiry |
 //! | [`connect`] | `sb-hc-action=connect`: a sender, answered once a listener has decided |
 //! | [`accept`] | `sb-hc-action=accept`: a listener takes or rejects a sender at its address |
-//! | [`rendezvous`] | the joined sender and listener: WebSocket messages relayed both ways |
+//! | [`rendezvous`] | the joined sender and listener: WebSocket frames relayed both ways |
+//! | [`frames`] | WebSocket frames read from a client and written on, payloads streamed |
+//! | [`request`] | HTTP request mode: a sender's HTTPS request relayed to a listener |
+//! | [`request_channel`] | `sb-hc-action=request`: a listener's rendezvous for one request |
+//! | [`headers`] | header names as the service passes them on |
 //!
 //! What the service knows (registry, targets, refusals) is `crate::hc_state`'s. Where the
 //! service's documentation is silent the choices are documented in
@@ -18,9 +22,15 @@
 mod accept;
 mod connect;
 mod control;
+mod frames;
+mod headers;
 mod listen;
 mod rendezvous;
+mod request;
+mod request_channel;
 mod service_idle;
+
+pub(crate) use request::is_request;
 
 use crate::hc_state::{answer, Upgrade};
 use crate::response::Body;
@@ -51,10 +61,16 @@ pub(crate) async fn handle(mut req: Request<Incoming>, ctx: &ConnCtx) -> Respons
         }
     };
     let action = request.action;
+    let tracking = tracking(&req, request.id.as_deref(), request.path.as_str(), ctx);
+    if let Some(refusal) = ctx.shared.hc.config.denied(ctx.peer.ip()) {
+        tracing::info!(conn = ctx.id, %action, status = refusal.status, "hc refused: ip filter");
+        return answer::tracked(refusal.answer(), &tracking.0, &tracking.1);
+    }
     let response = match action {
         Action::Listen => listen::handle(&mut req, request, ctx),
         Action::Connect => connect::handle(&mut req, request, ctx).await,
         Action::Accept => accept::handle(&mut req, request, ctx),
+        Action::Request => request_channel::handle(&mut req, request, ctx),
     };
     if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
         let why = response
@@ -64,18 +80,75 @@ pub(crate) async fn handle(mut req: Request<Incoming>, ctx: &ConnCtx) -> Respons
             .unwrap_or_default();
         tracing::info!(conn = ctx.id, %action, status = response.status().as_u16(), %why, "hc refused");
     }
+    answer::tracked(response, &tracking.0, &tracking.1)
+}
+
+/// The tracking id and system tracker the service names in a refusal: the client's `sb-hc-id`
+/// (or a GUID) with a gateway suffix, and `sb://HOST/PATH`.
+fn tracking(
+    req: &Request<Incoming>,
+    id: Option<&str>,
+    path: &str,
+    ctx: &ConnCtx,
+) -> (String, String) {
+    let config = &ctx.shared.hc.config;
+    let host = crate::hc_state::target::namespace_of(req.headers(), &config.namespace);
+    (
+        ctx.shared.hc.registry.tracking_id(id),
+        format!("sb://{}/{}", host.host(), crate::hc_state::shown(path)),
+    )
+}
+
+/// Answers a request-mode HTTP request (see [`request`]), refusals carrying tracking ids.
+pub(crate) async fn handle_request(req: Request<Incoming>, ctx: &ConnCtx) -> Response<Body> {
+    let path = req.uri().path().trim_start_matches('/').to_string();
+    let tracking = tracking(&req, None, &path, ctx);
+    let response = match ctx.shared.hc.config.denied(ctx.peer.ip()) {
+        Some(refusal) => refusal.answer(),
+        None => request::handle(req, ctx).await,
+    };
+    if response
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .is_some()
+        && !response.headers().contains_key(http::header::VIA)
+    {
+        tracing::info!(
+            conn = ctx.id,
+            status = response.status().as_u16(),
+            "hc request refused"
+        );
+        return answer::tracked(response, &tracking.0, &tracking.1);
+    }
     response
 }
 
+/// Largest message on a listener's control channel: a `request` or `response` with at most
+/// 64 kB of body inline, with room for its headers.
+const CONTROL_MESSAGE_BYTES: usize = 1024 * 1024;
+
 /// Runs an upgraded Hybrid Connections connection to its end; returns why it ended.
 pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) -> String {
-    let ws = match crate::handshake::open(on_upgrade).await {
-        Ok(ws) => ws,
-        Err(why) => return why,
-    };
+    // A rendezvous relays frames as they come, a request rendezvous streams them; a control
+    // channel reads whole messages.
     match upgrade {
-        Upgrade::Listener(session) => control::run(ws, session, ctx).await,
-        Upgrade::Sender(end) => rendezvous::run_sender(ws, end, ctx).await,
-        Upgrade::Rendezvous(end) => rendezvous::run_listener(ws, end, ctx).await,
+        Upgrade::Sender(end) => match crate::handshake::upgraded(on_upgrade).await {
+            Ok(io) => rendezvous::run_sender(io, end, ctx).await,
+            Err(why) => why,
+        },
+        Upgrade::Rendezvous(end) => match crate::handshake::upgraded(on_upgrade).await {
+            Ok(io) => rendezvous::run_listener(io, end, ctx).await,
+            Err(why) => why,
+        },
+        Upgrade::Listener(session) => {
+            match crate::handshake::open_with_limit(on_upgrade, CONTROL_MESSAGE_BYTES).await {
+                Ok(ws) => control::run(ws, session, ctx).await,
+                Err(why) => why,
+            }
+        }
+        Upgrade::Request(pending) => match crate::handshake::upgraded(on_upgrade).await {
+            Ok(io) => request_channel::run(io, *pending, ctx).await,
+            Err(why) => why,
+        },
     }
 }

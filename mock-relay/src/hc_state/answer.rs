@@ -16,6 +16,40 @@ pub(crate) const NOT_ACCEPTED_IN_TIME: &str =
 pub(crate) const ADDRESS_INVALID: &str =
     "The accept address is not valid: unknown, already used, or expired.";
 
+/// Marks an answer that is the listener's own (its rejection of a sender): passed on as the
+/// listener wrote it, without the service's tracking suffix.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FromListener;
+
+/// The service's refusal with its tracking suffix, as the service writes it in the reason
+/// phrase: `DESCRIPTION TrackingId:ID_GN, SystemTracker:sb://HOST/PATH, Timestamp:YYYY-MM-DDTHH:MM:SS`
+/// (seen in real 404s: "There are no listeners connected for the endpoint.
+/// TrackingId:4f56f839-..._G13, SystemTracker:sb://azgn-....servicebus.windows.net/..., Timestamp:2025-04-24T11:08:15").
+/// Answers without a reason phrase, and the listener's own, are left as they are.
+pub(crate) fn tracked(
+    resp: Response<Body>,
+    tracking_id: &str,
+    system_tracker: &str,
+) -> Response<Body> {
+    if resp.extensions().get::<FromListener>().is_some() {
+        return resp;
+    }
+    let Some(reason) = resp.extensions().get::<ReasonPhrase>() else {
+        return resp;
+    };
+    let description = String::from_utf8_lossy(reason.as_bytes()).into_owned();
+    let stamp: String = relay_protocol::channel::now_rfc3339()
+        .chars()
+        .take(19)
+        .collect();
+    refuse(
+        resp.status().as_u16(),
+        &format!(
+            "{description} TrackingId:{tracking_id}, SystemTracker:{system_tracker}, Timestamp:{stamp}"
+        ),
+    )
+}
+
 /// A refusal decided before the answer is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal {
@@ -73,6 +107,32 @@ mod tests {
         assert_eq!(reason.as_bytes(), "taken  by someone élse".as_bytes());
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], "taken  by someone élse\n".as_bytes());
+    }
+
+    #[test]
+    fn refusals_carry_the_services_tracking_suffix_and_rejections_do_not() {
+        let resp = tracked(refuse(404, NO_LISTENER), "abc_G3", "sb://ns.example/hc1");
+        let reason = String::from_utf8(
+            resp.extensions()
+                .get::<ReasonPhrase>()
+                .unwrap()
+                .as_bytes()
+                .to_vec(),
+        )
+        .unwrap();
+        let (head, stamp) = reason.rsplit_once(", Timestamp:").unwrap();
+        assert_eq!(
+            head,
+            "There are no listeners connected for the endpoint. TrackingId:abc_G3, SystemTracker:sb://ns.example/hc1"
+        );
+        assert_eq!(stamp.len(), 19, "{stamp}");
+        let mut rejected = refuse(409, "not now");
+        rejected.extensions_mut().insert(FromListener);
+        let resp = tracked(rejected, "x", "y");
+        assert_eq!(
+            resp.extensions().get::<ReasonPhrase>().unwrap().as_bytes(),
+            b"not now"
+        );
     }
 
     #[test]

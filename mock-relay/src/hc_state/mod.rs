@@ -4,11 +4,13 @@
 //! upgrade becomes.
 
 pub(crate) mod answer;
+pub(crate) mod gateway;
+pub mod ip_filter;
 pub(crate) mod registry;
+pub(crate) mod relayed;
 pub(crate) mod target;
 
 use registry::{Handover, Registration};
-use relay_protocol::hc::control::AcceptMessage;
 use relay_protocol::hc::{EntityPath, Namespace};
 use relay_protocol::sas::SasKey;
 use std::time::Duration;
@@ -29,6 +31,29 @@ pub(crate) struct HcConfig {
     pub accept_timeout: Duration,
     /// Listeners idle this long are forgotten, as the service's load balancers forget them.
     pub service_idle_limit: Option<Duration>,
+    /// How long a relayed HTTP request waits for its listener's `response` (and how long its
+    /// rendezvous address lives).
+    pub response_timeout: Duration,
+    /// Largest WebSocket frame a rendezvous (or a request rendezvous) takes from a client;
+    /// messages of any size cross in their frames, streamed.
+    pub frame_limit: usize,
+    /// Entities whose senders need no token (`--anonymous`).
+    pub anonymous: Vec<String>,
+    /// The IP filter: clients from these blocks are refused (`--deny-ip`).
+    pub deny: Vec<ip_filter::Cidr>,
+    /// Gateway hosts named in accept and request addresses (`--gateway`); empty: the host each
+    /// listener connected with.
+    pub gateways: Vec<String>,
+}
+
+impl HcConfig {
+    /// The service's refusal of a client from `addr`, if the IP filter denies it.
+    pub(crate) fn denied(&self, addr: std::net::IpAddr) -> Option<answer::Refusal> {
+        self.deny
+            .iter()
+            .any(|block| block.contains(addr))
+            .then(|| answer::Refusal::new(ip_filter::DENIED_STATUS, ip_filter::DENIED))
+    }
 }
 
 /// The Hybrid Connections side of one server: its configuration and who is connected.
@@ -40,8 +65,8 @@ pub(crate) struct Service {
 impl Service {
     pub(crate) fn new(config: HcConfig) -> Service {
         Service {
+            registry: registry::Registry::with_gateways(config.gateways.clone()),
             config,
-            registry: registry::Registry::default(),
         }
     }
 }
@@ -54,6 +79,8 @@ pub(crate) enum Upgrade {
     Sender(SenderEnd),
     /// A listener's accept: the rendezvous that relays to the sender.
     Rendezvous(ListenerEnd),
+    /// A listener's rendezvous for a relayed HTTP request.
+    Request(Box<relayed::PendingRequest>),
 }
 
 /// A registered listener, waiting for its control channel to open.
@@ -63,7 +90,7 @@ pub(crate) struct Session {
     pub id: String,
     /// When its token expires (Unix seconds); `renewToken` moves it.
     pub expiry: u64,
-    pub accepts: mpsc::Receiver<AcceptMessage>,
+    pub accepts: mpsc::Receiver<relayed::ControlItem>,
     pub _registration: Registration,
 }
 

@@ -7,15 +7,19 @@
 //! robin; the service itself distributes "in random order" per the protocol guide). A listener
 //! whose accept queue is full is passed over.
 //!
+//! Relayed HTTP requests go to the listeners in the same turn, and wait under their request id
+//! ([`WaitingRequest`]) for a rendezvous at their address.
+//!
 //! Accept ids are the sender's `sb-hc-id` (or a generated GUID) plus `_G` and a number unique
 //! to this process, as the service appends gateway suffixes (`_G0_G1`): listeners match an
 //! accept to their sender by prefix, and an id is never handed out twice.
 
+use super::relayed::{ControlItem, PendingRequest};
 use super::target::Target;
-use crate::handshake::Ws;
+use crate::handshake::Raw;
 use relay_protocol::hc::control::AcceptMessage;
 use relay_protocol::hc::MAX_LISTENERS_PER_ENTITY;
-use relay_protocol::hc::{hc_url, Action, EntityPath, Namespace, Rejection};
+use relay_protocol::hc::{append_query, hc_url, Action, EntityPath, Namespace, Rejection};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
@@ -32,15 +36,17 @@ pub(crate) enum Decision {
     Reject(Rejection),
 }
 
-/// The sender's WebSocket, handed to the listener's rendezvous, and where to say how it ended.
+/// The sender's connection (upgraded, frames not yet read), handed to the listener's
+/// rendezvous, and where to say how it ended.
 pub(crate) struct Handover {
-    pub ws: Ws,
+    pub io: Raw,
     pub ended: oneshot::Sender<String>,
 }
 
 /// A sender waiting for a listener, under its accept id.
 pub(crate) struct Pending {
-    pub entity_key: String,
+    /// The entity and the sender's suffix, lower case: the address names them.
+    pub path_key: String,
     pub created: Instant,
     pub decision: oneshot::Sender<Decision>,
 }
@@ -69,8 +75,11 @@ pub(crate) struct Registry(Arc<Mutex<Inner>>);
 
 #[derive(Default)]
 struct Inner {
+    /// `--gateway` hosts, named in addresses in turn; empty: the listener's own host.
+    gateways: Vec<String>,
     entities: HashMap<String, Entity>,
     pending: HashMap<String, Pending>,
+    requests: HashMap<String, PendingRequest>,
     next_listener: u64,
     next_accept: u64,
 }
@@ -89,7 +98,7 @@ struct Listener {
     /// under the name the listener connected with, so certificate names hold.
     namespace: Namespace,
     entity: EntityPath,
-    accepts: mpsc::Sender<AcceptMessage>,
+    accepts: mpsc::Sender<ControlItem>,
 }
 
 /// A listener's place in the registry; dropping it removes the listener.
@@ -106,7 +115,21 @@ pub(crate) struct Waiting {
     id: String,
 }
 
+/// A relayed request's place in the registry; dropping it forgets the request.
+pub(crate) struct WaitingRequest {
+    registry: Registry,
+    pub id: String,
+}
+
 impl Registry {
+    /// A registry whose addresses name these gateway hosts in turn (none: the host each
+    /// listener connected with).
+    pub(crate) fn with_gateways(gateways: Vec<String>) -> Registry {
+        let registry = Registry::default();
+        registry.lock().gateways = gateways;
+        registry
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No code panics while holding the lock; recover the data if one ever did.
         self.0
@@ -118,7 +141,7 @@ impl Registry {
     pub(crate) fn listen(
         &self,
         target: &Target,
-    ) -> Result<(Registration, mpsc::Receiver<AcceptMessage>), TooManyListeners> {
+    ) -> Result<(Registration, mpsc::Receiver<ControlItem>), TooManyListeners> {
         let mut inner = self.lock();
         let key = inner.next_listener;
         let entity = inner.entities.entry(target.key.clone()).or_default();
@@ -148,46 +171,23 @@ impl Registry {
         target: &Target,
         sender_id: Option<&str>,
         connect_headers: BTreeMap<String, String>,
+        remote: Option<relay_protocol::hc::RemoteEndpoint>,
     ) -> Result<Dispatched, NotDispatched> {
         let mut inner = self.lock();
-        let id = format!(
-            "{}_G{}",
-            sender_id.map_or_else(generated_id, str::to_string),
-            inner.next_accept
-        );
-        let entity = inner
-            .entities
-            .get_mut(&target.key)
-            .filter(|e| !e.listeners.is_empty())
-            .ok_or(NotDispatched::NoListener)?;
-        let count = entity.listeners.len();
-        let mut chosen = None;
-        for step in 0..count {
-            let index = (entity.turn + step) % count;
-            let listener = &entity.listeners[index];
-            let accept = AcceptMessage {
-                address: hc_url(
-                    &listener.namespace,
-                    &listener.entity,
-                    Action::Accept,
-                    Some(&id),
-                ),
+        let id = next_id(&mut inner, sender_id);
+        hand_out(&mut inner, target, Action::Accept, &id, |address| {
+            ControlItem::Accept(AcceptMessage {
+                address,
                 id: id.clone(),
                 connect_headers: connect_headers.clone(),
-            };
-            if listener.accepts.try_send(accept).is_ok() {
-                chosen = Some(index);
-                break;
-            }
-        }
-        let index = chosen.ok_or(NotDispatched::Busy)?;
-        entity.turn = (index + 1) % count;
-        inner.next_accept += 1;
+                remote_endpoint: remote.clone(),
+            })
+        })?;
         let (tx, rx) = oneshot::channel();
         inner.pending.insert(
             id.clone(),
             Pending {
-                entity_key: target.key.clone(),
+                path_key: target.path_key(),
                 created: Instant::now(),
                 decision: tx,
             },
@@ -200,6 +200,41 @@ impl Registry {
             id,
             decision: rx,
         })
+    }
+
+    /// Hands a relayed HTTP request to the next listener of `target`'s entity: `make` builds
+    /// the control-channel item from the request's address and id; `pending` (given the
+    /// address) is kept under the id for a rendezvous at that address.
+    pub(crate) fn dispatch_request(
+        &self,
+        target: &Target,
+        sender_id: Option<&str>,
+        make: impl Fn(String, &str) -> ControlItem,
+        pending: impl FnOnce(String, &str) -> PendingRequest,
+    ) -> Result<WaitingRequest, NotDispatched> {
+        let mut inner = self.lock();
+        let id = next_id(&mut inner, sender_id);
+        let mut chosen = String::new();
+        hand_out(&mut inner, target, Action::Request, &id, |address| {
+            chosen.clone_from(&address);
+            make(address, &id)
+        })?;
+        let entry = pending(chosen, &id);
+        inner.requests.insert(id.clone(), entry);
+        Ok(WaitingRequest {
+            registry: self.clone(),
+            id,
+        })
+    }
+
+    /// A tracking id for a refusal: `id` (or a GUID) with a gateway suffix, never repeated.
+    pub(crate) fn tracking_id(&self, id: Option<&str>) -> String {
+        next_id(&mut self.lock(), id)
+    }
+
+    /// Takes the request waiting under `id`: its address is good for one rendezvous.
+    pub(crate) fn take_request(&self, id: &str) -> Option<PendingRequest> {
+        self.lock().requests.remove(id)
     }
 
     /// Takes the sender waiting under accept `id` (an address is good once).
@@ -247,6 +282,93 @@ impl Drop for Waiting {
     }
 }
 
+impl Drop for WaitingRequest {
+    fn drop(&mut self) {
+        self.registry.lock().requests.remove(&self.id);
+    }
+}
+
+/// The next id: the sender's own (or a generated GUID) plus `_G` and a number unique to the
+/// process.
+fn next_id(inner: &mut Inner, sender_id: Option<&str>) -> String {
+    let id = format!(
+        "{}_G{}",
+        sender_id.map_or_else(generated_id, str::to_string),
+        inner.next_accept
+    );
+    inner.next_accept += 1;
+    id
+}
+
+/// Sends `make(address)` to the entity's next listener whose queue has room, and moves the turn
+/// past it. The address names the host the listener connected with, the sender's path (entity
+/// and suffix) and query, then `sb-hc-action` and `sb-hc-id`.
+fn hand_out(
+    inner: &mut Inner,
+    target: &Target,
+    action: Action,
+    id: &str,
+    mut make: impl FnMut(String) -> ControlItem,
+) -> Result<(), NotDispatched> {
+    let entity = inner
+        .entities
+        .get_mut(&target.key)
+        .filter(|e| !e.listeners.is_empty())
+        .ok_or(NotDispatched::NoListener)?;
+    let count = entity.listeners.len();
+    for step in 0..count {
+        let index = (entity.turn + step) % count;
+        let listener = &entity.listeners[index];
+        let gateway = match inner.gateways.len() {
+            0 => None,
+            n => usize::try_from(inner.next_accept)
+                .ok()
+                .map(|turn| inner.gateways[turn % n].as_str()),
+        };
+        let item = make(address(listener, gateway, target, action, id));
+        if listener.accepts.try_send(item).is_ok() {
+            entity.turn = (index + 1) % count;
+            return Ok(());
+        }
+    }
+    Err(NotDispatched::Busy)
+}
+
+/// `wss://HOST/$hc/ENTITY[/suffix]?[query&]sb-hc-action=ACTION&sb-hc-id=ID`, HOST being the
+/// gateway when there is one, else the listener's own host; with the port the listener used.
+fn address(
+    listener: &Listener,
+    gateway: Option<&str>,
+    target: &Target,
+    action: Action,
+    id: &str,
+) -> String {
+    let path = if target.suffix.is_empty() {
+        listener.entity.clone()
+    } else {
+        EntityPath::new(&format!("{}/{}", listener.entity.as_str(), target.suffix))
+            .unwrap_or_else(|_| listener.entity.clone())
+    };
+    // Always with the port, as the service writes its addresses (`wss://g63-...:443/$hc/...`).
+    let port = Some(listener.namespace.effective_port());
+    let host = gateway
+        .and_then(|g| Namespace::new(g, port).ok())
+        .or_else(|| Namespace::new(listener.namespace.host(), port).ok())
+        .unwrap_or_else(|| listener.namespace.clone());
+    let bare = hc_url(&host, &path, action, None);
+    let (base, own) = bare.split_once('?').unwrap_or((&bare, ""));
+    let mut url = base.to_string();
+    for (name, value) in &target.query {
+        url = append_query(&url, name, value);
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    append_query(
+        &format!("{url}{separator}{own}"),
+        relay_protocol::hc::QUERY_ID,
+        id,
+    )
+}
+
 /// A fresh GUID-shaped id for a sender that sent no `sb-hc-id` (as the service generates one).
 fn generated_id() -> String {
     use ring::rand::{SecureRandom, SystemRandom};
@@ -279,12 +401,16 @@ mod tests {
             entity: EntityPath::new(entity).unwrap(),
             key: entity.to_lowercase(),
             suffix: String::new(),
+            query: Vec::new(),
             namespace: Namespace::parse("relay.lab:8443").unwrap(),
         }
     }
 
-    fn accept_on(rx: &mut mpsc::Receiver<AcceptMessage>) -> Option<AcceptMessage> {
-        rx.try_recv().ok()
+    fn accept_on(rx: &mut mpsc::Receiver<ControlItem>) -> Option<AcceptMessage> {
+        match rx.try_recv().ok()? {
+            ControlItem::Accept(accept) => Some(accept),
+            ControlItem::Request(_) => None,
+        }
     }
 
     #[test]
@@ -297,7 +423,7 @@ mod tests {
         let mut keep = Vec::new();
         for n in 0..4 {
             let d = registry
-                .dispatch(&hc1, Some(&format!("s{n}")), BTreeMap::new())
+                .dispatch(&hc1, Some(&format!("s{n}")), BTreeMap::new(), None)
                 .unwrap();
             keep.push(d);
             if let Some(m) = accept_on(&mut a) {
@@ -318,7 +444,7 @@ mod tests {
         );
         drop(first);
         let d = registry
-            .dispatch(&hc1, Some("s4"), BTreeMap::new())
+            .dispatch(&hc1, Some("s4"), BTreeMap::new(), None)
             .unwrap();
         let m = accept_on(&mut b).unwrap();
         assert_eq!(m.id, d.id);
@@ -346,10 +472,58 @@ mod tests {
         assert!(!registry.lock().entities.contains_key("hc1"));
         assert_eq!(
             registry
-                .dispatch(&hc1, None, BTreeMap::new())
+                .dispatch(&hc1, None, BTreeMap::new(), None)
                 .err()
                 .unwrap(),
             NotDispatched::NoListener
+        );
+    }
+
+    #[test]
+    fn the_address_carries_the_senders_suffix_and_query() {
+        let registry = Registry::default();
+        let mut hc1 = target("hc1");
+        let (_l, mut rx) = registry.listen(&hc1).unwrap();
+        hc1.suffix = "a b/c".into();
+        hc1.query = vec![("x".into(), "1 2".into())];
+        let d = registry
+            .dispatch(&hc1, Some("s"), BTreeMap::new(), None)
+            .unwrap();
+        let m = accept_on(&mut rx).unwrap();
+        assert_eq!(
+            m.address,
+            format!(
+                "wss://relay.lab:8443/$hc/hc1/a%20b/c?x=1%202&sb-hc-action=accept&sb-hc-id={}",
+                d.id
+            )
+        );
+        assert_eq!(registry.take(&d.id).unwrap().path_key, "hc1/a b/c");
+    }
+
+    #[test]
+    fn gateways_are_named_in_turn_with_the_listeners_port() {
+        let registry =
+            Registry::with_gateways(vec!["g1-prod-sb.lab".into(), "g2-prod-sb.lab".into()]);
+        let hc1 = target("hc1");
+        let (_l, mut rx) = registry.listen(&hc1).unwrap();
+        let mut hosts = Vec::new();
+        let mut kept = Vec::new();
+        for _ in 0..3 {
+            kept.push(
+                registry
+                    .dispatch(&hc1, Some("s"), BTreeMap::new(), None)
+                    .unwrap(),
+            );
+            let address = accept_on(&mut rx).unwrap().address;
+            hosts.push(address.split('/').nth(2).unwrap().to_string());
+        }
+        assert_eq!(
+            hosts,
+            [
+                "g2-prod-sb.lab:8443",
+                "g1-prod-sb.lab:8443",
+                "g2-prod-sb.lab:8443"
+            ]
         );
     }
 
@@ -358,7 +532,9 @@ mod tests {
         let registry = Registry::default();
         let hc1 = target("hc1");
         let (_l, _rx) = registry.listen(&hc1).unwrap();
-        let d = registry.dispatch(&hc1, None, BTreeMap::new()).unwrap();
+        let d = registry
+            .dispatch(&hc1, None, BTreeMap::new(), None)
+            .unwrap();
         assert!(d.id.ends_with("_G0") && d.id.len() == 36 + 3, "{}", d.id);
         assert!(registry.take(&d.id).is_some());
         assert!(registry.take(&d.id).is_none());
@@ -370,11 +546,15 @@ mod tests {
         let hc1 = target("hc1");
         let (_l, _rx) = registry.listen(&hc1).unwrap();
         let kept: Vec<_> = (0..ACCEPT_QUEUE)
-            .map(|_| registry.dispatch(&hc1, None, BTreeMap::new()).unwrap())
+            .map(|_| {
+                registry
+                    .dispatch(&hc1, None, BTreeMap::new(), None)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(
             registry
-                .dispatch(&hc1, None, BTreeMap::new())
+                .dispatch(&hc1, None, BTreeMap::new(), None)
                 .err()
                 .unwrap(),
             NotDispatched::Busy

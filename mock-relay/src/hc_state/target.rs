@@ -21,8 +21,21 @@ pub(crate) struct Target {
     pub key: String,
     /// A sender's path below the entity (empty for a listener).
     pub suffix: String,
+    /// A sender's query parameters (without the `sb-hc-` ones), for its listener.
+    pub query: Vec<(String, String)>,
     /// The namespace as the request named it (`Host`).
     pub namespace: Namespace,
+}
+
+impl Target {
+    /// The entity and the suffix, lower case, as an address names them.
+    pub(crate) fn path_key(&self) -> String {
+        if self.suffix.is_empty() {
+            self.key.clone()
+        } else {
+            format!("{}/{}", self.key, self.suffix.to_lowercase())
+        }
+    }
 }
 
 /// The namespace a request names in `Host`, or the relay's own when it names none usable.
@@ -40,17 +53,7 @@ pub(crate) fn authorize(
     request: &HcRequest,
     config: &HcConfig,
 ) -> Result<(Target, SasToken), Refusal> {
-    let namespace = namespace_of(headers, &config.namespace);
-    let known = |name: &str| match &config.entities {
-        None => true,
-        Some(list) => list.iter().any(|e| e.as_str().eq_ignore_ascii_case(name)),
-    };
-    let (entity, suffix) = match &config.entities {
-        None => (request.path.as_str(), ""),
-        Some(_) => request
-            .split_entity(known)
-            .unwrap_or((request.path.as_str(), "")),
-    };
+    let (namespace, entity, suffix) = locate(headers, request, config);
     let header = headers
         .get(AUTHORIZATION_HEADER)
         .and_then(|v| v.to_str().ok());
@@ -62,6 +65,55 @@ pub(crate) fn authorize(
         entity,
     )
     .map_err(|e| Refusal::new(e.http_status(), e.to_string()))?;
+    Ok((target(namespace, entity, suffix, request, config)?, token))
+}
+
+/// A sender's check: as [`authorize`], except that a sender with no token at all reaches an
+/// entity configured anonymous (`--anonymous`, the portal's "Requires Client Authorization"
+/// turned off: "The token can be omitted if the Hybrid Connection is configured to permit
+/// anonymous requests", protocol guide). A token, when given, is checked all the same.
+pub(crate) fn authorize_sender(
+    headers: &HeaderMap,
+    request: &HcRequest,
+    config: &HcConfig,
+) -> Result<Target, Refusal> {
+    let tokenless = !headers.contains_key(AUTHORIZATION_HEADER) && request.token.is_none();
+    let (namespace, entity, suffix) = locate(headers, request, config);
+    if tokenless
+        && config
+            .anonymous
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(entity))
+    {
+        return target(namespace, entity, suffix, request, config);
+    }
+    authorize(headers, request, config).map(|(target, _)| target)
+}
+
+/// The namespace the request names, and its path split into the entity and the suffix.
+fn locate<'a>(
+    headers: &HeaderMap,
+    request: &'a HcRequest,
+    config: &HcConfig,
+) -> (Namespace, &'a str, &'a str) {
+    let namespace = namespace_of(headers, &config.namespace);
+    let (entity, suffix) = match &config.entities {
+        None => (request.path.as_str(), ""),
+        Some(list) => request
+            .split_entity(|name| list.iter().any(|e| e.as_str().eq_ignore_ascii_case(name)))
+            .unwrap_or((request.path.as_str(), "")),
+    };
+    (namespace, entity, suffix)
+}
+
+/// The target, or 404 when the entity does not exist.
+fn target(
+    namespace: Namespace,
+    entity: &str,
+    suffix: &str,
+    request: &HcRequest,
+    config: &HcConfig,
+) -> Result<Target, Refusal> {
     let not_found = || {
         Refusal::new(
             404,
@@ -71,19 +123,21 @@ pub(crate) fn authorize(
             ),
         )
     };
-    if !known(entity) {
+    let known = match &config.entities {
+        None => true,
+        Some(list) => list.iter().any(|e| e.as_str().eq_ignore_ascii_case(entity)),
+    };
+    if !known {
         return Err(not_found());
     }
     let entity = EntityPath::new(entity).map_err(|_| not_found())?;
-    Ok((
-        Target {
-            key: entity.as_str().to_lowercase(),
-            entity,
-            suffix: suffix.to_string(),
-            namespace,
-        },
-        token,
-    ))
+    Ok(Target {
+        key: entity.as_str().to_lowercase(),
+        entity,
+        suffix: suffix.to_string(),
+        query: request.query.clone(),
+        namespace,
+    })
 }
 
 #[cfg(test)]
@@ -101,6 +155,11 @@ mod tests {
                 .map(|list| list.iter().map(|e| EntityPath::new(e).unwrap()).collect()),
             accept_timeout: Duration::from_secs(30),
             service_idle_limit: None,
+            response_timeout: Duration::from_secs(60),
+            frame_limit: 1 << 20,
+            anonymous: vec!["open".into()],
+            deny: Vec::new(),
+            gateways: Vec::new(),
         }
     }
 
@@ -146,6 +205,31 @@ mod tests {
         assert_eq!(status(authorize(&signed, &unknown, &only)), 404);
         assert_eq!(status(authorize(&signed, &unknown, &config(None))), 101);
         assert_eq!(status(authorize(&HeaderMap::new(), &unknown, &only)), 401);
+    }
+
+    #[test]
+    fn a_tokenless_sender_reaches_an_anonymous_entity_only() {
+        let config = config(Some(&["hc1", "open"]));
+        let open = HcRequest::parse("/$hc/open/x?sb-hc-action=connect").unwrap();
+        let host = |h: &str| {
+            let mut map = HeaderMap::new();
+            map.insert(header::HOST, HeaderValue::from_str(h).unwrap());
+            map
+        };
+        let target = authorize_sender(&host("relay.lab"), &open, &config).unwrap();
+        assert_eq!((target.key.as_str(), target.suffix.as_str()), ("open", "x"));
+        let closed = HcRequest::parse("/$hc/hc1?sb-hc-action=connect").unwrap();
+        assert_eq!(
+            authorize_sender(&host("relay.lab"), &closed, &config)
+                .unwrap_err()
+                .status,
+            401
+        );
+        let bad = headers("relay.lab", "http://relay.lab/other/");
+        assert_eq!(
+            authorize_sender(&bad, &open, &config).unwrap_err().status,
+            403
+        );
     }
 
     #[test]

@@ -135,7 +135,7 @@ impl Missed {
                 let outcome = refusal.outcome().unwrap_or(Outcome::ProtocolError);
                 (
                     outcome,
-                    format!("the accept reached the listener, but the rendezvous address {host} could not be reached ({refusal}): writeback's listener connects there for every request; allow TCP 443 to every host of the namespace's domain"),
+                    format!("the accept reached the listener, but the rendezvous address {host} could not be reached ({refusal}): the service hands out gateway hosts, not the namespace, and writeback's listener connects there for every request; allow TCP 443 to {}", domain_wildcard(&host)),
                 )
             }
             Missed::Busy(busy) => (Outcome::EntityBusy, busy.describe(entity.as_str())),
@@ -144,6 +144,19 @@ impl Missed {
                 format!("the listener's control channel ended while waiting for the sender: {detail}"),
             ),
         }
+    }
+}
+
+/// `*.PARENT` for a rendezvous host (`*.servicebus.windows.net` for
+/// `g3-prod-sb.servicebus.windows.net`): the gateways live beside the namespace, under the
+/// cloud's relay suffix. An address, or a host without a parent domain, is named as it is.
+fn domain_wildcard(host: &str) -> String {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return host.to_string();
+    }
+    match host.split_once('.') {
+        Some((_, parent)) if parent.contains('.') => format!("*.{parent}"),
+        _ => host.to_string(),
     }
 }
 
@@ -319,4 +332,23 @@ fn address_host(accept: &AcceptMessage) -> Option<String> {
     url::Url::parse(&accept.address)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::domain_wildcard;
+
+    #[test]
+    fn the_advice_names_the_gateways_domain() {
+        assert_eq!(
+            domain_wildcard("g3-prod-sb.servicebus.windows.net"),
+            "*.servicebus.windows.net"
+        );
+        assert_eq!(
+            domain_wildcard("g1-x-sb.servicebus.chinacloudapi.cn"),
+            "*.servicebus.chinacloudapi.cn"
+        );
+        assert_eq!(domain_wildcard("127.0.0.1"), "127.0.0.1");
+        assert_eq!(domain_wildcard("relay"), "relay");
+    }
 }

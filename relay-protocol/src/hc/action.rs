@@ -5,9 +5,6 @@ use std::str::FromStr;
 
 /// What a WebSocket handshake to `/$hc/...` asks the service to do.
 ///
-/// The service also knows `request` (a listener upgrading an HTTP request to a rendezvous
-/// socket, .NET `HybridConnectionConstants.Actions.Request`); HTTP relaying is not part of this
-/// project, so it is not modelled and parses as [`UnknownAction`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Open a listener's control channel.
@@ -16,10 +13,19 @@ pub enum Action {
     Connect,
     /// A listener takes (or, with a status code, rejects) one sender, at the address from `accept`.
     Accept,
+    /// A listener opens the rendezvous of a relayed HTTP request, at the `address` of a
+    /// `request` message (protocol guide, "Responding via rendezvous"; .NET
+    /// `HybridConnectionConstants.Actions.Request`).
+    Request,
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [Action::Listen, Action::Connect, Action::Accept];
+    pub const ALL: [Action; 4] = [
+        Action::Listen,
+        Action::Connect,
+        Action::Accept,
+        Action::Request,
+    ];
 
     /// The wire value.
     pub fn as_str(self) -> &'static str {
@@ -27,6 +33,7 @@ impl Action {
             Action::Listen => "listen",
             Action::Connect => "connect",
             Action::Accept => "accept",
+            Action::Request => "request",
         }
     }
 }
@@ -39,7 +46,7 @@ impl fmt::Display for Action {
 
 /// A value of `sb-hc-action` that is none of [`Action::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("sb-hc-action must be listen, connect or accept")]
+#[error("sb-hc-action must be listen, connect, accept or request")]
 pub struct UnknownAction;
 
 impl FromStr for Action {
@@ -63,7 +70,7 @@ mod tests {
         for action in Action::ALL {
             assert_eq!(action.as_str().parse::<Action>(), Ok(action));
         }
-        assert_eq!("request".parse::<Action>(), Err(UnknownAction));
+        assert_eq!("respond".parse::<Action>(), Err(UnknownAction));
         assert_eq!("Listen".parse::<Action>(), Err(UnknownAction));
     }
 }

@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::response::ResponseMessage;
 use crate::encoding::shown;
 use crate::sas::SasToken;
 use crate::secret::SecretString;
@@ -34,8 +35,7 @@ use crate::secret::SecretString;
 pub enum ServiceMessage {
     /// A sender is waiting: connect to `address` to accept, or reject it there.
     Accept(AcceptMessage),
-    /// An HTTP request relayed to the listener. Only for Hybrid Connections with HTTP enabled;
-    /// this project does not relay HTTP, so a listener recognises it and ignores it.
+    /// An HTTP request relayed to the listener (the probe's listener ignores it).
     Request(RequestMessage),
     /// Any other message: ignore it. `name` is its first member, for a log line.
     Unknown { name: Option<String> },
@@ -54,6 +54,25 @@ pub struct AcceptMessage {
     /// The sender's handshake headers, including `Sec-WebSocket-Protocol`/`-Extensions`.
     #[serde(default)]
     pub connect_headers: BTreeMap<String, String>,
+    /// The sender's address as the service saw it (.NET `ListenerCommand.AcceptCommand.RemoteEndpoint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_endpoint: Option<RemoteEndpoint>,
+}
+
+/// `remoteEndpoint`: the sender's IP address and port as the service saw them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteEndpoint {
+    pub address: String,
+    pub port: u16,
+}
+
+impl From<std::net::SocketAddr> for RemoteEndpoint {
+    fn from(addr: std::net::SocketAddr) -> Self {
+        RemoteEndpoint {
+            address: addr.ip().to_canonical().to_string(),
+            port: addr.port(),
+        }
+    }
 }
 
 /// `request`: a relayed HTTP request. Every member is optional: "If the incoming request is
@@ -69,6 +88,8 @@ pub struct RequestMessage {
     pub request_target: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_endpoint: Option<RemoteEndpoint>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub request_headers: BTreeMap<String, String>,
     /// Whether binary body frames follow.
@@ -80,7 +101,9 @@ pub struct RequestMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListenerMessage {
     RenewToken(RenewTokenMessage),
-    /// Any other message (e.g. an HTTP `response`): ignore it.
+    /// The answer to a relayed HTTP request; its body frames follow when `body` is true.
+    Response(ResponseMessage),
+    /// Any other message: ignore it.
     Unknown {
         name: Option<String>,
     },
@@ -106,6 +129,7 @@ pub enum ControlError {
 const ACCEPT: &str = "accept";
 const REQUEST: &str = "request";
 const RENEW_TOKEN: &str = "renewToken";
+pub(super) const RESPONSE: &str = "response";
 
 impl ServiceMessage {
     /// Reads one text frame from the service.
@@ -138,9 +162,12 @@ impl RequestMessage {
 }
 
 impl ListenerMessage {
-    /// Reads one text frame from a listener. Only `renewToken` is checked for shape.
+    /// Reads one text frame from a listener: `renewToken` and `response` are checked for shape.
     pub fn parse(text: &str) -> Result<Self, ControlError> {
         let members = parse_object(text)?;
+        if let Some(body) = members.get(RESPONSE) {
+            return member(RESPONSE, body).map(ListenerMessage::Response);
+        }
         if let Some(body) = members.get(RENEW_TOKEN) {
             let wire: RenewTokenWire = member(RENEW_TOKEN, body)?;
             return Ok(ListenerMessage::RenewToken(RenewTokenMessage {
@@ -203,7 +230,7 @@ fn first_name(members: &serde_json::Map<String, Value>) -> Option<String> {
     members.keys().next().map(|name| shown(name))
 }
 
-fn wrap<T: Serialize>(name: &str, body: &T) -> String {
+pub(super) fn wrap<T: Serialize>(name: &str, body: &T) -> String {
     let mut frame = serde_json::Map::new();
     frame.insert(
         name.to_owned(),
@@ -224,6 +251,7 @@ mod tests {
             panic!("not an accept")
         };
         assert!(accept.address.ends_with("sb-hc-id=GUID_G0_G1"));
+        assert_eq!(accept.remote_endpoint, None);
         assert_eq!(accept.id, "GUID_G0_G1");
         assert_eq!(
             accept.connect_headers.get("Host").map(String::as_str),
@@ -299,9 +327,9 @@ mod tests {
         assert_eq!(parsed, ListenerMessage::RenewToken(msg));
         assert!(!format!("{parsed:?}").contains("sig=b"));
         assert_eq!(
-            ListenerMessage::parse(r#"{"response":{"requestId":"1"}}"#).unwrap(),
+            ListenerMessage::parse(r#"{"ping":{"id":"1"}}"#).unwrap(),
             ListenerMessage::Unknown {
-                name: Some("response".into())
+                name: Some("ping".into())
             }
         );
         let bad = ListenerMessage::parse(r#"{"renewToken":{}}"#).unwrap_err();

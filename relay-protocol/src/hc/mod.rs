@@ -12,6 +12,9 @@
 //! listener -> service   GET <address>                                  accept: a byte pipe to the sender
 //! listener -> service   GET <address>&sb-hc-statusCode=N&sb-hc-statusDescription=TEXT   reject: answered 410
 //! listener -> service   {"renewToken":{"token":"SharedAccessSignature ..."}}           no reply
+//! sender   -> service   GET|POST https://NS/ENTITY[/suffix][?query]    (ServiceBusAuthorization: SAS)   HTTP request mode
+//! service  -> listener  {"request":{"address":"wss://GW/$hc/ENTITY?sb-hc-action=request&sb-hc-id=ID","id":"ID","requestTarget":"/ENTITY/suffix?query",...,"body":true}} + binary frames
+//! listener -> service   {"response":{"requestId":"ID","statusCode":200,...,"body":true}} + binary frames (control channel, or a rendezvous at the address)
 //! ```
 
 mod action;
@@ -19,16 +22,19 @@ pub mod address;
 pub mod control;
 pub mod namespace;
 pub mod request;
+pub mod response;
 
 use std::time::Duration;
 
 pub use action::{Action, UnknownAction};
 pub use address::{append_query, hc_url, listener_url, reject_url, sender_url, with_token_query};
 pub use control::{
-    AcceptMessage, ControlError, ListenerMessage, RenewTokenMessage, RequestMessage, ServiceMessage,
+    AcceptMessage, ControlError, ListenerMessage, RemoteEndpoint, RenewTokenMessage,
+    RequestMessage, ServiceMessage,
 };
 pub use namespace::{EntityPath, EntityPathError, Namespace, NamespaceError};
 pub use request::{has_hc_action, HcRequest, HcRequestError, Rejection};
+pub use response::ResponseMessage;
 
 /// Path prefix of every Hybrid Connections WebSocket: `/$hc/{path}`.
 pub const PATH_PREFIX: &str = "/$hc/";

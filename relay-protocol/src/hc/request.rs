@@ -59,7 +59,7 @@ pub enum HcRequestError {
     MissingParameter(&'static str),
     #[error("query parameter {0} is given more than once")]
     DuplicateParameter(&'static str),
-    #[error("query parameter sb-hc-action is '{0}'; expected listen, connect or accept")]
+    #[error("query parameter sb-hc-action is '{0}'; expected listen, connect, accept or request")]
     UnknownAction(String),
     #[error("query parameter sb-hc-statusCode is '{0}'; expected an HTTP status from 100 to 599")]
     BadStatusCode(String),
@@ -317,8 +317,8 @@ mod tests {
             HcRequestError::MissingParameter("sb-hc-action")
         );
         assert_eq!(
-            err("/$hc/hyco?sb-hc-action=request"),
-            HcRequestError::UnknownAction("request".into())
+            err("/$hc/hyco?sb-hc-action=respond"),
+            HcRequestError::UnknownAction("respond".into())
         );
         assert_eq!(
             err("/$hc/hyco?sb-hc-action=listen&sb-hc-action=listen"),

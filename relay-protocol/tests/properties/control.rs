@@ -2,7 +2,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use relay_protocol::hc::{
-    AcceptMessage, ControlError, ListenerMessage, RenewTokenMessage, RequestMessage, ServiceMessage,
+    AcceptMessage, ControlError, ListenerMessage, RemoteEndpoint, RenewTokenMessage,
+    RequestMessage, ResponseMessage, ServiceMessage,
 };
 use relay_protocol::SecretString;
 use serde_json::Value;
@@ -22,6 +23,9 @@ fn json() -> impl Strategy<Value = Value> {
                     Just("accept".to_owned()),
                     Just("request".to_owned()),
                     Just("renewToken".to_owned()),
+                    Just("response".to_owned()),
+                    Just("statusCode".to_owned()),
+                    Just("requestId".to_owned()),
                     Just("address".to_owned()),
                     Just("id".to_owned()),
                     Just("token".to_owned()),
@@ -39,14 +43,43 @@ fn headers() -> impl Strategy<Value = BTreeMap<String, String>> {
     prop::collection::btree_map("[A-Za-z-]{1,16}", "\\PC{0,20}", 0..5)
 }
 
+fn endpoint() -> impl Strategy<Value = Option<RemoteEndpoint>> {
+    prop::option::of(
+        ("[0-9a-f.:]{1,39}", any::<u16>())
+            .prop_map(|(address, port)| RemoteEndpoint { address, port }),
+    )
+}
+
 fn accept() -> impl Strategy<Value = AcceptMessage> {
-    ("\\PC{0,60}", "\\PC{0,20}", headers()).prop_map(|(address, id, connect_headers)| {
-        AcceptMessage {
+    ("\\PC{0,60}", "\\PC{0,20}", headers(), endpoint()).prop_map(
+        |(address, id, connect_headers, remote_endpoint)| AcceptMessage {
             address,
             id,
             connect_headers,
-        }
-    })
+            remote_endpoint,
+        },
+    )
+}
+
+fn response() -> impl Strategy<Value = ResponseMessage> {
+    (
+        "\\PC{0,20}",
+        100u16..=999,
+        prop::option::of("\\PC{0,20}"),
+        headers(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(request_id, status_code, status_description, response_headers, body)| {
+                ResponseMessage {
+                    request_id,
+                    status_code,
+                    status_description,
+                    response_headers,
+                    body,
+                }
+            },
+        )
 }
 
 fn request() -> impl Strategy<Value = RequestMessage> {
@@ -57,15 +90,19 @@ fn request() -> impl Strategy<Value = RequestMessage> {
         prop::option::of("[A-Z]{3,7}"),
         headers(),
         prop::option::of(any::<bool>()),
+        endpoint(),
     )
         .prop_map(
-            |(address, id, request_target, method, request_headers, body)| RequestMessage {
-                address,
-                id,
-                request_target,
-                method,
-                request_headers,
-                body,
+            |(address, id, request_target, method, request_headers, body, remote_endpoint)| {
+                RequestMessage {
+                    address,
+                    id,
+                    request_target,
+                    method,
+                    remote_endpoint,
+                    request_headers,
+                    body,
+                }
             },
         )
 }
@@ -95,7 +132,9 @@ proptest! {
             Err(ControlError::NotJson) => prop_assert!(false, "valid JSON read as not JSON: {}", text),
         }
         match ListenerMessage::parse(&text) {
-            Err(ControlError::BadMember { path, .. }) => prop_assert!(path.starts_with("renewToken"), "{}", path),
+            Err(ControlError::BadMember { path, .. }) => prop_assert!(
+                path.starts_with("renewToken") || path.starts_with("response"), "{}", path
+            ),
             Err(ControlError::NotJson) => prop_assert!(false, "valid JSON read as not JSON: {}", text),
             _ => {}
         }
@@ -104,6 +143,11 @@ proptest! {
     #[test]
     fn accept_round_trips(message in accept()) {
         prop_assert_eq!(ServiceMessage::parse(&message.to_json()), Ok(ServiceMessage::Accept(message)));
+    }
+
+    #[test]
+    fn response_round_trips(message in response()) {
+        prop_assert_eq!(ListenerMessage::parse(&message.to_json()), Ok(ListenerMessage::Response(message)));
     }
 
     #[test]

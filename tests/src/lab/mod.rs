@@ -23,6 +23,7 @@ pub mod curl;
 pub mod dns_query;
 pub mod dnsmasq;
 pub mod firewall;
+pub mod hosts;
 pub mod inventory;
 pub mod mitmproxy;
 pub mod mock_relay;
@@ -40,6 +41,7 @@ pub mod topology;
 
 pub use dnsmasq::{Dnsmasq, DnsmasqConfig};
 pub use firewall::Rule;
+pub use hosts::NetnsHosts;
 pub use mitmproxy::Mitmdump;
 pub use mock_relay::MockRelay;
 pub use netns::Netns;

@@ -114,6 +114,20 @@ impl LabProcess {
         }
     }
 
+    /// Waits for the process to exit by itself (killing it after `limit`) and returns its
+    /// output.
+    pub fn wait_exit(&mut self, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return self.log();
+            }
+            std::thread::sleep(POLL);
+        }
+        self.stop();
+        format!("{}\n[killed after {} s]", self.log(), limit.as_secs())
+    }
+
     /// Waits until the log contains `needle`.
     pub fn wait_log(&mut self, needle: &str, limit: Duration) {
         let deadline = Instant::now() + limit;

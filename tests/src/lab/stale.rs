@@ -1,5 +1,5 @@
-//! Cleaning what a crashed run left behind: namespaces, root-namespace links, processes, temp
-//! dirs and Squid's shared-memory segments whose lab name carries the pid of a process that no
+//! Cleaning what a crashed run left behind: namespaces (and their /etc/netns files),
+//! root-namespace links, processes, temp dirs and Squid's shared-memory segments whose lab name carries the pid of a process that no
 //! longer exists.
 
 use super::names::{alive, marker, owner_pid, PREFIX};
@@ -42,6 +42,13 @@ pub fn clean() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if super::squid::shm_owner(&name).is_some_and(|pid| !alive(pid)) {
                 let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(super::hosts::NETNS_ETC) {
+        for entry in entries.flatten() {
+            if dead(&entry.file_name().to_string_lossy()) {
+                let _ = std::fs::remove_dir_all(entry.path());
             }
         }
     }

@@ -41,6 +41,7 @@ pub fn apt_package(name: &str) -> Option<&'static str> {
         "htpasswd" => "apache2-utils",
         "curl" => "curl",
         "python3" => "python3",
+        "node" => "nodejs",
         _ => return None,
     })
 }
