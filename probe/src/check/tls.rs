@@ -43,7 +43,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         block_page_title: None,
         rehearsal: false,
     };
-    details.rehearsal = from_mock_relay(&details.chain);
+    details.rehearsal = rehearsal(net, target, &details.chain);
     match result {
         Ok(stream) => {
             let (_, conn) = stream.get_ref();
@@ -58,7 +58,9 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             // Only a verified chain's revocation URLs are ever fetched: an untrusted server
             // must not make the probe send requests to URLs of its choosing.
             session.chain = details.chain.clone();
-            if let Some(message) = interception(target, &details.chain) {
+            if let Some(message) =
+                interception(target, &details.chain).filter(|_| !details.rehearsal)
+            {
                 return CheckResult::new(
                     CheckName::Tls,
                     Status::Fail,
@@ -99,7 +101,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                     .with(Details::Tls(details));
                 }
             }
-            if matches!(failure, TlsFailure::Untrusted(_)) && details.rehearsal {
+            if matches!(failure, TlsFailure::Untrusted(_)) && from_mock_relay(&details.chain) {
                 let message = format!(
                     "the certificate presented for {host} comes from a mock-relay's own test CA, which is not trusted here: for a rehearsal by the real names, pass that mock-relay's CA (the file of its --ca-out, mock-relay-ca.pem by default) with --ca-file"
                 );
@@ -175,7 +177,7 @@ fn block_page_message(ctx: &Ctx<'_>, target: &Target, page: &BlockPage) -> Strin
 /// When the target names its genuine issuers and the presented chain has none of them: who
 /// re-signed it, and what to do.
 fn interception(target: &Target, chain: &[CertInfo]) -> Option<String> {
-    if target.expect_issuer.is_empty() || chain.is_empty() || from_mock_relay(chain) {
+    if target.expect_issuer.is_empty() || chain.is_empty() {
         return None;
     }
     let genuine = chain.iter().any(|cert| {
@@ -199,10 +201,25 @@ fn interception(target: &Target, chain: &[CertInfo]) -> Option<String> {
 /// What the tls message adds for a rehearsal.
 const REHEARSAL: &str = ": a rehearsal, since a mock-relay's own test CA stands in for the service's issuers, so every check runs as it would against the service";
 
-/// Whether the chain was issued by a mock-relay's test CA (by its name: every mock-relay CA has
-/// the same). Such a chain is trusted only where its CA was given (`--ca-file`), so this marks a
-/// rehearsal the user set up, never a device on the path; a corporate inspection CA given
-/// the same way has another name and is still an interception.
+/// Whether a trusted chain that the target's expected issuers would call an interception is a
+/// rehearsal instead: issued by a mock-relay's test CA (by its name: every mock-relay CA has
+/// the same) and trusted through a CA the user gave this run (`--ca-file`). The same name
+/// trusted through the machine's store is what an inspecting device would look like, so it
+/// stays an interception; so does any other issuer given with `--ca-file`.
+fn rehearsal(net: &NetContext, target: &Target, chain: &[CertInfo]) -> bool {
+    let given = |store: &String| {
+        store.as_str() != crate::net::anchors::BUILT_IN
+            && *store != crate::net::anchors::system_store_label()
+    };
+    !target.expect_issuer.is_empty()
+        && from_mock_relay(chain)
+        && net
+            .tls
+            .anchor_of(chain)
+            .is_some_and(|anchor| anchor.stores.iter().any(given))
+}
+
+/// Whether the chain names a mock-relay's test CA as an issuer.
 fn from_mock_relay(chain: &[CertInfo]) -> bool {
     let common_name = format!("CN={}", mock_relay::tls::CA_COMMON_NAME);
     let organization = format!("O={}", mock_relay::tls::CA_ORGANIZATION);
