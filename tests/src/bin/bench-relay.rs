@@ -3,7 +3,7 @@
 //! `e2e::bench::relayed`). JSON Lines on stdout, one per section.
 //!
 //! ```text
-//! bench-relay [--only requests,rendezvous,footprint] [--seconds S] [--connections N]
+//! bench-relay [--only requests,rendezvous,memory] [--seconds S] [--connections N]
 //!             [--listeners N] [--footprint-listeners N] [--in-flight N] [--mock-relay PATH]
 //! ```
 //!
@@ -18,9 +18,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: bench-relay [--only requests,rendezvous,footprint] [--seconds S] \
+const USAGE: &str = "usage: bench-relay [--only requests,rendezvous,memory] [--seconds S] \
 [--connections N] [--listeners N] [--footprint-listeners N] [--in-flight N] [--mock-relay PATH]";
-const SECTIONS: [&str; 3] = ["requests", "rendezvous", "footprint"];
+const SECTIONS: [&str; 3] = ["requests", "rendezvous", "memory"];
 
 struct Args {
     only: Vec<String>,
@@ -149,13 +149,13 @@ async fn run(args: &Args) -> Vec<(Value, bool)> {
         }
         relay.stop().await;
     }
-    if wants("footprint") {
+    if wants("memory") {
         lines.push(match footprint::run(&args.footprint).await {
             Ok(f) => {
                 let ok = f.failed == 0 && f.answered == f.in_flight as u64;
-                (json!({"section": "footprint", "report": f}), ok)
+                (json!({"section": "memory", "report": f}), ok)
             }
-            Err(e) => (json!({"section": "footprint", "error": e}), false),
+            Err(e) => (json!({"section": "memory", "error": e}), false),
         });
     }
     lines
