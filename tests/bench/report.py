@@ -147,7 +147,8 @@ def relayed(rows):
     if req:
         rel, dir_ = req["relay"], req["direct"]
         print(f"  request mode: {rel['connections']} keep-alive HTTPS connections for "
-              f"{rel['seconds']:.0f} s; {req['listeners']} listeners answer on their control channels")
+              f"{rel['seconds']:.0f} s; {req['listeners']} listeners answer on their control channels; "
+              f"relay CPU {req['relay_cpu_cores']:.2f} cores")
         print(f"  {'path':<10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}")
         for name, r in [("relay", rel), ("direct", dir_)]:
             print(f"  {name:<10}{r['per_second']:>10.0f}{r['p50_ms']:>9.3f}{r['p99_ms']:>9.3f}"

@@ -103,7 +103,7 @@ async fn request_mode_answers_every_request_through_the_relay_and_direct() {
     let hc = relay.hc().expect("a connection string");
     let report = tokio::time::timeout(
         Duration::from_secs(60),
-        throughput::requests(&hc, &direct, 2, 3, Duration::from_secs(1)),
+        throughput::requests(&hc, relay.pid(), &direct, 2, 3, Duration::from_secs(1)),
     )
     .await
     .expect("the load ends after its duration")

@@ -122,6 +122,7 @@ async fn run(args: &Args) -> Vec<(Value, bool)> {
         if wants("requests") {
             let report = throughput::requests(
                 &hc,
+                relay.pid(),
                 &direct,
                 args.listeners,
                 args.connections,

@@ -19,6 +19,8 @@ pub struct RequestsReport {
     pub listeners: usize,
     /// `request` messages the listeners got (every relayed request answered reached one).
     pub listener_received: u64,
+    /// The relay process's CPU time over its run divided by the wall time (1.0 = one core).
+    pub relay_cpu_cores: f64,
     pub relay: LoadOutcome,
     pub direct: LoadOutcome,
 }
@@ -44,9 +46,10 @@ pub fn relay_target(hc: &HcTarget, entity: &str) -> Target {
 }
 
 /// `connections` keep-alive senders for `duration` through the relay to `listeners` listeners,
-/// then against the direct server.
+/// then against the direct server; `relay_pid` is whose CPU time counts as the relay's.
 pub async fn requests(
     hc: &HcTarget,
+    relay_pid: Option<u32>,
     direct: &DirectServers,
     listeners: usize,
     connections: usize,
@@ -61,7 +64,10 @@ pub async fn requests(
             .map_err(|e| format!("listener {i}: {e:?}"))?;
         tokio::spawn(respond(ws, Answer::Now, received.clone()));
     }
+    let pids: Vec<u32> = relay_pid.into_iter().collect();
+    let cpu_before = crate::proc::cpu_seconds(&pids);
     let relay = http_load::run(&relay_target(hc, entity), connections, duration).await;
+    let relay_cpu_cores = (crate::proc::cpu_seconds(&pids) - cpu_before) / relay.seconds;
     let direct_target = Target {
         addr: direct.https,
         ca_pem: direct.ca_pem.clone(),
@@ -74,6 +80,7 @@ pub async fn requests(
     Ok(RequestsReport {
         listeners: listeners.max(1),
         listener_received: received.load(Ordering::Relaxed),
+        relay_cpu_cores,
         relay,
         direct,
     })
