@@ -39,10 +39,7 @@ fn count(value: String, name: &str, max: usize) -> Result<usize, String> {
 }
 
 fn parse() -> Result<Args, String> {
-    let sibling = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("mock-relay")))
-        .unwrap_or_else(|| PathBuf::from("mock-relay"));
+    let sibling = e2e::bins::sibling_mock_relay();
     let mut args = Args {
         only: SECTIONS.iter().map(|s| s.to_string()).collect(),
         duration: Duration::from_secs(10),

@@ -16,7 +16,8 @@ use tokio_tungstenite::WebSocketStream;
 pub const MESSAGE_BYTES: usize = 1 << 20;
 /// Messages in flight at once.
 const WINDOW: usize = 4;
-/// How long the last acknowledgements may take after the sending stops.
+/// How long one message may take to leave, and the last acknowledgements after the sending
+/// stops.
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// What a stream run measured.
@@ -83,7 +84,8 @@ where
             Ok(Ok(permit)) => permit.forget(),
             _ => break,
         }
-        if sink.send(Message::binary(payload.clone())).await.is_err() {
+        let send = sink.send(Message::binary(payload.clone()));
+        if !matches!(tokio::time::timeout(DRAIN, send).await, Ok(Ok(()))) {
             break;
         }
         sent += 1;
