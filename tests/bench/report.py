@@ -159,6 +159,8 @@ def relayed(rows):
               f"{ratio(rel['per_second'], dir_['per_second'])} the direct requests/s (goal >= 0.5x: "
               f"{'met' if share >= 0.5 else 'NOT met'}); listeners got {req['listener_received']} "
               f"requests for {rel['requests']} answered")
+        print(f"  CPU per request, every process on the path: relay {req['relay_path_cpu_us']:.0f} us, "
+              f"direct {req['direct_cpu_us']:.0f} us: {ratio(req['relay_path_cpu_us'], req['direct_cpu_us'])}")
     ren = by.get("rendezvous")
     if ren:
         rel, dir_ = ren["relay"], ren["direct"]

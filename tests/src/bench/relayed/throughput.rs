@@ -6,6 +6,7 @@ use super::http_load::{self, LoadOutcome, Target};
 use super::responder::{respond, Answer};
 use super::stream::{ack_each, push, StreamOutcome};
 use crate::hc::{next_accept, HcTarget};
+use crate::proc::cpu_seconds;
 use crate::tls_client::{connect_tls, STEP};
 use relay_protocol::hc::AUTHORIZATION_HEADER;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,10 @@ pub struct RequestsReport {
     pub listener_received: u64,
     /// The relay process's CPU time over its run divided by the wall time (1.0 = one core).
     pub relay_cpu_cores: f64,
+    /// CPU microseconds per answered request, all processes of the path together (relay, this
+    /// process's senders and listeners; direct: this process's senders and server).
+    pub relay_path_cpu_us: f64,
+    pub direct_cpu_us: f64,
     pub relay: LoadOutcome,
     pub direct: LoadOutcome,
 }
@@ -30,6 +35,11 @@ pub struct RequestsReport {
 pub struct RendezvousReport {
     pub relay: StreamOutcome,
     pub direct: StreamOutcome,
+}
+
+/// `cpu_s` seconds spread over `requests`, in microseconds each.
+fn per_request(cpu_s: f64, requests: u64) -> f64 {
+    cpu_s * 1e6 / requests.max(1) as f64
 }
 
 /// A request-mode target on `entity` through the relay, signed.
@@ -64,10 +74,15 @@ pub async fn requests(
             .map_err(|e| format!("listener {i}: {e:?}"))?;
         tokio::spawn(respond(ws, Answer::Now, received.clone()));
     }
-    let pids: Vec<u32> = relay_pid.into_iter().collect();
-    let cpu_before = crate::proc::cpu_seconds(&pids);
+    let relay_pids: Vec<u32> = relay_pid.into_iter().collect();
+    let (me, both) = (
+        [std::process::id()],
+        [relay_pids.clone(), vec![std::process::id()]].concat(),
+    );
+    let (relay_before, both_before) = (cpu_seconds(&relay_pids), cpu_seconds(&both));
     let relay = http_load::run(&relay_target(hc, entity), connections, duration).await;
-    let relay_cpu_cores = (crate::proc::cpu_seconds(&pids) - cpu_before) / relay.seconds;
+    let relay_cpu_cores = (cpu_seconds(&relay_pids) - relay_before) / relay.seconds;
+    let relay_path_cpu_us = per_request(cpu_seconds(&both) - both_before, relay.requests);
     let direct_target = Target {
         addr: direct.https,
         ca_pem: direct.ca_pem.clone(),
@@ -76,11 +91,15 @@ pub async fn requests(
         path: format!("/{entity}"),
         headers: Vec::new(),
     };
+    let direct_before = cpu_seconds(&me);
     let direct = http_load::run(&direct_target, connections, duration).await;
+    let direct_cpu_us = per_request(cpu_seconds(&me) - direct_before, direct.requests);
     Ok(RequestsReport {
         listeners: listeners.max(1),
         listener_received: received.load(Ordering::Relaxed),
         relay_cpu_cores,
+        relay_path_cpu_us,
+        direct_cpu_us,
         relay,
         direct,
     })
