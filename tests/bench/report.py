@@ -134,6 +134,52 @@ def footprint(rows, ladders):
         print(f"  {per:.1f} KiB per further ladder connection")
 
 
+def relayed(rows):
+    if not rows:
+        return
+    print("\n5. Hybrid Connections through mock-relay beside the same work over direct TLS (one "
+          "process, loopback, same run)")
+    for r in rows:
+        if "error" in r:
+            print(f"  {r['section']}: could not run: {r['error']}")
+    by = {r["section"]: r["report"] for r in rows if "report" in r}
+    req = by.get("requests")
+    if req:
+        rel, dir_ = req["relay"], req["direct"]
+        print(f"  request mode: {rel['connections']} keep-alive HTTPS connections for "
+              f"{rel['seconds']:.0f} s; {req['listeners']} listeners answer on their control channels; "
+              f"relay CPU {req['relay_cpu_cores']:.2f} cores")
+        print(f"  {'path':<10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}")
+        for name, r in [("relay", rel), ("direct", dir_)]:
+            print(f"  {name:<10}{r['per_second']:>10.0f}{r['p50_ms']:>9.3f}{r['p99_ms']:>9.3f}"
+                  f"{r['max_ms']:>9.1f}{r['errors']:>8}")
+        added = rel["p50_ms"] - dir_["p50_ms"]
+        share = rel["per_second"] / dir_["per_second"] if dir_["per_second"] else 0
+        print(f"  relay adds {added:.3f} ms at p50 (goal < 1 ms: {'met' if added < 1 else 'NOT met'}); "
+              f"{ratio(rel['per_second'], dir_['per_second'])} the direct requests/s (goal >= 0.5x: "
+              f"{'met' if share >= 0.5 else 'NOT met'}); listeners got {req['listener_received']} "
+              f"requests for {rel['requests']} answered")
+        print(f"  CPU per request, every process on the path: relay {req['relay_path_cpu_us']:.0f} us, "
+              f"direct {req['direct_cpu_us']:.0f} us: {ratio(req['relay_path_cpu_us'], req['direct_cpu_us'])}")
+    ren = by.get("rendezvous")
+    if ren:
+        rel, dir_ = ren["relay"], ren["direct"]
+        share = rel["mb_per_s"] / dir_["mb_per_s"] if dir_["mb_per_s"] else 0
+        print(f"  rendezvous, {rel['message_bytes'] // 1048576} MiB messages one way, each "
+              f"acknowledged: relay {rel['mb_per_s']:.0f} MB/s ({rel['messages']} of {rel['sent']}), "
+              f"direct TLS WebSocket {dir_['mb_per_s']:.0f} MB/s: "
+              f"{ratio(rel['mb_per_s'], dir_['mb_per_s'])} (goal >= 0.5x: "
+              f"{'met' if share >= 0.5 else 'NOT met'})")
+    mem = by.get("memory")
+    if mem:
+        per = (mem["listening_rss_mib"] - mem["baseline_rss_mib"]) * 1024 / mem["listeners"]
+        print(f"  relay RSS: {mem['baseline_rss_mib']:.1f} MiB alone, "
+              f"{mem['listening_rss_mib']:.1f} MiB with {mem['listeners']} listeners "
+              f"({per:.1f} KiB each, {mem['entities']} entities), {mem['in_flight_rss_mib']:.1f} MiB "
+              f"with {mem['delivered']} of {mem['in_flight']} requests held in flight; "
+              f"{mem['answered']} answered once released")
+
+
 def machine():
     model = "?"
     try:
@@ -169,6 +215,7 @@ def main():
     hold(section(rows, "hold"))
     handshakes(section(rows, "handshake"))
     footprint(section(rows, "quick"), section(rows, "ladder"))
+    relayed([r for r in rows if r.get("section") in ("requests", "rendezvous", "memory")])
     machine()
     if len(sys.argv) > 2:
         print(f"benchmark wall time: {int(sys.argv[2]) // 60} min {int(sys.argv[2]) % 60} s")

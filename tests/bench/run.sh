@@ -4,7 +4,7 @@
 # timeout), as medians and ratios. A measurement, not a test: nothing here passes or fails, but a
 # section that cannot run says why. Loopback and the lab's own namespaces only.
 #
-#   tests/bench/run.sh [--only idle,phases,relay,footprint] [--json FILE]
+#   tests/bench/run.sh [--only idle,phases,relay,footprint,requests] [--json FILE]
 #
 # Sections:
 #   idle       idle verdicts through the lab's nftables firewall (root, nft): bracket holds T,
@@ -14,22 +14,25 @@
 #              TLS handshakes per second against nginx on the same certificate, one core each
 #   footprint  probe --quick wall time against curl; probe peak RSS at 200 and 1,000 ladder
 #              connections
+#   requests   mock-relay Hybrid Connections: HTTP request mode (requests/s, p50/p99) and 1 MiB
+#              rendezvous messages (MB/s) beside the same handler and a WebSocket over direct
+#              TLS; relay RSS with 1,000 listeners and 100 requests in flight
 # Builds release binaries first (not counted). Needs curl; nginx (Debian nginx-light) for the
 # handshake comparison; taskset (util-linux) to give server and load generator a core each.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-only="idle,phases,relay,footprint"
+only="idle,phases,relay,footprint,requests"
 json_out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only="${2:?--only needs a list}"; shift 2 ;;
     --json) json_out="${2:?--json needs a file}"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 for s in ${only//,/ }; do
-  case "$s" in idle|phases|relay|footprint) ;; *) echo "run.sh: --only: unknown section $s" >&2; exit 2 ;; esac
+  case "$s" in idle|phases|relay|footprint|requests) ;; *) echo "run.sh: --only: unknown section $s" >&2; exit 2 ;; esac
 done
 wants() { [[ ",$only," == *",$1,"* ]]; }
 
@@ -206,6 +209,14 @@ print(json.dumps({"section": "ladder", "connections": len(idle["probes"]), "verd
                   "longest_rung_s": max(p["idle_s"] for p in idle["probes"])}))
 PY
   done
+fi
+
+if wants requests; then
+  echo "== requests: Hybrid Connections request mode and rendezvous against direct TLS" >&2
+  "$bin/bench-relay" --mock-relay "$bin/mock-relay" --seconds 10 --connections 16 --listeners 4 \
+    --footprint-listeners 1000 --in-flight 100 >"$work/relayed.jsonl" 2>"$work/relayed.err" ||
+    echo "bench-relay: not every request was answered: $(tail -3 "$work/relayed.err")" >&2
+  cat "$work/relayed.jsonl" >>"$results"
 fi
 
 [ -n "$json_out" ] && cp "$results" "$json_out"

@@ -100,3 +100,12 @@ pub fn probe() -> PathBuf {
 pub fn mock_relay() -> PathBuf {
     ensure_built().join(exe_name("mock-relay"))
 }
+
+/// For a tool among the built binaries (`bench-hold`, `load-mock-relay`): the `mock-relay` beside
+/// it, else `mock-relay` on PATH. Never builds.
+pub fn sibling_mock_relay() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("mock-relay")))
+        .unwrap_or_else(|| PathBuf::from("mock-relay"))
+}

@@ -43,20 +43,8 @@ impl Drop for TestServer {
 
 impl TestServer {
     pub async fn https(leaf: Leaf, options: ServerOptions) -> TestServer {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let versions: &[&rustls::SupportedProtocolVersion] = if options.tls12_only {
-            &[&rustls::version::TLS12]
-        } else {
-            &[&rustls::version::TLS13, &rustls::version::TLS12]
-        };
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_protocol_versions(versions)
-            .expect("protocol versions")
-            .with_no_client_auth()
-            .with_single_cert(leaf.chain, leaf.key)
-            .expect("server certificate");
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Self::start(Mode::Https(Arc::new(config), options.date_offset_s)).await
+        let config = server_config(leaf, options.tls12_only);
+        Self::start(Mode::Https(config, options.date_offset_s)).await
     }
 
     pub async fn protocol_version_alert() -> TestServer {
@@ -86,6 +74,25 @@ impl TestServer {
         }
         TestServer { port, tasks }
     }
+}
+
+/// A rustls server configuration for `leaf` (ring provider, ALPN http/1.1): TLS 1.3 and 1.2, or
+/// 1.2 only.
+pub fn server_config(leaf: Leaf, tls12_only: bool) -> Arc<rustls::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let versions: &[&rustls::SupportedProtocolVersion] = if tls12_only {
+        &[&rustls::version::TLS12]
+    } else {
+        &[&rustls::version::TLS13, &rustls::version::TLS12]
+    };
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain, leaf.key)
+        .expect("server certificate");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
 }
 
 /// Binds 127.0.0.1 and [::1] on one port (IPv6 skipped where the host has no ::1).

@@ -1,10 +1,15 @@
 //! The benchmark's own tools measure what they claim, on a small scale: the handshake load
 //! generator completes handshakes in both modes and sees the server's CPU time; the hold bench
-//! gets every push and a per-connection memory figure. (The figures themselves are measured by
+//! gets every push and a per-connection memory figure; the Hybrid Connections bench answers every
+//! request through the relay and direct, delivers every rendezvous message, and holds every
+//! request in flight until released. (The figures themselves are measured by
 //! `tests/bench/run.sh`, never asserted.)
 
 use e2e::bench::handshake::{self, Load, Mode};
-use e2e::bench::hold::{run_round, RoundConfig};
+use e2e::bench::hold::{run_round, RelayProcess, RoundConfig};
+use e2e::bench::relayed::direct::DirectServers;
+use e2e::bench::relayed::footprint::{self, FootprintConfig};
+use e2e::bench::relayed::throughput;
 use e2e::relay::Relay;
 use std::time::Duration;
 
@@ -81,4 +86,79 @@ async fn hold_round_gets_every_push_and_a_memory_figure() {
         report.line()
     );
     assert!(report.push_latency.max_ms < 1000.0, "{}", report.line());
+}
+
+/// A relay for the Hybrid Connections benches, the direct servers beside it.
+async fn relay_and_direct() -> (RelayProcess, DirectServers) {
+    let relay = RelayProcess::start(&e2e::bins::mock_relay(), &[])
+        .await
+        .expect("mock-relay starts");
+    let direct = DirectServers::start().await.expect("direct servers");
+    (relay, direct)
+}
+
+#[tokio::test]
+async fn request_mode_answers_every_request_through_the_relay_and_direct() {
+    let (relay, direct) = relay_and_direct().await;
+    let hc = relay.hc().expect("a connection string");
+    let report = tokio::time::timeout(
+        Duration::from_secs(60),
+        throughput::requests(&hc, relay.pid(), &direct, 2, 3, Duration::from_secs(1)),
+    )
+    .await
+    .expect("the load ends after its duration")
+    .expect("request mode runs");
+    for outcome in [&report.relay, &report.direct] {
+        assert!(outcome.requests > 0, "{report:?}");
+        assert_eq!(outcome.errors, 0, "{report:?}");
+        assert_eq!(outcome.connections, 3, "{report:?}");
+        assert!(outcome.p50_ms <= outcome.p99_ms, "{report:?}");
+        assert!(outcome.p99_ms <= outcome.max_ms, "{report:?}");
+    }
+    assert_eq!(
+        report.listener_received, report.relay.requests,
+        "{report:?}"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn rendezvous_delivers_every_message_through_the_relay_and_direct() {
+    let (relay, direct) = relay_and_direct().await;
+    let hc = relay.hc().expect("a connection string");
+    let report = tokio::time::timeout(
+        Duration::from_secs(60),
+        throughput::rendezvous(&hc, &direct, Duration::from_secs(1)),
+    )
+    .await
+    .expect("the streams end after their duration")
+    .expect("rendezvous runs");
+    for outcome in [&report.relay, &report.direct] {
+        assert!(outcome.messages > 0, "{report:?}");
+        assert_eq!(outcome.messages, outcome.sent, "{report:?}");
+        assert!(outcome.mb_per_s > 0.0, "{report:?}");
+    }
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn memory_holds_every_request_until_released() {
+    let config = FootprintConfig {
+        mock_relay: e2e::bins::mock_relay(),
+        listeners: 60,
+        in_flight: 10,
+        concurrency: 10,
+    };
+    let report = tokio::time::timeout(Duration::from_secs(120), footprint::run(&config))
+        .await
+        .expect("the memory run is bounded")
+        .expect("the memory run against mock-relay");
+    assert_eq!(report.entities, 3, "{report:?}");
+    assert_eq!(report.delivered, 10, "{report:?}");
+    assert_eq!(report.answered, 10, "{report:?}");
+    assert_eq!(report.failed, 0, "{report:?}");
+    assert!(
+        report.listening_rss_mib > report.baseline_rss_mib,
+        "{report:?}"
+    );
 }

@@ -4,3 +4,4 @@ pub mod flight;
 pub mod handshake;
 pub mod hold;
 pub mod idle;
+pub mod relayed;

@@ -24,10 +24,7 @@ const USAGE: &str = "usage: bench-hold [--connections N[,N...]] [--push-window S
 [--concurrency N] [--sources N] [--mock-relay PATH] [--json] [-- RELAY-ARGS...]";
 
 fn parse() -> Result<Args, String> {
-    let sibling = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("mock-relay")))
-        .unwrap_or_else(|| PathBuf::from("mock-relay"));
+    let sibling = e2e::bins::sibling_mock_relay();
     let mut args = Args {
         counts: vec![1000, 5000, 15000],
         json: false,

@@ -30,10 +30,7 @@ fn usage(why: &str) -> ExitCode {
 }
 
 fn parse() -> Result<Args, String> {
-    let sibling = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("mock-relay")))
-        .unwrap_or_else(|| PathBuf::from("mock-relay"));
+    let sibling = e2e::bins::sibling_mock_relay();
     let mut args = Args {
         clients: 3000,
         seconds: 20.0,

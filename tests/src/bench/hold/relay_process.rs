@@ -2,6 +2,7 @@
 //! file (not a pipe: a slow reader must not slow the relay), and its resident memory.
 
 use mock_relay::announce::AddressLine;
+use relay_protocol::connection_string::ConnectionString;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
@@ -18,6 +19,8 @@ pub struct RelayProcess {
     _stdout: BufReader<ChildStdout>,
     pub addr: SocketAddr,
     pub ca_pem: String,
+    /// The Hybrid Connections connection string from the address line.
+    pub connection_string: Option<ConnectionString>,
     _dir: tempfile::TempDir,
 }
 
@@ -63,8 +66,23 @@ impl RelayProcess {
             _stdout: stdout,
             addr,
             ca_pem,
+            connection_string: addrs.connection_string.clone(),
             _dir: dir,
         })
+    }
+
+    /// A Hybrid Connections client for this relay; `None` when it printed no connection string.
+    pub fn hc(&self) -> Option<crate::hc::HcTarget> {
+        Some(crate::hc::HcTarget {
+            addr: self.addr,
+            ca_pem: self.ca_pem.clone(),
+            cs: self.connection_string.clone()?,
+        })
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// The relay's resident memory in KiB now; `None` once it has exited.
