@@ -68,7 +68,7 @@ pub async fn run(plan: Plan) -> RunResult {
     notes.extend(relay_pair_note(&plan.targets, &targets));
     RunResult {
         schema: SCHEMA.into(),
-        probe_version: env!("CARGO_PKG_VERSION").into(),
+        probe_version: crate::version::LONG.into(),
         started_at,
         finished_at: now_rfc3339(),
         segment: plan.segment.clone(),
