@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what tests/dist.sh (the release) and CI's licence policy need, pinned: the Rust
+# targets (rustup), musl-gcc (apt: musl-tools) for the static build's C code (ring), and
+# cargo-about, cargo-cyclonedx and cargo-deny from crates.io (compiled once per machine: about
+# 15 minutes on 2 busy cores; skipped when the pinned version is already there). tests/setup-lab.sh
+# runs it. Run as root for apt.
+set -euo pipefail
+
+if ! command -v musl-gcc >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup-dist: need root to install musl-tools" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends musl-tools
+fi
+
+for t in x86_64-unknown-linux-musl x86_64-pc-windows-gnu; do
+  if ! rustup target list --installed | grep -qx "$t"; then
+    timeout 600 rustup target add "$t" ||
+      echo "setup-dist: could not add the Rust target $t: tests/dist.sh cannot build it" >&2
+  fi
+done
+
+# `cargo NAME --version` prints "cargo-NAME X.Y.Z" (cargo-about: "cargo-about X.Y.Z").
+for spec in cargo-about@0.9.3 cargo-cyclonedx@0.5.9 cargo-deny@0.20.2; do
+  name=${spec%@*} version=${spec#*@}
+  if ! "$name" --version 2>/dev/null | grep -qw "$version"; then
+    features=()
+    [ "$name" = cargo-about ] && features=(--features cli) # its binary is behind a feature
+    cargo install --locked "${features[@]}" "$spec"
+  fi
+done
+echo "setup-dist: ready"
