@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#targets[@]} -gt 0 ] || targets=(x86_64-unknown-linux-musl x86_64-pc-windows-gnu)
 
-for tool in cargo-about cargo-cyclonedx python3 gzip tar sha256sum; do
+for tool in cargo-about cargo-cyclonedx python3 gzip tar sha256sum flock; do
   command -v "$tool" >/dev/null || fail "$tool not found: run tests/setup-dist.sh"
 done
 installed=$(rustup target list --installed 2>/dev/null || true)
@@ -63,6 +63,11 @@ fi
 # zip cannot say a time before 1980.
 [ "$SOURCE_DATE_EPOCH" -ge 315532800 ] || SOURCE_DATE_EPOCH=315532800
 export SOURCE_DATE_EPOCH PROBE_BUILD_COMMIT=$commit PROBE_BUILD_TREE=$tree
+
+# One release at a time in this checkout: cargo-cyclonedx writes beside the manifests.
+mkdir -p target
+exec 9>target/.dist.lock
+flock 9
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/probe-dist.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -4,8 +4,8 @@
 # htpasswd for Squid's basic auth, curl, the reporting tests' consumers (promtool from
 # prometheus, python3-junitparser, headless chromium), python3-websockets for the independent
 # Hybrid Connections client (tests/hc_client.py), the Windows probe's toolchain (the Rust target
-# x86_64-pc-windows-gnu, mingw-w64 to link it, Wine to run it), and cargo-nextest as the test
-# runner.
+# x86_64-pc-windows-gnu, mingw-w64 to link it, Wine to run it), the release's toolchain
+# (tests/setup-dist.sh), and cargo-nextest as the test runner.
 set -euo pipefail
 
 packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser
@@ -36,6 +36,9 @@ if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep 
   timeout 600 rustup target add x86_64-pc-windows-gnu ||
     echo "setup-lab: could not add the Rust target x86_64-pc-windows-gnu: the Windows build and tests will be skipped" >&2
 fi
+
+# The release's toolchain (tests/dist.sh): musl, cargo-about, cargo-cyclonedx, cargo-deny.
+"$(dirname "$0")/setup-dist.sh"
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
