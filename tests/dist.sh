@@ -46,9 +46,14 @@ for tool in cargo-about cargo-cyclonedx python3 gzip tar sha256sum flock; do
   command -v "$tool" >/dev/null || fail "$tool not found: run tests/setup-dist.sh"
 done
 installed=$(rustup target list --installed 2>/dev/null || true)
-for t in "${targets[@]}"; do
+for t in x86_64-unknown-linux-musl "${targets[@]}"; do
   grep -qx "$t" <<<"$installed" || fail "the Rust target $t is not installed: run tests/setup-dist.sh"
 done
+
+# One release at a time in this checkout: cargo-cyclonedx writes beside the manifests.
+mkdir -p target
+exec 9>target/.dist.lock
+flock 9
 
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 # The build identity (probe/build.rs) and the archives' timestamps come from the commit.
@@ -64,20 +69,27 @@ fi
 [ "$SOURCE_DATE_EPOCH" -ge 315532800 ] || SOURCE_DATE_EPOCH=315532800
 export SOURCE_DATE_EPOCH PROBE_BUILD_COMMIT=$commit PROBE_BUILD_TREE=$tree
 
-# One release at a time in this checkout: cargo-cyclonedx writes beside the manifests.
-mkdir -p target
-exec 9>target/.dist.lock
-flock 9
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/probe-dist.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 rm -f "$out"/probe-"$version"-* "$out"/SHA256SUMS
 
 # The third-party licences of every crate compiled into either binary, for every target.
-cargo about generate --locked --fail --config "$here/about.toml" \
-  --manifest-path probe/Cargo.toml "$here/about.hbs" >"$work/THIRD-PARTY-LICENSES.txt"
+# cargo-about scans every crate's files (minutes on 2 cores); its output depends only on the
+# inputs hashed here, so it is kept in target/dist-cache/ (DIST_NO_CACHE=1: made anew).
+# --frozen: offline, the licence texts come from the crates themselves (no clearlydefined.io).
+key=$( (cat Cargo.lock "$here/about.toml" "$here/about.hbs"; cargo-about --version) | sha256sum | cut -c1-32)
+cached=target/dist-cache/THIRD-PARTY-LICENSES-$key.txt
+if [ -n "${DIST_NO_CACHE:-}" ] || [ ! -s "$cached" ]; then
+  mkdir -p target/dist-cache
+  cargo about generate --frozen --fail --config "$here/about.toml" \
+    --manifest-path probe/Cargo.toml "$here/about.hbs" >"$cached.tmp"
+  mv "$cached.tmp" "$cached"
+fi
+cp "$cached" "$work/THIRD-PARTY-LICENSES.txt"
 
+# The man page and completions come from the static Linux probe: it is built first.
+"$here/build.sh" x86_64-unknown-linux-musl
 for t in "${targets[@]}"; do
   "$here/build.sh" "$t"
   bin=$root/target/$t/dist

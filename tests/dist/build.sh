@@ -20,4 +20,16 @@ esac
 # RUSTFLAGS applies to the target's crates only (build scripts and proc macros are host
 # crates with --target), so the host's own builds stay as they are.
 cd "$root"
+# The build identity (probe/build.rs), exact even for an edit not yet added to git.
+if [ -z "${PROBE_BUILD_COMMIT:-}" ]; then
+  PROBE_BUILD_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+  if [ "$PROBE_BUILD_COMMIT" = unknown ]; then
+    PROBE_BUILD_TREE=unknown
+  elif [ -n "$(git status --porcelain)" ]; then
+    PROBE_BUILD_TREE=dirty
+  else
+    PROBE_BUILD_TREE=clean
+  fi
+fi
+export PROBE_BUILD_COMMIT PROBE_BUILD_TREE
 RUSTFLAGS=$flags cargo build --profile dist --locked -p probe -p mock-relay --bins --target "$target"
