@@ -26,9 +26,8 @@ fn main() {
         .filter(|t| !t.is_empty())
         .or_else(|| {
             // --no-optional-locks: `git status` must not rewrite the index it is watched by.
-            git(&["--no-optional-locks", "status", "--porcelain"]).map(|s| {
-                if s.is_empty() { "clean" } else { "dirty" }.to_string()
-            })
+            git(&["--no-optional-locks", "status", "--porcelain"])
+                .map(|s| if s.is_empty() { "clean" } else { "dirty" }.to_string())
         })
         .unwrap_or_else(|| "unknown".into());
     for path in watched() {

@@ -62,10 +62,16 @@ fn missing() -> Option<String> {
     if unsafe { libc::geteuid() } != 0 {
         return Some("release tests need root (chroot, namespaces)".into());
     }
-    let tools: Vec<&str> = ["cargo-about", "cargo-cyclonedx", "musl-gcc", "unshare", "chroot"]
-        .into_iter()
-        .filter(|t| crate::lab::tools::find(t).is_none())
-        .collect();
+    let tools: Vec<&str> = [
+        "cargo-about",
+        "cargo-cyclonedx",
+        "musl-gcc",
+        "unshare",
+        "chroot",
+    ]
+    .into_iter()
+    .filter(|t| crate::lab::tools::find(t).is_none())
+    .collect();
     if !tools.is_empty() {
         return Some(format!(
             "not installed: {} (tests/setup-dist.sh installs them)",
@@ -96,12 +102,21 @@ fn shared() -> Release {
         use std::os::fd::AsRawFd;
         libc::flock(lock.as_raw_fd(), libc::LOCK_EX);
     }
-    let clean = output(Command::new("git").args(["status", "--porcelain"]).current_dir(&root))
-        .trim()
-        .is_empty();
+    let clean = output(
+        Command::new("git")
+            .args(["status", "--porcelain"])
+            .current_dir(&root),
+    )
+    .trim()
+    .is_empty();
     let stamp = format!(
         "{} {}",
-        output(Command::new("git").args(["rev-parse", "HEAD"]).current_dir(&root)).trim(),
+        output(
+            Command::new("git")
+                .args(["rev-parse", "HEAD"])
+                .current_dir(&root)
+        )
+        .trim(),
         if clean { "clean" } else { "dirty" }
     );
     let stamp_file = dir.join(".made-from");
@@ -170,9 +185,20 @@ pub fn output(cmd: &mut Command) -> String {
 pub fn unpack(release: &Release, target: &str, into: &Path) -> PathBuf {
     let archive = release.archive(target);
     if target.contains("windows") {
-        output(Command::new("python3").args(["-m", "zipfile", "-e"]).arg(&archive).arg(into));
+        output(
+            Command::new("python3")
+                .args(["-m", "zipfile", "-e"])
+                .arg(&archive)
+                .arg(into),
+        );
     } else {
-        output(Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(into));
+        output(
+            Command::new("tar")
+                .arg("-xzf")
+                .arg(&archive)
+                .arg("-C")
+                .arg(into),
+        );
     }
     into.join(release.name(target))
 }

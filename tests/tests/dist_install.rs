@@ -20,7 +20,11 @@ fn install_block() -> String {
         .split_once("```sh\n")
         .expect("an sh block in Install")
         .1;
-    block.split_once("```").expect("the block ends").0.to_string()
+    block
+        .split_once("```")
+        .expect("the block ends")
+        .0
+        .to_string()
 }
 
 /// Where a toolchain could be found: rustup's and Cargo's homes and the directories of the
@@ -37,8 +41,7 @@ fn toolchain_dirs() -> Vec<PathBuf> {
     .flatten()
     .collect();
     for tool in ["cargo", "rustc", "rustup"] {
-        if let Some(dir) = e2e::lab::tools::find(tool).and_then(|p| p.parent().map(PathBuf::from))
-        {
+        if let Some(dir) = e2e::lab::tools::find(tool).and_then(|p| p.parent().map(PathBuf::from)) {
             dirs.push(dir);
         }
     }
@@ -55,10 +58,7 @@ fn the_readme_install_steps_work_without_rust() {
     };
     let block = install_block();
     assert!(block.contains("./probe demo"), "Install block:\n{block}");
-    let steps: Vec<&str> = block
-        .lines()
-        .filter(|l| !l.contains("probe run"))
-        .collect();
+    let steps: Vec<&str> = block.lines().filter(|l| !l.contains("probe run")).collect();
     let download = tempfile::tempdir().expect("temp dir");
     for file in [release.archive(LINUX), release.dir.join("SHA256SUMS")] {
         std::fs::copy(&file, download.path().join(file.file_name().unwrap())).expect("copy");
@@ -77,7 +77,10 @@ fn the_readme_install_steps_work_without_rust() {
     let out = Command::new("unshare")
         .args(["--mount", "--net", "--fork", "sh", "-c", &script])
         .env_clear()
-        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
         .env("HOME", "/root")
         .output()
         .expect("unshare");

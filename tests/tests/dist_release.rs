@@ -3,7 +3,7 @@
 //! archive's probe.exe runs the demo under Wine, and the third-party licences cover every crate
 //! compiled into the binaries.
 
-use e2e::dist::{self, output, Release, LINUX, TARGETS, WINDOWS};
+use e2e::dist::{self, output, LINUX, TARGETS, WINDOWS};
 use e2e::windows::{self as win, Wine};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -52,10 +52,18 @@ fn archives_hold_everything_and_the_sums_check() {
     for target in TARGETS {
         let name = release.name(target);
         for file in [
-            release.archive(target).file_name().unwrap().to_string_lossy().into_owned(),
+            release
+                .archive(target)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
             format!("{name}.cdx.json"),
         ] {
-            assert!(sums.contains(&format!("  {file}\n")), "{file} not in SHA256SUMS:\n{sums}");
+            assert!(
+                sums.contains(&format!("  {file}\n")),
+                "{file} not in SHA256SUMS:\n{sums}"
+            );
         }
         let unpacked = tempfile::tempdir().expect("temp dir");
         let top = dist::unpack(&release, target, unpacked.path());
@@ -72,7 +80,10 @@ fn archives_hold_everything_and_the_sums_check() {
         .expect("the SBOM is JSON");
         assert_eq!(sbom["bomFormat"], "CycloneDX", "{name}.cdx.json");
         let components = sbom["components"].as_array().map(Vec::len).unwrap_or(0);
-        assert!(components > 50, "{name}.cdx.json lists only {components} components");
+        assert!(
+            components > 50,
+            "{name}.cdx.json lists only {components} components"
+        );
     }
 }
 
@@ -92,7 +103,10 @@ fn the_same_source_gives_the_same_bytes() {
     for name in &names {
         let a = std::fs::read(release.dir.join(name)).expect("read");
         let b = std::fs::read(again.path().join(name)).expect("read");
-        assert!(a == b, "{name} differs between two releases of the same source");
+        assert!(
+            a == b,
+            "{name} differs between two releases of the same source"
+        );
     }
 }
 
@@ -104,7 +118,10 @@ fn the_static_probe_runs_in_an_empty_root() {
     let unpacked = tempfile::tempdir().expect("temp dir");
     let top = dist::unpack(&release, LINUX, unpacked.path());
     for bin in ["probe", "mock-relay"] {
-        let ldd = Command::new("ldd").arg(top.join(bin)).output().expect("ldd");
+        let ldd = Command::new("ldd")
+            .arg(top.join(bin))
+            .output()
+            .expect("ldd");
         let said = String::from_utf8_lossy(&ldd.stdout).to_string()
             + &String::from_utf8_lossy(&ldd.stderr);
         assert!(
