@@ -32,4 +32,7 @@ if [ -z "${PROBE_BUILD_COMMIT:-}" ]; then
   fi
 fi
 export PROBE_BUILD_COMMIT PROBE_BUILD_TREE
+# rustc writes no timestamps; but ring's build script reruns when SOURCE_DATE_EPOCH changes
+# (cc-rs watches it), so with it every commit would rebuild ring and all above it.
+unset SOURCE_DATE_EPOCH
 RUSTFLAGS=$flags cargo build --profile dist --locked -p probe -p mock-relay --bins --target "$target"
