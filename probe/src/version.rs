@@ -13,3 +13,24 @@ pub const LONG: &str = concat!(
     env!("BUILD_TARGET"),
     ")"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::LONG;
+
+    #[test]
+    fn names_the_version_commit_tree_and_target() {
+        let rest = LONG
+            .strip_prefix(concat!(env!("CARGO_PKG_VERSION"), " (commit "))
+            .unwrap_or_else(|| panic!("{LONG}"));
+        let (commit, rest) = rest.split_once(", tree ").expect("tree");
+        assert!(
+            commit == "unknown"
+                || (commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+            "{LONG}"
+        );
+        let (tree, target) = rest.split_once(", target ").expect("target");
+        assert!(["clean", "dirty", "unknown"].contains(&tree), "{LONG}");
+        assert!(target.ends_with(')') && target.len() > 5, "{LONG}");
+    }
+}
