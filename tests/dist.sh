@@ -7,10 +7,11 @@
 #   tests/dist.sh [--out DIR] [TARGET...]
 #
 # Targets: x86_64-unknown-linux-musl (static) and x86_64-pc-windows-gnu by default;
-# aarch64-unknown-linux-musl on request. Output: target/dist/ unless --out. Needs what
+# aarch64-unknown-linux-musl on request. Output: target/dist-archives/ unless --out. Needs what
 # tests/setup-dist.sh installs. Exit 2 on bad usage or a missing tool.
 set -euo pipefail
 export LC_ALL=C TZ=UTC
+caller=$PWD
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 here=$root/tests/dist
@@ -20,13 +21,14 @@ fail() {
   exit 2
 }
 
-out=$root/target/dist
+out=$root/target/dist-archives
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out)
       [ $# -ge 2 ] || fail "--out needs a directory"
       out=$2
+      [[ "$out" == /* ]] || out=$caller/$out
       shift 2
       ;;
     -h | --help)
