@@ -110,6 +110,39 @@ fn the_same_source_gives_the_same_bytes() {
     }
 }
 
+/// The demo's JSON report: its build identity names `target`, the direct path passes and the
+/// one through the middlebox fails (the demo's design).
+fn demo_report_is_whole(stdout: &[u8], target: &str) {
+    let report: serde_json::Value = serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!(
+            "the demo's report is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(stdout)
+        )
+    });
+    let version = report["probe_version"].as_str().unwrap_or_default();
+    assert!(
+        version.ends_with(&format!("target {target})")),
+        "probe_version: {version}"
+    );
+    let verdicts: Vec<(&str, &str)> = report["targets"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap_or_default(),
+                t["verdict"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [("relay via middlebox", "fail"), ("relay direct", "pass")],
+        "the demo's verdicts"
+    );
+}
+
 #[test]
 fn the_static_probe_runs_in_an_empty_root() {
     let Some(release) = dist::require() else {
@@ -152,12 +185,9 @@ fn the_static_probe_runs_in_an_empty_root() {
             && text.contains(&format!("target {LINUX})")),
         "--version: {text}"
     );
-    let demo = chrooted("demo");
-    let report = String::from_utf8_lossy(&demo.stdout);
-    assert!(
-        demo.status.success() && report.contains("relay direct") && report.contains("verdict:"),
-        "demo in an empty root: {demo:?}"
-    );
+    let demo = chrooted("demo --format json");
+    assert!(demo.status.success(), "demo in an empty root: {demo:?}");
+    demo_report_is_whole(&demo.stdout, LINUX);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,13 +215,9 @@ async fn the_windows_archive_runs_the_demo_under_wine() {
         "probe.exe --version: {}",
         version.stdout
     );
-    let demo = run(&["demo"]).await;
+    let demo = run(&["demo", "--format", "json"]).await;
     assert_eq!(demo.code, 0, "probe.exe demo: {}", demo.stderr);
-    assert!(
-        demo.stdout.contains("relay direct") && demo.stdout.contains("verdict:"),
-        "probe.exe demo:\n{}",
-        demo.stdout
-    );
+    demo_report_is_whole(demo.stdout.as_bytes(), WINDOWS);
 }
 
 /// `name version` of every crate from Cargo.lock compiled into probe or mock-relay for
