@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what tests/dist.sh (the release) and CI's licence policy need, pinned: the Rust
 # targets (rustup), musl-gcc (apt: musl-tools) for the static build's C code (ring), and
-# cargo-about, cargo-cyclonedx and cargo-deny from crates.io (compiled once per machine: about
-# 15 minutes on 2 busy cores; skipped when the pinned version is already there). tests/setup-lab.sh
+# cargo-about, cargo-cyclonedx and cargo-deny from crates.io (compiled once per machine; on 2
+# cores shared with other builds they took 15, 13 and 6 minutes; skipped when the pinned version
+# is there, as on CI's machine after the first run). tests/setup-lab.sh
 # runs it. Run as root for apt.
 set -euo pipefail
 
@@ -22,10 +23,11 @@ for t in x86_64-unknown-linux-musl x86_64-pc-windows-gnu; do
   fi
 done
 
-# `cargo NAME --version` prints "cargo-NAME X.Y.Z" (cargo-about: "cargo-about X.Y.Z").
+# Each is skipped when `cargo NAME --version` already names the pinned version.
 for spec in cargo-about@0.9.3 cargo-cyclonedx@0.5.9 cargo-deny@0.20.2; do
   name=${spec%@*} version=${spec#*@}
-  if ! "$name" --version 2>/dev/null | grep -qw "$version"; then
+  said=$(cargo "${name#cargo-}" --version 2>&1 || true)
+  if ! grep -qw "$version" <<<"$said"; then
     features=()
     [ "$name" = cargo-about ] && features=(--features cli) # its binary is behind a feature
     cargo install --locked "${features[@]}" "$spec"
