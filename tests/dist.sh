@@ -6,9 +6,9 @@
 #
 #   tests/dist.sh [--out DIR] [TARGET...]
 #
-# Targets: x86_64-unknown-linux-musl (static) and x86_64-pc-windows-gnu by default;
-# aarch64-unknown-linux-musl on request. Output: target/dist-archives/ unless --out. Needs what
-# tests/setup-dist.sh installs. Exit 2 on bad usage or a missing tool.
+# Targets: x86_64-unknown-linux-musl (static) and x86_64-pc-windows-gnu by default; also
+# aarch64-unknown-linux-musl (static) on request, with gcc-aarch64-linux-gnu. Output in
+# target/dist-archives/ unless --out. Needs what tests/setup-dist.sh installs. Exit 2: bad usage.
 set -euo pipefail
 export LC_ALL=C TZ=UTC
 caller=$PWD
@@ -51,6 +51,11 @@ installed=$(rustup target list --installed 2>/dev/null || true)
 for t in x86_64-unknown-linux-musl "${targets[@]}"; do
   grep -qx "$t" <<<"$installed" || fail "the Rust target $t is not installed: run tests/setup-dist.sh"
 done
+
+if [[ " ${targets[*]} " == *" aarch64-unknown-linux-musl "* ]]; then
+  command -v aarch64-linux-gnu-gcc >/dev/null ||
+    fail "aarch64-linux-gnu-gcc not found (apt-get install gcc-aarch64-linux-gnu): it links the ARM64 binaries"
+fi
 
 # One release at a time in this checkout: cargo-cyclonedx writes beside the manifests.
 mkdir -p target
