@@ -5,8 +5,8 @@
 # prometheus, python3-junitparser, headless chromium), python3-websockets for the independent
 # Hybrid Connections client (tests/hc_client.py), the Windows probe's toolchain (the Rust target
 # x86_64-pc-windows-gnu, mingw-w64 to link it, Wine to run it), Microsoft's Node.js Hybrid
-# Connections clients (hyco-ws, hyco-https, for tests/tests/hyco_clients.rs; see
-# tests/hyco/install.sh), and cargo-nextest as the test runner.
+# Connections clients (hyco-ws, hyco-https; see tests/hyco/install.sh), the release's toolchain
+# (tests/setup-dist.sh), and cargo-nextest as the test runner.
 set -euo pipefail
 
 packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser
@@ -49,6 +49,9 @@ if [ ${#node_missing[@]} -gt 0 ]; then
 fi
 # Microsoft's clients, unchanged, with the dependencies they were written for.
 "$(dirname "$0")/hyco/install.sh"
+
+# The release's toolchain (tests/dist.sh): musl, cargo-about, cargo-cyclonedx, cargo-deny.
+"$(dirname "$0")/setup-dist.sh"
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked

@@ -38,7 +38,7 @@ static HOSTNAME_HELP: LazyLock<String> = LazyLock::new(|| {
 #[derive(Debug, Parser)]
 #[command(
     name = "mock-relay",
-    version,
+    version = crate::version::LONG,
     about = "A simulated Azure Relay listener service for rehearsing firewall and proxy rules",
     after_help = "On start, the first stdout line is the address line, e.g.\n  listening tls=127.0.0.1:8443 connection-string=Endpoint=sb://127.0.0.1:8443/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=KEY ca=mock-relay-ca.pem\nLogs go to stderr.",
     args_conflicts_with_subcommands = true,

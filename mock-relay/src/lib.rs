@@ -28,5 +28,6 @@ pub mod server;
 mod state;
 pub mod stats;
 pub mod tls;
+pub mod version;
 
 pub use error::StartError;

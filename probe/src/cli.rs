@@ -13,7 +13,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "probe",
-    version,
+    version = crate::version::LONG,
     about = "Proves a network path is fit for the long-lived relay connections of Entra Connect password writeback",
     long_about = "Checks DNS, TCP, TLS, HTTPS and WebSocket to the password writeback endpoints from this network segment, and says in plain words what is wrong and what to change.\n\nExit codes: 0 every required check passed; 1 a required check failed; 2 usage or configuration error."
 )]

@@ -99,7 +99,8 @@ async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
     idle.variants = true;
     let timeout = Duration::from_secs(5);
     let net = NetContext {
-        resolver: Resolver::new(&[], Vec::new(), timeout)?,
+        // The targets are address literals: no DNS, no resolv.conf needed (an empty root).
+        resolver: Resolver::literals_only(timeout)?,
         tls: TlsSetup::with_pem("the demo mock-relay CA", &ca)?,
         timeout,
         socket: SocketOptions::default(),

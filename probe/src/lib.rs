@@ -11,7 +11,7 @@
 //! check                                 one file per check, one signature
 //! result, timing, advice, progress      the result document and what fills it
 //! net, scenario, namespace_from         how bytes reach the far end; scenario files
-//! target, cloud, outcome, error, ...    the vocabulary
+//! target, cloud, outcome, error, ...    the vocabulary (version: what this build is)
 //! ```
 //!
 //! (`tests/tests/layering.rs` holds the probe to it.)
@@ -39,4 +39,5 @@ pub mod scenario;
 pub mod serve;
 pub mod target;
 pub mod timing;
+pub mod version;
 pub mod windows_text;

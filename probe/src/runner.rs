@@ -74,7 +74,7 @@ pub async fn run(plan: Plan) -> RunResult {
     notes.extend(rehearsal_note(&targets));
     let mut result = RunResult {
         schema: SCHEMA.into(),
-        probe_version: env!("CARGO_PKG_VERSION").into(),
+        probe_version: crate::version::LONG.into(),
         started_at,
         finished_at: now_rfc3339(),
         segment: plan.segment.clone(),

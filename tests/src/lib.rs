@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bins;
 pub mod certs;
+pub mod dist;
 pub mod hc;
 pub mod hostile;
 pub mod hostile_proxy;

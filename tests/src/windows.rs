@@ -25,7 +25,7 @@ pub const TARGET: &str = "x86_64-pc-windows-gnu";
 const MINGW_GCC: &str = "x86_64-w64-mingw32-gcc";
 /// Debian's wine64 keeps `wine64` and `wineserver` here, off `PATH`.
 const WINE_DIRS: [&str; 2] = ["/usr/lib/wine", "/usr/lib64/wine"];
-/// A cold `cargo build` of the probe for Windows on a 2-core machine takes minutes.
+/// A cold release build of the probe for Windows on a 2-core machine takes minutes.
 const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
 const GCC_LIMIT: Duration = Duration::from_secs(120);
 const WINEBOOT_LIMIT: Duration = Duration::from_secs(240);
@@ -126,44 +126,27 @@ fn find_wine(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// `cargo build -p probe -p mock-relay --bins --target x86_64-pc-windows-gnu`, once per test
-/// process (a no-op when up to date, as after `.ci/run`'s own build); the executables' paths
-/// come from Cargo's artifact messages.
+/// The release build of probe.exe and mock-relay.exe (`tests/dist/build.sh
+/// x86_64-pc-windows-gnu`, the `dist` profile), once per test process: the tests run the bytes
+/// that ship, and the target is compiled once per CI run (`.ci/run` and `tests/dist.sh` make the
+/// same build, so the later ones are no-ops).
 fn build_exes() -> (PathBuf, PathBuf) {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.args([
-        "build",
-        "-p",
-        "probe",
-        "-p",
-        "mock-relay",
-        "--bins",
-        "--target",
-        TARGET,
-        "--message-format=json-render-diagnostics",
-    ]);
-    if crate::bins::profile_name() == "release" {
-        cmd.arg("--release");
-    }
-    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace dir");
+    let mut cmd = Command::new(workspace.join("tests/dist/build.sh"));
+    cmd.arg(TARGET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     let started = Instant::now();
-    let out = run_bounded(cmd, BUILD_LIMIT, "cargo build for Windows");
+    let out = run_bounded(cmd, BUILD_LIMIT, "tests/dist/build.sh for Windows");
     assert!(
         out.status.success(),
-        "`cargo build -p probe -p mock-relay --target {TARGET}` failed: a compile error fails the Windows tests (the compiler's messages are above)"
+        "`tests/dist/build.sh {TARGET}` failed: a compile error fails the Windows tests (the compiler's messages are above)"
     );
-    let messages: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let exe = |name: &str| -> PathBuf {
-        messages
-            .iter()
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .unwrap_or_else(|| panic!("cargo reported no {name}.exe"))
-    };
-    let (probe, relay) = (exe("probe"), exe("mock-relay"));
+    let dir = workspace.join("target").join(TARGET).join("dist");
+    let (probe, relay) = (dir.join("probe.exe"), dir.join("mock-relay.exe"));
+    assert!(probe.is_file() && relay.is_file(), "no {}", probe.display());
     eprintln!(
         "windows: probe.exe and mock-relay.exe ready in {:.1} s: {}",
         started.elapsed().as_secs_f64(),

@@ -12,7 +12,14 @@ const LAYERS: &[&[&str]] = &[
     &["check"],
     &["result", "timing", "advice", "progress"],
     &["net", "scenario", "namespace_from"],
-    &["target", "cloud", "outcome", "error", "windows_text"],
+    &[
+        "target",
+        "cloud",
+        "outcome",
+        "error",
+        "windows_text",
+        "version",
+    ],
 ];
 
 /// Test-only modules, left out.

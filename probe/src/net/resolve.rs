@@ -189,6 +189,29 @@ impl Resolver {
         })
     }
 
+    /// A resolver that asks no DNS server and reads no system configuration: for the demo,
+    /// whose targets are address literals, so that it runs where there is no resolv.conf (an
+    /// empty root, a bare container). A name would fail as `servfail`, saying so.
+    pub fn literals_only(timeout: Duration) -> Result<Resolver, ConfigError> {
+        let mut builder = TokioResolver::builder_with_config(
+            ResolverConfig::from_name_servers(Vec::new()),
+            TokioRuntimeProvider::default(),
+        );
+        let opts: &mut ResolverOpts = builder.options_mut();
+        opts.cache_size = 0;
+        opts.timeout = timeout;
+        opts.attempts = 1;
+        opts.use_hosts_file = ResolveHosts::Never;
+        let inner = builder
+            .build()
+            .map_err(|e| ConfigError::new(format!("cannot set up the resolver: {e}")))?;
+        Ok(Resolver {
+            inner,
+            overrides: Vec::new(),
+            servers: "no DNS server (address literals only)".into(),
+        })
+    }
+
     /// Resolves `host` for `port`: overrides first, then address literals, then DNS (A and AAAA
     /// at once). The caller puts a deadline around it.
     pub async fn resolve(&self, host: &str, port: u16) -> Result<Resolution, ResolveFailure> {

@@ -32,6 +32,7 @@ pub const SCHEMA_JSON: &str = include_str!("../../schema/result-v1.json");
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     pub schema: String,
+    /// The version and build identity ([`crate::version::LONG`]); older documents: the version.
     pub probe_version: String,
     pub started_at: String,
     pub finished_at: String,

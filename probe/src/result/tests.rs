@@ -286,7 +286,7 @@ pub(crate) fn sample() -> RunResult {
     };
     RunResult {
         schema: SCHEMA.into(),
-        probe_version: "0.1.0".into(),
+        probe_version: crate::version::LONG.into(),
         started_at: "2026-11-23T10:00:00Z".into(),
         finished_at: "2026-11-23T10:04:00Z".into(),
         segment: Some("dmz".into()),
