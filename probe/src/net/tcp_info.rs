@@ -54,9 +54,9 @@ impl Handle {
         None
     }
 
-    /// The connection's state now, if the platform tells.
+    /// The kernel's `TCP_INFO` for the connection, if it answers.
     #[cfg(target_os = "linux")]
-    pub fn evidence(&self) -> Option<TcpEvidence> {
+    fn info(&self) -> Option<libc::tcp_info> {
         let mut info = std::mem::MaybeUninit::<libc::tcp_info>::zeroed();
         let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
         // SAFETY: `info` is a writable buffer of `len` bytes for the kernel to fill; the fd
@@ -75,7 +75,13 @@ impl Handle {
         }
         // SAFETY: zero-initialised and filled by the kernel up to `len`; every field is an
         // integer, so any bytes are a valid value.
-        let info = unsafe { info.assume_init() };
+        Some(unsafe { info.assume_init() })
+    }
+
+    /// The connection's state now, if the platform tells.
+    #[cfg(target_os = "linux")]
+    pub fn evidence(&self) -> Option<TcpEvidence> {
+        let info = self.info()?;
         Some(TcpEvidence {
             unacked: info.tcpi_unacked,
             retransmits: u32::from(info.tcpi_retransmits),
@@ -95,24 +101,7 @@ impl Handle {
     pub fn established(&self) -> Option<bool> {
         /// `TCP_ESTABLISHED` in the kernel's `tcp_states.h`.
         const ESTABLISHED: u8 = 1;
-        let mut info = std::mem::MaybeUninit::<libc::tcp_info>::zeroed();
-        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-        // SAFETY: as in `evidence`.
-        let rc = unsafe {
-            libc::getsockopt(
-                self.fd,
-                libc::IPPROTO_TCP,
-                libc::TCP_INFO,
-                info.as_mut_ptr().cast(),
-                &mut len,
-            )
-        };
-        if rc != 0 {
-            return None;
-        }
-        // SAFETY: as in `evidence`.
-        let info = unsafe { info.assume_init() };
-        Some(info.tcpi_state == ESTABLISHED)
+        Some(self.info()?.tcpi_state == ESTABLISHED)
     }
 
     #[cfg(not(target_os = "linux"))]
