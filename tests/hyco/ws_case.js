@@ -173,6 +173,9 @@ const cases = {
   renew() {
     const life = Number(process.env.HYCO_TOKEN_S || 3);
     const every = Number(process.env.HYCO_RENEW_S || 1);
+    // When the sender comes: by default twice the token's life. Without renewal each listener's
+    // token expires in turn, so a test of that sends between two expiries, not on one.
+    const sendAt = Number(process.env.HYCO_SEND_AT_S || 2 * life);
     const original = moment.duration;
     moment.duration = function (n, unit) {
       return n === 1 && unit === 'hours' ? original(every, 'seconds') : original.apply(this, arguments);
@@ -192,7 +195,7 @@ const cases = {
       if (state.listening > 1) return;
       setTimeout(() => {
         const ws = WebSocket.relayedConnect(sendUri(), token(sendUri(), 3600));
-        ws.on('open', () => ws.send('after ' + 2 * life + ' s'));
+        ws.on('open', () => ws.send('after ' + sendAt + ' s'));
         ws.on('message', (data) => {
           state.reply = String(data);
           ws.close();
@@ -200,7 +203,7 @@ const cases = {
           done(Object.assign({ case: 'renew', life }, state));
         });
         ws.on('error', (e) => done(Object.assign({ case: 'renew', error: String(e.message) }, state)));
-      }, 2 * life * 1000);
+      }, sendAt * 1000);
     });
   },
 

@@ -119,17 +119,25 @@ fn renew_token_keeps_a_listener_past_its_first_tokens_life() {
 #[test]
 fn a_listener_whose_token_expires_unrenewed_is_closed_1008_and_hyco_ws_reconnects() {
     let Some(lab) = lab(&[]) else { return };
+    // Tokens of 3 s never renewed: the first listener is closed at 3 s and hyco-ws reconnects
+    // with a fresh token, which expires in its turn about 3 s later. The sender comes at 4.5 s,
+    // between the two expiries (at 6 s it raced the second one and found no listener on a
+    // loaded machine).
     let result = lab.run(
         "ws_case.js",
         "renew",
-        &[("HYCO_TOKEN_S", "3"), ("HYCO_RENEW_S", "3600")],
+        &[
+            ("HYCO_TOKEN_S", "3"),
+            ("HYCO_RENEW_S", "3600"),
+            ("HYCO_SEND_AT_S", "4.5"),
+        ],
     );
     finished(&result);
     assert!(
         result["listening"].as_u64() >= Some(2),
         "closed at expiry, then back: {result}"
     );
-    assert_eq!(result["reply"], "echo after 6 s", "{result}");
+    assert_eq!(result["reply"], "echo after 4.5 s", "{result}");
     let log = lab.relay_log();
     assert!(log.contains("listener token expired"), "{log}");
 }
