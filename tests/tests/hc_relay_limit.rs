@@ -120,7 +120,9 @@ async fn a_ladder_beyond_the_relays_limit_warns_naming_it_and_never_fails_there(
     );
     assert_eq!(idle["verdict"], "pass", "{idle:#}");
     assert!(idle["failed_s"].is_null(), "no rung failed: {idle:#}");
-    for p in idle["probes"].as_array().unwrap() {
+    let probes = idle["probes"].as_array().unwrap();
+    assert!(!probes.is_empty(), "no rung ran below the limit: {idle:#}");
+    for p in probes {
         assert!(
             p["idle_s"].as_f64().unwrap() < 4.5,
             "a rung past the limit: {p}"
