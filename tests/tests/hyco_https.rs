@@ -124,7 +124,9 @@ fn twenty_concurrent_requests_each_get_their_own_answer() {
     let statuses = result["statuses"].as_array().expect("statuses");
     assert_eq!(statuses.len(), 20, "{result}");
     assert!(statuses.iter().all(|s| s == 200), "{result}");
-    for (i, url) in result["urls"].as_array().expect("urls").iter().enumerate() {
+    let urls = result["urls"].as_array().expect("urls");
+    assert_eq!(urls.len(), 20, "{result}");
+    for (i, url) in urls.iter().enumerate() {
         assert_eq!(url, &format!("/hc1/echo?i={i}"), "{result}");
     }
 }
