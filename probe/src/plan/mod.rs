@@ -4,6 +4,7 @@
 
 pub mod args;
 mod hybrid;
+mod names;
 mod proxy;
 
 pub use args::RunArgs;
@@ -44,8 +45,9 @@ pub struct Plan {
 
 impl Plan {
     /// One pass over `targets` through `net`, no idle check, no progress output; callers set
-    /// the rest.
-    pub fn new(net: NetContext, targets: Vec<Target>) -> Plan {
+    /// the rest. Targets sharing a name are renamed apart ([`names::make_unique`]).
+    pub fn new(net: NetContext, mut targets: Vec<Target>) -> Plan {
+        names::make_unique(&mut targets);
         Plan {
             net,
             scenario: "ad-hoc".into(),
@@ -75,7 +77,9 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
         .or(scenario.default_cloud)
         .unwrap_or(Cloud::Public);
     let mut notes = Vec::new();
-    let targets = targets(args, &scenario, cloud, &mut notes)?;
+    let mut targets = targets(args, &scenario, cloud, &mut notes)?;
+    // Before the direct twins, so a twin's name is its original's plus ` (direct)`.
+    names::make_unique(&mut targets);
     let idle = idle_settings(args, scenario.idle.as_ref())?;
     let route = proxy::route(args, &scenario, &mut notes)?;
     let targets = if args.compare_direct && route.proxy.is_some() {
