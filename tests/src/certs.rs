@@ -17,6 +17,9 @@ pub struct TestCa {
 pub struct Leaf {
     pub chain: Vec<CertificateDer<'static>>,
     pub key: PrivateKeyDer<'static>,
+    /// The certificate and key as PEM, for servers that read files.
+    pub cert_pem: String,
+    pub key_pem: String,
 }
 
 /// Validity of a leaf.
@@ -78,6 +81,8 @@ impl TestCa {
         let key = KeyPair::generate().expect("leaf key");
         let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
         Leaf {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
             chain: vec![cert.der().clone()],
             key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         }

@@ -10,6 +10,7 @@
 //! [`CONNECTION_LIFETIME`].
 
 use super::stall::{self, StallGuard};
+use super::web_config::WebConfig;
 use super::Shared;
 use crate::report::{json, prometheus};
 use bytes::Bytes;
@@ -57,8 +58,14 @@ impl Served {
     }
 }
 
-/// Accepts until `shutdown` changes, then lets open connections finish their request.
-pub async fn serve(listener: TcpListener, state: Shared, mut shutdown: watch::Receiver<bool>) {
+/// Accepts until `shutdown` changes, then lets open connections finish their request. `web`
+/// (`--web-config`) says whether connections speak TLS and requests need credentials.
+pub async fn serve(
+    listener: TcpListener,
+    state: Shared,
+    web: Arc<WebConfig>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut conns = JoinSet::new();
     // Oldest first; finished ones are pruned when evicting and now and then.
@@ -88,6 +95,7 @@ pub async fn serve(listener: TcpListener, state: Shared, mut shutdown: watch::Re
         let task = conns.spawn(connection(
             io,
             state.clone(),
+            web.clone(),
             shutdown.clone(),
             slot,
             Arc::clone(&spoke),
@@ -156,16 +164,49 @@ async fn make_room(by_age: &mut VecDeque<Served>) {
 async fn connection(
     io: StallGuard<tokio::net::TcpStream>,
     state: Shared,
-    mut shutdown: watch::Receiver<bool>,
+    web: Arc<WebConfig>,
+    shutdown: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
     spoke: Arc<AtomicBool>,
     started: Arc<AtomicBool>,
 ) {
     started.store(true, Ordering::Relaxed);
+    let Some(tls) = web.tls.clone() else {
+        return http1(io, state, web, shutdown, spoke).await;
+    };
+    // The handshake has the same deadline as a request's head.
+    let accept = tokio_rustls::TlsAcceptor::from(tls).accept(io);
+    match tokio::time::timeout(HEADER_READ_TIMEOUT, accept).await {
+        Ok(Ok(io)) => http1(io, state, web, shutdown, spoke).await,
+        Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+        Err(_) => tracing::debug!("TLS handshake timed out"),
+    }
+}
+
+/// Serves HTTP/1.1 on `io` (plain or TLS) until the client leaves, the connection's lifetime
+/// ends or the server shuts down.
+async fn http1<I>(
+    io: I,
+    state: Shared,
+    web: Arc<WebConfig>,
+    mut shutdown: watch::Receiver<bool>,
+    spoke: Arc<AtomicBool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         spoke.store(true, Ordering::Relaxed);
-        let response = respond(&req, &state);
-        async move { Ok::<_, Infallible>(response) }
+        let (state, web) = (state.clone(), web.clone());
+        async move {
+            let mut response = match authorized(&req, &web).await {
+                true => respond(&req, &state),
+                false => unauthorized(),
+            };
+            for (name, value) in &web.headers {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
+            Ok::<_, Infallible>(response)
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -181,6 +222,39 @@ async fn connection(
     }
     conn.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
+}
+
+/// Whether the request may be answered: always without `basic_auth_users`, else only with
+/// the right credentials (checked off the runtime's threads: bcrypt is slow on purpose).
+async fn authorized(req: &Request<Incoming>, web: &Arc<WebConfig>) -> bool {
+    if web.auth.is_none() {
+        return true;
+    }
+    let header = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec());
+    let web = web.clone();
+    tokio::task::spawn_blocking(move || {
+        web.auth
+            .as_ref()
+            .is_some_and(|auth| auth.allows(header.as_deref()))
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn unauthorized() -> Response<Full<Bytes>> {
+    let mut response = reply(
+        StatusCode::UNAUTHORIZED,
+        "text/plain; charset=utf-8",
+        "unauthorized\n".into(),
+    );
+    response.headers_mut().insert(
+        hyper::header::WWW_AUTHENTICATE,
+        hyper::header::HeaderValue::from_static("Basic realm=\"probe\", charset=\"UTF-8\""),
+    );
+    response
 }
 
 fn respond(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {

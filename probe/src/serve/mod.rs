@@ -2,8 +2,10 @@
 //! and serves the latest result at `/metrics` (Prometheus) and `/results` (JSON), so one
 //! Prometheus can collect from a probe in every segment.
 
+pub mod basic_auth;
 mod http;
 mod stall;
+pub mod web_config;
 
 use crate::error::ConfigError;
 use crate::plan::{self, RunArgs};
@@ -25,6 +27,12 @@ pub struct ServeArgs {
     /// overlaps the next: a slow one delays it.
     #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     pub interval: Duration,
+    /// TLS and basic authentication for the exporter, in the web configuration format of
+    /// Prometheus exporters (exporter-toolkit: `tls_server_config`, `basic_auth_users` with
+    /// bcrypt hashes, `http_server_config.headers`). It guards every path: /results names
+    /// internal hosts and proxies.
+    #[arg(long, value_name = "FILE")]
+    pub web_config: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -60,6 +68,10 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
     let mut stop = Box::pin(shutdown_signal()?);
     // Bad flags or scenario: fail now, with exit code 2, rather than at the first run.
     plan::from_args(&args.run, false)?;
+    let web = Arc::new(match &args.web_config {
+        Some(path) => web_config::WebConfig::load(path)?,
+        None => web_config::WebConfig::default(),
+    });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| ConfigError::new(format!("--listen {}: cannot listen: {e}", args.listen)))?;
@@ -67,7 +79,13 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
         .local_addr()
         .map_err(|e| ConfigError::new(format!("--listen {}: {e}", args.listen)))?;
     output::stderr_line(&format!(
-        "probe serve: listening on http://{addr} (/metrics, /results); a run every {}",
+        "probe serve: listening on {}://{addr} (/metrics, /results{}); a run every {}",
+        web.scheme(),
+        if web.auth.is_some() {
+            ", basic auth"
+        } else {
+            ""
+        },
         humantime::format_duration(args.interval)
     ));
     // The first run starts at once: say so from the first request on.
@@ -76,7 +94,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
         ..State::default()
     }));
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx));
+    let server = tokio::spawn(http::serve(listener, state.clone(), web, shutdown_rx));
     let mut ticker = tokio::time::interval(args.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let signal = loop {
