@@ -41,3 +41,4 @@ pub mod target;
 pub mod timing;
 pub mod version;
 pub mod windows_text;
+pub mod writeback;

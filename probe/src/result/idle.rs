@@ -181,6 +181,10 @@ pub struct IdleReport {
     /// verdict rests on the consistent ones, and these are named.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unstable_s: Vec<f64>,
+    /// What writeback's listener would see on this path ([`crate::writeback`]'s model);
+    /// absent when the ladder cannot say, and in documents of older probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writeback: Option<crate::writeback::WritebackImpact>,
 }
 
 impl IdleReport {

@@ -340,7 +340,11 @@ impl Sanitize for IdleReport {
             advice,
             hc_ladder,
             unstable_s: _,
+            writeback,
         } = self;
+        if let Some(impact) = writeback {
+            impact.summary.sanitize();
+        }
         for probe in probes {
             probe.entity.sanitize();
         }

@@ -239,6 +239,12 @@ pub(crate) fn idle() -> IdleReport {
             control_entity: "hc3".into(),
         }),
         unstable_s: vec![195.0],
+        writeback: crate::writeback::impact(
+            Some(225.0),
+            Some(240.0),
+            Some(Outcome::SilentDrop),
+            false,
+        ),
     }
 }
 

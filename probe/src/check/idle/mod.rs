@@ -207,6 +207,15 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
     }
     .to_string();
     let (status, outcome) = finding.status(&bracket, settings.recommended_s);
+    let writeback = crate::writeback::impact(
+        bracket.survived_s,
+        bracket.failed_s,
+        bracket.failure,
+        // Whether the failed period's RST or FIN came by itself, while the connection was idle.
+        run.records
+            .iter()
+            .any(|r| r.unprompted && Some(r.idle_s) == bracket.failed_s),
+    );
     session.idle = Some(IdleReport {
         required_s: settings.required_s,
         recommended_s: settings.recommended_s,
@@ -221,6 +230,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         advice,
         hc_ladder: run.hc_ladder,
         unstable_s: bracket.unstable.iter().map(|u| u.0).collect(),
+        writeback,
     });
     CheckResult::new(CheckName::Idle, status, outcome, message, started.elapsed())
 }

@@ -180,6 +180,15 @@ fn render_idle(out: &mut String, idle: &IdleReport, layout: Layout) {
         &format!("{control}{variants}"),
         layout.width,
     ));
+    if let Some(impact) = &idle.writeback {
+        let prefix = "  writeback: ";
+        out.push_str(&hanging(
+            prefix,
+            prefix.len(),
+            &impact.summary,
+            layout.width,
+        ));
+    }
 }
 
 fn duration(c: &CheckResult) -> String {
