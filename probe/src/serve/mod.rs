@@ -2,7 +2,7 @@
 //! and serves the latest result at `/metrics` (Prometheus) and `/results` (JSON), so one
 //! Prometheus can collect from a probe in every segment.
 
-mod http;
+pub mod http;
 mod stall;
 
 use crate::error::ConfigError;
@@ -145,8 +145,9 @@ fn write_files(args: &ServeArgs, result: &RunResult) {
     }
 }
 
-/// Resolves with the signal's name on SIGINT or SIGTERM (Ctrl-C elsewhere).
-fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ConfigError> {
+/// Resolves with the signal's name on SIGINT or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the
+/// console's close).
+pub fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ConfigError> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -161,7 +162,22 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, 
             }
         })
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows;
+        let mut close = windows::ctrl_close()
+            .map_err(|e| ConfigError::new(format!("cannot handle the console's close: {e}")))?;
+        let mut brk = windows::ctrl_break()
+            .map_err(|e| ConfigError::new(format!("cannot handle Ctrl-Break: {e}")))?;
+        Ok(async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+                _ = close.recv() => "console close",
+                _ = brk.recv() => "Ctrl-Break",
+            }
+        })
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         Ok(async {
             let _ = tokio::signal::ctrl_c().await;
