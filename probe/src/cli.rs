@@ -6,6 +6,7 @@ use crate::error::ConfigError;
 use crate::fleet::{self, ReportArgs};
 use crate::plan::RunArgs;
 use crate::serve::{self, ServeArgs};
+use crate::watch::{self, WatchArgs};
 use crate::{app, output};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -55,6 +56,9 @@ pub enum Command {
     /// Run a scenario on an interval and serve the latest results at /metrics (Prometheus)
     /// and /results (JSON).
     Serve(ServeArgs),
+    /// Keep a listener like writeback's on each target for as long as it runs, push through the
+    /// relay at random times, and report every failed delivery and incident (exit 1 if any).
+    Watch(WatchArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -72,6 +76,7 @@ impl Cli {
             Command::Run(args) => app::run(&args, verbose).await,
             Command::Report(args) => fleet::command(&args),
             Command::Serve(args) => serve::command(args).await,
+            Command::Watch(args) => watch::command(args).await,
             Command::Scenarios { files } => app::scenarios(&files),
             Command::Demo(args) => demo::command(&args, verbose).await,
             Command::Completions { shell } => {

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cli                                   the command line and its dispatch
-//! app, demo, serve, fleet               what each subcommand does
+//! app, demo, serve, fleet, watch        what each subcommand does
 //! plan, runner, report, output          flags -> plan -> run -> result -> formats -> files
 //! check                                 one file per check, one signature
 //! result, timing, advice, progress      the result document and what fills it
@@ -40,5 +40,6 @@ pub mod serve;
 pub mod target;
 pub mod timing;
 pub mod version;
+pub mod watch;
 pub mod windows_text;
 pub mod writeback;

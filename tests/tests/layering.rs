@@ -7,7 +7,7 @@ use std::path::Path;
 /// Top to bottom; a module may import its own layer's (without a cycle) and every lower one.
 const LAYERS: &[&[&str]] = &[
     &["cli"],
-    &["app", "demo", "serve", "fleet"],
+    &["app", "demo", "serve", "fleet", "watch"],
     &["plan", "runner", "report", "output"],
     &["check"],
     &["result", "timing", "advice", "progress"],

@@ -11,7 +11,7 @@
 
 use super::stall::{self, StallGuard};
 use super::web_config::WebConfig;
-use super::Shared;
+use super::State;
 use crate::report::{json, prometheus};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -62,7 +62,7 @@ impl Served {
 /// (`--web-config`) says whether connections speak TLS and requests need credentials.
 pub async fn serve(
     listener: TcpListener,
-    state: Shared,
+    state: Arc<dyn Pages>,
     web: Arc<WebConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -163,7 +163,7 @@ async fn make_room(by_age: &mut VecDeque<Served>) {
 
 async fn connection(
     io: StallGuard<tokio::net::TcpStream>,
-    state: Shared,
+    state: Arc<dyn Pages>,
     web: Arc<WebConfig>,
     shutdown: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
@@ -187,7 +187,7 @@ async fn connection(
 /// ends or the server shuts down.
 async fn http1<I>(
     io: I,
-    state: Shared,
+    state: Arc<dyn Pages>,
     web: Arc<WebConfig>,
     mut shutdown: watch::Receiver<bool>,
     spoke: Arc<AtomicBool>,
@@ -199,7 +199,7 @@ async fn http1<I>(
         let (state, web) = (state.clone(), web.clone());
         async move {
             let mut response = match authorized(&req, &web).await {
-                true => respond(&req, &state),
+                true => respond(&req, &*state),
                 false => unauthorized(),
             };
             for (name, value) in &web.headers {
@@ -257,7 +257,14 @@ fn unauthorized() -> Response<Full<Bytes>> {
     response
 }
 
-fn respond(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
+/// What an exporter serves: the answer to a GET of each path (`probe serve`'s results,
+/// `probe watch`'s events), behind the same connection handling.
+pub trait Pages: Send + Sync + 'static {
+    /// The status, content type and body for `path`.
+    fn page(&self, path: &str) -> (StatusCode, &'static str, String);
+}
+
+fn respond(req: &Request<Incoming>, pages: &dyn Pages) -> Response<Full<Bytes>> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return reply(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -265,53 +272,63 @@ fn respond(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
             "GET only\n".into(),
         );
     }
-    let (latest, finished, running_since) = {
-        let st = state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        (st.latest.clone(), st.finished, st.running_since.clone())
-    };
-    match req.uri().path() {
-        "/metrics" => {
-            let mut body = String::new();
-            match (&latest, &running_since) {
-                (Some(r), Some(since)) => body.push_str(&format!(
-                    "# probe serve: run {} in progress since {since}; showing run {finished}, finished {}\n",
-                    finished + 1,
-                    r.finished_at
-                )),
-                (Some(r), None) => body.push_str(&format!(
-                    "# probe serve: showing run {finished}, finished {}\n",
-                    r.finished_at
-                )),
-                (None, Some(since)) => body.push_str(&format!(
-                    "# probe serve: the first run is in progress since {since}; no result yet\n"
-                )),
-                (None, None) => body.push_str("# probe serve: no run has started yet\n"),
+    let (status, content_type, body) = pages.page(req.uri().path());
+    reply(status, content_type, body)
+}
+
+/// The Prometheus text exposition's content type.
+pub const METRICS_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+impl Pages for std::sync::Mutex<State> {
+    fn page(&self, path: &str) -> (StatusCode, &'static str, String) {
+        let (latest, finished, running_since) = {
+            let st = self
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (st.latest.clone(), st.finished, st.running_since.clone())
+        };
+        match path {
+            "/metrics" => {
+                let mut body = String::new();
+                match (&latest, &running_since) {
+                    (Some(r), Some(since)) => body.push_str(&format!(
+                        "# probe serve: run {} in progress since {since}; showing run {finished}, finished {}\n",
+                        finished + 1,
+                        r.finished_at
+                    )),
+                    (Some(r), None) => body.push_str(&format!(
+                        "# probe serve: showing run {finished}, finished {}\n",
+                        r.finished_at
+                    )),
+                    (None, Some(since)) => body.push_str(&format!(
+                        "# probe serve: the first run is in progress since {since}; no result yet\n"
+                    )),
+                    (None, None) => body.push_str("# probe serve: no run has started yet\n"),
+                }
+                if let Some(r) = &latest {
+                    body.push_str(&prometheus::render(r));
+                }
+                (StatusCode::OK, METRICS_TYPE, body)
             }
-            if let Some(r) = &latest {
-                body.push_str(&prometheus::render(r));
-            }
-            reply(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", body)
-        }
-        "/results" => match &latest {
-            Some(r) => reply(StatusCode::OK, "application/json", json::render(r)),
-            None => reply(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "application/json",
-                "{\"error\": \"no run has finished yet\"}\n".into(),
+            "/results" => match &latest {
+                Some(r) => (StatusCode::OK, "application/json", json::render(r)),
+                None => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "application/json",
+                    "{\"error\": \"no run has finished yet\"}\n".into(),
+                ),
+            },
+            "/" => (
+                StatusCode::OK,
+                "text/plain; charset=utf-8",
+                "probe serve\n/metrics  Prometheus exposition of the latest run\n/results  probe.result/v1 JSON of the latest run\n".into(),
             ),
-        },
-        "/" => reply(
-            StatusCode::OK,
-            "text/plain; charset=utf-8",
-            "probe serve\n/metrics  Prometheus exposition of the latest run\n/results  probe.result/v1 JSON of the latest run\n".into(),
-        ),
-        _ => reply(
-            StatusCode::NOT_FOUND,
-            "text/plain; charset=utf-8",
-            "not found: try /metrics or /results\n".into(),
-        ),
+            _ => (
+                StatusCode::NOT_FOUND,
+                "text/plain; charset=utf-8",
+                "not found: try /metrics or /results\n".into(),
+            ),
+        }
     }
 }
 

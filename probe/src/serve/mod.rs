@@ -3,7 +3,7 @@
 //! Prometheus can collect from a probe in every segment.
 
 pub mod basic_auth;
-mod http;
+pub mod http;
 mod stall;
 pub mod web_config;
 
@@ -68,10 +68,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
     let mut stop = Box::pin(shutdown_signal()?);
     // Bad flags or scenario: fail now, with exit code 2, rather than at the first run.
     plan::from_args(&args.run, false)?;
-    let web = Arc::new(match &args.web_config {
-        Some(path) => web_config::WebConfig::load(path)?,
-        None => web_config::WebConfig::default(),
-    });
+    let web = web_config::WebConfig::from_flag(args.web_config.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| ConfigError::new(format!("--listen {}: cannot listen: {e}", args.listen)))?;
@@ -163,8 +160,9 @@ fn write_files(args: &ServeArgs, result: &RunResult) {
     }
 }
 
-/// Resolves with the signal's name on SIGINT or SIGTERM (Ctrl-C elsewhere).
-fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ConfigError> {
+/// Resolves with the signal's name on SIGINT or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the
+/// console's close).
+pub fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ConfigError> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -179,7 +177,22 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, 
             }
         })
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows;
+        let mut close = windows::ctrl_close()
+            .map_err(|e| ConfigError::new(format!("cannot handle the console's close: {e}")))?;
+        let mut brk = windows::ctrl_break()
+            .map_err(|e| ConfigError::new(format!("cannot handle Ctrl-Break: {e}")))?;
+        Ok(async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+                _ = close.recv() => "console close",
+                _ = brk.recv() => "Ctrl-Break",
+            }
+        })
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         Ok(async {
             let _ = tokio::signal::ctrl_c().await;

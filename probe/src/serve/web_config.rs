@@ -101,6 +101,14 @@ const SETTABLE_HEADERS: [&str; 5] = [
 ];
 
 impl WebConfig {
+    /// The configuration `--web-config` names, or plain HTTP without authentication.
+    pub fn from_flag(path: Option<&Path>) -> Result<Arc<WebConfig>, ConfigError> {
+        Ok(Arc::new(match path {
+            Some(path) => WebConfig::load(path)?,
+            None => WebConfig::default(),
+        }))
+    }
+
     /// Reads and checks `path`; every error names the file and the field.
     pub fn load(path: &Path) -> Result<WebConfig, ConfigError> {
         let shown = path.display();
