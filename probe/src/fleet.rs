@@ -2,13 +2,15 @@
 
 use crate::error::ConfigError;
 use crate::output;
-use crate::report::{html, matrix_text, merge};
+use crate::report::watch_log::{self, WatchLog};
+use crate::report::{document, html, matrix_text, merge, watch_html, watch_text};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// probe.result/v1 JSON files (`probe run --format json`), one per run.
+    /// probe.result/v1 JSON files (`probe run --format json`), one per run, and `probe watch`
+    /// event files (`--events`, JSON lines; rotated ones too), from any number of segments.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Output format: a text table, or one self-contained HTML file with charts.
@@ -30,10 +32,31 @@ pub enum MatrixFormat {
 
 /// Exit code 0 when the report was written; a bad input file is a configuration error (2).
 pub fn command(args: &ReportArgs) -> Result<u8, ConfigError> {
-    let matrix = merge::load(&args.files)?;
-    let text = match args.format {
-        MatrixFormat::Text => matrix_text::render(&matrix),
-        MatrixFormat::Html => html::render(&matrix),
+    let mut runs = Vec::new();
+    let mut watch = WatchLog::default();
+    for path in &args.files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(format!("{}: cannot read: {e}", path.display())))?;
+        if watch_log::is_event_file(&text) {
+            watch.add(&text, path)?;
+        } else {
+            runs.push(document::parse(&text, path)?);
+        }
+    }
+    watch.finish();
+    let matrix = (!runs.is_empty()).then(|| merge::build(runs));
+    let watched = !watch.segments.is_empty();
+    let text = match (args.format, &matrix) {
+        (MatrixFormat::Text, Some(m)) if watched => {
+            format!("{}\n{}", matrix_text::render(m), watch_text::render(&watch))
+        }
+        (MatrixFormat::Text, Some(m)) => matrix_text::render(m),
+        (MatrixFormat::Text, None) => watch_text::render(&watch),
+        (MatrixFormat::Html, Some(m)) if watched => {
+            html::render_with(m, &watch_html::section(&watch))
+        }
+        (MatrixFormat::Html, Some(m)) => html::render(m),
+        (MatrixFormat::Html, None) => watch_html::document(&watch),
     };
     output::write(args.output.as_deref(), "--output", text.as_bytes())?;
     Ok(0)

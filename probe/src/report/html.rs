@@ -10,13 +10,18 @@ use crate::report::svg;
 use crate::result::diagnose;
 use std::fmt::Write;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.35em .7em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}td.pass{background:#e8f5e9}td.fail{background:#ffebee}td.none{color:#999}\
 .verdict{font-weight:bold}.diagnosis{border-left:4px solid #c62828;padding-left:.7em}.muted{fill:#777;color:#777}section.run{border-top:1px solid #ccc;margin-top:2em}\
 .legend span{display:inline-block;margin-right:1em}.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.3em;border-radius:50%}";
 
 pub fn render(m: &Matrix) -> String {
+    render_with(m, "")
+}
+
+/// The report with `extra` (more sections, e.g. the watch's) after the matrix and its legend.
+pub fn render_with(m: &Matrix, extra: &str) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -27,6 +32,7 @@ pub fn render(m: &Matrix) -> String {
     );
     render_matrix(&mut out, m);
     render_legend(&mut out);
+    out.push_str(extra);
     for (i, run) in m.runs.iter().enumerate() {
         render_run(&mut out, i, run);
     }

@@ -10,6 +10,9 @@ pub mod matrix_text;
 pub mod merge;
 pub mod prometheus;
 pub mod svg;
+pub mod watch_html;
+pub mod watch_log;
+pub mod watch_text;
 pub mod wrap;
 
 #[cfg(test)]
