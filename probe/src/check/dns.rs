@@ -41,7 +41,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                 ),
             };
             let details = DnsDetails {
-                source: resolution.source.clone(),
+                source: resolution.source.into(),
                 server: server.clone(),
                 cname_chain: resolution.cname_chain.clone(),
                 addresses: resolution.addresses.iter().map(|a| a.to_string()).collect(),

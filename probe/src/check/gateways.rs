@@ -182,7 +182,7 @@ async fn check_one(ctx: &NetContext, addr: IpAddr, name: String) -> GatewayAddre
     let socket = SocketAddr::new(addr, PORT);
     let outcome = match connect::connect(socket, ctx.timeout, &ctx.socket).await {
         Err(f) => f.outcome(),
-        Ok(stream) => super::tls::handshake_outcome(ctx, Box::new(stream), &name).await,
+        Ok(stream) => crate::net::tls::handshake_outcome(ctx, Box::new(stream), &name).await,
     };
     GatewayAddress {
         address: addr.to_string(),

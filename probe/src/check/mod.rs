@@ -6,6 +6,7 @@
 //! after a failed one reports itself skipped, naming what failed.
 
 pub mod dns;
+mod facts;
 pub mod gateways;
 pub mod http;
 pub mod idle;
@@ -16,7 +17,6 @@ pub mod proxy;
 pub mod rendezvous;
 pub mod revocation;
 mod session;
-pub mod strangers;
 pub mod tcp;
 pub mod tls;
 pub mod websocket;

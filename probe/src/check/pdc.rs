@@ -111,7 +111,8 @@ async fn check_controller(
             let (outcome, tls) = match connect::connect(addr, ctx.timeout, &ctx.socket).await {
                 Err(f) => (f.outcome(), None),
                 Ok(stream) if TLS_PORTS.contains(port) => {
-                    let tls = super::tls::handshake_outcome(ctx, Box::new(stream), &host).await;
+                    let tls =
+                        crate::net::tls::handshake_outcome(ctx, Box::new(stream), &host).await;
                     (Outcome::Connected, Some(tls))
                 }
                 Ok(_) => (Outcome::Connected, None),

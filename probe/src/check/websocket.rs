@@ -3,12 +3,12 @@
 
 use super::{Ctx, Session};
 use crate::net::path::{self, PathError};
-use crate::net::websocket::{upgrade, UpgradeError, Ws};
+use crate::net::websocket::{listener_path, upgrade, UpgradeError, Ws};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, WebsocketDetails};
 use crate::target::{Target, TargetKind};
 use futures_util::{SinkExt, StreamExt};
-use relay_protocol::channel::{ClientMessage, ServerMessage, LISTENER_PATH_PREFIX};
+use relay_protocol::channel::{ClientMessage, ServerMessage};
 use std::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -158,18 +158,6 @@ fn second_connection_outcome(e: &PathError) -> Outcome {
         Outcome::Reset => Outcome::Reset,
         _ => Outcome::Closed,
     }
-}
-
-/// A fresh listener path, unique per connection, in the relay's `/$hc/<path>` shape.
-pub fn listener_path() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!(
-        "{LISTENER_PATH_PREFIX}probe-{}-{nanos:08x}",
-        std::process::id()
-    )
 }
 
 /// Sends one echo and waits for its answer (the caller bounds the wait).

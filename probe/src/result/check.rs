@@ -3,15 +3,27 @@
 //! The facts (`details`) are flattened into the check's JSON object; reading a document back,
 //! the check's name says which kind of facts the other fields are.
 
-use crate::net::resolve::AnswerSource;
-use crate::net::tls::CertInfo;
+use super::CertInfo;
 use crate::outcome::{Outcome, Status};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::time::Duration;
 
 /// The name of a check, as it appears in every output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CheckName {
     Dns,
     Tcp,
@@ -34,45 +46,11 @@ pub enum CheckName {
 }
 
 impl CheckName {
-    /// Every check, in declaration order.
-    pub const ALL: [CheckName; 13] = [
-        CheckName::Dns,
-        CheckName::Tcp,
-        CheckName::Proxy,
-        CheckName::Tls,
-        CheckName::Http,
-        CheckName::Websocket,
-        CheckName::Revocation,
-        CheckName::Gateways,
-        CheckName::LegacyPorts,
-        CheckName::Pdc,
-        CheckName::Listener,
-        CheckName::Rendezvous,
-        CheckName::Idle,
-    ];
+    /// Every word, in declaration order.
+    pub const ALL: &'static [CheckName] = <CheckName as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckName::Dns => "dns",
-            CheckName::Tcp => "tcp",
-            CheckName::Proxy => "proxy",
-            CheckName::Tls => "tls",
-            CheckName::Http => "http",
-            CheckName::Websocket => "websocket",
-            CheckName::Revocation => "revocation",
-            CheckName::Gateways => "gateways",
-            CheckName::LegacyPorts => "legacy_ports",
-            CheckName::Pdc => "pdc",
-            CheckName::Listener => "listener",
-            CheckName::Rendezvous => "rendezvous",
-            CheckName::Idle => "idle",
-        }
-    }
-}
-
-impl std::fmt::Display for CheckName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -337,16 +315,38 @@ pub struct WebsocketDetails {
 }
 
 /// What a domain controller is to the domain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ControllerRole {
     PdcEmulator,
     DomainController,
 }
 
 /// Which of a certificate's revocation pointers a URL came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum UrlKind {
     Crl,
     Ocsp,
@@ -355,17 +355,46 @@ pub enum UrlKind {
 
 impl UrlKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            UrlKind::Crl => "crl",
-            UrlKind::Ocsp => "ocsp",
-            UrlKind::CaIssuers => "ca_issuers",
-        }
+        self.into()
     }
 }
 
-/// The address family of an address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a DNS answer came from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum AnswerSource {
+    Dns,
+    /// `--resolve`.
+    Override,
+    /// The host is an address.
+    Literal,
+}
+
+/// The address family of an address.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Family {
     Ipv4,
     Ipv6,

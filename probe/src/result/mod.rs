@@ -2,6 +2,7 @@
 //! `probe report` reads back (JSON Schema: `probe/schema/result-v1.json`, checked against these
 //! types by a test).
 
+mod cert;
 mod check;
 mod diagnosis;
 #[cfg(test)]
@@ -12,6 +13,7 @@ pub mod sanitize;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use cert::CertInfo;
 pub use check::*;
 pub use diagnosis::{diagnose, Diagnosis};
 pub use idle::*;
