@@ -2,12 +2,22 @@
 //! tls check's connection, as writeback's agent opens its own to the relay. The service answers
 //! a handshake it will not take with a plain HTTP status, named here the way a team acts on it.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::hc::{refusal, Listener, Refusal};
 use crate::outcome::{Outcome, Status};
 use crate::result::{CheckName, CheckResult, Details, ListenerDetails};
 use crate::target::Target;
 use std::time::Instant;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Listener,
+    // The control channel's handshake.
+    phase_deadlines: 1,
+    failed: "the listener's control channel did not open",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let Some(hc) = &target.hc else {

@@ -3,7 +3,7 @@
 //! password reset reaches writeback), the listener accepts at the rendezvous address the service
 //! names (often a gateway host, not the namespace), and one message crosses each way end to end.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::hc::strangers::{Busy, Strangers};
 use crate::net::hc::{self, listener, round_trip, sender, Event, Listener, Refusal};
 use crate::net::websocket::Ws;
@@ -13,6 +13,16 @@ use crate::result::{millis, CheckName, CheckResult, Details, RendezvousDetails};
 use crate::target::{HybridConnection, Target};
 use relay_protocol::hc::control::AcceptMessage;
 use std::time::{Duration, Instant};
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Rendezvous,
+    // A sender (one deadline for the accept), the listener's rendezvous, a message each way.
+    phase_deadlines: 3,
+    failed: "no sender reached the listener",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let (Some(hc), Some(mut listener)) = (&target.hc, session.listener.take()) else {

@@ -1,7 +1,7 @@
 //! tls: the handshake over the tcp check's connection: version, cipher, ALPN and the presented
 //! chain, recorded even when verification fails.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::proxy::block_page::{self, BlockPage};
 use crate::net::tls::TlsFailure;
 use crate::net::{NetContext, ALPN_HTTP1};
@@ -9,6 +9,18 @@ use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CertInfo, CheckName, CheckResult, Details, TlsDetails};
 use crate::target::Target;
 use std::time::Instant;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Tls,
+    phase_deadlines: 1,
+    failed: "the TLS handshake failed",
+    failed_with: &[
+        (Outcome::Intercepted, "the TLS connection is intercepted"),
+        (Outcome::ProxyBlockPage, "the proxy answered with a block page"),
+    ],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;

@@ -1,7 +1,7 @@
 //! websocket: the upgrade handshake (tokio-tungstenite) that the relay's listener channel uses;
 //! for a mock-relay target, also one echo over its listener channel.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::path::{self, PathError};
 use crate::net::websocket::{listener_path, upgrade, UpgradeError, Ws};
 use crate::outcome::{Outcome, Status};
@@ -11,6 +11,16 @@ use futures_util::{SinkExt, StreamExt};
 use relay_protocol::channel::{ClientMessage, ServerMessage};
 use std::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Websocket,
+    // A relay's second connection (resolve, connect, proxy, TLS), the upgrade, the echo.
+    phase_deadlines: 6,
+    failed: "the WebSocket upgrade failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;

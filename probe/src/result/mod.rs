@@ -9,6 +9,7 @@ mod diagnosis;
 pub(crate) mod fixture;
 mod idle;
 mod phases;
+mod registry;
 pub mod sanitize;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -18,6 +19,7 @@ pub use check::*;
 pub use diagnosis::{diagnose, Diagnosis};
 pub use idle::*;
 pub use phases::{Percentiles, Phase, Phases, Timings};
+pub(crate) use registry::each_check;
 
 use crate::cloud::Cloud;
 use crate::outcome::{Status, Verdict};
