@@ -403,7 +403,7 @@ fn serde_and_strum_agree_on_every_word() {
     assert_eq!(agree(Outcome::ALL), 46);
     agree(crate::outcome::Status::VARIANTS);
     agree(crate::outcome::Verdict::VARIANTS);
-    assert_eq!(agree(CheckName::ALL), 13);
+    agree(CheckName::ALL);
     agree(TargetKind::VARIANTS);
     agree(crate::cloud::Cloud::VARIANTS);
     agree(Phase::ALL);
