@@ -4,7 +4,7 @@
 use rustls_pki_types::CertificateDer;
 
 /// One presented certificate, as parsed (the result document's own `CertInfo` is mapped from
-/// it by the tls check).
+/// it in `check/facts.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CertInfo {
     pub subject: String,

@@ -242,7 +242,7 @@ pub(crate) fn idle() -> IdleReport {
 
 pub(crate) fn sample() -> RunResult {
     let mut phases = Phases::default();
-    for (i, phase) in Phase::ALL.into_iter().enumerate() {
+    for (i, phase) in Phase::ALL.iter().enumerate() {
         let value = Some(i as f64 + 0.5);
         match phase {
             Phase::Resolve => phases.resolve = value,
