@@ -7,8 +7,8 @@ use std::path::Path;
 /// Top to bottom; a module may import its own layer's (without a cycle) and every lower one.
 const LAYERS: &[&[&str]] = &[
     &["cli"],
-    &["app", "demo", "serve", "fleet"],
-    &["plan", "runner", "report", "output"],
+    &["cmd"],
+    &["plan", "runner", "report", "matrix", "output", "exporter"],
     &["check"],
     &["result", "timing", "advice", "progress"],
     &["net", "scenario", "namespace_from"],

@@ -4,8 +4,9 @@
 //! bounded size, with no control character on a terminal.
 
 use super::{check, ensure};
-use crate::report::document::{parse, LoadedRun};
-use crate::report::{self, html, json, matrix_text, merge, Format};
+use crate::matrix::document::{parse, LoadedRun};
+use crate::matrix::{html, merge, text};
+use crate::report::{self, json, Format};
 use crate::result::RunResult;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -87,7 +88,7 @@ fn renders(loaded: LoadedRun) -> Result<(), TestCaseError> {
         })?;
     }
     let matrix = merge::build(vec![loaded]);
-    let text = matrix_text::render(&matrix);
+    let text = text::render(&matrix);
     ensure(!terminal_controls(&text), || {
         "matrix text shows a control character".into()
     })?;

@@ -2,10 +2,8 @@
 //! and serves the latest result at `/metrics` (Prometheus) and `/results` (JSON), so one
 //! Prometheus can collect from a probe in every segment.
 
-mod http;
-mod stall;
-
 use crate::error::ConfigError;
+use crate::exporter::{self, Shared, State};
 use crate::plan::{self, RunArgs};
 use crate::report::{self, Format};
 use crate::result::RunResult;
@@ -28,17 +26,6 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub run: RunArgs,
 }
-
-/// What the HTTP side shows: the latest finished run, and whether one is in progress.
-#[derive(Default)]
-pub struct State {
-    pub latest: Option<Arc<RunResult>>,
-    pub finished: u64,
-    /// RFC 3339 start of the run in progress.
-    pub running_since: Option<String>,
-}
-
-pub type Shared = Arc<Mutex<State>>;
 
 /// `--interval`: `30s`, `5m`, `1h30m`...; at least one second.
 pub fn parse_interval(s: &str) -> Result<Duration, String> {
@@ -76,7 +63,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
         ..State::default()
     }));
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx));
+    let server = tokio::spawn(exporter::serve(listener, state.clone(), shutdown_rx));
     let mut ticker = tokio::time::interval(args.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let signal = loop {

@@ -5,8 +5,8 @@
 
 use crate::advice::fmt_s;
 use crate::error::ConfigError;
+use crate::matrix::document::{self, LoadedRun};
 use crate::outcome::{Outcome, Verdict};
-use crate::report::document::{self, LoadedRun};
 use crate::result::{CheckName, IdleReport, IdleVerdict, RunResult, TargetResult};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
