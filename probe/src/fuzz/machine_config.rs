@@ -76,8 +76,12 @@ fn machine_configs_parse_or_name_the_file_without_a_password() {
                 Ok(())
             }
             Err(e) => {
-                ensure(e.0.contains(ORIGIN), || format!("file not named: {}", e.0))?;
-                ensure(!e.0.contains(MARKER), || format!("password in {}", e.0))
+                ensure(e.to_string().contains(ORIGIN), || {
+                    format!("file not named: {}", e.to_string())
+                })?;
+                ensure(!e.to_string().contains(MARKER), || {
+                    format!("password in {}", e.to_string())
+                })
             }
         },
     );

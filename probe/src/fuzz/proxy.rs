@@ -33,6 +33,7 @@ fn proxy_urls_never_show_their_password() {
                 })
             }
             Err(e) => {
+                let e = e.to_string();
                 ensure(e.starts_with("HTTPS_PROXY"), || format!("{text}: {e}"))?;
                 ensure(!e.contains(MARKER), || format!("{text}: password in {e}"))
             }
@@ -94,6 +95,7 @@ fn proxy_environment_variables_are_named_in_errors() {
                     Ok(())
                 }
                 Err(e) => {
+                    let e = e.to_string();
                     ensure(names.iter().any(|n| e.starts_with(n)), || {
                         format!("no variable named: {e}")
                     })?;

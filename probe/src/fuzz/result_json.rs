@@ -178,7 +178,9 @@ fn a_damaged_result_is_refused_naming_the_file_or_renders() {
         let text = doc.to_string();
         match parse(&text, Path::new(FILE)) {
             Ok(loaded) => renders(loaded),
-            Err(e) => ensure(e.0.starts_with(FILE), || format!("file not named: {}", e.0)),
+            Err(e) => ensure(e.to_string().starts_with(FILE), || {
+                format!("file not named: {}", e.to_string())
+            }),
         }
     });
 }
@@ -190,7 +192,9 @@ fn any_text_is_refused_naming_the_file_or_renders() {
         || "\\PC{0,200}",
         |text: String| match parse(&text, Path::new(FILE)) {
             Ok(loaded) => renders(loaded),
-            Err(e) => ensure(e.0.starts_with(FILE), || format!("file not named: {}", e.0)),
+            Err(e) => ensure(e.to_string().starts_with(FILE), || {
+                format!("file not named: {}", e.to_string())
+            }),
         },
     );
 }

@@ -151,7 +151,7 @@ fn any_text_parses_or_names_the_file() {
         || "\\PC{0,300}",
         |text: String| match Scenario::parse(ORIGIN, &text) {
             Ok(s) => valid_scenario(&s),
-            Err(e) => well_formed_error(&e.0),
+            Err(e) => well_formed_error(&e.to_string()),
         },
     );
 }
@@ -164,10 +164,11 @@ fn a_mutated_builtin_parses_or_names_the_file_and_line() {
         |text: String| match Scenario::parse(ORIGIN, &text) {
             Ok(s) => valid_scenario(&s),
             Err(e) => {
-                well_formed_error(&e.0)?;
-                ensure(e.0.starts_with(&format!("scenario {ORIGIN}:")), || {
-                    format!("no line in: {}", e.0)
-                })
+                well_formed_error(&e.to_string())?;
+                ensure(
+                    e.to_string().starts_with(&format!("scenario {ORIGIN}:")),
+                    || format!("no line in: {}", e.to_string()),
+                )
             }
         },
     );
@@ -181,9 +182,9 @@ fn any_document_of_the_formats_keys_parses_or_names_the_field() {
         |text: String| match Scenario::parse(ORIGIN, &text) {
             Ok(s) => valid_scenario(&s),
             Err(e) => {
-                well_formed_error(&e.0)?;
-                ensure(e.0.contains("field `"), || {
-                    format!("no field named: {}\n{text}", e.0)
+                well_formed_error(&e.to_string())?;
+                ensure(e.to_string().contains("field `"), || {
+                    format!("no field named: {}\n{text}", e.to_string())
                 })
             }
         },

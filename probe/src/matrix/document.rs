@@ -1,7 +1,7 @@
 //! Reading `probe.result/v1` documents back (for `probe report`), into the same types a run
 //! writes them from. Fields added by a later minor version are ignored.
 
-use crate::error::ConfigError;
+use crate::error::UserError;
 use crate::result::{RunResult, SCHEMA};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -14,14 +14,48 @@ pub struct LoadedRun {
     pub run: RunResult,
 }
 
+/// A result file that cannot be read back; every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("{}: cannot read: {source}", .file.display())]
+    Unreadable {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not a {} document (its schema is {schema})", .file.display(), SCHEMA)]
+    OtherSchema {
+        file: PathBuf,
+        schema: serde_json::Value,
+    },
+    /// `at`: the field's path, when serde could name it.
+    #[error("{}: line {line} column {column}: not a probe.result/v1 document: {message}{}", .file.display(), .at.as_ref().map(|a| format!(" (at {a})")).unwrap_or_default())]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        at: Option<String>,
+    },
+    #[error("{}: line {line} column {column}: unexpected data after the document", .file.display())]
+    TrailingData {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+    },
+}
+
+impl UserError for DocumentError {}
+
 /// Reads one result file; every error names the file, and the JSON line and column.
-pub fn load(path: &Path) -> Result<LoadedRun, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::new(format!("{}: cannot read: {e}", path.display())))?;
+pub fn load(path: &Path) -> Result<LoadedRun, DocumentError> {
+    let text = std::fs::read_to_string(path).map_err(|source| DocumentError::Unreadable {
+        file: path.to_path_buf(),
+        source,
+    })?;
     parse(&text, path)
 }
 
-pub fn parse(text: &str, path: &Path) -> Result<LoadedRun, ConfigError> {
+pub fn parse(text: &str, path: &Path) -> Result<LoadedRun, DocumentError> {
     // The schema first: another document (or a later major version) gets one plain sentence
     // rather than a complaint about its first unexpected field.
     #[derive(Deserialize)]
@@ -31,11 +65,10 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedRun, ConfigError> {
     if let Ok(head) = serde_json::from_str::<Head>(text) {
         let schema = head.schema.unwrap_or(serde_json::Value::Null);
         if schema != SCHEMA {
-            return Err(ConfigError::new(format!(
-                "{}: not a {} document (its schema is {schema})",
-                path.display(),
-                SCHEMA
-            )));
+            return Err(DocumentError::OtherSchema {
+                file: path.to_path_buf(),
+                schema,
+            });
         }
     }
     let mut de = serde_json::Deserializer::from_str(text);
@@ -44,26 +77,18 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedRun, ConfigError> {
         // Positions serde could not name (`?`) add nothing to the line and column.
         let at = e.path().to_string();
         let at = at.trim_end_matches(".?").trim_end_matches('?');
-        let field = if at.is_empty() || at == "." {
-            String::new()
-        } else {
-            format!(" (at {at})")
-        };
-        ConfigError::new(format!(
-            "{}: line {} column {}: not a probe.result/v1 document: {}{field}",
-            path.display(),
-            inner.line(),
-            inner.column(),
-            without_position(&inner.to_string()),
-        ))
+        DocumentError::Invalid {
+            file: path.to_path_buf(),
+            line: inner.line(),
+            column: inner.column(),
+            message: without_position(&inner.to_string()).to_string(),
+            at: (!at.is_empty() && at != ".").then(|| at.to_string()),
+        }
     })?;
-    de.end().map_err(|e| {
-        ConfigError::new(format!(
-            "{}: line {} column {}: unexpected data after the document",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
+    de.end().map_err(|e| DocumentError::TrailingData {
+        file: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
     })?;
     // A file is outside input: its text gets the same cleaning as a run's.
     Ok(LoadedRun {
@@ -91,11 +116,21 @@ mod tests {
             Path::new("a.json"),
         )
         .unwrap_err();
-        assert!(err.0.starts_with("a.json: line 3 column"), "{err}");
-        assert!(err.0.contains("verdict"), "{err}");
+        assert!(
+            err.to_string().starts_with("a.json: line 3 column"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("verdict"), "{err}");
         let err = parse("{\"schema\": \"probe.result/v2\"}", Path::new("v.json")).unwrap_err();
-        assert!(err.0.contains("its schema is \"probe.result/v2\""), "{err}");
+        assert!(
+            err.to_string()
+                .contains("its schema is \"probe.result/v2\""),
+            "{err}"
+        );
         let err = parse("{\"schema\":", Path::new("b.json")).unwrap_err();
-        assert!(err.0.starts_with("b.json: line 1 column 10"), "{err}");
+        assert!(
+            err.to_string().starts_with("b.json: line 1 column 10"),
+            "{err}"
+        );
     }
 }
