@@ -57,7 +57,6 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing (Windows paths make ServeArgs larger)
 pub enum Command {
     /// Serve the relay endpoints, the listener channel and Hybrid Connections (the default).
     Serve(Box<ServeArgs>),

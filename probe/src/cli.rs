@@ -34,7 +34,6 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub enum Command {
     /// Check every target of a scenario (or the --target URLs) and report.
     Run(RunArgs),

@@ -77,10 +77,10 @@ fn machine_configs_parse_or_name_the_file_without_a_password() {
             }
             Err(e) => {
                 ensure(e.to_string().contains(ORIGIN), || {
-                    format!("file not named: {}", e.to_string())
+                    format!("file not named: {}", e)
                 })?;
                 ensure(!e.to_string().contains(MARKER), || {
-                    format!("password in {}", e.to_string())
+                    format!("password in {}", e)
                 })
             }
         },

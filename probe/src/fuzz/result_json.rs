@@ -179,7 +179,7 @@ fn a_damaged_result_is_refused_naming_the_file_or_renders() {
         match parse(&text, Path::new(FILE)) {
             Ok(loaded) => renders(loaded),
             Err(e) => ensure(e.to_string().starts_with(FILE), || {
-                format!("file not named: {}", e.to_string())
+                format!("file not named: {}", e)
             }),
         }
     });
@@ -193,7 +193,7 @@ fn any_text_is_refused_naming_the_file_or_renders() {
         |text: String| match parse(&text, Path::new(FILE)) {
             Ok(loaded) => renders(loaded),
             Err(e) => ensure(e.to_string().starts_with(FILE), || {
-                format!("file not named: {}", e.to_string())
+                format!("file not named: {}", e)
             }),
         },
     );

@@ -167,7 +167,7 @@ fn a_mutated_builtin_parses_or_names_the_file_and_line() {
                 well_formed_error(&e.to_string())?;
                 ensure(
                     e.to_string().starts_with(&format!("scenario {ORIGIN}:")),
-                    || format!("no line in: {}", e.to_string()),
+                    || format!("no line in: {}", e),
                 )
             }
         },
@@ -184,7 +184,7 @@ fn any_document_of_the_formats_keys_parses_or_names_the_field() {
             Err(e) => {
                 well_formed_error(&e.to_string())?;
                 ensure(e.to_string().contains("field `"), || {
-                    format!("no field named: {}\n{text}", e.to_string())
+                    format!("no field named: {}\n{text}", e)
                 })
             }
         },
