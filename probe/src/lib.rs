@@ -24,8 +24,6 @@ pub mod cloud;
 pub mod cmd;
 pub mod error;
 pub mod exporter;
-#[cfg(test)]
-mod fuzz;
 pub mod matrix;
 pub mod namespace_from;
 pub mod net;

@@ -334,7 +334,10 @@ async fn hold(ws: &mut Ws, after: f64) -> Result<(), SetupError> {
 }
 
 /// `Some(watch)` when the message ends the watch, `None` to keep watching.
-fn ws_event(msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) -> Option<Watch> {
+/// What one frame on a relay channel means to a watch (public for the property tests).
+pub fn ws_event(
+    msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+) -> Option<Watch> {
     match msg {
         Some(Ok(Message::Text(t))) => match serde_json::from_str(&t) {
             Ok(ServerMessage::Push { .. }) => Some(Watch::Push),
@@ -343,54 +346,5 @@ fn ws_event(msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>)
         Some(Ok(Message::Close(_))) | None => Some(Watch::Ended(Outcome::TlsCloseNotify)),
         Some(Ok(_)) => None,
         Some(Err(e)) => Some(Watch::Ended(ws_outcome(&e))),
-    }
-}
-
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use crate::fuzz::{check, ensure};
-    use proptest::prelude::*;
-
-    /// Frames a relay (or something posing as one) may send: JSON objects with the channel's
-    /// `op` words and fields of any type, and any text.
-    fn frame() -> impl Strategy<Value = String> {
-        let op = prop_oneof![
-            Just("push"),
-            Just("held"),
-            Just("echo"),
-            Just("error"),
-            Just("PUSH"),
-            Just(""),
-        ];
-        let field = prop_oneof![
-            Just("1".to_string()),
-            Just("1e309".to_string()),
-            Just("-5".to_string()),
-            Just("\"x\"".to_string()),
-            Just("null".to_string()),
-            Just("[]".to_string()),
-        ];
-        prop_oneof![
-            (op, field.clone(), field).prop_map(|(op, a, b)| format!(
-                "{{\"op\":\"{op}\",\"id\":{a},\"idle_s\":{b},\"server_time\":{a}}}"
-            )),
-            "\\PC{0,80}",
-        ]
-    }
-
-    #[test]
-    fn relay_frames_end_a_watch_only_as_a_push() {
-        check("relay channel frames", frame, |text: String| {
-            let is_push = matches!(
-                serde_json::from_str::<ServerMessage>(&text),
-                Ok(ServerMessage::Push { .. })
-            );
-            let event = ws_event(Some(Ok(Message::text(text.clone()))));
-            ensure(
-                (event == Some(Watch::Push)) == is_push && (is_push || event.is_none()),
-                || format!("{text}: {event:?}"),
-            )
-        });
     }
 }

@@ -7,7 +7,7 @@
 //! and application heartbeats tell layer 4 from layer 7.
 
 pub mod attribution;
-mod channel;
+pub mod channel;
 pub mod endpoint_limit;
 pub mod evidence;
 pub mod hc_ladder;

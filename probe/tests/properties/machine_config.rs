@@ -1,9 +1,9 @@
 //! machine.config: any text, and `<defaultProxy>` sections with any attributes and children,
 //! parse or fail naming the file; a proxy address's password never shows.
 
-use super::urls::{url_like, MARKER};
-use super::{check, ensure};
-use crate::net::machine_config::parse;
+use crate::urls::{url_like, MARKER};
+use crate::{check, ensure};
+use probe::net::machine_config::parse;
 use proptest::prelude::*;
 
 const ORIGIN: &str = "m.config";

@@ -2,9 +2,9 @@
 //! any text parses or fails with a message quoting the value (never its credentials), and a
 //! parsed target reads back to itself.
 
-use super::{check, ensure};
-use crate::net::resolve::{parse_dns_server, ResolveOverride};
-use crate::target::{Target, TargetKind};
+use crate::{check, ensure};
+use probe::net::resolve::{parse_dns_server, ResolveOverride};
+use probe::target::{Target, TargetKind};
 use proptest::prelude::*;
 
 /// What a generated password always contains, so its absence from a message can be checked.

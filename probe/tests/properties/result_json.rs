@@ -3,14 +3,20 @@
 //! with the file and position named, and whatever is accepted renders in every format, in
 //! bounded size, with no control character on a terminal.
 
-use super::{check, ensure};
-use crate::matrix::document::{parse, LoadedRun};
-use crate::matrix::{html, merge, text};
-use crate::report::{self, json, Format};
-use crate::result::RunResult;
+use crate::{check, ensure};
+use probe::matrix::document::{parse, LoadedRun};
+use probe::matrix::{html, merge, text};
+use probe::report::{self, json, Format};
+use probe::result::RunResult;
+
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::Path;
+
+/// A run with every part of the document filled in (the unit tests' sample, as JSON).
+pub fn sample() -> RunResult {
+    serde_json::from_str(include_str!("sample-run.json")).expect("the sample reads")
+}
 
 const FILE: &str = "fuzz.json";
 
@@ -31,7 +37,7 @@ fn run_result() -> impl Strategy<Value = RunResult> {
         0usize..12,
     )
         .prop_map(|(texts, numbers, keep_idle, keep_timings, checks)| {
-            let mut run = crate::result::tests::sample();
+            let mut run = crate::result_json::sample();
             let t = |i: usize| texts.get(i).cloned().unwrap_or_default();
             let n = |i: usize| numbers.get(i).copied().unwrap_or_default();
             run.segment = Some(t(0));

@@ -1,8 +1,8 @@
 //! Scenario files: any text, and any TOML document built from the format's own keys with
 //! values of every type, parses or fails with a message naming the file and the field.
 
-use super::{check, ensure};
-use crate::scenario::Scenario;
+use crate::{check, ensure};
+use probe::scenario::Scenario;
 use proptest::prelude::*;
 use toml::Value;
 
@@ -27,7 +27,7 @@ fn value() -> impl Strategy<Value = Value> {
             Just("corp.example"),
         ]
         .prop_map(|s| Value::String(s.into())),
-        super::urls::url_like().prop_map(Value::String),
+        crate::urls::url_like().prop_map(Value::String),
     ];
     leaf.prop_recursive(2, 12, 4, |inner| {
         prop_oneof![
@@ -101,7 +101,7 @@ fn document() -> impl Strategy<Value = String> {
 
 /// The shipped scenario with a few characters replaced, inserted or removed.
 fn mutated_builtin() -> impl Strategy<Value = String> {
-    let text = crate::scenario::builtin::find(crate::scenario::builtin::DEFAULT)
+    let text = probe::scenario::builtin::find(probe::scenario::builtin::DEFAULT)
         .unwrap_or_default()
         .to_string();
     prop::collection::vec((any::<prop::sample::Index>(), "\\PC{0,3}", 0usize..4), 1..6).prop_map(
@@ -137,7 +137,7 @@ fn valid_scenario(s: &Scenario) -> Result<(), TestCaseError> {
         }
     }
     for t in &s.targets {
-        ensure(crate::target::Target::parse(&t.target.url).is_ok(), || {
+        ensure(probe::target::Target::parse(&t.target.url).is_ok(), || {
             format!("target {} does not parse again", t.target.url)
         })?;
     }
