@@ -129,7 +129,10 @@ impl Channel {
                     other => match channel {
                         Channel::Http {
                             oversized: true, ..
-                        } => Err(SetupError::EndlessFirstAnswer(other)),
+                        } => Err(SetupError::EndlessFirstAnswer {
+                            outcome: other,
+                            limit: BODY_LIMIT,
+                        }),
                         _ => Err(SetupError::FirstRequest(other)),
                     },
                 }

@@ -30,8 +30,9 @@ pub enum SetupError {
     ChannelClosed,
     #[error("HTTP/1.1 setup failed: {0}")]
     Http(hyper::Error),
-    #[error("the first answer's body went past {limit} ({0}): a connection whose answers do not end cannot be kept alive", limit = limit_words(super::channel::BODY_LIMIT))]
-    EndlessFirstAnswer(Outcome),
+    /// `limit`: the bytes of an answer read at most.
+    #[error("the first answer's body went past {} ({outcome}): a connection whose answers do not end cannot be kept alive", limit_words(*.limit))]
+    EndlessFirstAnswer { outcome: Outcome, limit: u64 },
     #[error("the first request failed ({0})")]
     FirstRequest(Outcome),
     #[error("idle checks need an application protocol over TLS")]
