@@ -2,11 +2,11 @@
 //! channel (hold, push, echo), a WebSocket (ping), or an HTTPS keep-alive connection (request).
 
 use super::setup::SetupError;
-use crate::check::websocket::listener_path;
 use crate::net::body::{drain, Drained};
 use crate::net::connect::SocketOptions;
 use crate::net::ending::{hyper_outcome, ws_outcome};
 use crate::net::tcp_info::{Handle, TcpEvidence};
+use crate::net::websocket::listener_path;
 use crate::net::websocket::{self, Ws};
 use crate::net::{keep_alive, path, NetContext};
 use crate::outcome::Outcome;

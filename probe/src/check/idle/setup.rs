@@ -1,7 +1,7 @@
 //! Why an idle test connection could not be set up: the rung then has no outcome, and the
 //! check's message says what kept it from starting.
 
-use crate::check::strangers::Busy;
+use crate::net::hc::strangers::Busy;
 use crate::net::body::limit_words;
 use crate::net::hc::Refusal;
 use crate::net::path::PathError;
