@@ -16,7 +16,13 @@ async fn probe(relay: &Relay, https_proxy: &str, extra: &[&str]) -> ProbeRun {
     args.extend_from_slice(&["--format", "json", "--timeout", "5"]);
     args.extend_from_slice(extra);
     let mut cmd = tokio::process::Command::new(e2e::bins::probe());
-    for k in ["https_proxy", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"] {
+    for k in [
+        "https_proxy",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
         cmd.env_remove(k);
     }
     cmd.env("HTTPS_PROXY", https_proxy);
@@ -43,7 +49,12 @@ async fn no_proxy_ignores_the_proxy_named_by_the_environment() {
     let direct = probe(&relay, &url, &["--no-proxy"]).await;
     assert_eq!(direct.code, 0, "{}\n{}", direct.stdout, direct.stderr);
     assert_matches_schema(&direct.json());
-    assert_eq!(direct.json()["proxy"], serde_json::Value::Null, "{}", direct.stdout);
+    assert_eq!(
+        direct.json()["proxy"],
+        serde_json::Value::Null,
+        "{}",
+        direct.stdout
+    );
     assert_eq!(direct.check("tls")["outcome"], "ok", "{}", direct.stdout);
     assert_eq!(direct.check("websocket")["outcome"], "upgraded");
     assert_eq!(
