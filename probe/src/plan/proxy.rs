@@ -16,11 +16,12 @@ pub fn route(
     scenario: &Scenario,
     notes: &mut Vec<String>,
 ) -> Result<ProxyRoute, ConfigError> {
-    let env =
-        ProxyRoute::from_env(|k| std::env::var(k).ok()).map_err(PlanError::ProxyEnvironment)?;
+    // `--no-proxy` ignores the environment, a malformed `HTTPS_PROXY` included.
     if args.no_proxy {
         return Ok(ProxyRoute::default());
     }
+    let env =
+        ProxyRoute::from_env(|k| std::env::var(k).ok()).map_err(PlanError::ProxyEnvironment)?;
     let mut bypass = None;
     let proxy = if let Some(url) = &args.proxy {
         Some(Proxy::parse(url, "--proxy")?)
