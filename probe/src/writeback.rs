@@ -29,7 +29,7 @@
 
 use crate::advice::fmt_s;
 use crate::outcome::Outcome;
-use serde::{Deserialize, Serialize};
+pub use crate::result::{Detection, WritebackImpact};
 
 /// The relay SDK's listener keep-alive interval.
 pub const KEEPALIVE_S: f64 = 210.0;
@@ -37,34 +37,6 @@ pub const KEEPALIVE_S: f64 = 210.0;
 pub const HEARTBEAT_S: f64 = 300.0;
 /// How long a listener takes to reopen once it knows (the SDK's first retry is immediate).
 pub const REOPEN_S: f64 = 1.0;
-
-/// How a dead listener is noticed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Detection {
-    /// The keep-alives keep the listener open: no cut.
-    NotCut,
-    /// A RST or FIN arrives at the cut.
-    AtOnce,
-    /// A RST answers the listener's next keep-alive.
-    NextKeepalive,
-    /// Nothing arrives: writeback's next heartbeat.
-    NextHeartbeat,
-}
-
-/// The target's `idle.writeback` object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WritebackImpact {
-    pub detection: Detection,
-    /// Share of password resets that would fail, in percent, for a cut at the bracket's upper
-    /// end (the fewest) and at its lower end (the most); equal for a single value.
-    pub failing_pct_low: f64,
-    pub failing_pct_high: f64,
-    /// The longest a dead listener would stay unnoticed, in seconds.
-    pub undetected_s: f64,
-    /// The model's answer in one sentence.
-    pub summary: String,
-}
 
 /// How the path cut, from the idle check's failure and whether the RST or FIN came by itself.
 pub fn detection(failure: Option<Outcome>, unprompted: bool) -> Detection {

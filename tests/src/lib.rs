@@ -18,5 +18,6 @@ pub mod python;
 pub mod relay;
 pub mod relay_load;
 pub mod report_tools;
+pub mod slack;
 pub mod tls_client;
 pub mod windows;

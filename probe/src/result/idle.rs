@@ -201,7 +201,7 @@ pub struct IdleReport {
     /// What writeback's listener would see on this path ([`crate::writeback`]'s model);
     /// absent when the ladder cannot say, and in documents of older probes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub writeback: Option<crate::writeback::WritebackImpact>,
+    pub writeback: Option<WritebackImpact>,
 }
 
 impl IdleReport {
@@ -271,4 +271,32 @@ pub struct TcpEvidence {
     pub total_retransmits: u32,
     /// Milliseconds since the last ACK arrived.
     pub last_ack_ms: u32,
+}
+
+/// How a dead listener is noticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detection {
+    /// The keep-alives keep the listener open: no cut.
+    NotCut,
+    /// A RST or FIN arrives at the cut.
+    AtOnce,
+    /// A RST answers the listener's next keep-alive.
+    NextKeepalive,
+    /// Nothing arrives: writeback's next heartbeat.
+    NextHeartbeat,
+}
+
+/// The target's `idle.writeback` object ([`crate::writeback`] fills it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WritebackImpact {
+    pub detection: Detection,
+    /// Share of password resets that would fail, in percent, for a cut at the bracket's upper
+    /// end (the fewest) and at its lower end (the most); equal for a single value.
+    pub failing_pct_low: f64,
+    pub failing_pct_high: f64,
+    /// The longest a dead listener would stay unnoticed, in seconds.
+    pub undetected_s: f64,
+    /// The model's answer in one sentence.
+    pub summary: String,
 }
