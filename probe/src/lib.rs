@@ -36,6 +36,7 @@ pub mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
+pub mod seconds;
 pub mod serve;
 pub mod target;
 pub mod timing;

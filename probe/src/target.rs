@@ -6,12 +6,15 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
 
-/// How the far end is spoken to; decides which checks run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// How the far end is spoken to, with what only that kind of target has; decides which checks
+/// run.
+#[derive(Debug, Clone, PartialEq)]
 pub enum TargetKind {
-    /// `https://`: TLS and an HTTP request.
-    Https,
+    /// `https://`: TLS and an HTTP request; an Azure Relay namespace also gets its gateways and
+    /// legacy ports checked.
+    Https {
+        relay_namespace: Option<RelayNamespace>,
+    },
     /// `wss://`: TLS and a WebSocket upgrade.
     Wss,
     /// `tcp://host:port`: a TCP connect only (legacy relay ports, domain controllers).
@@ -22,21 +25,59 @@ pub enum TargetKind {
     AdDomain,
     /// `hc://NAMESPACE/ENTITY`: an Azure Relay hybrid connection (`--hybrid-connection`),
     /// spoken to as writeback speaks to its relay: a listener, a sender, and the rendezvous.
+    Hc(Box<HybridConnection>),
+}
+
+/// An `https://` target that is an Azure Relay namespace (`relay_namespace = true`,
+/// `--relay-namespace`): its gateways and legacy ports are checked too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RelayNamespace {
+    /// Legacy relay ports (9350-9354, 5671) fail the target instead of warning.
+    pub legacy_ports_required: bool,
+}
+
+/// The name of a [`TargetKind`], as the result document writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKindName {
+    Https,
+    Wss,
+    Tcp,
+    Relay,
+    AdDomain,
     Hc,
 }
 
-impl TargetKind {
+impl TargetKindName {
     /// Every kind, in declaration order.
-    pub const ALL: [TargetKind; 6] = [
-        TargetKind::Https,
-        TargetKind::Wss,
-        TargetKind::Tcp,
-        TargetKind::Relay,
-        TargetKind::AdDomain,
-        TargetKind::Hc,
+    pub const ALL: [TargetKindName; 6] = [
+        TargetKindName::Https,
+        TargetKindName::Wss,
+        TargetKindName::Tcp,
+        TargetKindName::Relay,
+        TargetKindName::AdDomain,
+        TargetKindName::Hc,
     ];
+}
 
-    pub fn uses_tls(self) -> bool {
+impl TargetKind {
+    /// A plain `https://` target (not a relay namespace).
+    pub const HTTPS: TargetKind = TargetKind::Https {
+        relay_namespace: None,
+    };
+
+    pub fn name(&self) -> TargetKindName {
+        match self {
+            TargetKind::Https { .. } => TargetKindName::Https,
+            TargetKind::Wss => TargetKindName::Wss,
+            TargetKind::Tcp => TargetKindName::Tcp,
+            TargetKind::Relay => TargetKindName::Relay,
+            TargetKind::AdDomain => TargetKindName::AdDomain,
+            TargetKind::Hc(_) => TargetKindName::Hc,
+        }
+    }
+
+    pub fn uses_tls(&self) -> bool {
         !matches!(self, TargetKind::Tcp | TargetKind::AdDomain)
     }
 }
@@ -64,12 +105,6 @@ pub struct Target {
     pub direct: bool,
     /// Substrings of the issuers a genuine chain has; others mean TLS interception.
     pub expect_issuer: Vec<String>,
-    /// An Azure Relay namespace: also expand and check its gateways and legacy ports.
-    pub relay_namespace: bool,
-    /// Legacy relay ports (9350-9354, 5671) fail the target instead of warning.
-    pub legacy_ports_required: bool,
-    /// For `hc` targets: the hybrid connection and its credential.
-    pub hc: Option<HybridConnection>,
 }
 
 /// A hybrid connection to check: its namespace, its entities (the first for the listener and
@@ -109,7 +144,7 @@ impl Target {
         let shown = redact_userinfo(url);
         let parsed = url::Url::parse(url).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
         let kind = match parsed.scheme() {
-            "https" => TargetKind::Https,
+            "https" => TargetKind::HTTPS,
             "wss" => TargetKind::Wss,
             "tcp" => TargetKind::Tcp,
             "relay" => TargetKind::Relay,
@@ -141,13 +176,10 @@ impl Target {
             Some(url::Host::Ipv6(a)) => a.to_string(),
             None => return Err(format!("`{shown}` has no host")),
         };
-        let port = match (parsed.port_or_known_default(), kind) {
+        let port = match (parsed.port_or_known_default(), &kind) {
             (Some(p), _) => p,
-            (None, TargetKind::Wss) => 443,
-            (None, TargetKind::Tcp | TargetKind::Relay | TargetKind::AdDomain | TargetKind::Hc) => {
-                return Err(format!("`{shown}` needs a port (host:port)"))
-            }
-            (None, TargetKind::Https) => 443,
+            (None, TargetKind::Wss | TargetKind::Https { .. }) => 443,
+            (None, _) => return Err(format!("`{shown}` needs a port (host:port)")),
         };
         if port == 0 {
             return Err(format!("`{shown}`: port 0 cannot be connected to"));
@@ -163,22 +195,19 @@ impl Target {
         Ok(Target {
             name: host.clone(),
             url: url.to_string(),
+            idle: kind != TargetKind::Tcp,
+            expect_issuer: match kind {
+                // A mock-relay presents its own CA; anything else re-signed its traffic.
+                TargetKind::Relay => vec!["mock-relay".to_string()],
+                _ => Vec::new(),
+            },
             kind,
             host,
             port,
             path,
             required: true,
             expect_status: Vec::new(),
-            idle: kind != TargetKind::Tcp,
             direct: false,
-            expect_issuer: match kind {
-                // A mock-relay presents its own CA; anything else re-signed its traffic.
-                TargetKind::Relay => vec!["mock-relay".to_string()],
-                _ => Vec::new(),
-            },
-            relay_namespace: false,
-            legacy_ports_required: false,
-            hc: None,
         })
     }
 
@@ -195,7 +224,6 @@ impl Target {
         Target {
             name: format!("{}/{entity}", namespace.host()),
             url,
-            kind: TargetKind::Hc,
             host,
             port: namespace.effective_port(),
             path: format!("{}{}", relay_protocol::hc::PATH_PREFIX, entity.encoded()),
@@ -204,9 +232,7 @@ impl Target {
             idle: true,
             direct: false,
             expect_issuer: Vec::new(),
-            relay_namespace: false,
-            legacy_ports_required: false,
-            hc: Some(hc),
+            kind: TargetKind::Hc(Box::new(hc)),
         }
     }
 
@@ -228,6 +254,34 @@ impl Target {
         target.name = format!("AD domain {domain}");
         target.idle = false;
         Ok(target)
+    }
+
+    /// The hybrid connection, for an `hc` target.
+    pub fn hc(&self) -> Option<&HybridConnection> {
+        match &self.kind {
+            TargetKind::Hc(hc) => Some(hc),
+            _ => None,
+        }
+    }
+
+    /// How this target is an Azure Relay namespace, when it is one.
+    pub fn relay_namespace(&self) -> Option<RelayNamespace> {
+        match self.kind {
+            TargetKind::Https { relay_namespace } => relay_namespace,
+            _ => None,
+        }
+    }
+
+    /// Marks an `https://` target as an Azure Relay namespace; `false` (and no change) for
+    /// any other kind, which cannot be one.
+    pub fn make_relay_namespace(&mut self, namespace: RelayNamespace) -> bool {
+        match &mut self.kind {
+            TargetKind::Https { relay_namespace } => {
+                *relay_namespace = Some(namespace);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The host as an address, when the URL names one directly.
@@ -302,7 +356,7 @@ mod tests {
         let t = Target::parse("https://login.example.com").unwrap();
         assert_eq!(
             (t.kind, t.port, t.path.as_str()),
-            (TargetKind::Https, 443, "/")
+            (TargetKind::HTTPS, 443, "/")
         );
         let t = Target::parse("wss://relay.example.com/$hc/x?a=1").unwrap();
         assert_eq!(
@@ -311,8 +365,8 @@ mod tests {
         );
         let t = Target::parse("tcp://[::1]:9350").unwrap();
         assert_eq!(
-            (t.kind, t.host.as_str(), t.port),
-            (TargetKind::Tcp, "::1", 9350)
+            (&t.kind, t.host.as_str(), t.port),
+            (&TargetKind::Tcp, "::1", 9350)
         );
         assert_eq!(t.authority(), "[::1]:9350");
         let t = Target::parse("relay://127.0.0.1:8443").unwrap();

@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["net", "scenario", "namespace_from"],
     &[
         "target",
+        "seconds",
         "cloud",
         "outcome",
         "error",

@@ -49,10 +49,10 @@ fn run_result() -> impl Strategy<Value = RunResult> {
                 match (&mut target.idle, keep_idle) {
                     (Some(idle), true) => {
                         idle.advice = t(4);
-                        idle.required_s = n(2);
-                        idle.step_s = n(3);
+                        idle.required_s = crate::seconds::Seconds::from_f64(n(2));
+                        idle.step_s = crate::seconds::Seconds::from_f64(n(3));
                         for p in &mut idle.probes {
-                            p.idle_s = n(4);
+                            p.idle_s = crate::seconds::Seconds::from_f64(n(4));
                         }
                     }
                     (idle, _) => *idle = None,

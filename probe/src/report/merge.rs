@@ -3,11 +3,11 @@
 //! Rows and columns keep the order in which the files name them. When several runs cover the
 //! same target and segment, the cell shows the latest one (by `started_at`) and counts the rest.
 
-use crate::advice::fmt_s;
 use crate::error::ConfigError;
 use crate::outcome::{Outcome, Verdict};
 use crate::report::document::{self, LoadedRun};
 use crate::result::{CheckName, IdleReport, IdleVerdict, RunResult, TargetResult};
+use crate::seconds::fmt_s;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

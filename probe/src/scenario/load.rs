@@ -3,7 +3,7 @@
 use super::model::ScenarioFile;
 use super::{Cloud, Scenario, ScenarioTarget, Thresholds};
 use crate::error::ConfigError;
-use crate::target::Target;
+use crate::target::{RelayNamespace, Target};
 use std::ops::Range;
 
 /// Parses and validates scenario text; `origin` names it in errors (a path or `built-in NAME`).
@@ -112,8 +112,18 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
             target.name = name.clone();
         }
         target.required = entry.required;
-        target.relay_namespace = entry.relay_namespace;
-        target.legacy_ports_required = file.legacy_ports_required;
+        let namespace = RelayNamespace {
+            legacy_ports_required: file.legacy_ports_required,
+        };
+        if entry.relay_namespace && !target.make_relay_namespace(namespace) {
+            return Err(at(
+                origin,
+                text,
+                entry.url.span(),
+                &format!("targets[{i}].relay_namespace"),
+                "a relay namespace is an https:// URL (its gateways and legacy ports are checked beside it)".to_string(),
+            ));
+        }
         target.expect_issuer = entry
             .expect_issuer
             .clone()
@@ -207,6 +217,21 @@ mod tests {
         let err = parse("s.toml", text).unwrap_err().0;
         assert!(
             err.starts_with("scenario s.toml:4:7: field `targets[0].url`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_relay_namespace_is_an_https_target() {
+        let text = "name = \"x\"\nlegacy_ports_required = true\n[[targets]]\nurl = \"https://ns.example/\"\nrelay_namespace = true\n";
+        let scenario = parse("s.toml", text).unwrap();
+        let namespace = scenario.targets[0].target.relay_namespace();
+        assert_eq!(namespace.map(|n| n.legacy_ports_required), Some(true));
+        let text =
+            "name = \"x\"\n[[targets]]\nurl = \"tcp://ns.example:443\"\nrelay_namespace = true\n";
+        let err = parse("s.toml", text).unwrap_err().0;
+        assert!(
+            err.starts_with("scenario s.toml:3:7: field `targets[0].relay_namespace`"),
             "{err}"
         );
     }

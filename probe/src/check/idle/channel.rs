@@ -9,6 +9,7 @@ use crate::net::tcp_info::{Handle, TcpEvidence};
 use crate::net::websocket::{self, Ws};
 use crate::net::{keep_alive, path, NetContext};
 use crate::outcome::Outcome;
+use crate::seconds::Seconds;
 use crate::target::{Target, TargetKind};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -65,13 +66,13 @@ impl Channel {
         ctx: &NetContext,
         target: &Target,
         socket: &SocketOptions,
-        push_after: Option<f64>,
+        push_after: Option<Seconds>,
     ) -> Result<Channel, String> {
         let opened = path::open_tls_with(ctx, target, socket)
             .await
             .map_err(|e| e.to_string())?;
         let tcp = opened.tcp;
-        match target.kind {
+        match &target.kind {
             TargetKind::Relay | TargetKind::Wss => {
                 let relay = target.kind == TargetKind::Relay;
                 let path = if relay {
@@ -100,7 +101,7 @@ impl Channel {
                     tcp,
                 })
             }
-            TargetKind::Https => {
+            TargetKind::Https { .. } => {
                 let (sender, conn) =
                     hyper::client::conn::http1::handshake(TokioIo::new(opened.stream))
                         .await
@@ -139,7 +140,7 @@ impl Channel {
             TargetKind::Tcp | TargetKind::AdDomain => {
                 Err("idle checks need an application protocol over TLS".into())
             }
-            TargetKind::Hc => {
+            TargetKind::Hc(_) => {
                 Err("a hybrid connection's idle listeners are its own ladder's".into())
             }
         }
@@ -312,12 +313,12 @@ impl Channel {
     }
 }
 
-async fn hold(ws: &mut Ws, after: f64) -> Result<(), String> {
+async fn hold(ws: &mut Ws, after: Seconds) -> Result<(), String> {
     let id = "hold".to_string();
     ws.send(Message::text(
         ClientMessage::Hold {
             id: id.clone(),
-            push_after_s: after,
+            push_after_s: after.as_f64(),
         }
         .to_json(),
     ))
