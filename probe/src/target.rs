@@ -37,8 +37,19 @@ pub struct RelayNamespace {
 }
 
 /// The name of a [`TargetKind`], as the result document writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum TargetKindName {
     Https,
     Wss,
@@ -49,15 +60,8 @@ pub enum TargetKindName {
 }
 
 impl TargetKindName {
-    /// Every kind, in declaration order.
-    pub const ALL: [TargetKindName; 6] = [
-        TargetKindName::Https,
-        TargetKindName::Wss,
-        TargetKindName::Tcp,
-        TargetKindName::Relay,
-        TargetKindName::AdDomain,
-        TargetKindName::Hc,
-    ];
+    /// Every word, in declaration order.
+    pub const ALL: &'static [TargetKindName] = <TargetKindName as strum::VariantArray>::VARIANTS;
 }
 
 impl TargetKind {

@@ -23,12 +23,22 @@ pub mod settings;
 
 pub use settings::{IdleSettings, Thresholds};
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::outcome::{Outcome, Status};
 use crate::result::{CheckName, CheckResult};
 use crate::target::Target;
 use judgement::Judgement;
 use std::time::Instant;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Idle,
+    // Its own, plus the idle periods: see `IdleSettings::worst_case`.
+    phase_deadlines: 0,
+    failed: "the idle check failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 /// Runs the ladder (and the `--refine` round) against `target`, after every other check passed:
 /// what the ladder may test (`scope`), measured (`measure`), judged (`judgement`) and reported
