@@ -280,7 +280,7 @@ mod tests {
         assert_eq!(namespace.map(|n| n.legacy_ports_required), Some(true));
         let text =
             "name = \"x\"\n[[targets]]\nurl = \"tcp://ns.example:443\"\nrelay_namespace = true\n";
-        let err = parse("s.toml", text).unwrap_err().0;
+        let err = parse("s.toml", text).unwrap_err().to_string();
         assert!(
             err.starts_with("scenario s.toml:3:7: field `targets[0].relay_namespace`"),
             "{err}"

@@ -28,8 +28,8 @@ fn millis() -> impl Strategy<Value = f64> {
 
 /// Seconds as the probe writes them (to the millisecond), up to a day past any idle ladder's
 /// reach: they read back exactly.
-fn seconds() -> impl Strategy<Value = crate::seconds::Seconds> {
-    (0u64..100_000_000).prop_map(crate::seconds::Seconds::from_millis)
+fn seconds() -> impl Strategy<Value = probe::seconds::Seconds> {
+    (0u64..100_000_000).prop_map(probe::seconds::Seconds::from_millis)
 }
 
 /// The sample result with its free text and numbers replaced.
