@@ -47,13 +47,16 @@ pub fn route(
     })
 }
 
-/// `--proxy-auth` needs a proxy whose URL carries the user and password.
+/// `--proxy-auth` needs a proxy; `basic` one whose URL carries the user and password.
 fn check_credentials(auth: ProxyAuth, proxy: Option<&Proxy>) -> Result<(), ConfigError> {
     let flag = format!("--proxy-auth {}", auth.as_str());
     match proxy {
         None => Err(ConfigError::new(format!(
             "{flag}: no proxy is configured (--proxy, the scenario's proxy, HTTPS_PROXY)"
         ))),
+        // With no password, NTLM and Negotiate use the logon's own credentials.
+        Some(_) if auth == ProxyAuth::Negotiate => Ok(()),
+        Some(p) if !p.has_credentials() && auth == ProxyAuth::Ntlm => Ok(()),
         Some(p) if !p.has_credentials() => Err(ConfigError::new(format!(
             "{flag}: the proxy {} (from {}) has no user and password; give them in its URL: http://DOMAIN%5Cuser:PASSWORD@HOST:PORT",
             p.redacted(),
