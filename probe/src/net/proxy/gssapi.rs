@@ -215,6 +215,7 @@ impl Api {
         words.extend(self.status_text(minor, GSS_C_MECH_CODE));
         let detail = format!("{call}: {}", words.join("; "));
         let routine = major & ROUTINE_ERROR;
+        let from_words = cause_from_words(&detail);
         // The minor status is a krb5 error code, as a signed number.
         let cause = match minor as i32 {
             krb5::S_PRINCIPAL_UNKNOWN => Cause::NoSpn,
@@ -225,6 +226,9 @@ impl Api {
             krb5::FCC_NOFILE | krb5::CC_NOTFOUND | krb5::TKT_EXPIRED | krb5::C_PRINCIPAL_UNKNOWN => {
                 Cause::NoCredentials
             }
+            // MIT's mechanism glue (SPNEGO) renumbers the minor codes of the mechanism below
+            // it: its words are what is left to read.
+            _ if from_words.is_some() => from_words.unwrap_or(Cause::Other),
             _ if routine == GSS_S_NO_CRED || routine == GSS_S_CREDENTIALS_EXPIRED => {
                 Cause::NoCredentials
             }
@@ -233,6 +237,29 @@ impl Api {
         };
         Failure::new(cause, detail)
     }
+}
+
+/// The cause in MIT's and Heimdal's messages for the krb5 errors above.
+fn cause_from_words(detail: &str) -> Option<Cause> {
+    let has = |w: &str| detail.contains(w);
+    Some(if has("Clock skew too great") {
+        Cause::ClockSkew
+    } else if has("Server") && has("not found in Kerberos database") {
+        Cause::NoSpn
+    } else if has("Cannot contact any KDC")
+        || has("Cannot find KDC")
+        || has("Cannot resolve network address for KDC")
+    {
+        Cause::KdcUnreachable
+    } else if has("No Kerberos credentials available")
+        || has("No credentials cache found")
+        || has("Ticket expired")
+        || has("No credentials were supplied")
+    {
+        Cause::NoCredentials
+    } else {
+        return None;
+    })
 }
 
 struct GssContext {

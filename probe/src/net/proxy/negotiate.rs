@@ -163,13 +163,9 @@ pub async fn exchange(
         context = back;
         let token = match step {
             Ok(Step::Send(token)) => token,
-            Ok(Step::Done) => {
-                return Err(refusal(
-                    &logon,
-                    LogonEnd::Protocol("the security context ended with the proxy still asking".into()),
-                    Some(&response),
-                ))
-            }
+            // The proxy's answer completed the context (Kerberos' mutual authentication: the
+            // proxy proved it read the ticket), and still it asks: it refuses this identity.
+            Ok(Step::Done) => return Err(refusal(&logon, LogonEnd::Refused, Some(&response))),
             Err(failure) => {
                 return Err(refusal(&logon, LogonEnd::System(failure), Some(&response)));
             }
