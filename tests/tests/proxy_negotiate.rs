@@ -135,12 +135,21 @@ fn logon(run: &ProbeRun) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_valid_ticket_passes_and_names_the_principal_spn_and_kerberos() {
-    if !lab::require(&["squid", "negotiate_kerberos_auth", "krb5kdc", "kadmin.local", "kinit"]) {
+    if !lab::require(&[
+        "squid",
+        "negotiate_kerberos_auth",
+        "krb5kdc",
+        "kadmin.local",
+        "kinit",
+    ]) {
         return;
     }
     let realm = realm();
     // Offered beside NTLM and Basic: Negotiate is still chosen, and Kerberos inside it.
-    let squid = squid(&realm, SquidConfig::default().ntlm().user("basic-user", "pw"));
+    let squid = squid(
+        &realm,
+        SquidConfig::default().ntlm().user("basic-user", "pw"),
+    );
     let relay = Relay::serve(&[]).await;
     let ccache = ticket(&realm, &realm.agent_keytab, &realm.agent);
     let proxy = format!("http://localhost:{}", squid.addr.port());
@@ -190,7 +199,14 @@ async fn each_failure_is_named_in_the_users_words() {
     let empty = realm.kdc.dir().join("no-such-ccache");
 
     let cases: [(&str, &str, &Path, &[&str], &str, &str); 4] = [
-        ("no ticket", &by_name, &empty, &[], "no_credentials", "kinit"),
+        (
+            "no ticket",
+            &by_name,
+            &empty,
+            &[],
+            "no_credentials",
+            "kinit",
+        ),
         (
             "a principal the ACL refuses",
             &by_name,

@@ -3,9 +3,9 @@
 //! what the sync service would need for each, or where its redirect points.
 
 use super::{Ctx, Session};
-use crate::net::proxy::logon::Logon;
+use crate::net::proxy::logon::{Logon, Mechanism, Package};
 use crate::net::proxy::negotiate::LogonRefusal;
-use crate::net::proxy::{connect_tunnel, AuthSent, ConnectRefusal};
+use crate::net::proxy::{connect_tunnel, AuthSent, ConnectRefusal, ProxyAuth};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, LogonDetails, ProxyDetails};
 use crate::target::Target;
@@ -43,13 +43,13 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             let how = match (tunnel.sent, &tunnel.logon) {
                 (AuthSent::NtlmAuthenticate, _) => " (NTLM authentication accepted)".into(),
                 (AuthSent::Basic, _) => " (Basic credentials accepted)".into(),
-                (AuthSent::Logon, Some(logon)) => accepted(logon, net.proxy.auth.as_str()),
+                (AuthSent::Logon, Some(logon)) => accepted(logon, logon_scheme(net.proxy.auth)),
                 _ => String::new(),
             };
             details.logon = tunnel
                 .logon
                 .as_ref()
-                .map(|l| logon_details(l, net.proxy.auth.as_str(), None));
+                .map(|l| logon_details(l, logon_scheme(net.proxy.auth), None));
             CheckResult::new(
                 CheckName::Proxy,
                 Status::Pass,
@@ -188,9 +188,8 @@ fn auth_required(proxy: &str, schemes: &[String], sent: AuthSent) -> String {
     )
 }
 
-/// ` (Negotiate accepted: Kerberos as agent@LAB.TEST for HTTP/proxy.lab.test)`.
-fn accepted(logon: &Logon, flag: &str) -> String {
-    let scheme = if flag == "ntlm" { "NTLM" } else { "Negotiate" };
+/// ` (Negotiate accepted: Kerberos as agent@LAB.TEST for HTTP/proxy.lab.test, ...)`.
+fn accepted(logon: &Logon, scheme: &str) -> String {
     let mechanism = logon.mechanism.map_or("", |m| m.as_str());
     let inside = if mechanism.is_empty() || mechanism == scheme {
         String::new()
@@ -198,7 +197,7 @@ fn accepted(logon: &Logon, flag: &str) -> String {
         format!("{mechanism} ")
     };
     let who = logon.identity.as_deref().unwrap_or("this logon");
-    let spn = if logon.mechanism == Some(crate::net::proxy::logon::Mechanism::Ntlm) {
+    let spn = if logon.mechanism == Some(Mechanism::Ntlm) {
         String::new()
     } else {
         format!(" for {}", logon.spn)
@@ -206,9 +205,17 @@ fn accepted(logon: &Logon, flag: &str) -> String {
     format!(" ({scheme} accepted: {inside}as {who}{spn}, the logon's own credentials)")
 }
 
-fn logon_details(logon: &Logon, flag: &str, cause: Option<&str>) -> LogonDetails {
+/// The scheme `--proxy-auth` answers with the logon's own credentials.
+fn logon_scheme(auth: ProxyAuth) -> &'static str {
+    match auth {
+        ProxyAuth::Ntlm => Package::Ntlm.scheme(),
+        _ => Package::Negotiate.scheme(),
+    }
+}
+
+fn logon_details(logon: &Logon, scheme: &str, cause: Option<&str>) -> LogonDetails {
     LogonDetails {
-        scheme: if flag == "ntlm" { "NTLM" } else { "Negotiate" }.into(),
+        scheme: scheme.into(),
         identity: logon.identity.clone(),
         spn: logon.spn.clone(),
         mechanism: logon.mechanism.map(|m| m.as_str().to_string()),
@@ -217,17 +224,11 @@ fn logon_details(logon: &Logon, flag: &str, cause: Option<&str>) -> LogonDetails
 }
 
 fn refused_details(refusal: &LogonRefusal) -> LogonDetails {
-    let mut details = logon_details(
+    logon_details(
         &refusal.logon,
-        if refusal.package.scheme() == "NTLM" {
-            "ntlm"
-        } else {
-            "negotiate"
-        },
+        refusal.package.scheme(),
         Some(refusal.cause_word()),
-    );
-    details.scheme = refusal.package.scheme().into();
-    details
+    )
 }
 
 fn sentence(s: &str) -> String {

@@ -176,8 +176,7 @@ impl Api {
             Vec::new()
         } else {
             // SAFETY: the library filled `buffer` with `length` bytes at `value`.
-            unsafe { std::slice::from_raw_parts(buffer.value as *const u8, buffer.length) }
-                .to_vec()
+            unsafe { std::slice::from_raw_parts(buffer.value as *const u8, buffer.length) }.to_vec()
         };
         let mut minor = 0;
         // SAFETY: a buffer from the library, released once.
@@ -223,9 +222,10 @@ impl Api {
             krb5::KDC_UNREACH | krb5::REALM_CANT_RESOLVE | krb5::REALM_UNKNOWN => {
                 Cause::KdcUnreachable
             }
-            krb5::FCC_NOFILE | krb5::CC_NOTFOUND | krb5::TKT_EXPIRED | krb5::C_PRINCIPAL_UNKNOWN => {
-                Cause::NoCredentials
-            }
+            krb5::FCC_NOFILE
+            | krb5::CC_NOTFOUND
+            | krb5::TKT_EXPIRED
+            | krb5::C_PRINCIPAL_UNKNOWN => Cause::NoCredentials,
             // MIT's mechanism glue (SPNEGO) renumbers the minor codes of the mechanism below
             // it: its words are what is left to read.
             _ if from_words.is_some() => from_words.unwrap_or(Cause::Other),

@@ -148,13 +148,7 @@ pub async fn exchange(
         .map_err(|e| ConnectRefusal::NoAnswer(format!("the security library failed: {e}")))?;
     let mut context = match made {
         Ok(c) => c,
-        Err(failure) => {
-            return Err(refusal(
-                &logon,
-                LogonEnd::System(failure),
-                Some(&response),
-            ))
-        }
+        Err(failure) => return Err(refusal(&logon, LogonEnd::System(failure), Some(&response))),
     };
     logon.identity = context.identity();
     let mut input: Option<Vec<u8>> = None;
@@ -197,9 +191,12 @@ pub async fn exchange(
         }
         match proxy_token(&response, package) {
             // A continuation: the proxy's token goes back into the context.
-            Some(Some(token)) => input = Some(decode(&token).map_err(|why| {
-                refusal(&logon, LogonEnd::Protocol(why), Some(&response))
-            })?),
+            Some(Some(token)) => {
+                input = Some(
+                    decode(&token)
+                        .map_err(|why| refusal(&logon, LogonEnd::Protocol(why), Some(&response)))?,
+                )
+            }
             // A bare challenge again: the proxy refused what it was given.
             _ => return Err(refusal(&logon, LogonEnd::Refused, Some(&response))),
         }
@@ -270,13 +267,19 @@ mod tests {
         let m = r.message("http://p:3128");
         assert!(m.starts_with("http://p:3128 refused agent@LAB.TEST (Kerberos token for HTTP/proxy.lab.test) (it offers: Negotiate, NTLM)"), "{m}");
         assert!(m.contains("computer account"), "{m}");
-        assert!(m.ends_with("exempt the writeback endpoints from proxy authentication"), "{m}");
+        assert!(
+            m.ends_with("exempt the writeback endpoints from proxy authentication"),
+            "{m}"
+        );
         assert_eq!(r.cause_word(), "identity_refused");
     }
 
     #[test]
     fn a_system_failure_says_its_cause() {
-        let r = refusal(LogonEnd::System(Failure::new(Cause::ClockSkew, "Clock skew too great")));
+        let r = refusal(LogonEnd::System(Failure::new(
+            Cause::ClockSkew,
+            "Clock skew too great",
+        )));
         let m = r.message("P");
         assert!(m.contains("clocks differ"), "{m}");
         assert!(m.contains("HTTP/proxy.lab.test"), "{m}");
@@ -285,7 +288,9 @@ mod tests {
 
     #[test]
     fn proxy_tokens_are_bounded() {
-        assert!(decode(&"A".repeat(MAX_TOKEN * 2)).unwrap_err().contains("over the limit"));
+        assert!(decode(&"A".repeat(MAX_TOKEN * 2))
+            .unwrap_err()
+            .contains("over the limit"));
         assert!(decode("%%").is_err());
         assert_eq!(decode("YWJj").unwrap(), b"abc");
     }

@@ -157,7 +157,9 @@ impl Context for SspiContext {
         let status = unsafe {
             InitializeSecurityContextW(
                 &self.cred,
-                self.ctx.as_ref().map_or(ptr::null(), |c| c as *const SecHandle),
+                self.ctx
+                    .as_ref()
+                    .map_or(ptr::null(), |c| c as *const SecHandle),
                 self.target.as_ptr(),
                 ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_CONNECTION,
                 0,

@@ -92,9 +92,7 @@ impl ConnectRefusal {
                 504 => Outcome::ProxyTimeout,
                 _ => Outcome::ProxyRefused,
             },
-            ConnectRefusal::AuthFailed(_) | ConnectRefusal::Logon(_) => {
-                Outcome::ProxyAuthRequired
-            }
+            ConnectRefusal::AuthFailed(_) | ConnectRefusal::Logon(_) => Outcome::ProxyAuthRequired,
             ConnectRefusal::NoAnswer(_) | ConnectRefusal::Timeout => Outcome::ProxyUnreachable,
         }
     }
@@ -261,7 +259,10 @@ pub(super) async fn send(
 }
 
 /// The open tunnel, or the refusal as the proxy worded it.
-pub(super) async fn finish(response: Response<Incoming>, sent: AuthSent) -> Result<Tunnel, ConnectRefusal> {
+pub(super) async fn finish(
+    response: Response<Incoming>,
+    sent: AuthSent,
+) -> Result<Tunnel, ConnectRefusal> {
     let header = |name: http::header::HeaderName| {
         response
             .headers()
