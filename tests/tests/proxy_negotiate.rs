@@ -198,7 +198,7 @@ async fn each_failure_is_named_in_the_users_words() {
     let stranger = ticket(&realm, &realm.stranger_keytab, &realm.stranger);
     let empty = realm.kdc.dir().join("no-such-ccache");
 
-    let cases: [(&str, &str, &Path, &[&str], &str, &str); 4] = [
+    let cases: [Case; 4] = [
         (
             "no ticket",
             &by_name,
@@ -257,6 +257,10 @@ async fn each_failure_is_named_in_the_users_words() {
         &realm.kdc,
     );
 }
+
+/// A failing case: its name, the proxy URL, the credential cache, a wrapper of the probe
+/// (faketime), the cause expected and words of the message.
+type Case<'a> = (&'a str, &'a str, &'a Path, &'a [&'a str], &'a str, &'a str);
 
 fn check_failure(run: &ProbeRun, case: &str, cause: &str, words: &str, squid: &Squid, kdc: &Kdc) {
     let p = run.check("proxy");
