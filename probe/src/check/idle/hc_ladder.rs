@@ -14,8 +14,9 @@
 
 use super::ladder::LadderRun;
 use super::settings::{answer_deadline, IdleSettings, PUSH_GRACE};
-use crate::check::rendezvous::round_trip;
-use crate::check::strangers::{Busy, Strangers, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
+use super::setup::SetupError;
+use crate::net::hc::round_trip;
+use crate::net::hc::strangers::{Busy, Strangers, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
 use crate::net::hc::{self, listener, sender, Event, Listener, Refusal};
 use crate::net::websocket::Ws;
 use crate::net::{Endpoint, NetContext};
@@ -153,7 +154,7 @@ pub async fn run(
     for (idle, result) in results {
         match result {
             Ok(records) => run.records.extend(records),
-            Err(e) => run.setup_failures.push((idle, e)),
+            Err(e) => run.setup_failures.push((idle, e.to_string())),
         }
     }
     run
@@ -171,16 +172,22 @@ struct Rung<'a> {
 
 impl Rung<'_> {
     /// Opens the listener, leaves it idle, then sends a sender its way and pings it.
-    async fn probe(&self) -> Result<Vec<ProbeRecord>, String> {
+    async fn probe(&self) -> Result<Vec<ProbeRecord>, SetupError> {
         let endpoint = Endpoint::of(self.target);
         let mut listener = Listener::connect(self.net, endpoint, self.hc, self.entity)
             .await
-            .map_err(|e| format!("the listener on {} did not open: {e}", self.entity))?;
+            .map_err(|refusal| SetupError::Listener {
+                entity: self.entity.clone(),
+                refusal,
+            })?;
         let start = Instant::now();
         let idle_until = tokio::time::Instant::from_std(start + secs(self.idle_s));
         let mut records = Vec::with_capacity(2);
         let mut strangers = Strangers::default();
-        let busy = |b: Busy| b.describe(self.entity.as_str());
+        let busy = |busy: Busy| SetupError::Busy {
+            entity: self.entity.clone(),
+            busy,
+        };
         // Idle: nothing should arrive; an ending that does is the path's verdict.
         loop {
             match listener.next_event(idle_until, None).await {
@@ -212,7 +219,7 @@ impl Rung<'_> {
             let answer = answer_deadline(self.target.kind, self.net.timeout, Duration::ZERO);
             let (outcome, tcp, _) = listener.pong_check(answer).await;
             let mut record = self.record(start, Direction::ClientSend, outcome, false, None);
-            record.tcp = tcp.filter(|_| outcome != Outcome::Survived);
+            record.tcp = tcp.filter(|_| outcome != Outcome::Survived).map(Into::into);
             records.push(record);
         }
         listener.close().await;
@@ -391,7 +398,7 @@ fn sender_outcome(refusal: Option<&Refusal>) -> (Outcome, Option<u16>) {
         None => (Outcome::Accepted, Some(101)),
         Some(Refusal::Status { code: 404, .. }) => (Outcome::NoListener, Some(404)),
         Some(Refusal::Status { code, description }) if matches!(code, 401 | 403) => (
-            crate::check::listener::refusal(*code, description.as_deref()).0,
+            crate::net::hc::refusal(*code, description.as_deref()).0,
             Some(*code),
         ),
         Some(Refusal::Status { code, .. }) => (Outcome::Rejected, Some(*code)),
