@@ -198,7 +198,7 @@ async fn each_failure_is_named_in_the_users_words() {
     let stranger = ticket(&realm, &realm.stranger_keytab, &realm.stranger);
     let empty = realm.kdc.dir().join("no-such-ccache");
 
-    let cases: [Case; 4] = [
+    let cases: [Case<'_>; 4] = [
         (
             "no ticket",
             &by_name,
