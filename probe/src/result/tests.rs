@@ -71,6 +71,13 @@ fn every_check() -> Vec<CheckResult> {
                 via: Some("1.1 squid".into()),
                 auth_schemes: vec!["Basic".into()],
                 redirect_host: Some("portal.example".into()),
+                logon: Some(LogonDetails {
+                    scheme: "Negotiate".into(),
+                    identity: Some("agent@LAB.TEST".into()),
+                    spn: "HTTP/proxy".into(),
+                    mechanism: Some("Kerberos".into()),
+                    cause: None,
+                }),
             })),
         ),
         check(
