@@ -19,4 +19,5 @@ pub mod relay;
 pub mod relay_load;
 pub mod report_tools;
 pub mod tls_client;
+pub mod watch_events;
 pub mod windows;

@@ -88,11 +88,31 @@ async fn relay_cycle(
     keepalive: Option<Duration>,
 ) -> Cycle {
     let after = due.saturating_duration_since(Instant::now());
-    if let Err(why) = channel.hold_for(after, deadline).await {
-        return Cycle::EndedEarly {
-            outcome: Outcome::Closed,
-            detail: why,
-        };
+    // The hold is the client's own request: its own deadline is longer, so an unanswered hold
+    // is told from a refused one.
+    match tokio::time::timeout(deadline, channel.hold_for(after, deadline * 2)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(why)) => {
+            return Cycle::EndedEarly {
+                outcome: Outcome::Closed,
+                detail: why,
+            }
+        }
+        Err(_) => {
+            // Nothing came back: the path went silent, which writeback's listener would not
+            // notice until the push it then misses.
+            tokio::time::sleep_until(due).await;
+            let (outcome, evidence) = channel.exchange_judged(deadline).await;
+            let outcome = match outcome {
+                Outcome::Survived => Outcome::SilentDrop,
+                other => other,
+            };
+            return Cycle::Failed {
+                outcome,
+                detail: format!("the relay never confirmed the hold for this push ({outcome})"),
+                evidence: evidence.or_else(|| channel.tcp().and_then(|t| t.evidence())),
+            };
+        }
     }
     let watched = channel.watch((due + deadline).into_std(), keepalive).await;
     let now = Instant::now();
@@ -108,10 +128,10 @@ async fn relay_cycle(
             evidence: channel.tcp().and_then(|t| t.evidence()),
         },
         Watch::Quiet => match channel.exchange_judged(deadline).await {
-            (Outcome::Survived, evidence) => Cycle::Failed {
+            (Outcome::Survived, _) => Cycle::Failed {
                 outcome: Outcome::SilentDrop,
                 detail: "the push never came, though the channel still answers an echo".into(),
-                evidence,
+                evidence: channel.tcp().and_then(|t| t.evidence()),
             },
             (outcome, evidence) => Cycle::Failed {
                 outcome,
@@ -208,7 +228,9 @@ async fn hc_cycle(
         },
         Seen::Nothing => {
             if let Some(r) = &refused {
-                if !matches!(r, Refusal::Failed { .. }) || r.outcome() != Some(Outcome::Timeout) {
+                let timed_out =
+                    matches!(r, Refusal::Timeout) || r.outcome() == Some(Outcome::Timeout);
+                if !timed_out {
                     let outcome = refusal_outcome(r);
                     return Cycle::Failed {
                         outcome,
