@@ -2,10 +2,22 @@
 
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    ValueEnum,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Cloud {
     /// Microsoft Entra ID worldwide (`*.servicebus.windows.net`).
     Public,
@@ -17,11 +29,7 @@ pub enum Cloud {
 
 impl Cloud {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Cloud::Public => "public",
-            Cloud::Usgov => "usgov",
-            Cloud::China => "china",
-        }
+        self.into()
     }
 
     /// The DNS suffix of Azure Relay (Service Bus) namespaces in this cloud.
@@ -67,11 +75,5 @@ impl Cloud {
         [Cloud::Public, Cloud::Usgov, Cloud::China]
             .into_iter()
             .find(|c| c.as_str() == s)
-    }
-}
-
-impl fmt::Display for Cloud {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }

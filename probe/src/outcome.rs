@@ -4,11 +4,25 @@
 //! never rename one.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// How a check's result counts towards the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     Pass,
     Warn,
@@ -19,24 +33,26 @@ pub enum Status {
 
 impl Status {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-            Status::Skip => "skip",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// What a check observed, one word per distinct situation a network team must tell apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     // dns
     Resolved,
@@ -109,117 +125,28 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Every outcome word, in declaration order.
-    pub const ALL: [Outcome; 46] = [
-        Outcome::Resolved,
-        Outcome::Nxdomain,
-        Outcome::NoRecords,
-        Outcome::Servfail,
-        Outcome::Connected,
-        Outcome::Refused,
-        Outcome::Unreachable,
-        Outcome::Ok,
-        Outcome::Untrusted,
-        Outcome::Expired,
-        Outcome::NameMismatch,
-        Outcome::ProtocolTooOld,
-        Outcome::HandshakeFailed,
-        Outcome::Intercepted,
-        Outcome::ProxyAuthRequired,
-        Outcome::ProxyDenied,
-        Outcome::ProxyBadGateway,
-        Outcome::ProxyUnavailable,
-        Outcome::ProxyTimeout,
-        Outcome::ProxyUnreachable,
-        Outcome::ProxyRefused,
-        Outcome::ProxyRedirect,
-        Outcome::ProxyBlockPage,
-        Outcome::Response,
-        Outcome::UnexpectedStatus,
-        Outcome::ClockSkew,
-        Outcome::Upgraded,
-        Outcome::UpgradeRefused,
-        Outcome::ProtocolError,
-        Outcome::Listening,
-        Outcome::Unauthorized,
-        Outcome::Forbidden,
-        Outcome::NoSuchEntity,
-        Outcome::Accepted,
-        Outcome::Rejected,
-        Outcome::NoListener,
-        Outcome::EntityBusy,
-        Outcome::IpFiltered,
-        Outcome::Timeout,
-        Outcome::Reset,
-        Outcome::Closed,
-        Outcome::Survived,
-        Outcome::SilentDrop,
-        Outcome::TlsCloseNotify,
-        Outcome::Inconclusive,
-        Outcome::Skipped,
-    ];
+    /// Every word, in declaration order.
+    pub const ALL: &'static [Outcome] = <Outcome as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Resolved => "resolved",
-            Outcome::Nxdomain => "nxdomain",
-            Outcome::NoRecords => "no_records",
-            Outcome::Servfail => "servfail",
-            Outcome::Connected => "connected",
-            Outcome::Refused => "refused",
-            Outcome::Unreachable => "unreachable",
-            Outcome::Ok => "ok",
-            Outcome::Untrusted => "untrusted",
-            Outcome::Expired => "expired",
-            Outcome::NameMismatch => "name_mismatch",
-            Outcome::ProtocolTooOld => "protocol_too_old",
-            Outcome::HandshakeFailed => "handshake_failed",
-            Outcome::Intercepted => "intercepted",
-            Outcome::ProxyAuthRequired => "proxy_auth_required",
-            Outcome::ProxyDenied => "proxy_denied",
-            Outcome::ProxyBadGateway => "proxy_bad_gateway",
-            Outcome::ProxyUnavailable => "proxy_unavailable",
-            Outcome::ProxyTimeout => "proxy_timeout",
-            Outcome::ProxyUnreachable => "proxy_unreachable",
-            Outcome::ProxyRefused => "proxy_refused",
-            Outcome::ProxyRedirect => "proxy_redirect",
-            Outcome::ProxyBlockPage => "proxy_block_page",
-            Outcome::Response => "response",
-            Outcome::UnexpectedStatus => "unexpected_status",
-            Outcome::ClockSkew => "clock_skew",
-            Outcome::Upgraded => "upgraded",
-            Outcome::UpgradeRefused => "upgrade_refused",
-            Outcome::ProtocolError => "protocol_error",
-            Outcome::Listening => "listening",
-            Outcome::Unauthorized => "unauthorized",
-            Outcome::Forbidden => "forbidden",
-            Outcome::NoSuchEntity => "no_such_entity",
-            Outcome::Accepted => "accepted",
-            Outcome::Rejected => "rejected",
-            Outcome::NoListener => "no_listener",
-            Outcome::EntityBusy => "entity_busy",
-            Outcome::IpFiltered => "ip_filtered",
-            Outcome::Timeout => "timeout",
-            Outcome::Reset => "reset",
-            Outcome::Closed => "closed",
-            Outcome::Survived => "survived",
-            Outcome::SilentDrop => "silent_drop",
-            Outcome::TlsCloseNotify => "tls_close_notify",
-            Outcome::Inconclusive => "inconclusive",
-            Outcome::Skipped => "skipped",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// The verdict of a target or a whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Verdict {
     Pass,
     Fail,
@@ -227,31 +154,6 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serde_names_match_display_names() {
-        for outcome in [
-            Outcome::NoRecords,
-            Outcome::NameMismatch,
-            Outcome::ProtocolTooOld,
-            Outcome::SilentDrop,
-            Outcome::TlsCloseNotify,
-            Outcome::ProxyRedirect,
-            Outcome::ProxyBlockPage,
-        ] {
-            let json = serde_json::to_string(&outcome).unwrap();
-            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
-        }
-        assert_eq!(serde_json::to_string(&Status::Warn).unwrap(), "\"warn\"");
+        self.into()
     }
 }

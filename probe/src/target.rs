@@ -7,8 +7,19 @@ use std::fmt;
 use std::net::IpAddr;
 
 /// How the far end is spoken to; decides which checks run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum TargetKind {
     /// `https://`: TLS and an HTTP request.
     Https,
@@ -26,15 +37,8 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [TargetKind; 6] = [
-        TargetKind::Https,
-        TargetKind::Wss,
-        TargetKind::Tcp,
-        TargetKind::Relay,
-        TargetKind::AdDomain,
-        TargetKind::Hc,
-    ];
+    /// Every word, in declaration order.
+    pub const ALL: &'static [TargetKind] = <TargetKind as strum::VariantArray>::VARIANTS;
 
     pub fn uses_tls(self) -> bool {
         !matches!(self, TargetKind::Tcp | TargetKind::AdDomain)

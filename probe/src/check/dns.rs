@@ -1,11 +1,20 @@
 //! dns: resolve the target's host (A and AAAA, CNAME chain), timed with no cache.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::resolve::{AnswerSource, ResolveFailure};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, DnsDetails};
 use crate::target::Target;
 use std::time::Instant;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Dns,
+    phase_deadlines: 1,
+    failed: "name resolution failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;
@@ -41,7 +50,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                 ),
             };
             let details = DnsDetails {
-                source: resolution.source.clone(),
+                source: resolution.source.into(),
                 server: server.clone(),
                 cname_chain: resolution.cname_chain.clone(),
                 addresses: resolution.addresses.iter().map(|a| a.to_string()).collect(),

@@ -3,7 +3,7 @@
 //! derives them). Every gateway address must be reachable on 443: an IP allow-list that has gone
 //! stale shows up here and nowhere else.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::connect;
 use crate::net::NetContext;
 use crate::outcome::{Outcome, Status};
@@ -19,6 +19,16 @@ pub const GATEWAYS: usize = 128;
 /// Lookups and connections in flight at once.
 pub const CONCURRENCY: usize = 16;
 const PORT: u16 = 443;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Gateways,
+    // 128 names looked up 16 at a time, then up to 256 addresses (TCP and TLS) 16 at a time.
+    phase_deadlines: GATEWAYS.div_ceil(CONCURRENCY) as u32 + 2 * 256u32.div_ceil(CONCURRENCY as u32),
+    failed: "a relay gateway failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;
@@ -182,7 +192,7 @@ async fn check_one(ctx: &NetContext, addr: IpAddr, name: String) -> GatewayAddre
     let socket = SocketAddr::new(addr, PORT);
     let outcome = match connect::connect(socket, ctx.timeout, &ctx.socket).await {
         Err(f) => f.outcome(),
-        Ok(stream) => super::tls::handshake_outcome(ctx, Box::new(stream), &name).await,
+        Ok(stream) => crate::net::tls::handshake_outcome(ctx, Box::new(stream), &name).await,
     };
     GatewayAddress {
         address: addr.to_string(),

@@ -1,7 +1,7 @@
 //! http: one request with hyper over the tls check's connection, with time to first byte
 //! (processing) and body (transfer) timed apart; status, `Server`/`Via`, and clock skew.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::body::drain;
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, HttpDetails};
@@ -16,6 +16,16 @@ const SKEW_WARN_S: i64 = 60;
 const SKEW_FAIL_S: i64 = 300;
 /// The probe reads at most this much of a body; the rest is not needed to time the transfer.
 const BODY_LIMIT: u64 = 1024 * 1024;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Http,
+    // The answer's head, then its body.
+    phase_deadlines: 2,
+    failed: "the HTTP request failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;

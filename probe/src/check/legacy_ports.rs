@@ -2,7 +2,7 @@
 //! (AMQP over TLS) to a relay namespace. Today's writeback uses 443 only, so these are
 //! information (`warn` at most) unless the scenario makes them required.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::connect;
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, AddressResult, CheckName, CheckResult, Details, Family, TcpDetails};
@@ -11,6 +11,15 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 pub const PORTS: [u16; 6] = [9350, 9351, 9352, 9353, 9354, 5671];
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::LegacyPorts,
+    phase_deadlines: 1,
+    failed: "a legacy relay port failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;

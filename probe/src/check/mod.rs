@@ -1,25 +1,15 @@
-//! The checks, one file each, all with one signature:
-//! `async fn run(ctx: &Ctx, target: &Target, session: &mut Session) -> CheckResult`.
+//! The checks, one file each. A check declares itself in its file (`pub const CHECK: Check`:
+//! its name, phase deadlines, skip phrase and `run`) and has one line in the registry
+//! (`result/registry.rs`, which also gives the document its `CheckName` and says which
+//! `Details` its facts are); [`plan`] below says which kinds of target get it, in which order.
+//! Adding a check: its file, its registry line, the plan table (and the README's table).
 //!
 //! A target's checks run in order over one connection that each phase hands to the next, so the
 //! timings of resolve, connect, tls, processing and transfer add up to one real request. A check
 //! after a failed one reports itself skipped, naming what failed.
 
-pub mod dns;
-pub mod gateways;
-pub mod http;
-pub mod idle;
-pub mod legacy_ports;
-pub mod listener;
-pub mod pdc;
-pub mod proxy;
-pub mod rendezvous;
-pub mod revocation;
+mod facts;
 mod session;
-pub mod strangers;
-pub mod tcp;
-pub mod tls;
-pub mod websocket;
 
 pub use session::Session;
 
@@ -30,6 +20,47 @@ use crate::progress::Progress;
 use crate::result::{CheckName, CheckResult, IdleReport, Phases};
 use crate::target::{Target, TargetKind};
 use idle::IdleSettings;
+use std::future::Future;
+use std::pin::Pin;
+
+/// The checks' modules, and each one's `CHECK` by name: from the registry's list
+/// (`result/registry.rs`), so that a check is its own file plus one line there.
+macro_rules! register {
+    ($( $(#[$doc:meta])* $module:ident $name:ident $(=> $details:ident)? ,)*) => {
+        $( pub mod $module; )*
+
+        /// The declaration of the check named `name`.
+        pub fn check(name: CheckName) -> &'static Check {
+            match name {
+                $( CheckName::$name => &$module::CHECK, )*
+            }
+        }
+    };
+}
+crate::result::each_check!(register);
+
+/// What a check declares of itself, once, in its own file (`pub const CHECK: Check`).
+pub struct Check {
+    /// Its name in every output.
+    pub name: CheckName,
+    /// How many phase deadlines (`--timeout`) it may take at worst, one after another.
+    pub phase_deadlines: u32,
+    /// The skip reason later checks give when it failed...
+    pub failed: &'static str,
+    /// ...unless it failed with one of these outcomes, which have their own.
+    pub failed_with: &'static [(Outcome, &'static str)],
+    /// Runs it: `async fn run(ctx: &Ctx, target: &Target, session: &mut Session) -> CheckResult`
+    /// takes from `session` what an earlier check left (the connection, the TLS stream, the
+    /// resolution...) and reports itself skipped, naming `session.failed`, when it is not there.
+    pub run: Run,
+}
+
+/// A check's `run`, boxed so that every check has one type.
+pub type Run = for<'a> fn(
+    &'a Ctx<'a>,
+    &'a Target,
+    &'a mut Session,
+) -> Pin<Box<dyn Future<Output = CheckResult> + 'a>>;
 
 /// What every check may use: how to reach the far end, and the run's settings.
 #[derive(Clone, Copy)]
@@ -76,21 +107,7 @@ pub async fn run(
     target: &Target,
     session: &mut Session,
 ) -> CheckResult {
-    match name {
-        CheckName::Dns => dns::run(ctx, target, session).await,
-        CheckName::Tcp => tcp::run(ctx, target, session).await,
-        CheckName::Proxy => proxy::run(ctx, target, session).await,
-        CheckName::Tls => tls::run(ctx, target, session).await,
-        CheckName::Http => http::run(ctx, target, session).await,
-        CheckName::Websocket => websocket::run(ctx, target, session).await,
-        CheckName::Revocation => revocation::run(ctx, target, session).await,
-        CheckName::Gateways => gateways::run(ctx, target, session).await,
-        CheckName::LegacyPorts => legacy_ports::run(ctx, target, session).await,
-        CheckName::Pdc => pdc::run(ctx, target, session).await,
-        CheckName::Listener => listener::run(ctx, target, session).await,
-        CheckName::Rendezvous => rendezvous::run(ctx, target, session).await,
-        CheckName::Idle => idle::run(ctx, target, session).await,
-    }
+    (check(name).run)(ctx, target, session).await
 }
 
 /// What one pass over a target's checks produced.
@@ -158,29 +175,7 @@ pub async fn run_all(
 
 /// How many phase deadlines (`--timeout`) a check may take at worst, one after another.
 pub fn phase_deadlines(name: CheckName) -> u32 {
-    match name {
-        CheckName::Dns | CheckName::Tcp | CheckName::Proxy | CheckName::Tls => 1,
-        CheckName::LegacyPorts => 1,
-        // The answer's head, then its body.
-        CheckName::Http => 2,
-        // A relay's second connection (resolve, connect, proxy, TLS), the upgrade, the echo.
-        CheckName::Websocket => 6,
-        // Every URL at once: resolve, connect, the exchange.
-        CheckName::Revocation => 3,
-        // SRV lookups, the controllers' names, connect, TLS.
-        CheckName::Pdc => 4,
-        // 128 names looked up 16 at a time, then up to 256 addresses (TCP and TLS) 16 at a time.
-        CheckName::Gateways => {
-            let waves = gateways::GATEWAYS.div_ceil(gateways::CONCURRENCY) as u32;
-            waves + 2 * 256u32.div_ceil(gateways::CONCURRENCY as u32)
-        }
-        // The control channel's handshake.
-        CheckName::Listener => 1,
-        // A sender (one deadline for the accept), the listener's rendezvous, a message each way.
-        CheckName::Rendezvous => 3,
-        // Its own, plus the idle periods: see `IdleSettings::worst_case`.
-        CheckName::Idle => 0,
-    }
+    check(name).phase_deadlines
 }
 
 /// The longest `count` passes over `target` can take with every phase running to its deadline
@@ -200,23 +195,33 @@ pub fn worst_case(ctx: &Ctx<'_>, target: &Target, count: u32) -> std::time::Dura
 
 /// The skip reason later checks give when `name` failed with `outcome`.
 fn failed_phase(name: CheckName, outcome: Outcome) -> &'static str {
-    match name {
-        CheckName::Tls if outcome == Outcome::Intercepted => "the TLS connection is intercepted",
-        CheckName::Tls if outcome == Outcome::ProxyBlockPage => {
-            "the proxy answered with a block page"
+    let check = check(name);
+    check
+        .failed_with
+        .iter()
+        .find(|(o, _)| *o == outcome)
+        .map_or(check.failed, |(_, phrase)| phrase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each registry line finds the check that declares itself under that name.
+    #[test]
+    fn every_name_finds_its_own_declaration() {
+        for name in CheckName::ALL {
+            assert_eq!(check(*name).name, *name);
+            assert!(!check(*name).failed.is_empty(), "{name}");
         }
-        CheckName::Dns => "name resolution failed",
-        CheckName::Tcp => "TCP connect failed",
-        CheckName::Proxy => "the proxy refused the tunnel",
-        CheckName::Tls => "the TLS handshake failed",
-        CheckName::Http => "the HTTP request failed",
-        CheckName::Websocket => "the WebSocket upgrade failed",
-        CheckName::Revocation => "a revocation URL failed",
-        CheckName::Gateways => "a relay gateway failed",
-        CheckName::LegacyPorts => "a legacy relay port failed",
-        CheckName::Pdc => "the domain controllers failed",
-        CheckName::Listener => "the listener's control channel did not open",
-        CheckName::Rendezvous => "no sender reached the listener",
-        CheckName::Idle => "the idle check failed",
+        assert_eq!(phase_deadlines(CheckName::Gateways), 40);
+        assert_eq!(
+            failed_phase(CheckName::Tls, Outcome::Intercepted),
+            "the TLS connection is intercepted"
+        );
+        assert_eq!(
+            failed_phase(CheckName::Tls, Outcome::Untrusted),
+            "the TLS handshake failed"
+        );
     }
 }

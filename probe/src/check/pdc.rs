@@ -2,7 +2,7 @@
 //! `_ldap._tcp.pdc._msdcs.DOMAIN`) and the other domain controllers (`_ldap._tcp.dc._msdcs`),
 //! then check the ports Active Directory needs on each.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::connect;
 use crate::net::resolve::{ResolveFailure, SrvTarget};
 use crate::net::NetContext;
@@ -30,6 +30,16 @@ pub const PORTS: [(u16, &str); 8] = [
 const REQUIRED_ON_PDC: [u16; 3] = [389, 88, 464];
 /// Ports that speak TLS from the first byte: their handshake is reported too.
 const TLS_PORTS: [u16; 2] = [636, 3269];
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Pdc,
+    // SRV lookups, the controllers' names, connect, TLS.
+    phase_deadlines: 4,
+    failed: "the domain controllers failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, _session: &mut Session) -> CheckResult {
     let net = ctx.net;
@@ -111,7 +121,8 @@ async fn check_controller(
             let (outcome, tls) = match connect::connect(addr, ctx.timeout, &ctx.socket).await {
                 Err(f) => (f.outcome(), None),
                 Ok(stream) if TLS_PORTS.contains(port) => {
-                    let tls = super::tls::handshake_outcome(ctx, Box::new(stream), &host).await;
+                    let tls =
+                        crate::net::tls::handshake_outcome(ctx, Box::new(stream), &host).await;
                     (Outcome::Connected, Some(tls))
                 }
                 Ok(_) => (Outcome::Connected, None),

@@ -2,12 +2,21 @@
 //! refusal named the way a network team reads it: every authentication scheme it offers and
 //! what the sync service would need for each, or where its redirect points.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::proxy::{connect_tunnel, AuthSent, ConnectRefusal};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, ProxyDetails};
 use crate::target::Target;
 use std::time::Instant;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Proxy,
+    phase_deadlines: 1,
+    failed: "the proxy refused the tunnel",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;

@@ -3,18 +3,26 @@
 //! password reset reaches writeback), the listener accepts at the rendezvous address the service
 //! names (often a gateway host, not the namespace), and one message crosses each way end to end.
 
-use super::strangers::{Busy, Strangers};
-use super::{Ctx, Session};
-use crate::net::hc::{self, listener, sender, Event, Listener, Refusal};
+use super::{Check, Ctx, Session};
+use crate::net::hc::strangers::{Busy, Strangers};
+use crate::net::hc::{self, listener, round_trip, sender, Event, Listener, Refusal};
 use crate::net::websocket::Ws;
 use crate::net::{Endpoint, NetContext};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, RendezvousDetails};
 use crate::target::{HybridConnection, Target};
-use futures_util::{SinkExt, StreamExt};
 use relay_protocol::hc::control::AcceptMessage;
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::Message;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Rendezvous,
+    // A sender (one deadline for the accept), the listener's rendezvous, a message each way.
+    phase_deadlines: 3,
+    failed: "no sender reached the listener",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let (Some(hc), Some(mut listener)) = (&target.hc, session.listener.take()) else {
@@ -114,7 +122,7 @@ impl Missed {
                     ),
                     401 | 403 => {
                         let (outcome, advice) =
-                            super::listener::refusal(code, details.description.as_deref());
+                            hc::refusal(code, details.description.as_deref());
                         (outcome, format!("the relay refused the sender with {code}{said}. {advice}"))
                     }
                     _ => (
@@ -251,80 +259,6 @@ async fn both(
     match (sent, taken) {
         (Some(s), Some(t)) => Ok((s, t)),
         _ => Err(Missed::NoAccept),
-    }
-}
-
-/// One message from the sender to the listener and one back, within `deadline`.
-pub async fn round_trip(
-    sender: &mut Ws,
-    listener: &mut Ws,
-    deadline: Duration,
-) -> Result<Duration, (Outcome, String)> {
-    let started = Instant::now();
-    let exchange = async {
-        carry(
-            sender,
-            listener,
-            b"probe rendezvous: sender to listener",
-            "from the sender to the listener",
-        )
-        .await?;
-        carry(
-            listener,
-            sender,
-            b"probe rendezvous: listener to sender",
-            "back to the sender",
-        )
-        .await?;
-        let _ = sender.close(None).await;
-        Ok(started.elapsed())
-    };
-    tokio::time::timeout(deadline, exchange)
-        .await
-        .unwrap_or_else(|_| {
-            Err((
-                Outcome::Timeout,
-                format!(
-                    "no message crossed the rendezvous within {} s",
-                    deadline.as_secs_f64()
-                ),
-            ))
-        })
-}
-
-async fn carry(
-    from: &mut Ws,
-    to: &mut Ws,
-    bytes: &[u8],
-    way: &str,
-) -> Result<(), (Outcome, String)> {
-    let fail = |e: &tokio_tungstenite::tungstenite::Error| {
-        (
-            crate::net::ending::ws_outcome(e),
-            format!("the message {way} was lost: {e}"),
-        )
-    };
-    from.send(Message::binary(bytes.to_vec()))
-        .await
-        .map_err(|e| fail(&e))?;
-    loop {
-        match to.next().await {
-            Some(Ok(Message::Binary(got))) if got.as_ref() == bytes => return Ok(()),
-            Some(Ok(Message::Binary(_) | Message::Text(_))) => {
-                return Err((
-                    Outcome::ProtocolError,
-                    format!("the message {way} arrived changed"),
-                ))
-            }
-            Some(Ok(Message::Close(_))) | None => {
-                return Err((
-                    Outcome::Closed,
-                    format!("the rendezvous closed before the message {way} arrived"),
-                ))
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(fail(&e)),
-        }
     }
 }
 

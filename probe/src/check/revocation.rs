@@ -2,7 +2,7 @@
 //! presented chain, each fetched over plain HTTP (through the proxy when one is set). .NET checks
 //! them on the sync server; a firewall that blocks port 80 to them makes TLS fail or stall.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::plain_http;
 use crate::outcome::{Outcome, Status};
 use crate::result::{
@@ -14,6 +14,16 @@ use std::time::Instant;
 /// The most URLs one chain gets fetched: a real chain names four or five (a CRL and an OCSP
 /// responder per certificate, the issuers' certificates); a server naming more gets no more.
 pub const MAX_URLS: usize = 8;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Revocation,
+    // Every URL at once: resolve, connect, the exchange.
+    phase_deadlines: 3,
+    failed: "a revocation URL failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, _target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;

@@ -5,8 +5,7 @@ use crate::net::hc::Listener;
 use crate::net::io::Io;
 use crate::net::proxy::block_page::FirstBytes;
 use crate::net::resolve::Resolution;
-use crate::net::tls::CertInfo;
-use crate::result::{IdleReport, Phases};
+use crate::result::{CertInfo, IdleReport, Phases};
 use std::net::SocketAddr;
 use tokio_rustls::client::TlsStream;
 

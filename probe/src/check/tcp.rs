@@ -1,7 +1,7 @@
 //! tcp: connect to every resolved address (IPv4 and IPv6 reported apart) and keep the first
 //! connection that worked for the next phases.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::connect::{self, ConnectFailure};
 use crate::net::io::Io;
 use crate::outcome::{Outcome, Status};
@@ -9,6 +9,15 @@ use crate::result::{millis, AddressResult, CheckName, CheckResult, Details, Fami
 use crate::target::Target;
 use std::net::SocketAddr;
 use std::time::Instant;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Tcp,
+    phase_deadlines: 1,
+    failed: "TCP connect failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;

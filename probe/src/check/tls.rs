@@ -1,14 +1,26 @@
 //! tls: the handshake over the tcp check's connection: version, cipher, ALPN and the presented
 //! chain, recorded even when verification fails.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::proxy::block_page::{self, BlockPage};
-use crate::net::tls::{CertInfo, TlsFailure};
+use crate::net::tls::TlsFailure;
 use crate::net::{NetContext, ALPN_HTTP1};
 use crate::outcome::{Outcome, Status};
-use crate::result::{millis, CheckName, CheckResult, Details, TlsDetails};
+use crate::result::{millis, CertInfo, CheckName, CheckResult, Details, TlsDetails};
 use crate::target::Target;
 use std::time::Instant;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Tls,
+    phase_deadlines: 1,
+    failed: "the TLS handshake failed",
+    failed_with: &[
+        (Outcome::Intercepted, "the TLS connection is intercepted"),
+        (Outcome::ProxyBlockPage, "the proxy answered with a block page"),
+    ],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;
@@ -39,7 +51,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         tls_version: None,
         cipher: None,
         alpn: None,
-        chain,
+        chain: chain.into_iter().map(CertInfo::from).collect(),
         block_page_title: None,
         rehearsal: false,
     };
@@ -215,7 +227,7 @@ fn rehearsal(net: &NetContext, target: &Target, chain: &[CertInfo]) -> bool {
         && from_mock_relay(chain)
         && net
             .tls
-            .anchor_of(chain)
+            .anchor_of(chain.iter().map(|c| c.issuer.as_str()))
             .is_some_and(|anchor| anchor.stores.iter().any(given))
 }
 
@@ -227,21 +239,6 @@ fn from_mock_relay(chain: &[CertInfo]) -> bool {
         let parts: Vec<&str> = cert.issuer.split(", ").collect();
         parts.contains(&common_name.as_str()) && parts.contains(&organization.as_str())
     })
-}
-
-/// A TLS handshake with `server_name` over `io` within the phase deadline, as one outcome word
-/// (for checks that report many handshakes: gateways, domain controllers).
-pub async fn handshake_outcome(
-    ctx: &NetContext,
-    io: crate::net::io::Io,
-    server_name: &str,
-) -> Outcome {
-    let handshake = ctx.tls.handshake(io, server_name, ALPN_HTTP1);
-    match tokio::time::timeout(ctx.timeout, handshake).await {
-        Err(_) => Outcome::Timeout,
-        Ok((Ok(_), _)) => Outcome::Ok,
-        Ok((Err(e), _)) => e.outcome(),
-    }
 }
 
 pub fn version_name(v: rustls::ProtocolVersion) -> String {
@@ -259,7 +256,7 @@ pub fn version_name(v: rustls::ProtocolVersion) -> String {
 /// from STORE` for a chain that verified: which trust store vouched for it (a corporate CA
 /// installed in the Windows store shows up here), or nothing when unknown.
 fn anchored_in(ctx: &NetContext, chain: &[CertInfo]) -> String {
-    match ctx.tls.anchor_of(chain) {
+    match ctx.tls.anchor_of(chain.iter().map(|c| c.issuer.as_str())) {
         Some(anchor)
             if chain
                 .first()

@@ -1,16 +1,26 @@
 //! websocket: the upgrade handshake (tokio-tungstenite) that the relay's listener channel uses;
 //! for a mock-relay target, also one echo over its listener channel.
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::net::path::{self, PathError};
-use crate::net::websocket::{upgrade, UpgradeError, Ws};
+use crate::net::websocket::{listener_path, upgrade, UpgradeError, Ws};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, WebsocketDetails};
 use crate::target::{Target, TargetKind};
 use futures_util::{SinkExt, StreamExt};
-use relay_protocol::channel::{ClientMessage, ServerMessage, LISTENER_PATH_PREFIX};
+use relay_protocol::channel::{ClientMessage, ServerMessage};
 use std::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Websocket,
+    // A relay's second connection (resolve, connect, proxy, TLS), the upgrade, the echo.
+    phase_deadlines: 6,
+    failed: "the WebSocket upgrade failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
     let net = ctx.net;
@@ -158,18 +168,6 @@ fn second_connection_outcome(e: &PathError) -> Outcome {
         Outcome::Reset => Outcome::Reset,
         _ => Outcome::Closed,
     }
-}
-
-/// A fresh listener path, unique per connection, in the relay's `/$hc/<path>` shape.
-pub fn listener_path() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!(
-        "{LISTENER_PATH_PREFIX}probe-{}-{nanos:08x}",
-        std::process::id()
-    )
 }
 
 /// Sends one echo and waits for its answer (the caller bounds the wait).

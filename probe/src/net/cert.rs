@@ -2,10 +2,10 @@
 //! and the revocation URLs its extensions name.
 
 use rustls_pki_types::CertificateDer;
-use serde::Serialize;
 
-/// One presented certificate, as a network team needs to see it.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+/// One presented certificate, as parsed (the result document's own `CertInfo` is mapped from
+/// it in `check/facts.rs`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
@@ -14,27 +14,14 @@ pub struct CertInfo {
     pub not_after: String,
     pub sha256: String,
     /// CRL distribution points (plain HTTP URLs the client fetches to check revocation).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crl_urls: Vec<String>,
     /// Authority Information Access: OCSP responders.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ocsp_urls: Vec<String>,
     /// Authority Information Access: where the issuer's certificate can be fetched.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ca_issuer_urls: Vec<String>,
 }
 
 impl CertInfo {
-    /// `not_after` in seconds since the Unix epoch, for expiry alerts.
-    pub fn not_after_unix(&self) -> Option<i64> {
-        time::OffsetDateTime::parse(
-            &self.not_after,
-            &time::format_description::well_known::Rfc3339,
-        )
-        .ok()
-        .map(|t| t.unix_timestamp())
-    }
-
     pub fn parse(der: &CertificateDer<'_>) -> CertInfo {
         let sha256 = ring::digest::digest(&ring::digest::SHA256, der.as_ref())
             .as_ref()

@@ -5,13 +5,11 @@
 //! Linux reads `TCP_INFO`; other platforms report nothing (`None`), and the idle check judges
 //! by its deadlines alone there.
 
-use serde::{Deserialize, Serialize};
-
 /// Whether this platform tells the kernel's view of a connection (Linux `TCP_INFO`).
 pub const SUPPORTED: bool = cfg!(target_os = "linux");
 
 /// The kernel's view of one connection at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpEvidence {
     /// Segments sent and not yet acknowledged.
     pub unacked: u32,

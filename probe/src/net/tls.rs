@@ -101,8 +101,8 @@ impl TlsSetup {
     }
 
     /// The trust anchor a verified chain ends in, and the stores that hold it.
-    pub fn anchor_of(&self, chain: &[CertInfo]) -> Option<Anchored> {
-        self.index.anchor_of(chain)
+    pub fn anchor_of<'a>(&self, issuers: impl IntoIterator<Item = &'a str>) -> Option<Anchored> {
+        self.index.anchor_of(issuers)
     }
 
     /// Runs a TLS handshake over `io`. The presented chain is returned whatever happens.
@@ -334,5 +334,19 @@ impl ServerCertVerifier for RecordingVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
+    }
+}
+/// A TLS handshake with `server_name` over `io` within the phase deadline, as one outcome word
+/// (for checks that report many handshakes: gateways, domain controllers).
+pub async fn handshake_outcome(
+    ctx: &super::NetContext,
+    io: super::io::Io,
+    server_name: &str,
+) -> Outcome {
+    let handshake = ctx.tls.handshake(io, server_name, super::ALPN_HTTP1);
+    match tokio::time::timeout(ctx.timeout, handshake).await {
+        Err(_) => Outcome::Timeout,
+        Ok((Ok(_), _)) => Outcome::Ok,
+        Ok((Err(e), _)) => e.outcome(),
     }
 }

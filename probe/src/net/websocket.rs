@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::header::{self, HeaderValue};
 use hyper_util::rt::TokioIo;
-use relay_protocol::channel::MAX_MESSAGE_BYTES;
+use relay_protocol::channel::{LISTENER_PATH_PREFIX, MAX_MESSAGE_BYTES};
 use std::fmt;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -187,6 +187,18 @@ fn clean(text: &str) -> String {
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// A fresh listener path, unique per connection, in the relay's `/$hc/<path>` shape.
+pub fn listener_path() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "{LISTENER_PATH_PREFIX}probe-{}-{nanos:08x}",
+        std::process::id()
+    )
 }
 
 #[cfg(test)]

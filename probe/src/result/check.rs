@@ -3,76 +3,51 @@
 //! The facts (`details`) are flattened into the check's JSON object; reading a document back,
 //! the check's name says which kind of facts the other fields are.
 
-use crate::net::resolve::AnswerSource;
-use crate::net::tls::CertInfo;
+use super::CertInfo;
 use crate::outcome::{Outcome, Status};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::time::Duration;
 
-/// The name of a check, as it appears in every output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckName {
-    Dns,
-    Tcp,
-    /// The HTTP CONNECT through a proxy.
-    Proxy,
-    Tls,
-    Http,
-    Websocket,
-    Revocation,
-    /// The gateways of a relay namespace.
-    Gateways,
-    LegacyPorts,
-    /// The PDC emulator and domain controllers of `--ad-domain`.
-    Pdc,
-    /// A Hybrid Connections listener's control channel.
-    Listener,
-    /// A sender handed to the listener, and bytes both ways between them.
-    Rendezvous,
-    Idle,
+/// `CheckName` and [`Details::read`], from the registry's list.
+macro_rules! check_names {
+    ($( $(#[$doc:meta])* $module:ident $name:ident $(=> $details:ident)? ,)*) => {
+        /// The name of a check, as it appears in every output.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize,
+            strum::IntoStaticStr, strum::VariantArray, strum::Display,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        pub enum CheckName {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl Details {
+            /// Reads the facts of a check named `check` from the check object's other fields;
+            /// `None` when that check has no facts of its own.
+            fn read(
+                check: CheckName,
+                fields: serde_json::Map<String, serde_json::Value>,
+            ) -> Result<Option<Details>, serde_json::Error> {
+                let _v = serde_json::Value::Object(fields);
+                match check {
+                    $( CheckName::$name => {
+                        $( return Ok(Some(Details::$details(serde_json::from_value(_v)?))); )?
+                    } )*
+                }
+                Ok(None)
+            }
+        }
+    };
 }
+super::registry::each_check!(check_names);
 
 impl CheckName {
-    /// Every check, in declaration order.
-    pub const ALL: [CheckName; 13] = [
-        CheckName::Dns,
-        CheckName::Tcp,
-        CheckName::Proxy,
-        CheckName::Tls,
-        CheckName::Http,
-        CheckName::Websocket,
-        CheckName::Revocation,
-        CheckName::Gateways,
-        CheckName::LegacyPorts,
-        CheckName::Pdc,
-        CheckName::Listener,
-        CheckName::Rendezvous,
-        CheckName::Idle,
-    ];
+    /// Every check, in the registry's order.
+    pub const ALL: &'static [CheckName] = <CheckName as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckName::Dns => "dns",
-            CheckName::Tcp => "tcp",
-            CheckName::Proxy => "proxy",
-            CheckName::Tls => "tls",
-            CheckName::Http => "http",
-            CheckName::Websocket => "websocket",
-            CheckName::Revocation => "revocation",
-            CheckName::Gateways => "gateways",
-            CheckName::LegacyPorts => "legacy_ports",
-            CheckName::Pdc => "pdc",
-            CheckName::Listener => "listener",
-            CheckName::Rendezvous => "rendezvous",
-            CheckName::Idle => "idle",
-        }
-    }
-}
-
-impl std::fmt::Display for CheckName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -145,32 +120,6 @@ pub enum Details {
     Pdc(PdcDetails),
     Listener(ListenerDetails),
     Rendezvous(RendezvousDetails),
-}
-
-impl Details {
-    /// Reads the facts of a check named `check` from the check object's other fields; `None`
-    /// when that check has no facts of its own.
-    fn read(
-        check: CheckName,
-        fields: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<Option<Details>, serde_json::Error> {
-        use serde_json::from_value;
-        let v = serde_json::Value::Object(fields);
-        Ok(Some(match check {
-            CheckName::Dns => Details::Dns(from_value(v)?),
-            CheckName::Tcp | CheckName::LegacyPorts => Details::Tcp(from_value(v)?),
-            CheckName::Proxy => Details::Proxy(from_value(v)?),
-            CheckName::Tls => Details::Tls(from_value(v)?),
-            CheckName::Http => Details::Http(from_value(v)?),
-            CheckName::Websocket => Details::Websocket(from_value(v)?),
-            CheckName::Revocation => Details::Revocation(from_value(v)?),
-            CheckName::Gateways => Details::Gateways(from_value(v)?),
-            CheckName::Pdc => Details::Pdc(from_value(v)?),
-            CheckName::Listener => Details::Listener(from_value(v)?),
-            CheckName::Rendezvous => Details::Rendezvous(from_value(v)?),
-            CheckName::Idle => return Ok(None),
-        }))
-    }
 }
 
 impl<'de> Deserialize<'de> for CheckResult {
@@ -337,16 +286,38 @@ pub struct WebsocketDetails {
 }
 
 /// What a domain controller is to the domain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ControllerRole {
     PdcEmulator,
     DomainController,
 }
 
 /// Which of a certificate's revocation pointers a URL came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum UrlKind {
     Crl,
     Ocsp,
@@ -355,17 +326,46 @@ pub enum UrlKind {
 
 impl UrlKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            UrlKind::Crl => "crl",
-            UrlKind::Ocsp => "ocsp",
-            UrlKind::CaIssuers => "ca_issuers",
-        }
+        self.into()
     }
 }
 
-/// The address family of an address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a DNS answer came from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum AnswerSource {
+    Dns,
+    /// `--resolve`.
+    Override,
+    /// The host is an address.
+    Literal,
+}
+
+/// The address family of an address.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Family {
     Ipv4,
     Ipv6,

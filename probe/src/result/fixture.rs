@@ -2,7 +2,6 @@
 //! skipped for its reason), for the diagnosis and the report formats.
 
 use super::*;
-use crate::net::tls::CertInfo;
 use crate::outcome::Outcome;
 use std::time::Duration;
 

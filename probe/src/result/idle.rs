@@ -1,12 +1,23 @@
 //! What the idle check reports (the target's `idle` object), and the one rule that reads a
 //! ladder's records as rungs: the verdict, the human report and the charts all use it.
 
-use crate::net::tcp_info::TcpEvidence;
 use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum IdleVerdict {
     Pass,
     Fail,
@@ -17,23 +28,24 @@ pub enum IdleVerdict {
 
 impl IdleVerdict {
     pub fn as_str(self) -> &'static str {
-        match self {
-            IdleVerdict::Pass => "pass",
-            IdleVerdict::Fail => "fail",
-            IdleVerdict::Inconclusive => "inconclusive",
-        }
-    }
-}
-
-impl std::fmt::Display for IdleVerdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// Which way a test connection was checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Direction {
     /// The relay pushed down the idle connection (the direction a reset request travels).
     ServerPush,
@@ -43,10 +55,7 @@ pub enum Direction {
 
 impl Direction {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::ServerPush => "server_push",
-            Direction::ClientSend => "client_send",
-        }
+        self.into()
     }
 }
 
@@ -124,8 +133,19 @@ impl ControlReport {
 }
 
 /// What keeps a variant connection busy while the ladder runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Variant {
     /// TCP keepalive probes (layer 4): refresh NATs and firewalls, not proxies.
     TcpKeepalive,
@@ -135,10 +155,7 @@ pub enum Variant {
 
 impl Variant {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Variant::TcpKeepalive => "tcp_keepalive",
-            Variant::Heartbeat => "heartbeat",
-        }
+        self.into()
     }
 }
 
@@ -237,4 +254,17 @@ pub fn rungs(records: &[ProbeRecord]) -> Vec<Rung> {
             ),
         })
         .collect()
+}
+
+/// The kernel's view of one connection at one moment (Linux `TCP_INFO`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpEvidence {
+    /// Segments sent and not yet acknowledged.
+    pub unacked: u32,
+    /// Retransmissions of the current unacknowledged data (the RTO backoff count).
+    pub retransmits: u32,
+    /// Retransmitted segments over the connection's life.
+    pub total_retransmits: u32,
+    /// Milliseconds since the last ACK arrived.
+    pub last_ack_ms: u32,
 }

@@ -2,20 +2,24 @@
 //! `probe report` reads back (JSON Schema: `probe/schema/result-v1.json`, checked against these
 //! types by a test).
 
+mod cert;
 mod check;
 mod diagnosis;
 #[cfg(test)]
 pub(crate) mod fixture;
 mod idle;
 mod phases;
+mod registry;
 pub mod sanitize;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use cert::CertInfo;
 pub use check::*;
 pub use diagnosis::{diagnose, Diagnosis};
 pub use idle::*;
 pub use phases::{Percentiles, Phase, Phases, Timings};
+pub(crate) use registry::each_check;
 
 use crate::cloud::Cloud;
 use crate::outcome::{Status, Verdict};

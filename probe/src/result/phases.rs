@@ -2,11 +2,25 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// A phase of one connection, named as in blackbox_exporter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Phase {
     Resolve,
     Connect,
@@ -19,30 +33,11 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 6] = [
-        Phase::Resolve,
-        Phase::Connect,
-        Phase::ProxyConnect,
-        Phase::Tls,
-        Phase::Processing,
-        Phase::Transfer,
-    ];
+    /// Every word, in declaration order.
+    pub const ALL: &'static [Phase] = <Phase as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Resolve => "resolve",
-            Phase::Connect => "connect",
-            Phase::ProxyConnect => "proxy_connect",
-            Phase::Tls => "tls",
-            Phase::Processing => "processing",
-            Phase::Transfer => "transfer",
-        }
-    }
-}
-
-impl fmt::Display for Phase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -79,7 +74,8 @@ impl Phases {
     /// `(phase, milliseconds)` of every phase that was measured, in order.
     pub fn measured(&self) -> Vec<(Phase, f64)> {
         Phase::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter_map(|p| self.get(p).map(|v| (p, v)))
             .collect()
     }

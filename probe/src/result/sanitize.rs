@@ -9,7 +9,6 @@
 //! without a decision here does not compile.
 
 use super::*;
-use crate::net::tls::CertInfo;
 use std::borrow::Cow;
 
 /// Whether `c` is dropped: C0 and C1 controls, DEL, and the bidirectional embedding, override

@@ -2,8 +2,6 @@
 //! an idle ladder and timings validates, and reads back into the same values.
 
 use super::*;
-use crate::net::resolve::AnswerSource;
-use crate::net::tls::CertInfo;
 use crate::outcome::Outcome;
 use std::collections::BTreeMap;
 
@@ -200,7 +198,7 @@ pub(crate) fn idle() -> IdleReport {
             status_code: Some(404),
             after_s: 0.2,
         }),
-        tcp: Some(crate::net::tcp_info::TcpEvidence {
+        tcp: Some(TcpEvidence {
             unacked: 1,
             retransmits: 3,
             total_retransmits: 4,
@@ -244,7 +242,7 @@ pub(crate) fn idle() -> IdleReport {
 
 pub(crate) fn sample() -> RunResult {
     let mut phases = Phases::default();
-    for (i, phase) in Phase::ALL.into_iter().enumerate() {
+    for (i, phase) in Phase::ALL.iter().enumerate() {
         let value = Some(i as f64 + 0.5);
         match phase {
             Phase::Resolve => phases.resolve = value,
@@ -382,4 +380,38 @@ fn the_schema_names_every_word_of_the_vocabulary() {
         );
     }
     assert_eq!(kinds.len(), TargetKind::ALL.len());
+}
+
+/// Every word of every vocabulary of the document is spelt the same by serde (the JSON) and by
+/// strum (`as_str`, `Display`), and reads back as itself.
+#[test]
+fn serde_and_strum_agree_on_every_word() {
+    use strum::VariantArray;
+    fn agree<T>(all: &[T]) -> usize
+    where
+        T: Copy + PartialEq + std::fmt::Debug + Serialize + serde::de::DeserializeOwned,
+        &'static str: From<T>,
+    {
+        for word in all {
+            let name: &'static str = (*word).into();
+            let json = serde_json::to_value(word).unwrap();
+            assert_eq!(json, serde_json::Value::from(name), "{word:?}");
+            assert_eq!(serde_json::from_value::<T>(json).unwrap(), *word);
+        }
+        all.len()
+    }
+    assert_eq!(agree(Outcome::ALL), 46);
+    agree(crate::outcome::Status::VARIANTS);
+    agree(crate::outcome::Verdict::VARIANTS);
+    agree(CheckName::ALL);
+    agree(TargetKind::VARIANTS);
+    agree(crate::cloud::Cloud::VARIANTS);
+    agree(Phase::ALL);
+    agree(IdleVerdict::VARIANTS);
+    agree(Direction::VARIANTS);
+    agree(Variant::VARIANTS);
+    agree(UrlKind::VARIANTS);
+    agree(Family::VARIANTS);
+    agree(ControllerRole::VARIANTS);
+    agree(AnswerSource::VARIANTS);
 }

@@ -1,11 +1,11 @@
 //! One idle-test connection, spoken to the way its target kind allows: a mock-relay listener
 //! channel (hold, push, echo), a WebSocket (ping), or an HTTPS keep-alive connection (request).
 
-use crate::check::websocket::listener_path;
 use crate::net::body::{drain, limit_words, Drained};
 use crate::net::connect::SocketOptions;
 use crate::net::ending::{hyper_outcome, ws_outcome};
 use crate::net::tcp_info::{Handle, TcpEvidence};
+use crate::net::websocket::listener_path;
 use crate::net::websocket::{self, Ws};
 use crate::net::{keep_alive, path, NetContext};
 use crate::outcome::Outcome;

@@ -14,8 +14,8 @@
 
 use super::ladder::LadderRun;
 use super::settings::{answer_deadline, IdleSettings, PUSH_GRACE};
-use crate::check::rendezvous::round_trip;
-use crate::check::strangers::{Busy, Strangers, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
+use crate::net::hc::round_trip;
+use crate::net::hc::strangers::{Busy, Strangers, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
 use crate::net::hc::{self, listener, sender, Event, Listener, Refusal};
 use crate::net::websocket::Ws;
 use crate::net::{Endpoint, NetContext};
@@ -212,7 +212,7 @@ impl Rung<'_> {
             let answer = answer_deadline(self.target.kind, self.net.timeout, Duration::ZERO);
             let (outcome, tcp, _) = listener.pong_check(answer).await;
             let mut record = self.record(start, Direction::ClientSend, outcome, false, None);
-            record.tcp = tcp.filter(|_| outcome != Outcome::Survived);
+            record.tcp = tcp.filter(|_| outcome != Outcome::Survived).map(Into::into);
             records.push(record);
         }
         listener.close().await;
@@ -391,7 +391,7 @@ fn sender_outcome(refusal: Option<&Refusal>) -> (Outcome, Option<u16>) {
         None => (Outcome::Accepted, Some(101)),
         Some(Refusal::Status { code: 404, .. }) => (Outcome::NoListener, Some(404)),
         Some(Refusal::Status { code, description }) if matches!(code, 401 | 403) => (
-            crate::check::listener::refusal(*code, description.as_deref()).0,
+            crate::net::hc::refusal(*code, description.as_deref()).0,
             Some(*code),
         ),
         Some(Refusal::Status { code, .. }) => (Outcome::Rejected, Some(*code)),

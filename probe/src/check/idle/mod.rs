@@ -19,7 +19,7 @@ pub mod settings;
 
 pub use settings::{IdleSettings, Thresholds};
 
-use super::{Ctx, Session};
+use super::{Check, Ctx, Session};
 use crate::advice::{far_end_limit, fmt_s, idle_advice, Needs};
 use crate::outcome::{Outcome, Status};
 use crate::progress::IdleProgress;
@@ -30,6 +30,16 @@ use endpoint_limit::EndpointLimit;
 use message::IdleMessage;
 use relay_limit::RelayLimit;
 use std::time::Instant;
+
+/// This check, as the registry (`result/registry.rs`) finds it.
+pub const CHECK: Check = Check {
+    name: CheckName::Idle,
+    // Its own, plus the idle periods: see `IdleSettings::worst_case`.
+    phase_deadlines: 0,
+    failed: "the idle check failed",
+    failed_with: &[],
+    run: |ctx, target, session| Box::pin(run(ctx, target, session)),
+};
 
 /// Runs the ladder (and the `--refine` round) against `target`, after every other check passed.
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {

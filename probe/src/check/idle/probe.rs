@@ -74,7 +74,7 @@ pub async fn probe(
     if still_open {
         let (outcome, tcp) = channel.exchange_judged(answer).await;
         records.push(ProbeRecord {
-            tcp,
+            tcp: tcp.map(Into::into),
             ..record(Direction::ClientSend, outcome, false)
         });
     }

@@ -6,11 +6,16 @@
 mod handshake;
 pub mod keepalive;
 pub mod listener;
+mod refused;
 mod renewal;
+mod round_trip;
 pub mod sender;
+pub mod strangers;
 
 pub use handshake::Refusal;
 pub use listener::{Event, Listener};
+pub use refused::refusal;
+pub use round_trip::round_trip;
 
 use crate::target::HybridConnection;
 use relay_protocol::connection_string::Credential;

@@ -4,7 +4,7 @@
 //! other senders and the listener stops waiting; without the bound, a relay that hands over a
 //! burst of foreign accepts made the probe open a connection for each until its deadline.
 
-use crate::net::hc::listener;
+use super::listener;
 use crate::net::NetContext;
 use crate::target::HybridConnection;
 use relay_protocol::hc::control::AcceptMessage;
