@@ -15,8 +15,8 @@
 //! Readers ignore fields they do not know; a new field is not a new version, a renamed or
 //! retyped one is.
 
-use crate::net::tcp_info::TcpEvidence;
 use crate::outcome::Outcome;
+use crate::result::TcpEvidence;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use time::OffsetDateTime;
@@ -202,9 +202,9 @@ impl<'de> Deserialize<'de> for PushOutcome {
             return Ok(PushOutcome::Delivered);
         }
         Outcome::ALL
-            .into_iter()
+            .iter()
             .find(|o| o.as_str() == word)
-            .map(PushOutcome::Failed)
+            .map(|o| PushOutcome::Failed(*o))
             .ok_or_else(|| serde::de::Error::custom(format!("unknown push outcome `{word}`")))
     }
 }

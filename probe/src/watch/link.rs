@@ -261,7 +261,7 @@ fn refusal_outcome(r: &Refusal) -> Outcome {
     match r {
         Refusal::Status { code: 404, .. } => Outcome::NoListener,
         Refusal::Status { code, description } if matches!(code, 401 | 403) => {
-            crate::check::listener::refusal(*code, description.as_deref()).0
+            hc::refusal(*code, description.as_deref()).0
         }
         Refusal::Status { .. } => Outcome::Rejected,
         other => other.outcome().unwrap_or(Outcome::ProtocolError),

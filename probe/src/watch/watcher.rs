@@ -307,7 +307,7 @@ impl<'a> Watcher<'a> {
                 latency_ms: latency.map(ms),
                 idle_s: secs(idle),
                 listener_age_s: age.map(secs),
-                evidence,
+                evidence: evidence.map(Into::into),
                 detail,
                 phases,
             }),
