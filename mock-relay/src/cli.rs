@@ -57,7 +57,6 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing (Windows paths make ServeArgs larger)
 pub enum Command {
     /// Serve the relay endpoints, the listener channel and Hybrid Connections (the default).
     Serve(Box<ServeArgs>),
@@ -147,7 +146,7 @@ pub struct ServeArgs {
     pub accept_timeout: Duration,
 
     /// Hybrid Connections: forget a listener whose control channel has been idle this many
-    /// seconds, silently, as the service's load balancers do (about 240 s; see probe/SOURCES.md).
+    /// seconds, silently, as the service's load balancers do (about 240 s; see docs/sources.md).
     /// Off by default, so a rehearsal of a customer's firewall is not capped by it.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub service_idle_limit: Option<Duration>,

@@ -199,11 +199,6 @@ impl RunningServer {
         }
     }
 
-    /// Resolves when shutdown has begun (for callers that wait on several things).
-    pub async fn shutting_down(&self) {
-        self.lifecycle.token.cancelled().await
-    }
-
     /// Graceful shutdown: stop accepting, close keep-alive connections, send a WebSocket close
     /// (going away) on open channels, and wait up to the configured grace for them to finish.
     /// Returns false if some connections were still open when the grace ran out.

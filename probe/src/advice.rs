@@ -1,7 +1,8 @@
 //! Remediation: which middlebox likely cut an idle connection, and what setting to change.
 //!
-//! The defaults come from vendors' documentation (see shared/reference/network-facts.md). A
-//! bracket only narrows the candidates: the advice names them as likely, never as certain.
+//! The defaults come from vendors' documentation (docs/sources.md, "Default idle timeouts of
+//! common middleboxes"). A bracket only narrows the candidates: the advice names them as likely,
+//! never as certain.
 
 use crate::outcome::Outcome;
 

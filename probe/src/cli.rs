@@ -1,13 +1,9 @@
-//! The command line (clap), and the dispatch from a parsed command to the module that carries it
-//! out. The same definitions feed shell completions and the man page.
+//! The command line (clap), and the dispatch from a parsed command to its file in `cmd/`. The same definitions feed shell completions and the man page.
 
-use crate::demo::{self, DemoArgs};
+use crate::cmd::{self, demo::DemoArgs, report::ReportArgs, serve::ServeArgs};
 use crate::error::ConfigError;
-use crate::fleet::{self, ReportArgs};
 use crate::plan::RunArgs;
-use crate::serve::{self, ServeArgs};
 use crate::watch::{self, WatchArgs};
-use crate::{app, output};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -39,7 +35,6 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub enum Command {
     /// Check every target of a scenario (or the --target URLs) and report.
     Run(RunArgs),
@@ -73,26 +68,14 @@ impl Cli {
     pub async fn execute(self) -> Result<u8, ConfigError> {
         let verbose = self.verbose > 0;
         match self.command {
-            Command::Run(args) => app::run(&args, verbose).await,
-            Command::Report(args) => fleet::command(&args),
-            Command::Serve(args) => serve::command(args).await,
+            Command::Run(args) => cmd::run::command(&args, verbose).await,
+            Command::Scenarios { files } => cmd::scenarios::command(&files),
+            Command::Demo(args) => cmd::demo::command(&args, verbose).await,
+            Command::Report(args) => cmd::report::command(&args),
+            Command::Serve(args) => cmd::serve::command(args).await,
             Command::Watch(args) => watch::command(args).await,
-            Command::Scenarios { files } => app::scenarios(&files),
-            Command::Demo(args) => demo::command(&args, verbose).await,
-            Command::Completions { shell } => {
-                let mut script = Vec::new();
-                clap_complete::generate(shell, &mut Cli::command(), "probe", &mut script);
-                output::write_stdout(&script)?;
-                Ok(0)
-            }
-            Command::Man => {
-                let mut page = Vec::new();
-                clap_mangen::Man::new(Cli::command())
-                    .render(&mut page)
-                    .map_err(|e| ConfigError::new(format!("cannot render the man page: {e}")))?;
-                output::write_stdout(&page)?;
-                Ok(0)
-            }
+            Command::Completions { shell } => cmd::completions::command(shell, Cli::command()),
+            Command::Man => cmd::man::command(Cli::command()),
         }
     }
 }

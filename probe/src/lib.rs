@@ -6,8 +6,9 @@
 //!
 //! ```text
 //! cli                                   the command line and its dispatch
-//! app, demo, serve, fleet, watch        what each subcommand does
-//! plan, runner, report, output          flags -> plan -> run -> result -> formats -> files
+//! cmd, watch                            one file per subcommand: what it does (watch: its own module)
+//! plan, runner, report, matrix,         flags -> plan -> run -> result -> formats -> files;
+//!   output, exporter                    many runs -> one matrix; the HTTP side of `serve`
 //! check                                 one file per check, one signature
 //! result, timing, advice, progress      the result document and what fills it
 //! net, scenario, namespace_from         how bytes reach the far end; scenario files
@@ -17,15 +18,13 @@
 //! (`tests/tests/layering.rs` holds the probe to it.)
 
 pub mod advice;
-pub mod app;
 pub mod check;
 pub mod cli;
 pub mod cloud;
-pub mod demo;
+pub mod cmd;
 pub mod error;
-pub mod fleet;
-#[cfg(test)]
-mod fuzz;
+pub mod exporter;
+pub mod matrix;
 pub mod namespace_from;
 pub mod net;
 pub mod outcome;
@@ -36,7 +35,6 @@ pub mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
-pub mod serve;
 pub mod target;
 pub mod timing;
 pub mod version;

@@ -3,8 +3,38 @@
 //! `.evtx`, a pasted error): every Service Bus host name in it is a namespace to check, as
 //! `--relay-namespace` checks one.
 
-use crate::error::ConfigError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A `--namespace-from` file that names no namespace.
+#[derive(Debug, thiserror::Error)]
+pub enum NamespaceFromError {
+    #[error("--namespace-from {}: larger than {} MiB, so not an export of writeback's events; {}", .0.display(), MAX_FILE_BYTES / (1024 * 1024), EVENTS_HINT)]
+    TooLarge(PathBuf),
+    #[error("--namespace-from {}: cannot read it ({source})", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// `gateways`: the gateway names found, which alone say nothing of the namespace.
+    #[error("--namespace-from {}: no relay namespace in it{}: looked for host names ending in .{}, .{} or .{}, and for names beginning with {}; {}", .path.display(), gateways_clause(.gateways), SUFFIXES[0], SUFFIXES[1], SUFFIXES[2], WRITEBACK_PREFIX, EVENTS_HINT)]
+    NoNamespace {
+        path: PathBuf,
+        gateways: Vec<String>,
+    },
+}
+
+impl crate::error::UserError for NamespaceFromError {}
+
+fn gateways_clause(gateways: &[String]) -> String {
+    if gateways.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (only gateway names: {}, which belong to a namespace)",
+            gateways.join(", ")
+        )
+    }
+}
 
 /// The relay suffixes of the three clouds.
 pub const SUFFIXES: [&str; 3] = [
@@ -119,33 +149,24 @@ pub fn extract_bytes(bytes: &[u8]) -> Found {
 
 /// Reads `path` for `--namespace-from`: the names found, and a note for the report. A file that
 /// cannot be read or names nothing is a usage error saying what was looked for.
-pub fn read(path: &Path) -> Result<(Vec<String>, String), ConfigError> {
+pub fn read(path: &Path) -> Result<(Vec<String>, String), NamespaceFromError> {
     let shown = path.display();
     let too_big = std::fs::metadata(path)
         .map(|m| m.len() > MAX_FILE_BYTES)
         .unwrap_or(false);
     if too_big {
-        return Err(ConfigError::new(format!(
-            "--namespace-from {shown}: larger than {} MiB, so not an export of writeback's events; {EVENTS_HINT}",
-            MAX_FILE_BYTES / (1024 * 1024)
-        )));
+        return Err(NamespaceFromError::TooLarge(path.to_path_buf()));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| ConfigError::new(format!("--namespace-from {shown}: cannot read it ({e})")))?;
+    let bytes = std::fs::read(path).map_err(|source| NamespaceFromError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let found = extract_bytes(&bytes);
     if found.namespaces.is_empty() {
-        let gateways = if found.gateways.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " (only gateway names: {}, which belong to a namespace)",
-                found.gateways.join(", ")
-            )
-        };
-        return Err(ConfigError::new(format!(
-            "--namespace-from {shown}: no relay namespace in it{gateways}: looked for host names ending in .{}, .{} or .{}, and for names beginning with {WRITEBACK_PREFIX}; {EVENTS_HINT}",
-            SUFFIXES[0], SUFFIXES[1], SUFFIXES[2]
-        )));
+        return Err(NamespaceFromError::NoNamespace {
+            path: path.to_path_buf(),
+            gateways: found.gateways,
+        });
     }
     let mut note = format!(
         "--namespace-from {shown}: {} relay namespace(s) found and checked: {}",

@@ -106,55 +106,80 @@ impl HybridConnection {
     }
 }
 
+/// A target URL or AD domain that cannot be checked; `shown` is the URL without its credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("`{shown}` is not a URL: {source}")]
+    NotUrl {
+        shown: String,
+        source: url::ParseError,
+    },
+    #[error("`{0}`: a hybrid connection needs its credentials: use --hybrid-connection CONNECTION-STRING")]
+    HcNeedsCredentials(String),
+    #[error("`{shown}`: scheme `{scheme}` is not supported (use https://, wss://, tcp://host:port or relay://host:port)")]
+    Scheme { shown: String, scheme: String },
+    #[error("`{0}`: credentials do not belong in a target URL")]
+    Credentials(String),
+    #[error("`{0}`: the port after `:` is empty")]
+    EmptyPort(String),
+    #[error("`{0}` has no host")]
+    NoHost(String),
+    #[error("`{0}` needs a port (host:port)")]
+    NoPort(String),
+    #[error("`{0}`: port 0 cannot be connected to")]
+    PortZero(String),
+    #[error("`{0}` is not a DNS domain name")]
+    NotDomain(String),
+}
+
+impl crate::error::UserError for TargetError {}
+
 impl Target {
     /// Parses `https://`, `wss://`, `tcp://host:port` or `relay://host:port`.
-    pub fn parse(url: &str) -> Result<Target, String> {
+    pub fn parse(url: &str) -> Result<Target, TargetError> {
         // Credentials never belong in a target URL, and never show in its errors either.
         let shown = redact_userinfo(url);
-        let parsed = url::Url::parse(url).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
+        let parsed = url::Url::parse(url).map_err(|source| TargetError::NotUrl {
+            shown: shown.clone(),
+            source,
+        })?;
         let kind = match parsed.scheme() {
             "https" => TargetKind::Https,
             "wss" => TargetKind::Wss,
             "tcp" => TargetKind::Tcp,
             "relay" => TargetKind::Relay,
-            "hc" => {
-                return Err(format!(
-                    "`{}`: a hybrid connection needs its credentials: use --hybrid-connection CONNECTION-STRING",
-                    redact_userinfo(url)
-                ))
-            }
+            "hc" => return Err(TargetError::HcNeedsCredentials(shown)),
             other => {
-                return Err(format!(
-                    "`{shown}`: scheme `{other}` is not supported (use https://, wss://, tcp://host:port or relay://host:port)"
-                ))
+                return Err(TargetError::Scheme {
+                    shown,
+                    scheme: other.to_string(),
+                })
             }
         };
         if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(format!(
-                "`{shown}`: credentials do not belong in a target URL"
-            ));
+            return Err(TargetError::Credentials(shown));
         }
         // `https://user:/pw@host` (or `:?`, `:#`) parses as host `user` with an empty port and
         // the password in the path: nobody means an empty port, so it is refused.
         if authority_of(url).ends_with(':') {
-            return Err(format!("`{shown}`: the port after `:` is empty"));
+            return Err(TargetError::EmptyPort(shown));
         }
         let host = match parsed.host() {
             Some(url::Host::Domain(d)) => d.to_string(),
             Some(url::Host::Ipv4(a)) => a.to_string(),
             Some(url::Host::Ipv6(a)) => a.to_string(),
-            None => return Err(format!("`{shown}` has no host")),
+            None => return Err(TargetError::NoHost(shown)),
         };
         let port = match (parsed.port_or_known_default(), kind) {
             (Some(p), _) => p,
             (None, TargetKind::Wss) => 443,
             (None, TargetKind::Tcp | TargetKind::Relay | TargetKind::AdDomain | TargetKind::Hc) => {
-                return Err(format!("`{shown}` needs a port (host:port)"))
+                return Err(TargetError::NoPort(shown))
             }
             (None, TargetKind::Https) => 443,
         };
         if port == 0 {
-            return Err(format!("`{shown}`: port 0 cannot be connected to"));
+            return Err(TargetError::PortZero(shown));
         }
         let mut path = parsed.path().to_string();
         if path.is_empty() {
@@ -215,7 +240,7 @@ impl Target {
     }
 
     /// An Active Directory domain to find the PDC emulator of (`ad://DOMAIN` in reports).
-    pub fn ad_domain(domain: &str) -> Result<Target, String> {
+    pub fn ad_domain(domain: &str) -> Result<Target, TargetError> {
         let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
         let valid = !domain.is_empty()
             && domain.split('.').all(|label| {
@@ -224,7 +249,7 @@ impl Target {
                     && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             });
         if !valid {
-            return Err(format!("`{domain}` is not a DNS domain name"));
+            return Err(TargetError::NotDomain(domain));
         }
         let mut target = Target::parse(&format!("tcp://{domain}:389"))?;
         target.kind = TargetKind::AdDomain;
@@ -327,14 +352,19 @@ mod tests {
     fn rejects_bad_urls_with_a_reason() {
         assert!(Target::parse("ftp://x")
             .unwrap_err()
+            .to_string()
             .contains("scheme `ftp`"));
         assert!(Target::parse("tcp://x")
             .unwrap_err()
+            .to_string()
             .contains("needs a port"));
         assert!(Target::parse("not a url")
             .unwrap_err()
+            .to_string()
             .contains("not a URL"));
-        let err = Target::parse("https://user:secret@x/").unwrap_err();
+        let err = Target::parse("https://user:secret@x/")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("secret"), "{err}");
     }
 
@@ -360,14 +390,16 @@ mod tests {
                 "{shown}"
             );
         }
-        let err = Target::parse("https://u:secret@relay.example:99999/").unwrap_err();
+        let err = Target::parse("https://u:secret@relay.example:99999/")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("secret"), "{err}");
         for leaky in [
             "https://u:/secret@relay.example/",
             "https://u:?secret@relay.example/",
             "https://u:#secret@relay.example/",
         ] {
-            let err = Target::parse(leaky).unwrap_err();
+            let err = Target::parse(leaky).unwrap_err().to_string();
             assert!(err.contains("port") && !err.contains("secret"), "{err}");
         }
     }

@@ -36,7 +36,10 @@ pub async fn run_measured(args: &[&str], envs: &[(&str, &str)], limit: Duration)
 }
 
 // The child is reaped by `wait4` (which is what yields its peak memory), not `Child::wait`.
-#[allow(clippy::zombie_processes)]
+#[expect(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which yields the peak memory"
+)]
 fn run_blocking(args: &[String], envs: &[(String, String)], limit: Duration) -> Measured {
     let started = Instant::now();
     let mut child = Command::new(crate::bins::probe())

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 /// Top to bottom; a module may import its own layer's (without a cycle) and every lower one.
 const LAYERS: &[&[&str]] = &[
     &["cli"],
-    &["app", "demo", "serve", "fleet", "watch"],
-    &["plan", "runner", "report", "output"],
+    &["cmd", "watch"],
+    &["plan", "runner", "report", "matrix", "output", "exporter"],
     &["check"],
     &["result", "timing", "advice", "progress"],
     &["net", "scenario", "namespace_from"],

@@ -1,8 +1,7 @@
 //! The .NET `machine.config` `<system.net><defaultProxy>` section: the proxy the sync service
 //! actually uses (it does not read WinHTTP or the user's Internet settings).
 
-use super::proxy::Proxy;
-use crate::error::ConfigError;
+use super::proxy::{Proxy, ProxyUrlError};
 use std::path::{Path, PathBuf};
 
 /// Where .NET Framework 4 (64-bit) keeps it on a default Windows install.
@@ -45,9 +44,31 @@ pub struct DefaultProxy {
     pub bypass_list: Vec<String>,
 }
 
+/// A machine.config that gives no usable proxy setting.
+#[derive(Debug, thiserror::Error)]
+pub enum MachineConfigError {
+    /// `tried`: the default paths, comma-separated.
+    #[error("--proxy-from-machine-config: no machine.config at its default paths ({tried}); name the file")]
+    NotFound { tried: String },
+    #[error("--proxy-from-machine-config {}: cannot read it ({source})", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("machine.config {origin}: not valid XML: {error}")]
+    NotXml {
+        origin: String,
+        error: roxmltree::Error,
+    },
+    #[error(transparent)]
+    Proxy(#[from] ProxyUrlError),
+}
+
+impl crate::error::UserError for MachineConfigError {}
+
 /// Reads `path`, or when `None` the first of [`default_paths`] that exists (`%WINDIR%` from the
 /// environment).
-pub fn read(path: Option<&Path>) -> Result<(PathBuf, DefaultProxy), ConfigError> {
+pub fn read(path: Option<&Path>) -> Result<(PathBuf, DefaultProxy), MachineConfigError> {
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => {
@@ -57,28 +78,27 @@ pub fn read(path: Option<&Path>) -> Result<(PathBuf, DefaultProxy), ConfigError>
                 None => {
                     let tried: Vec<String> =
                         candidates.iter().map(|p| p.display().to_string()).collect();
-                    return Err(ConfigError::new(format!(
-                        "--proxy-from-machine-config: no machine.config at its default paths ({}); name the file",
-                        tried.join(", ")
-                    )));
+                    return Err(MachineConfigError::NotFound {
+                        tried: tried.join(", "),
+                    });
                 }
             }
         }
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        ConfigError::new(format!(
-            "--proxy-from-machine-config {}: cannot read it ({e})",
-            path.display()
-        ))
+    let text = std::fs::read_to_string(&path).map_err(|source| MachineConfigError::Unreadable {
+        path: path.clone(),
+        source,
     })?;
     let parsed = parse(&text, &path.display().to_string())?;
     Ok((path, parsed))
 }
 
 /// Parses machine.config text; `origin` names it in messages.
-pub fn parse(text: &str, origin: &str) -> Result<DefaultProxy, ConfigError> {
-    let doc = roxmltree::Document::parse(text)
-        .map_err(|e| ConfigError::new(format!("machine.config {origin}: not valid XML: {e}")))?;
+pub fn parse(text: &str, origin: &str) -> Result<DefaultProxy, MachineConfigError> {
+    let doc = roxmltree::Document::parse(text).map_err(|error| MachineConfigError::NotXml {
+        origin: origin.to_string(),
+        error,
+    })?;
     let mut result = DefaultProxy {
         proxy: None,
         bypass_on_local: false,
@@ -103,7 +123,7 @@ pub fn parse(text: &str, origin: &str) -> Result<DefaultProxy, ConfigError> {
             result.bypass_on_local = truthy(child.attribute("bypassonlocal"));
             if let Some(address) = child.attribute("proxyaddress").filter(|a| !a.is_empty()) {
                 let source = format!("machine.config {origin}");
-                result.proxy = Some(Proxy::parse(address, &source).map_err(ConfigError::new)?);
+                result.proxy = Some(Proxy::parse(address, &source)?);
             }
         } else if child.has_tag_name("bypasslist") {
             result.bypass_list = child

@@ -29,35 +29,55 @@ impl fmt::Debug for Proxy {
     }
 }
 
+/// A proxy URL that cannot be used; `origin` says where it came from (a flag, a variable, a
+/// file), `shown` is the URL without its credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyUrlError {
+    #[error("{origin}: `{shown}` is not a proxy URL: {source}")]
+    NotUrl {
+        origin: String,
+        shown: String,
+        source: url::ParseError,
+    },
+    #[error("{origin}: `{shown}`: only http:// proxies are supported (the tunnel to the target is TLS already)")]
+    NotHttp { origin: String, shown: String },
+    #[error("{origin}: `{shown}` has no host")]
+    NoHost { origin: String, shown: String },
+    #[error("{origin}: `{shown}`: a proxy URL is http://[USER:PASSWORD@]HOST:PORT, with no path, query or fragment (a `/`, `?` or `#` in the password must be percent-encoded: %2F, %3F, %23)")]
+    HasPath { origin: String, shown: String },
+}
+
+impl crate::error::UserError for ProxyUrlError {}
+
 impl Proxy {
     /// Parses `http://[user:pass@]host:port` (a bare `host:port` is taken as http://).
-    pub fn parse(url: &str, source: &str) -> Result<Proxy, String> {
+    pub fn parse(url: &str, source: &str) -> Result<Proxy, ProxyUrlError> {
         let shown = crate::target::redact_userinfo(url);
         let with_scheme = if url.contains("://") {
             url.to_string()
         } else {
             format!("http://{url}")
         };
-        let parsed = url::Url::parse(&with_scheme)
-            .map_err(|e| format!("{source}: `{shown}` is not a proxy URL: {e}"))?;
+        let origin = source.to_string();
+        let parsed = url::Url::parse(&with_scheme).map_err(|e| ProxyUrlError::NotUrl {
+            origin: origin.clone(),
+            shown: shown.clone(),
+            source: e,
+        })?;
         if parsed.scheme() != "http" {
-            return Err(format!(
-                "{source}: `{shown}`: only http:// proxies are supported (the tunnel to the target is TLS already)"
-            ));
+            return Err(ProxyUrlError::NotHttp { origin, shown });
         }
         let host = match parsed.host() {
             Some(url::Host::Domain(d)) => d.to_string(),
             Some(url::Host::Ipv4(a)) => a.to_string(),
             Some(url::Host::Ipv6(a)) => a.to_string(),
-            None => return Err(format!("{source}: `{shown}` has no host")),
+            None => return Err(ProxyUrlError::NoHost { origin, shown }),
         };
         if !matches!(parsed.path(), "" | "/")
             || parsed.query().is_some()
             || parsed.fragment().is_some()
         {
-            return Err(format!(
-                "{source}: `{shown}`: a proxy URL is http://[USER:PASSWORD@]HOST:PORT, with no path, query or fragment (a `/`, `?` or `#` in the password must be percent-encoded: %2F, %3F, %23)"
-            ));
+            return Err(ProxyUrlError::HasPath { origin, shown });
         }
         let port = parsed.port().unwrap_or(80);
         let credentials = if parsed.username().is_empty() {
@@ -178,7 +198,7 @@ impl ProxyRoute {
 
     /// From the environment, as curl reads it: `https_proxy`, `HTTPS_PROXY`, `all_proxy`,
     /// `ALL_PROXY`; `no_proxy`/`NO_PROXY`.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<ProxyRoute, String> {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<ProxyRoute, ProxyUrlError> {
         let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let proxy = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
             .iter()
@@ -211,7 +231,9 @@ mod tests {
         assert!(!format!("{p:?}").contains("s3cr"));
         let bare = Proxy::parse("10.0.0.1:8080", "--proxy").unwrap();
         assert_eq!(bare.redacted(), "http://10.0.0.1:8080");
-        let err = Proxy::parse("socks5://u:pw@p:1080", "--proxy").unwrap_err();
+        let err = Proxy::parse("socks5://u:pw@p:1080", "--proxy")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("only http://") && !err.contains("pw"), "{err}");
         let plus = Proxy::parse("http://a+b:c+d%2Be%20f@p:3128", "--proxy").unwrap();
         assert_eq!(plus.credentials, Some(("a+b".into(), "c+d+e f".into())));
@@ -221,7 +243,7 @@ mod tests {
             "http://u:se#cret@p:3128",
             "http://u:se?cret@p:3128",
         ] {
-            let err = Proxy::parse(leaky, "HTTPS_PROXY").unwrap_err();
+            let err = Proxy::parse(leaky, "HTTPS_PROXY").unwrap_err().to_string();
             assert!(
                 !err.contains("cret") && err.starts_with("HTTPS_PROXY"),
                 "{err}"

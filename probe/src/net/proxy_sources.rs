@@ -48,7 +48,7 @@ pub fn choose(
             .push(format!("{origin}: {}", settings.describe()));
         chosen.proxy = settings
             .https_proxy(origin)
-            .map_err(|e| ConfigError::new(format!("--proxy-from-winhttp: {e}")))?;
+            .map_err(winhttp::WinHttpError::Proxy)?;
         if chosen.proxy.is_none() && settings.proxy_list.is_some() {
             chosen.notes.push(format!(
                 "{origin} names no proxy for https:// (only other schemes): WinHTTP connects to these endpoints directly"

@@ -1,7 +1,7 @@
 //! Name resolution: hickory with its cache off (every lookup is timed for real), `--dns-server`,
 //! and curl-style `--resolve HOST:PORT:ADDR` overrides.
 
-use crate::error::ConfigError;
+use crate::error::UserError;
 use crate::outcome::Outcome;
 use hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ProtocolConfig, ResolveHosts, ResolverConfig, ResolverOpts,
@@ -16,6 +16,32 @@ use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A `--resolve` or `--dns-server` value that cannot be used; `given` is the whole value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveArgError {
+    #[error("`{0}` is not HOST:PORT:ADDR (for example api.example.com:443:192.0.2.10)")]
+    NotOverride(String),
+    #[error("`{given}`: `{port}` is not a port number")]
+    NotPort { given: String, port: String },
+    #[error("`{given}`: `{address}` is not an IP address")]
+    NotAddress { given: String, address: String },
+    #[error("`{0}` is not IP[:PORT] (for example 198.51.100.53 or [2001:db8::53]:5353)")]
+    NotServer(String),
+}
+
+/// A resolver that cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolverError {
+    #[error(
+        "cannot read the system resolver configuration ({0}); name a server with --dns-server"
+    )]
+    SystemConfiguration(NetError),
+    #[error("cannot set up the resolver: {0}")]
+    Setup(NetError),
+}
+
+impl UserError for ResolverError {}
+
 /// `--resolve HOST:PORT:ADDR[,ADDR...]`: answers for one host and port without asking DNS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolveOverride {
@@ -25,25 +51,28 @@ pub struct ResolveOverride {
 }
 
 impl FromStr for ResolveOverride {
-    type Err = String;
+    type Err = ResolveArgError;
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        let usage =
-            || format!("`{s}` is not HOST:PORT:ADDR (for example api.example.com:443:192.0.2.10)");
+    fn from_str(s: &str) -> Result<Self, ResolveArgError> {
+        let usage = || ResolveArgError::NotOverride(s.to_string());
         let (host, rest) = s.split_once(':').ok_or_else(usage)?;
         let (port, addrs) = rest.split_once(':').ok_or_else(usage)?;
         if host.is_empty() {
             return Err(usage());
         }
-        let port: u16 = port
-            .parse()
-            .map_err(|_| format!("`{s}`: `{port}` is not a port number"))?;
+        let port: u16 = port.parse().map_err(|_| ResolveArgError::NotPort {
+            given: s.to_string(),
+            port: port.to_string(),
+        })?;
         let addresses = addrs
             .split(',')
             .map(|a| {
                 let a = a.trim().trim_start_matches('[').trim_end_matches(']');
                 a.parse::<IpAddr>()
-                    .map_err(|_| format!("`{s}`: `{a}` is not an IP address"))
+                    .map_err(|_| ResolveArgError::NotAddress {
+                        given: s.to_string(),
+                        address: a.to_string(),
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ResolveOverride {
@@ -55,16 +84,14 @@ impl FromStr for ResolveOverride {
 }
 
 /// `--dns-server IP[:PORT]`.
-pub fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
+pub fn parse_dns_server(s: &str) -> Result<SocketAddr, ResolveArgError> {
     if let Ok(sa) = s.parse::<SocketAddr>() {
         return Ok(sa);
     }
     let ip = s.trim_start_matches('[').trim_end_matches(']');
     ip.parse::<IpAddr>()
         .map(|ip| SocketAddr::new(ip, 53))
-        .map_err(|_| {
-            format!("`{s}` is not IP[:PORT] (for example 198.51.100.53 or [2001:db8::53]:5353)")
-        })
+        .map_err(|_| ResolveArgError::NotServer(s.to_string()))
 }
 
 /// Where the answer came from.
@@ -133,14 +160,11 @@ impl Resolver {
         servers: &[SocketAddr],
         overrides: Vec<ResolveOverride>,
         timeout: Duration,
-    ) -> Result<Resolver, ConfigError> {
+    ) -> Result<Resolver, ResolverError> {
         let provider = TokioRuntimeProvider::default();
         let (mut builder, description) = if servers.is_empty() {
-            let builder = TokioResolver::builder(provider).map_err(|e| {
-                ConfigError::new(format!(
-                    "cannot read the system resolver configuration ({e}); name a server with --dns-server"
-                ))
-            })?;
+            let builder =
+                TokioResolver::builder(provider).map_err(ResolverError::SystemConfiguration)?;
             (builder, "the system resolver".to_string())
         } else {
             let name_servers = servers
@@ -177,9 +201,7 @@ impl Resolver {
         } else {
             ResolveHosts::Never
         };
-        let inner = builder
-            .build()
-            .map_err(|e| ConfigError::new(format!("cannot set up the resolver: {e}")))?;
+        let inner = builder.build().map_err(ResolverError::Setup)?;
         Ok(Resolver {
             inner,
             overrides,
@@ -190,7 +212,7 @@ impl Resolver {
     /// A resolver that asks no DNS server and reads no system configuration: for the demo,
     /// whose targets are address literals, so that it runs where there is no resolv.conf (an
     /// empty root, a bare container). A name would fail as `servfail`, saying so.
-    pub fn literals_only(timeout: Duration) -> Result<Resolver, ConfigError> {
+    pub fn literals_only(timeout: Duration) -> Result<Resolver, ResolverError> {
         let mut builder = TokioResolver::builder_with_config(
             ResolverConfig::from_name_servers(Vec::new()),
             TokioRuntimeProvider::default(),
@@ -200,9 +222,7 @@ impl Resolver {
         opts.timeout = timeout;
         opts.attempts = 1;
         opts.use_hosts_file = ResolveHosts::Never;
-        let inner = builder
-            .build()
-            .map_err(|e| ConfigError::new(format!("cannot set up the resolver: {e}")))?;
+        let inner = builder.build().map_err(ResolverError::Setup)?;
         Ok(Resolver {
             inner,
             overrides: Vec::new(),
@@ -378,6 +398,7 @@ mod tests {
         assert!("relay.example:x:192.0.2.1"
             .parse::<ResolveOverride>()
             .unwrap_err()
+            .to_string()
             .contains("port"));
     }
 

@@ -3,7 +3,6 @@
 
 use super::anchors::{self, AnchorIndex, Anchored};
 pub use super::cert::CertInfo;
-use crate::error::ConfigError;
 use crate::outcome::Outcome;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -11,11 +10,37 @@ use rustls::crypto::CryptoProvider;
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
+
+/// Trust anchors that cannot be loaded; `origin` names where they came from (`--ca-file PATH`).
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    #[error("--ca-file {}: {error}", .path.display())]
+    CaFile {
+        path: PathBuf,
+        error: rustls_pki_types::pem::Error,
+    },
+    #[error("--ca-file {}: no PEM certificate in it", .0.display())]
+    NoCertificate(PathBuf),
+    #[error("{origin}: {error}")]
+    Pem {
+        origin: String,
+        error: rustls_pki_types::pem::Error,
+    },
+    #[error("{origin}: not a usable CA certificate: {error}")]
+    Unusable {
+        origin: String,
+        error: rustls::Error,
+    },
+    #[error("cannot build the TLS verifier: {0}")]
+    Verifier(rustls::client::VerifierBuilderError),
+}
+
+impl crate::error::UserError for TrustError {}
 
 /// Trust anchors and crypto, built once per run.
 pub struct TlsSetup {
@@ -30,18 +55,18 @@ pub struct TlsSetup {
 impl TlsSetup {
     /// Loads the trust anchors: the operating system's store, the Mozilla set from webpki-roots,
     /// and every certificate in `ca_files`.
-    pub fn new(ca_files: &[impl AsRef<Path>]) -> Result<TlsSetup, ConfigError> {
+    pub fn new(ca_files: &[impl AsRef<Path>]) -> Result<TlsSetup, TrustError> {
         let mut extra = Vec::new();
         for path in ca_files {
             let path = path.as_ref();
             let certs = CertificateDer::pem_file_iter(path)
                 .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| ConfigError::new(format!("--ca-file {}: {e}", path.display())))?;
+                .map_err(|error| TrustError::CaFile {
+                    path: path.to_path_buf(),
+                    error,
+                })?;
             if certs.is_empty() {
-                return Err(ConfigError::new(format!(
-                    "--ca-file {}: no PEM certificate in it",
-                    path.display()
-                )));
+                return Err(TrustError::NoCertificate(path.to_path_buf()));
             }
             for cert in certs {
                 extra.push((format!("--ca-file {}", path.display()), cert));
@@ -51,18 +76,19 @@ impl TlsSetup {
     }
 
     /// Trust from PEM text held in memory (the in-process demo's mock-relay CA).
-    pub fn with_pem(origin: &str, pem: &str) -> Result<TlsSetup, ConfigError> {
+    pub fn with_pem(origin: &str, pem: &str) -> Result<TlsSetup, TrustError> {
         let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ConfigError::new(format!("{origin}: {e}")))?;
+            .map_err(|error| TrustError::Pem {
+                origin: origin.to_string(),
+                error,
+            })?;
         Self::with_anchors(certs.into_iter().map(|c| (origin.to_string(), c)).collect())
     }
 
     /// The system store, webpki-roots, and `extra` (`(store name, certificate)` pairs, the
     /// name as messages give it: `--ca-file PATH`).
-    fn with_anchors(
-        extra: Vec<(String, CertificateDer<'static>)>,
-    ) -> Result<TlsSetup, ConfigError> {
+    fn with_anchors(extra: Vec<(String, CertificateDer<'static>)>) -> Result<TlsSetup, TrustError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = RootCertStore::empty();
         let mut index = AnchorIndex::default();
@@ -79,9 +105,9 @@ impl TlsSetup {
         let extra_count = extra.len();
         for (origin, cert) in extra {
             index.add_certificate(&origin, &cert);
-            roots.add(cert).map_err(|e| {
-                ConfigError::new(format!("{origin}: not a usable CA certificate: {e}"))
-            })?;
+            roots
+                .add(cert)
+                .map_err(|error| TrustError::Unusable { origin, error })?;
         }
         let extra = extra_count;
         let anchors = format!(
@@ -91,7 +117,7 @@ impl TlsSetup {
         let verifier =
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
-                .map_err(|e| ConfigError::new(format!("cannot build the TLS verifier: {e}")))?;
+                .map_err(TrustError::Verifier)?;
         Ok(TlsSetup {
             provider,
             verifier,

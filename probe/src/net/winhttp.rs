@@ -23,9 +23,8 @@
 //! without a period.
 
 use super::bypass::{split_list, BypassList};
-use super::proxy::Proxy;
-use crate::error::ConfigError;
-use std::path::Path;
+use super::proxy::{Proxy, ProxyUrlError};
+use std::path::{Path, PathBuf};
 
 /// The registry key, under HKEY_LOCAL_MACHINE.
 pub const REGISTRY_KEY: &str =
@@ -38,6 +37,61 @@ pub const ORIGIN: &str = r"WinHTTP (HKLM\SOFTWARE\Microsoft\Windows\CurrentVersi
 const HEADER_LEN: usize = 12;
 const FLAG_NAMED_PROXY: u32 = 0x2;
 
+/// `WinHttpSettings` bytes that do not have the layout above.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("{0} bytes, shorter than the 20 of a direct-access value")]
+    TooShort(usize),
+    #[error("the {0} length is missing")]
+    NoLength(&'static str),
+    #[error(
+        "the {what} ({len} bytes at offset {start}) runs past the end of the value ({total} bytes)"
+    )]
+    PastTheEnd {
+        what: &'static str,
+        len: usize,
+        start: usize,
+        total: usize,
+    },
+}
+
+/// A `reg export` file without the value.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(
+        "no \"{}\"=hex:... line in it (export the key with: reg export \"HKLM\\{}\" winhttp.reg)",
+        REGISTRY_VALUE,
+        REGISTRY_KEY
+    )]
+    NoValue,
+    #[error("`{0}` is not a hex byte")]
+    NotHex(String),
+}
+
+/// WinHTTP settings that cannot be read; every message names `--proxy-from-winhttp`.
+#[derive(Debug, thiserror::Error)]
+pub enum WinHttpError {
+    #[error("--proxy-from-winhttp {}: cannot read it ({source})", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--proxy-from-winhttp {}: {error}", .path.display())]
+    Export { path: PathBuf, error: ExportError },
+    #[error("--proxy-from-winhttp: {origin}: not a WinHttpSettings value: {error}")]
+    NotSettings { origin: String, error: BlobError },
+    #[cfg(windows)]
+    #[error("--proxy-from-winhttp: {} is not a REG_BINARY value", ORIGIN)]
+    NotBinary,
+    #[cfg(not(windows))]
+    #[error("--proxy-from-winhttp: the WinHTTP settings live in the Windows registry; off Windows, pass a file exported on the server with: reg export \"HKLM\\{}\" winhttp.reg", REGISTRY_KEY)]
+    NoRegistry,
+    #[error("--proxy-from-winhttp: {0}")]
+    Proxy(ProxyUrlError),
+}
+
+impl crate::error::UserError for WinHttpError {}
+
 /// What the `WinHttpSettings` value says.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WinHttpSettings {
@@ -48,30 +102,27 @@ pub struct WinHttpSettings {
 }
 
 /// Parses the `WinHttpSettings` bytes.
-pub fn parse(blob: &[u8]) -> Result<WinHttpSettings, String> {
+pub fn parse(blob: &[u8]) -> Result<WinHttpSettings, BlobError> {
     let word = |at: usize| -> Option<u32> {
         let bytes = blob.get(at..at + 4)?;
         Some(u32::from_le_bytes(bytes.try_into().ok()?))
     };
     if blob.len() < HEADER_LEN + 8 {
-        return Err(format!(
-            "{} bytes, shorter than the 20 of a direct-access value",
-            blob.len()
-        ));
+        return Err(BlobError::TooShort(blob.len()));
     }
     let flags = word(8).unwrap_or(0);
     let mut at = HEADER_LEN;
-    let mut string = |what: &str| -> Result<String, String> {
-        let len = word(at).ok_or_else(|| format!("the {what} length is missing"))? as usize;
+    let mut string = |what: &'static str| -> Result<String, BlobError> {
+        let len = word(at).ok_or(BlobError::NoLength(what))? as usize;
         let start = at + 4;
         let bytes = start
             .checked_add(len)
             .and_then(|end| blob.get(start..end))
-            .ok_or_else(|| {
-                format!(
-                    "the {what} ({len} bytes at offset {start}) runs past the end of the value ({} bytes)",
-                    blob.len()
-                )
+            .ok_or(BlobError::PastTheEnd {
+                what,
+                len,
+                start,
+                total: blob.len(),
             })?;
         at = start + len;
         Ok(String::from_utf8_lossy(bytes).trim().to_string())
@@ -91,14 +142,14 @@ pub fn parse(blob: &[u8]) -> Result<WinHttpSettings, String> {
 
 /// The `WinHttpSettings` bytes in a `reg export` file (REGEDIT4 or version 5, UTF-16 or UTF-8):
 /// `"WinHttpSettings"=hex:18,00,...`, continued over lines ending in `\`.
-pub fn from_reg_export(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub fn from_reg_export(bytes: &[u8]) -> Result<Vec<u8>, ExportError> {
     let text = crate::windows_text::decode(bytes);
     let mut lines = text.lines();
     let needle = format!("\"{}\"=hex:", REGISTRY_VALUE.to_ascii_lowercase());
     let first = lines
         .by_ref()
         .find(|l| l.trim().to_ascii_lowercase().starts_with(&needle))
-        .ok_or_else(|| format!("no \"{REGISTRY_VALUE}\"=hex:... line in it (export the key with: reg export \"HKLM\\{REGISTRY_KEY}\" winhttp.reg)"))?;
+        .ok_or(ExportError::NoValue)?;
     let mut hex = first.trim()[needle.len()..].to_string();
     while hex.trim_end().ends_with('\\') {
         hex = hex.trim_end().trim_end_matches('\\').to_string();
@@ -110,7 +161,7 @@ pub fn from_reg_export(bytes: &[u8]) -> Result<Vec<u8>, String> {
     hex.split(',')
         .map(str::trim)
         .filter(|b| !b.is_empty())
-        .map(|b| u8::from_str_radix(b, 16).map_err(|_| format!("`{b}` is not a hex byte")))
+        .map(|b| u8::from_str_radix(b, 16).map_err(|_| ExportError::NotHex(b.to_string())))
         .collect()
 }
 
@@ -118,7 +169,7 @@ impl WinHttpSettings {
     /// The proxy WinHTTP uses for an `https://` URL: the first `https=` entry, else the first
     /// entry without a `scheme=` prefix; `None` for direct access or when only other schemes
     /// (`http=`, `socks=`) are named. `source` names the settings in messages.
-    pub fn https_proxy(&self, source: &str) -> Result<Option<Proxy>, String> {
+    pub fn https_proxy(&self, source: &str) -> Result<Option<Proxy>, ProxyUrlError> {
         let Some(list) = &self.proxy_list else {
             return Ok(None);
         };
@@ -146,17 +197,16 @@ impl WinHttpSettings {
 
 /// Reads the settings: from `export` (a `reg export` file) when given, else from the registry
 /// (Windows only). A missing value is direct access, as WinHTTP itself takes it.
-pub fn read(export: Option<&Path>) -> Result<(String, WinHttpSettings), ConfigError> {
+pub fn read(export: Option<&Path>) -> Result<(String, WinHttpSettings), WinHttpError> {
     let (origin, blob) = match export {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| {
-                ConfigError::new(format!(
-                    "--proxy-from-winhttp {}: cannot read it ({e})",
-                    path.display()
-                ))
+            let bytes = std::fs::read(path).map_err(|source| WinHttpError::Unreadable {
+                path: path.to_path_buf(),
+                source,
             })?;
-            let blob = from_reg_export(&bytes).map_err(|e| {
-                ConfigError::new(format!("--proxy-from-winhttp {}: {e}", path.display()))
+            let blob = from_reg_export(&bytes).map_err(|error| WinHttpError::Export {
+                path: path.to_path_buf(),
+                error,
             })?;
             (format!("WinHTTP ({})", path.display()), Some(blob))
         }
@@ -165,36 +215,31 @@ pub fn read(export: Option<&Path>) -> Result<(String, WinHttpSettings), ConfigEr
     let Some(blob) = blob else {
         return Ok((origin, WinHttpSettings::default()));
     };
-    let settings = parse(&blob).map_err(|e| {
-        ConfigError::new(format!(
-            "--proxy-from-winhttp: {origin}: not a WinHttpSettings value: {e}"
-        ))
+    let settings = parse(&blob).map_err(|error| WinHttpError::NotSettings {
+        origin: origin.clone(),
+        error,
     })?;
     Ok((origin, settings))
 }
 
 /// The raw value, or `None` when WinHTTP was never configured (no key or no value).
 #[cfg(windows)]
-pub fn read_registry() -> Result<Option<Vec<u8>>, ConfigError> {
+pub fn read_registry() -> Result<Option<Vec<u8>>, WinHttpError> {
     let key = match windows_registry::LOCAL_MACHINE.open(REGISTRY_KEY) {
         Ok(key) => key,
         Err(_) => return Ok(None),
     };
     match key.get_value(REGISTRY_VALUE) {
         Ok(value) if value.ty() == windows_registry::Type::Bytes => Ok(Some(value.to_vec())),
-        Ok(_) => Err(ConfigError::new(format!(
-            "--proxy-from-winhttp: {ORIGIN} is not a REG_BINARY value"
-        ))),
+        Ok(_) => Err(WinHttpError::NotBinary),
         Err(_) => Ok(None),
     }
 }
 
 /// Off Windows there is no registry: the settings come from a `reg export` file.
 #[cfg(not(windows))]
-pub fn read_registry() -> Result<Option<Vec<u8>>, ConfigError> {
-    Err(ConfigError::new(format!(
-        "--proxy-from-winhttp: the WinHTTP settings live in the Windows registry; off Windows, pass a file exported on the server with: reg export \"HKLM\\{REGISTRY_KEY}\" winhttp.reg"
-    )))
+pub fn read_registry() -> Result<Option<Vec<u8>>, WinHttpError> {
+    Err(WinHttpError::NoRegistry)
 }
 
 #[cfg(test)]
@@ -289,10 +334,16 @@ mod tests {
 
     #[test]
     fn broken_values_say_what_is_wrong() {
-        assert!(parse(&DIRECT[..12]).unwrap_err().contains("12 bytes"));
+        assert!(parse(&DIRECT[..12])
+            .unwrap_err()
+            .to_string()
+            .contains("12 bytes"));
         let mut blob = named("proxy:8080", "");
         blob[12] = 200;
-        assert!(parse(&blob).unwrap_err().contains("runs past the end"));
+        assert!(parse(&blob)
+            .unwrap_err()
+            .to_string()
+            .contains("runs past the end"));
         let huge = [DIRECT[..12].to_vec(), vec![0xff; 8]].concat();
         assert!(parse(&huge).is_err());
     }
@@ -311,9 +362,11 @@ mod tests {
         }
         assert!(from_reg_export(b"REGEDIT4\n")
             .unwrap_err()
+            .to_string()
             .contains("reg export"));
         assert!(from_reg_export(b"\"WinHttpSettings\"=hex:zz")
             .unwrap_err()
+            .to_string()
             .contains("`zz`"));
     }
 }

@@ -3,19 +3,34 @@
 
 mod atomic;
 
-use crate::error::ConfigError;
+use crate::error::UserError;
 use crate::report::prometheus;
 use crate::result::RunResult;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A report that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot write the report: {0}")]
+    Stdout(std::io::Error),
+    #[error("{flag} {}: cannot write: {source}", .path.display())]
+    File {
+        flag: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl UserError for OutputError {}
 
 /// Writes to stdout; a closed pipe (`probe ... | head`) is not an error worth a panic.
-pub fn write_stdout(bytes: &[u8]) -> Result<(), ConfigError> {
+pub fn write_stdout(bytes: &[u8]) -> Result<(), OutputError> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(ConfigError::new(format!("cannot write the report: {e}"))),
+        Err(e) => Err(OutputError::Stdout(e)),
     }
 }
 
@@ -27,7 +42,7 @@ pub fn stderr_line(line: &str) {
 }
 
 /// Writes `text` to `path` (named by `flag` in errors), or to stdout without one.
-pub fn write(path: Option<&Path>, flag: &str, text: &[u8]) -> Result<(), ConfigError> {
+pub fn write(path: Option<&Path>, flag: &str, text: &[u8]) -> Result<(), OutputError> {
     match path {
         Some(path) => write_file(path, flag, text),
         None => write_stdout(text),
@@ -35,14 +50,17 @@ pub fn write(path: Option<&Path>, flag: &str, text: &[u8]) -> Result<(), ConfigE
 }
 
 /// Replaces `path` atomically with `text`; errors name `flag` and the path.
-pub fn write_file(path: &Path, flag: &str, text: &[u8]) -> Result<(), ConfigError> {
-    atomic::write(path, text)
-        .map_err(|e| ConfigError::new(format!("{flag} {}: cannot write: {e}", path.display())))
+pub fn write_file(path: &Path, flag: &str, text: &[u8]) -> Result<(), OutputError> {
+    atomic::write(path, text).map_err(|source| OutputError::File {
+        flag: flag.to_string(),
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// `--prometheus-textfile`: the exposition, replaced atomically for node_exporter's textfile
 /// collector.
-pub fn write_textfile(path: &Path, result: &RunResult) -> Result<(), ConfigError> {
+pub fn write_textfile(path: &Path, result: &RunResult) -> Result<(), OutputError> {
     write_file(
         path,
         "--prometheus-textfile",

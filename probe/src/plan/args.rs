@@ -4,7 +4,7 @@ use crate::net::proxy::ProxyAuth;
 use crate::net::resolve::{parse_dns_server, ResolveOverride};
 use crate::report::Format;
 use crate::scenario::Cloud;
-use crate::target::Target;
+use crate::target::{Target, TargetError};
 use clap::Args;
 use relay_protocol::SecretString;
 use std::net::SocketAddr;
@@ -150,7 +150,7 @@ pub struct RunArgs {
 #[derive(Debug, Clone)]
 pub struct SecretArg(pub SecretString);
 
-fn secret_arg(s: &str) -> Result<SecretArg, String> {
+fn secret_arg(s: &str) -> Result<SecretArg, std::convert::Infallible> {
     Ok(SecretArg(SecretString::new(s)))
 }
 
@@ -178,66 +178,75 @@ impl clap::builder::TypedValueParser for TargetUrl {
         let text = value
             .to_str()
             .ok_or_else(|| invalid("the URL is not valid UTF-8".into()))?;
-        Target::parse(text).map_err(invalid)
+        Target::parse(text).map_err(|e| invalid(e.to_string()))
     }
 }
 
-fn parse_proxy_auth(s: &str) -> Result<ProxyAuth, String> {
+/// A flag's value that its parser refuses (clap puts the flag's name before the message).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("`{0}` is not a number of seconds")]
+    NotSeconds(String),
+    /// `range`: what the flag takes, e.g. `more than 0, at most 3600 seconds`.
+    #[error("{given} is out of range ({range})")]
+    OutOfRange { given: String, range: &'static str },
+    #[error("use basic or ntlm (Negotiate/Kerberos needs the sync service's own ticket, which this probe cannot obtain)")]
+    ProxyAuth,
+}
+
+fn parse_proxy_auth(s: &str) -> Result<ProxyAuth, ValueError> {
     match s.to_ascii_lowercase().as_str() {
         "basic" => Ok(ProxyAuth::Basic),
         "ntlm" => Ok(ProxyAuth::Ntlm),
-        _ => Err("use basic or ntlm (Negotiate/Kerberos needs the sync service's own ticket, which this probe cannot obtain)".into()),
+        _ => Err(ValueError::ProxyAuth),
     }
 }
 
-fn parse_ad_domain(s: &str) -> Result<String, String> {
+fn parse_ad_domain(s: &str) -> Result<String, TargetError> {
     Target::ad_domain(s).map(|t| t.host)
 }
 
-pub(crate) fn parse_seconds(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+pub(crate) fn parse_seconds(s: &str) -> Result<f64, ValueError> {
+    let v = seconds(s)?;
     if !(v > 0.0 && v <= 86_400.0) {
-        return Err(format!(
-            "{s} is out of range (more than 0, at most 86400 seconds)"
-        ));
+        return Err(out_of_range(s, "more than 0, at most 86400 seconds"));
     }
     Ok(v)
+}
+
+fn seconds(s: &str) -> Result<f64, ValueError> {
+    s.parse().map_err(|_| ValueError::NotSeconds(s.to_string()))
+}
+
+fn out_of_range(s: &str, range: &'static str) -> ValueError {
+    ValueError::OutOfRange {
+        given: s.to_string(),
+        range,
+    }
 }
 
 /// `--max-time`: more than 0, at most a week.
-fn parse_max_time(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+fn parse_max_time(s: &str) -> Result<f64, ValueError> {
+    let v = seconds(s)?;
     if !(v > 0.0 && v <= 604_800.0) {
-        return Err(format!(
-            "{s} is out of range (more than 0, at most 604800 seconds)"
-        ));
+        return Err(out_of_range(s, "more than 0, at most 604800 seconds"));
     }
     Ok(v)
 }
 
-fn parse_timeout(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+fn parse_timeout(s: &str) -> Result<f64, ValueError> {
+    let v = seconds(s)?;
     if !(v > 0.0 && v <= 3600.0) {
-        return Err(format!(
-            "{s} is out of range (more than 0, at most 3600 seconds)"
-        ));
+        return Err(out_of_range(s, "more than 0, at most 3600 seconds"));
     }
     Ok(v)
 }
 
 /// `--hc-token-lifetime`: whole seconds from 2 to a day (a token's expiry is in whole seconds).
-fn parse_token_lifetime(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+fn parse_token_lifetime(s: &str) -> Result<f64, ValueError> {
+    let v = seconds(s)?;
     if !(v.fract() == 0.0 && (2.0..=86_400.0).contains(&v)) {
-        return Err(format!("{s} is out of range (whole seconds, 2 to 86400)"));
+        return Err(out_of_range(s, "whole seconds, 2 to 86400"));
     }
     Ok(v)
 }

@@ -1,6 +1,7 @@
 //! `--hybrid-connection` and `--hc-entity`: hybrid connection targets from connection strings.
 
 use super::args::RunArgs;
+use super::PlanError;
 use crate::cloud::Cloud;
 use crate::error::ConfigError;
 use crate::scenario::Scenario;
@@ -10,9 +11,8 @@ use relay_protocol::hc::EntityPath;
 
 /// One target per connection string; errors name the flag and the part at fault, never the key.
 pub fn targets(args: &RunArgs, scenario: &Scenario) -> Result<Vec<Target>, ConfigError> {
-    const FLAG: &str = "--hybrid-connection (or PROBE_HYBRID_CONNECTION)";
     if !args.hc_entities.is_empty() && args.hybrid_connections.len() != 1 {
-        return Err(ConfigError::new(
+        return Err(ConfigError::Usage(
             "--hc-entity adds entities to one hybrid connection: give exactly one --hybrid-connection",
         ));
     }
@@ -20,14 +20,15 @@ pub fn targets(args: &RunArgs, scenario: &Scenario) -> Result<Vec<Target>, Confi
         .hc_entities
         .iter()
         .map(|name| {
-            EntityPath::new(name.trim())
-                .map_err(|e| ConfigError::new(format!("--hc-entity `{}`: {e}", name.trim())))
+            EntityPath::new(name.trim()).map_err(|error| PlanError::HcEntity {
+                name: name.trim().to_string(),
+                error,
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut targets = Vec::new();
     for arg in &args.hybrid_connections {
-        let cs = ConnectionString::parse(arg.0.expose())
-            .map_err(|e| ConfigError::new(format!("{FLAG}: {e}")))?;
+        let cs = ConnectionString::parse(arg.0.expose()).map_err(PlanError::ConnectionString)?;
         let mut entities: Vec<EntityPath> = cs.entity_path().cloned().into_iter().collect();
         for entity in &extra {
             let known = entities
@@ -38,9 +39,7 @@ pub fn targets(args: &RunArgs, scenario: &Scenario) -> Result<Vec<Target>, Confi
             }
         }
         if entities.is_empty() {
-            return Err(ConfigError::new(format!(
-                "{FLAG}: the connection string has no EntityPath: add EntityPath=NAME to it, or name the hybrid connection with --hc-entity"
-            )));
+            return Err(PlanError::NoEntityPath.into());
         }
         let entity = entities.remove(0);
         let hc = HybridConnection {

@@ -3,10 +3,13 @@
 //! `probe demo` all run a [`Plan`].
 
 pub mod args;
+mod error;
 mod hybrid;
 mod proxy;
 
 pub use args::RunArgs;
+
+pub use error::PlanError;
 
 use crate::check::idle::{IdleSettings, Thresholds};
 use crate::cloud::Cloud;
@@ -142,13 +145,14 @@ fn targets(
         scenario.add_relay_namespace(&mut targets, &cloud.namespace_host(name));
     }
     if let Some(domain) = &args.ad_domain {
-        targets.push(Target::ad_domain(domain).map_err(ConfigError::new)?);
+        targets.push(Target::ad_domain(domain)?);
     }
     if targets.is_empty() {
-        return Err(ConfigError::new(format!(
-            "scenario {} has no target for cloud {cloud}; name one with --target",
-            scenario.name
-        )));
+        return Err(PlanError::NoTarget {
+            scenario: scenario.name.clone(),
+            cloud,
+        }
+        .into());
     }
     Ok(targets)
 }

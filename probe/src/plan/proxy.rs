@@ -1,6 +1,7 @@
 //! Which proxy a run goes through, and the direct twins of `--compare-direct`.
 
 use super::args::RunArgs;
+use super::PlanError;
 use crate::error::ConfigError;
 use crate::net::proxy::{Proxy, ProxyAuth, ProxyRoute};
 use crate::net::proxy_sources;
@@ -15,14 +16,14 @@ pub fn route(
     scenario: &Scenario,
     notes: &mut Vec<String>,
 ) -> Result<ProxyRoute, ConfigError> {
-    let env = ProxyRoute::from_env(|k| std::env::var(k).ok())
-        .map_err(|e| ConfigError::new(format!("proxy environment variable {e}")))?;
+    let env =
+        ProxyRoute::from_env(|k| std::env::var(k).ok()).map_err(PlanError::ProxyEnvironment)?;
     if args.no_proxy {
         return Ok(ProxyRoute::default());
     }
     let mut bypass = None;
     let proxy = if let Some(url) = &args.proxy {
-        Some(Proxy::parse(url, "--proxy").map_err(ConfigError::new)?)
+        Some(Proxy::parse(url, "--proxy")?)
     } else if args.proxy_from_machine_config.is_some() || args.proxy_from_winhttp.is_some() {
         let chosen = proxy_sources::choose(
             args.proxy_from_machine_config
@@ -48,17 +49,15 @@ pub fn route(
 }
 
 /// `--proxy-auth` needs a proxy whose URL carries the user and password.
-fn check_credentials(auth: ProxyAuth, proxy: Option<&Proxy>) -> Result<(), ConfigError> {
+fn check_credentials(auth: ProxyAuth, proxy: Option<&Proxy>) -> Result<(), PlanError> {
     let flag = format!("--proxy-auth {}", auth.as_str());
     match proxy {
-        None => Err(ConfigError::new(format!(
-            "{flag}: no proxy is configured (--proxy, the scenario's proxy, HTTPS_PROXY)"
-        ))),
-        Some(p) if !p.has_credentials() => Err(ConfigError::new(format!(
-            "{flag}: the proxy {} (from {}) has no user and password; give them in its URL: http://DOMAIN%5Cuser:PASSWORD@HOST:PORT",
-            p.redacted(),
-            p.source
-        ))),
+        None => Err(PlanError::AuthWithoutProxy { flag }),
+        Some(p) if !p.has_credentials() => Err(PlanError::AuthWithoutCredentials {
+            flag,
+            proxy: p.redacted(),
+            origin: p.source.clone(),
+        }),
         Some(_) => Ok(()),
     }
 }

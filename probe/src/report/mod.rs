@@ -1,19 +1,12 @@
-//! Report formats: one file each, all rendering the same `RunResult`.
+//! The formats of one run: one file each, all rendering the same `RunResult`. (Many runs
+//! merged into a matrix: `matrix`.)
 
-pub mod document;
-pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markup;
-pub mod matrix_text;
-pub mod merge;
 pub mod prometheus;
-pub mod svg;
 pub mod wrap;
-
-#[cfg(test)]
-mod consistency;
 
 use crate::result::RunResult;
 use clap::ValueEnum;

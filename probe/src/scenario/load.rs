@@ -2,17 +2,63 @@
 
 use super::model::ScenarioFile;
 use super::{Cloud, Scenario, ScenarioTarget, Thresholds};
-use crate::error::ConfigError;
-use crate::target::Target;
+use crate::net::proxy::ProxyUrlError;
+use crate::target::{Target, TargetError};
 use std::ops::Range;
 
+/// A scenario that cannot be used: every message names the scenario and, when it can, the line,
+/// column and field.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("scenario {name}: cannot read it ({source}); built-in scenarios are: {}", super::builtin::BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))]
+    Unreadable {
+        name: String,
+        source: std::io::Error,
+    },
+    /// Not TOML, or not the shape of a scenario file (serde's words).
+    #[error("scenario {origin}{}:{} {message}", .position.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(), .field.as_ref().map(|f| format!(" field `{f}`:")).unwrap_or_default())]
+    Syntax {
+        origin: String,
+        position: Option<(usize, usize)>,
+        field: Option<String>,
+        message: String,
+    },
+    #[error("scenario {origin}:{line}:{col}: field `{field}`: {problem}")]
+    Field {
+        origin: String,
+        line: usize,
+        col: usize,
+        field: String,
+        problem: FieldProblem,
+    },
+}
+
+impl crate::error::UserError for ScenarioError {}
+
+/// What is wrong with one field's value.
+#[derive(Debug, thiserror::Error)]
+pub enum FieldProblem {
+    #[error("unknown cloud `{0}` (expected public, usgov or china)")]
+    UnknownCloud(String),
+    #[error(transparent)]
+    Proxy(#[from] ProxyUrlError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("{0} is not an HTTP status code")]
+    NotStatus(u16),
+    #[error("must be between 1 and 86400 seconds (as --idle)")]
+    IdleRequired,
+    #[error("{value} is not between idle.required_s ({required}) and 86400 seconds")]
+    IdleRecommended { value: u64, required: u64 },
+}
+
 /// Parses and validates scenario text; `origin` names it in errors (a path or `built-in NAME`).
-pub fn parse(origin: &str, text: &str) -> Result<Scenario, ConfigError> {
+pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let file = deserialize(origin, text)?;
     validate(origin, text, file)
 }
 
-fn deserialize(origin: &str, text: &str) -> Result<ScenarioFile, ConfigError> {
+fn deserialize(origin: &str, text: &str) -> Result<ScenarioFile, ScenarioError> {
     let de = toml::Deserializer::parse(text).map_err(|e| toml_error(origin, text, &e, None))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -21,17 +67,13 @@ fn deserialize(origin: &str, text: &str) -> Result<ScenarioFile, ConfigError> {
     })
 }
 
-fn toml_error(origin: &str, text: &str, e: &toml::de::Error, field: Option<&str>) -> ConfigError {
-    let location = e
-        .span()
-        .map(|span| line_col(text, span.start))
-        .map(|(line, col)| format!(":{line}:{col}"))
-        .unwrap_or_default();
-    let field = field.map(|f| format!(" field `{f}`:")).unwrap_or_default();
-    ConfigError::new(format!(
-        "scenario {origin}{location}:{field} {}",
-        e.message().trim()
-    ))
+fn toml_error(origin: &str, text: &str, e: &toml::de::Error, field: Option<&str>) -> ScenarioError {
+    ScenarioError::Syntax {
+        origin: origin.to_string(),
+        position: e.span().map(|span| line_col(text, span.start)),
+        field: field.map(str::to_string),
+        message: e.message().trim().to_string(),
+    }
 }
 
 /// 1-based line and column of a byte offset.
@@ -42,11 +84,21 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-fn at(origin: &str, text: &str, span: Range<usize>, field: &str, message: String) -> ConfigError {
+fn at(
+    origin: &str,
+    text: &str,
+    span: Range<usize>,
+    field: &str,
+    problem: impl Into<FieldProblem>,
+) -> ScenarioError {
     let (line, col) = line_col(text, span.start);
-    ConfigError::new(format!(
-        "scenario {origin}:{line}:{col}: field `{field}`: {message}"
-    ))
+    ScenarioError::Field {
+        origin: origin.to_string(),
+        line,
+        col,
+        field: field.to_string(),
+        problem: problem.into(),
+    }
 }
 
 fn parse_cloud(
@@ -54,22 +106,19 @@ fn parse_cloud(
     text: &str,
     value: &toml::Spanned<String>,
     field: &str,
-) -> Result<Cloud, ConfigError> {
+) -> Result<Cloud, ScenarioError> {
     Cloud::parse(value.get_ref()).ok_or_else(|| {
         at(
             origin,
             text,
             value.span(),
             field,
-            format!(
-                "unknown cloud `{}` (expected public, usgov or china)",
-                value.get_ref()
-            ),
+            FieldProblem::UnknownCloud(value.get_ref().clone()),
         )
     })
 }
 
-fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, ConfigError> {
+fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, ScenarioError> {
     let default_cloud = file
         .default_cloud
         .as_ref()
@@ -126,7 +175,7 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Co
                     text,
                     code.span(),
                     &format!("targets[{i}].expect_status"),
-                    format!("{} is not an HTTP status code", code.get_ref()),
+                    FieldProblem::NotStatus(*code.get_ref()),
                 ));
             }
             target.expect_status.push(*code.get_ref());
@@ -156,7 +205,7 @@ fn idle_thresholds(
     origin: &str,
     text: &str,
     idle: &super::model::IdleSection,
-) -> Result<Thresholds, ConfigError> {
+) -> Result<Thresholds, ScenarioError> {
     let required = *idle.required_s.get_ref();
     if !(1..=86_400).contains(&required) {
         return Err(at(
@@ -164,7 +213,7 @@ fn idle_thresholds(
             text,
             idle.required_s.span(),
             "idle.required_s",
-            "must be between 1 and 86400 seconds (as --idle)".into(),
+            FieldProblem::IdleRequired,
         ));
     }
     let recommended = idle.recommended_s.as_ref();
@@ -174,10 +223,10 @@ fn idle_thresholds(
             text,
             r.span(),
             "idle.recommended_s",
-            format!(
-                "{} is not between idle.required_s ({required}) and 86400 seconds",
-                r.get_ref()
-            ),
+            FieldProblem::IdleRecommended {
+                value: *r.get_ref(),
+                required,
+            },
         ));
     }
     Ok(Thresholds {
@@ -195,7 +244,7 @@ mod tests {
     #[test]
     fn unknown_field_names_line_and_field() {
         let text = "name = \"x\"\n[[targets]]\nurl = \"https://a.example/\"\nrequird = true\n";
-        let err = parse("s.toml", text).unwrap_err().0;
+        let err = parse("s.toml", text).unwrap_err().to_string();
         assert!(err.starts_with("scenario s.toml:4:"), "{err}");
         assert!(err.contains("requird"), "{err}");
         assert!(err.contains("targets"), "{err}");
@@ -204,7 +253,7 @@ mod tests {
     #[test]
     fn bad_url_names_its_field() {
         let text = "name = \"x\"\n\n[[targets]]\nurl = \"gopher://a/\"\n";
-        let err = parse("s.toml", text).unwrap_err().0;
+        let err = parse("s.toml", text).unwrap_err().to_string();
         assert!(
             err.starts_with("scenario s.toml:4:7: field `targets[0].url`"),
             "{err}"
@@ -214,14 +263,14 @@ mod tests {
     #[test]
     fn wrong_type_names_the_field() {
         let text = "name = \"x\"\n[idle]\nrequired_s = \"three minutes\"\n";
-        let err = parse("s.toml", text).unwrap_err().0;
+        let err = parse("s.toml", text).unwrap_err().to_string();
         assert!(err.contains(":3:"), "{err}");
         assert!(err.contains("idle.required_s"), "{err}");
     }
 
     #[test]
     fn syntax_error_has_a_line() {
-        let err = parse("s.toml", "name = \n").unwrap_err().0;
+        let err = parse("s.toml", "name = \n").unwrap_err().to_string();
         assert!(err.starts_with("scenario s.toml:1:"), "{err}");
     }
 }

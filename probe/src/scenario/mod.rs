@@ -6,9 +6,9 @@ pub mod model;
 mod thresholds;
 
 pub use crate::cloud::Cloud;
+pub use load::{FieldProblem, ScenarioError};
 pub use thresholds::Thresholds;
 
-use crate::error::ConfigError;
 use crate::target::Target;
 
 /// A validated scenario.
@@ -37,22 +37,20 @@ pub struct ScenarioTarget {
 
 impl Scenario {
     /// Loads a built-in scenario by name, or else a TOML file by path.
-    pub fn load(name_or_path: &str) -> Result<Scenario, ConfigError> {
+    pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
         if let Some(text) = builtin::find(name_or_path) {
             return load::parse(&format!("built-in {name_or_path}"), text);
         }
-        let text = std::fs::read_to_string(name_or_path).map_err(|e| {
-            let names: Vec<_> = builtin::BUILTIN.iter().map(|(n, _)| *n).collect();
-            ConfigError::new(format!(
-                "scenario {name_or_path}: cannot read it ({e}); built-in scenarios are: {}",
-                names.join(", ")
-            ))
-        })?;
+        let text =
+            std::fs::read_to_string(name_or_path).map_err(|source| ScenarioError::Unreadable {
+                name: name_or_path.to_string(),
+                source,
+            })?;
         load::parse(name_or_path, &text)
     }
 
     /// Parses scenario text; `origin` names it in error messages.
-    pub fn parse(origin: &str, text: &str) -> Result<Scenario, ConfigError> {
+    pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
         load::parse(origin, text)
     }
 

@@ -25,9 +25,9 @@ pub mod watcher;
 pub use args::WatchArgs;
 
 use crate::error::ConfigError;
-use crate::serve::http::{self, Pages, METRICS_TYPE};
+use crate::exporter::{self as http, Pages, METRICS_TYPE};
 use crate::target::{Target, TargetKind};
-use crate::{output, plan, serve};
+use crate::{output, plan};
 use hyper::StatusCode;
 use metrics::TargetStats;
 use sink::{Rotating, Sink};
@@ -46,12 +46,12 @@ pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
         ),
     ] {
         if given {
-            return Err(ConfigError::new(format!(
+            return Err(ConfigError::Input((format!(
                 "probe watch: {flag} does not apply; events go to --events FILE and /events, figures to /metrics (--listen)"
-            )));
+            )).into()));
         }
     }
-    let mut stop = Box::pin(serve::shutdown_signal()?);
+    let mut stop = Box::pin(shutdown_signal()?);
     let plan = plan::from_args(&args.run, false)?;
     let (targets, left): (Vec<Target>, Vec<Target>) = plan.targets.into_iter().partition(|t| {
         matches!(
@@ -66,14 +66,16 @@ pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
         ));
     }
     if targets.is_empty() {
-        return Err(ConfigError::new(
-            "probe watch: no target to watch: name a relay://, hc:// or https:// target (--target, --hybrid-connection) or a scenario that has one",
+        return Err(ConfigError::Input(
+            "probe watch: no target to watch: name a relay://, hc:// or https:// target (--target, --hybrid-connection) or a scenario that has one".into(),
         ));
     }
     let file = match &args.events {
         Some(path) => Some(
             Rotating::open(path, args.events_max_size, args.events_keep).map_err(|e| {
-                ConfigError::new(format!("--events {}: cannot open: {e}", path.display()))
+                ConfigError::Input(
+                    (format!("--events {}: cannot open: {e}", path.display())).into(),
+                )
             })?,
         ),
         None => None,
@@ -86,12 +88,12 @@ pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let server = match args.listen {
         Some(addr) => {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|e| ConfigError::new(format!("--listen {addr}: cannot listen: {e}")))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                ConfigError::Input((format!("--listen {addr}: cannot listen: {e}")).into())
+            })?;
             let bound = listener
                 .local_addr()
-                .map_err(|e| ConfigError::new(format!("--listen {addr}: {e}")))?;
+                .map_err(|e| ConfigError::Input((format!("--listen {addr}: {e}")).into()))?;
             output::stderr_line(&format!(
                 "probe watch: listening on http://{bound} (/metrics, /events)"
             ));
@@ -218,4 +220,46 @@ fn host_name() -> Option<String> {
     })?;
     let clean = crate::result::sanitize::clean_text(&name).into_owned();
     (!clean.is_empty()).then_some(clean)
+}
+
+/// Resolves with the signal's name on SIGINT or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the
+/// console's close).
+fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ConfigError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())
+            .map_err(|e| ConfigError::Input((format!("cannot handle SIGTERM: {e}")).into()))?;
+        let mut int = signal(SignalKind::interrupt())
+            .map_err(|e| ConfigError::Input((format!("cannot handle SIGINT: {e}")).into()))?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            }
+        })
+    }
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows;
+        let mut close = windows::ctrl_close().map_err(|e| {
+            ConfigError::Input((format!("cannot handle the console's close: {e}")).into())
+        })?;
+        let mut brk = windows::ctrl_break()
+            .map_err(|e| ConfigError::Input((format!("cannot handle Ctrl-Break: {e}")).into()))?;
+        Ok(async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+                _ = close.recv() => "console close",
+                _ = brk.recv() => "Ctrl-Break",
+            }
+        })
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        })
+    }
 }

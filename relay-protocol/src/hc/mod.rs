@@ -98,10 +98,6 @@ pub const SDK_LISTENER_KEEPALIVE: Duration = Duration::from_secs(210);
 /// for one successful connection only (protocol guide, "Accept message").
 pub const ACCEPT_ADDRESS_LIFETIME: Duration = Duration::from_secs(30);
 
-/// How long the .NET SDK's listener waits for its accept or reject handshake
-/// (`RelayedHttpListenerContext.AcceptTimeout = TimeSpan.FromSeconds(20)`).
-pub const SDK_ACCEPT_TIMEOUT: Duration = Duration::from_secs(20);
-
 /// Validity the .NET SDK gives the tokens it signs (`TokenProvider.DefaultTokenTimeout`, 60 min).
 pub const SDK_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 60);
 

@@ -1,7 +1,8 @@
 //! One idle-test connection, spoken to the way its target kind allows: a mock-relay listener
 //! channel (hold, push, echo), a WebSocket (ping), or an HTTPS keep-alive connection (request).
 
-use crate::net::body::{drain, limit_words, Drained};
+use super::setup::SetupError;
+use crate::net::body::{drain, Drained};
 use crate::net::connect::SocketOptions;
 use crate::net::ending::{hyper_outcome, ws_outcome};
 use crate::net::tcp_info::{Handle, TcpEvidence};
@@ -66,10 +67,10 @@ impl Channel {
         target: &Target,
         socket: &SocketOptions,
         push_after: Option<f64>,
-    ) -> Result<Channel, String> {
+    ) -> Result<Channel, SetupError> {
         let opened = path::open_tls_with(ctx, target, socket)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(SetupError::Open)?;
         let tcp = opened.tcp;
         match target.kind {
             TargetKind::Relay | TargetKind::Wss => {
@@ -85,12 +86,12 @@ impl Channel {
                     websocket::upgrade(Box::new(opened.stream), &target.authority(), &path, &[]),
                 )
                 .await
-                .map_err(|_| "the WebSocket upgrade timed out".to_string())?
-                .map_err(|e| format!("the WebSocket upgrade failed: {e}"))?;
+                .map_err(|_| SetupError::UpgradeTimeout)?
+                .map_err(SetupError::Upgrade)?;
                 if let (true, Some(after)) = (relay, push_after) {
                     tokio::time::timeout(ctx.timeout, hold(&mut ws, after))
                         .await
-                        .map_err(|_| "the relay did not confirm the hold".to_string())??;
+                        .map_err(|_| SetupError::HoldTimeout)??;
                 }
                 Ok(Channel::Ws {
                     ws: Box::new(ws),
@@ -104,7 +105,7 @@ impl Channel {
                 let (sender, conn) =
                     hyper::client::conn::http1::handshake(TokioIo::new(opened.stream))
                         .await
-                        .map_err(|e| format!("HTTP/1.1 setup failed: {e}"))?;
+                        .map_err(SetupError::Http)?;
                 let driver = tokio::spawn(conn);
                 let mut channel = Channel::Http {
                     sender,
@@ -128,20 +129,16 @@ impl Channel {
                     other => match channel {
                         Channel::Http {
                             oversized: true, ..
-                        } => Err(format!(
-                            "the first answer's body went past {} ({other}): a connection whose answers do not end cannot be kept alive",
-                            limit_words(BODY_LIMIT)
-                        )),
-                        _ => Err(format!("the first request failed ({other})")),
+                        } => Err(SetupError::EndlessFirstAnswer {
+                            outcome: other,
+                            limit: BODY_LIMIT,
+                        }),
+                        _ => Err(SetupError::FirstRequest(other)),
                     },
                 }
             }
-            TargetKind::Tcp | TargetKind::AdDomain => {
-                Err("idle checks need an application protocol over TLS".into())
-            }
-            TargetKind::Hc => {
-                Err("a hybrid connection's idle listeners are its own ladder's".into())
-            }
+            TargetKind::Tcp | TargetKind::AdDomain => Err(SetupError::NoApplicationProtocol),
+            TargetKind::Hc => Err(SetupError::HybridConnection),
         }
     }
 
@@ -189,7 +186,8 @@ impl Channel {
                 ws, relay: true, ..
             } => tokio::time::timeout(deadline, hold(ws, after.as_secs_f64()))
                 .await
-                .map_err(|_| "the relay did not confirm the hold".to_string())?,
+                .map_err(|_| "the relay did not confirm the hold".to_string())?
+                .map_err(|e| e.to_string()),
             _ => Err("only a relay's listener channel holds".into()),
         }
     }
@@ -361,7 +359,7 @@ impl Channel {
     }
 }
 
-async fn hold(ws: &mut Ws, after: f64) -> Result<(), String> {
+async fn hold(ws: &mut Ws, after: f64) -> Result<(), SetupError> {
     let id = "hold".to_string();
     ws.send(Message::text(
         ClientMessage::Hold {
@@ -371,25 +369,28 @@ async fn hold(ws: &mut Ws, after: f64) -> Result<(), String> {
         .to_json(),
     ))
     .await
-    .map_err(|e| format!("sending the hold failed: {e}"))?;
+    .map_err(SetupError::SendHold)?;
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(t))) => match serde_json::from_str(&t) {
                 Ok(ServerMessage::Held { .. }) => return Ok(()),
                 Ok(ServerMessage::Error { message }) => {
-                    return Err(format!("the relay refused the hold: {message}"))
+                    return Err(SetupError::HoldRefused(message))
                 }
                 _ => {}
             },
             Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(format!("the relay closed the channel: {e}")),
-            None => return Err("the relay closed the channel".into()),
+            Some(Err(e)) => return Err(SetupError::ChannelFailed(e)),
+            None => return Err(SetupError::ChannelClosed),
         }
     }
 }
 
 /// `Some(watch)` when the message ends the watch, `None` to keep watching.
-fn ws_event(msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) -> Option<Watch> {
+/// What one frame on a relay channel means to a watch (public for the property tests).
+pub fn ws_event(
+    msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+) -> Option<Watch> {
     match msg {
         Some(Ok(Message::Text(t))) => match serde_json::from_str(&t) {
             Ok(ServerMessage::Push { .. }) => Some(Watch::Push),
@@ -398,54 +399,5 @@ fn ws_event(msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>)
         Some(Ok(Message::Close(_))) | None => Some(Watch::Ended(Outcome::TlsCloseNotify)),
         Some(Ok(_)) => None,
         Some(Err(e)) => Some(Watch::Ended(ws_outcome(&e))),
-    }
-}
-
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use crate::fuzz::{check, ensure};
-    use proptest::prelude::*;
-
-    /// Frames a relay (or something posing as one) may send: JSON objects with the channel's
-    /// `op` words and fields of any type, and any text.
-    fn frame() -> impl Strategy<Value = String> {
-        let op = prop_oneof![
-            Just("push"),
-            Just("held"),
-            Just("echo"),
-            Just("error"),
-            Just("PUSH"),
-            Just(""),
-        ];
-        let field = prop_oneof![
-            Just("1".to_string()),
-            Just("1e309".to_string()),
-            Just("-5".to_string()),
-            Just("\"x\"".to_string()),
-            Just("null".to_string()),
-            Just("[]".to_string()),
-        ];
-        prop_oneof![
-            (op, field.clone(), field).prop_map(|(op, a, b)| format!(
-                "{{\"op\":\"{op}\",\"id\":{a},\"idle_s\":{b},\"server_time\":{a}}}"
-            )),
-            "\\PC{0,80}",
-        ]
-    }
-
-    #[test]
-    fn relay_frames_end_a_watch_only_as_a_push() {
-        check("relay channel frames", frame, |text: String| {
-            let is_push = matches!(
-                serde_json::from_str::<ServerMessage>(&text),
-                Ok(ServerMessage::Push { .. })
-            );
-            let event = ws_event(Some(Ok(Message::text(text.clone()))));
-            ensure(
-                (event == Some(Watch::Push)) == is_push && (is_push || event.is_none()),
-                || format!("{text}: {event:?}"),
-            )
-        });
     }
 }

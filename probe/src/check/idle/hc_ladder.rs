@@ -14,6 +14,7 @@
 
 use super::ladder::LadderRun;
 use super::settings::{answer_deadline, IdleSettings, PUSH_GRACE};
+use super::setup::SetupError;
 use crate::net::hc::round_trip;
 use crate::net::hc::strangers::{Busy, Strangers, NOT_OURS_DESCRIPTION, NOT_OURS_STATUS};
 use crate::net::hc::{self, listener, sender, Event, Listener, Refusal};
@@ -153,7 +154,7 @@ pub async fn run(
     for (idle, result) in results {
         match result {
             Ok(records) => run.records.extend(records),
-            Err(e) => run.setup_failures.push((idle, e)),
+            Err(e) => run.setup_failures.push((idle, e.to_string())),
         }
     }
     run
@@ -171,16 +172,22 @@ struct Rung<'a> {
 
 impl Rung<'_> {
     /// Opens the listener, leaves it idle, then sends a sender its way and pings it.
-    async fn probe(&self) -> Result<Vec<ProbeRecord>, String> {
+    async fn probe(&self) -> Result<Vec<ProbeRecord>, SetupError> {
         let endpoint = Endpoint::of(self.target);
         let mut listener = Listener::connect(self.net, endpoint, self.hc, self.entity)
             .await
-            .map_err(|e| format!("the listener on {} did not open: {e}", self.entity))?;
+            .map_err(|refusal| SetupError::Listener {
+                entity: self.entity.clone(),
+                refusal,
+            })?;
         let start = Instant::now();
         let idle_until = tokio::time::Instant::from_std(start + secs(self.idle_s));
         let mut records = Vec::with_capacity(2);
         let mut strangers = Strangers::default();
-        let busy = |b: Busy| b.describe(self.entity.as_str());
+        let busy = |busy: Busy| SetupError::Busy {
+            entity: self.entity.clone(),
+            busy,
+        };
         // Idle: nothing should arrive; an ending that does is the path's verdict.
         loop {
             match listener.next_event(idle_until, None).await {

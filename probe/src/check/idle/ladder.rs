@@ -5,6 +5,7 @@
 use super::channel::{Channel, Watch};
 use super::probe::{probe, Hold};
 use super::settings::{answer_deadline, ladder, IdleSettings};
+use super::setup::SetupError;
 use crate::net::connect::SocketOptions;
 use crate::net::NetContext;
 use crate::outcome::Outcome;
@@ -101,7 +102,7 @@ pub async fn run(
     for (idle, result) in results {
         match result {
             Ok(r) => records.extend(r),
-            Err(e) => setup_failures.push((idle, e)),
+            Err(e) => setup_failures.push((idle, e.to_string())),
         }
     }
     LadderRun {
@@ -124,7 +125,11 @@ pub fn refine_rungs(survived_s: f64, failed_s: f64) -> Vec<f64> {
     rungs
 }
 
-fn variant(name: Variant, hold: &Hold, result: Result<Vec<ProbeRecord>, String>) -> VariantReport {
+fn variant(
+    name: Variant,
+    hold: &Hold,
+    result: Result<Vec<ProbeRecord>, SetupError>,
+) -> VariantReport {
     let interval = hold
         .heartbeat
         .or(hold.socket.keepalive)
@@ -139,7 +144,7 @@ fn variant(name: Variant, hold: &Hold, result: Result<Vec<ProbeRecord>, String>)
                 .and_then(|r| r.detected_after_s);
             (outcome, at, None)
         }
-        Err(e) => (Outcome::Skipped, None, Some(e)),
+        Err(e) => (Outcome::Skipped, None, Some(e.to_string())),
     };
     VariantReport {
         variant: name,

@@ -16,6 +16,7 @@ mod message;
 mod probe;
 pub mod relay_limit;
 pub mod settings;
+mod setup;
 
 pub use settings::{IdleSettings, Thresholds};
 

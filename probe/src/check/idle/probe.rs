@@ -2,6 +2,7 @@
 
 use super::channel::{Channel, Watch};
 use super::settings::{answer_deadline, PUSH_GRACE};
+use super::setup::SetupError;
 use crate::net::connect::SocketOptions;
 use crate::net::NetContext;
 use crate::outcome::Outcome;
@@ -25,7 +26,7 @@ pub async fn probe(
     ctx: &NetContext,
     target: &Target,
     hold: &Hold,
-) -> Result<Vec<ProbeRecord>, String> {
+) -> Result<Vec<ProbeRecord>, SetupError> {
     let relay = target.kind == TargetKind::Relay;
     let mut channel =
         Channel::open(ctx, target, &hold.socket, relay.then_some(hold.idle_s)).await?;

@@ -1,5 +1,5 @@
 //! The relay's own idle limit on a hybrid connection's listeners. Azure Relay forgets a listener
-//! whose control channel has been idle for about four minutes (sources in probe/SOURCES.md): past
+//! whose control channel has been idle for about four minutes (sources in docs/sources.md): past
 //! that, an idle test measures the service, not the customer's path, so on an `hc://` target the
 //! ladder stops short of it and says so. A mock-relay run with `--service-idle-limit` announces
 //! its own limit in the listener's upgrade answer, and the same rule applies to it.
@@ -9,7 +9,7 @@ use crate::cloud::Cloud;
 /// Seconds after which Azure Relay loses an idle listener, taken conservatively: Azure's load
 /// balancers drop idle flows after 4 minutes by default (their idle timeout); listeners without
 /// keep-alive were reported lost at 4 min 10-15 s (azure-relay issue 33); the .NET SDK keeps its
-/// listener alive every 3.5 minutes for that reason. See probe/SOURCES.md.
+/// listener alive every 3.5 minutes for that reason. See docs/sources.md.
 pub const SERVICE_IDLE_LIMIT_S: f64 = 240.0;
 
 /// The listener keep-alive of Microsoft's SDK, in seconds (an unsolicited Pong every 210 s).
@@ -48,7 +48,7 @@ impl RelayLimit {
     pub fn source(&self) -> &'static str {
         match self {
             RelayLimit::Service { .. } => {
-                "Azure's load balancers drop flows idle for about 4 minutes; see probe/SOURCES.md"
+                "Azure's load balancers drop flows idle for about 4 minutes; see docs/sources.md"
             }
             RelayLimit::Announced { .. } => {
                 "announced by the relay: a mock-relay's --service-idle-limit"

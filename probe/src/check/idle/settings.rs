@@ -1,6 +1,5 @@
 //! The idle ladder's shape: which idle periods to test, and the timing constants of a check.
 
-use crate::error::ConfigError;
 pub use crate::scenario::Thresholds;
 use crate::target::TargetKind;
 use std::time::Duration;
@@ -27,6 +26,26 @@ pub struct IdleSettings {
 /// The most rungs one ladder may have (each is one connection held open).
 pub const MAX_RUNGS: usize = 1000;
 
+/// An idle ladder that cannot be run as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum IdleSettingsError {
+    #[error("{0} must be a positive number of seconds")]
+    NotPositive(&'static str),
+    #[error(
+        "the recommended idle time ({recommended} s) is below the required one ({required} s)"
+    )]
+    RecommendedBelowRequired { recommended: f64, required: f64 },
+    #[error("--idle-min ({min}) is above --idle-max ({max})")]
+    MinAboveMax { min: f64, max: f64 },
+    #[error(
+        "--idle-min/--idle-max/--idle-step make more than {} connections; use a larger --idle-step",
+        MAX_RUNGS
+    )]
+    TooManyRungs,
+}
+
+impl crate::error::UserError for IdleSettingsError {}
+
 impl IdleSettings {
     /// Defaults from the thresholds: 30 s to the recommended value (at least required + 60 s)
     /// in steps of 15 s.
@@ -35,7 +54,7 @@ impl IdleSettings {
         min_s: Option<f64>,
         max_s: Option<f64>,
         step_s: Option<f64>,
-    ) -> Result<IdleSettings, ConfigError> {
+    ) -> Result<IdleSettings, IdleSettingsError> {
         let required_s = thresholds.required_s;
         let reach = thresholds
             .recommended_s
@@ -52,13 +71,11 @@ impl IdleSettings {
             variants: false,
             refine: false,
         };
-        let positive = |v: f64, flag: &str| {
+        let positive = |v: f64, flag: &'static str| {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(ConfigError::new(format!(
-                    "{flag} must be a positive number of seconds"
-                )))
+                Err(IdleSettingsError::NotPositive(flag))
             }
         };
         positive(
@@ -74,22 +91,20 @@ impl IdleSettings {
                 "--idle-recommended (or the scenario's idle.recommended_s)",
             )?;
             if recommended < settings.required_s {
-                return Err(ConfigError::new(format!(
-                    "the recommended idle time ({recommended} s) is below the required one ({} s)",
-                    settings.required_s
-                )));
+                return Err(IdleSettingsError::RecommendedBelowRequired {
+                    recommended,
+                    required: settings.required_s,
+                });
             }
         }
         if settings.min_s > settings.max_s {
-            return Err(ConfigError::new(format!(
-                "--idle-min ({}) is above --idle-max ({})",
-                settings.min_s, settings.max_s
-            )));
+            return Err(IdleSettingsError::MinAboveMax {
+                min: settings.min_s,
+                max: settings.max_s,
+            });
         }
         if settings.rungs().len() > MAX_RUNGS {
-            return Err(ConfigError::new(format!(
-                "--idle-min/--idle-max/--idle-step make more than {MAX_RUNGS} connections; use a larger --idle-step"
-            )));
+            return Err(IdleSettingsError::TooManyRungs);
         }
         Ok(settings)
     }

@@ -20,17 +20,35 @@ fn flags() -> Flags {
         | Flags::NEGOTIATE_TARGET_INFO
 }
 
+/// Why the NTLM handshake cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum NtlmError {
+    /// `message`: `negotiate` or `authenticate`.
+    #[error("cannot build the NTLM {message} message: {error}")]
+    Build {
+        message: &'static str,
+        error: ntlmclient::StoringError,
+    },
+    #[error("the proxy's NTLM challenge is not base64")]
+    NotBase64,
+    #[error("the proxy's NTLM challenge is not an NTLM message")]
+    NotNtlm,
+    #[error("the proxy's NTLM answer is not a challenge message")]
+    NotChallenge,
+}
+
 /// The `Proxy-Authorization` value that opens the handshake: `NTLM <Type 1>`.
-pub fn negotiate() -> Result<String, String> {
+pub fn negotiate() -> Result<String, NtlmError> {
     let message = Message::Negotiate(NegotiateMessage {
         flags: flags(),
         supplied_domain: String::new(),
         supplied_workstation: String::new(),
         os_version: Default::default(),
     });
-    let bytes = message
-        .to_bytes()
-        .map_err(|e| format!("cannot build the NTLM negotiate message: {e}"))?;
+    let bytes = message.to_bytes().map_err(|error| NtlmError::Build {
+        message: "negotiate",
+        error,
+    })?;
     Ok(format!("NTLM {}", encode(&bytes)))
 }
 
@@ -46,13 +64,13 @@ struct Challenge {
 /// of the message has), and the target info when the flags announce it and its fields point
 /// into the payload. Squid's helper, for one, echoes the client's flags without sending target
 /// info fields: out-of-place ones are taken as absent (the NTLMv2 blob then carries none).
-fn read_challenge(m: &[u8]) -> Result<Challenge, String> {
+fn read_challenge(m: &[u8]) -> Result<Challenge, NtlmError> {
     if m.len() < 32 || &m[..8] != b"NTLMSSP\0" {
-        return Err("the proxy's NTLM challenge is not an NTLM message".into());
+        return Err(NtlmError::NotNtlm);
     }
     let u32_at = |at: usize| u32::from_le_bytes([m[at], m[at + 1], m[at + 2], m[at + 3]]);
     if u32_at(8) != 2 {
-        return Err("the proxy's NTLM answer is not a challenge message".into());
+        return Err(NtlmError::NotChallenge);
     }
     let flags = Flags::from_bits_truncate(u32_at(20));
     let mut server_challenge = [0u8; 8];
@@ -91,10 +109,10 @@ fn av_timestamp(mut pairs: &[u8]) -> Option<i64> {
 
 /// The `Proxy-Authorization` value answering the proxy's challenge (`token68`, the base64 of its
 /// Type 2 message) for `user` (`DOMAIN\user`, `user@domain` or a bare name) and `password`.
-pub fn authenticate(challenge: &str, user: &str, password: &str) -> Result<String, String> {
+pub fn authenticate(challenge: &str, user: &str, password: &str) -> Result<String, NtlmError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(challenge)
-        .map_err(|_| "the proxy's NTLM challenge is not base64".to_string())?;
+        .map_err(|_| NtlmError::NotBase64)?;
     let challenge = read_challenge(&bytes)?;
     let (domain, user) = split_user(user);
     let credentials = ntlmclient::Credentials {
@@ -124,9 +142,10 @@ pub fn authenticate(challenge: &str, user: &str, password: &str) -> Result<Strin
         Flags::NEGOTIATE_OEM
     };
     let message = response.to_message(&credentials, "", answer_flags);
-    let bytes = message
-        .to_bytes()
-        .map_err(|e| format!("cannot build the NTLM authenticate message: {e}"))?;
+    let bytes = message.to_bytes().map_err(|error| NtlmError::Build {
+        message: "authenticate",
+        error,
+    })?;
     Ok(format!("NTLM {}", encode(&bytes)))
 }
 

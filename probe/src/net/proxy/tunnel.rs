@@ -177,15 +177,15 @@ async fn exchange(
             (Some(basic(user, password)), AuthSent::Basic)
         }
         (Some(_), ProxyAuth::Ntlm) => (
-            Some(ntlm::negotiate().map_err(ConnectRefusal::AuthFailed)?),
+            Some(ntlm::negotiate().map_err(|e| ConnectRefusal::AuthFailed(e.to_string()))?),
             AuthSent::NtlmNegotiate,
         ),
     };
     let response = send(&mut sender, authority, first).await?;
     if let (AuthSent::NtlmNegotiate, Some((user, password))) = (sent, credentials) {
         if let Some(token) = ntlm_challenge(&response) {
-            let answer =
-                ntlm::authenticate(&token, user, password).map_err(ConnectRefusal::AuthFailed)?;
+            let answer = ntlm::authenticate(&token, user, password)
+                .map_err(|e| ConnectRefusal::AuthFailed(e.to_string()))?;
             // The challenge belongs to this connection: read the 407's body, then send the
             // answer on the same connection.
             Limited::new(response.into_body(), BODY_LIMIT)

@@ -2,8 +2,8 @@
 //! Plain SVG elements only (no script, no external fonts), so the file renders anywhere.
 
 use crate::advice::fmt_s;
+use crate::matrix::document::LoadedRun;
 use crate::outcome::Outcome;
-use crate::report::document::LoadedRun;
 use crate::report::markup::{attr, text};
 use crate::result::{Direction, IdleReport, Phase, RunResult, TargetResult};
 use std::fmt::Write;
@@ -259,7 +259,7 @@ mod tests {
                     p.idle_s = n;
                 }
             }
-            let loaded = crate::report::document::LoadedRun {
+            let loaded = crate::matrix::document::LoadedRun {
                 file: "absurd.json".into(),
                 run: run.clone(),
             };

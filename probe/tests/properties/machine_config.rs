@@ -1,9 +1,9 @@
 //! machine.config: any text, and `<defaultProxy>` sections with any attributes and children,
 //! parse or fail naming the file; a proxy address's password never shows.
 
-use super::urls::{url_like, MARKER};
-use super::{check, ensure};
-use crate::net::machine_config::parse;
+use crate::urls::{url_like, MARKER};
+use crate::{check, ensure};
+use probe::net::machine_config::parse;
 use proptest::prelude::*;
 
 const ORIGIN: &str = "m.config";
@@ -76,8 +76,12 @@ fn machine_configs_parse_or_name_the_file_without_a_password() {
                 Ok(())
             }
             Err(e) => {
-                ensure(e.0.contains(ORIGIN), || format!("file not named: {}", e.0))?;
-                ensure(!e.0.contains(MARKER), || format!("password in {}", e.0))
+                ensure(e.to_string().contains(ORIGIN), || {
+                    format!("file not named: {}", e)
+                })?;
+                ensure(!e.to_string().contains(MARKER), || {
+                    format!("password in {}", e)
+                })
             }
         },
     );

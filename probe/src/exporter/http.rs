@@ -1,4 +1,4 @@
-//! The HTTP side of `probe serve` (hyper 1, HTTP/1.1): `/metrics`, `/results`, an index.
+//! The HTTP server of `probe serve` (hyper 1, HTTP/1.1): `/metrics`, `/results`, an index.
 //! It only reads the shared state, so it answers at once while a run is in progress.
 //!
 //! Hostile or broken clients cannot lock it out: at most [`MAX_CONNECTIONS`] are served at once

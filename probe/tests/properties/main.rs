@@ -1,4 +1,4 @@
-//! Property-based fuzzing (proptest, stable Rust) of every parser that takes outside input:
+//! Properties (proptest, stable Rust) of every parser that takes outside input:
 //! scenario TOML, target URLs and `--resolve`, proxy URLs and `NO_PROXY`, machine.config, the
 //! result JSON `probe report` reads, and the relay channel's messages as the probe reads them
 //! (the listener channel's own properties live in relay-protocol). Properties: no panic, no
@@ -8,12 +8,13 @@
 //! random seed, and prints its rate. A longer run, and the replay of a failure:
 //!
 //! ```text
-//! PROPTEST_CASES=100000 cargo test -p probe --lib fuzz -- --nocapture --test-threads 2
-//! PROBE_FUZZ_SEED=<seed printed by the failure> cargo test -p probe --lib fuzz::scenario
+//! PROPTEST_CASES=100000 cargo test -p probe --test properties -- --nocapture --test-threads 2
+//! PROBE_FUZZ_SEED=<seed printed by the failure> cargo test -p probe --test properties scenario
 //! ```
 
 mod machine_config;
 mod proxy;
+mod relay_frames;
 mod result_json;
 mod scenario;
 mod urls;

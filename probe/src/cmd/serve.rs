@@ -2,10 +2,8 @@
 //! and serves the latest result at `/metrics` (Prometheus) and `/results` (JSON), so one
 //! Prometheus can collect from a probe in every segment.
 
-pub mod http;
-mod stall;
-
-use crate::error::ConfigError;
+use crate::error::{ConfigError, UserError};
+use crate::exporter::{self, Shared, State};
 use crate::plan::{self, RunArgs};
 use crate::report::{self, Format};
 use crate::result::RunResult;
@@ -29,30 +27,56 @@ pub struct ServeArgs {
     pub run: RunArgs,
 }
 
-/// What the HTTP side shows: the latest finished run, and whether one is in progress.
-#[derive(Default)]
-pub struct State {
-    pub latest: Option<Arc<RunResult>>,
-    pub finished: u64,
-    /// RFC 3339 start of the run in progress.
-    pub running_since: Option<String>,
+/// An `--interval` that is not one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IntervalError {
+    #[error("`{given}` is not a duration like 30s, 5m or 1h ({error})")]
+    NotDuration {
+        given: String,
+        error: humantime::DurationError,
+    },
+    #[error("{0} is too short: at least 1s")]
+    TooShort(String),
 }
 
-pub type Shared = Arc<Mutex<State>>;
+/// What keeps `probe serve` from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("--listen {addr}: cannot listen: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("--listen {addr}: {source}")]
+    LocalAddr {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[cfg(unix)]
+    #[error("cannot handle {signal}: {source}")]
+    Signal {
+        signal: &'static str,
+        source: std::io::Error,
+    },
+}
+
+impl UserError for ServeError {}
 
 /// `--interval`: `30s`, `5m`, `1h30m`...; at least one second.
-pub fn parse_interval(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s)
-        .map_err(|e| format!("`{s}` is not a duration like 30s, 5m or 1h ({e})"))?;
+pub fn parse_interval(s: &str) -> Result<Duration, IntervalError> {
+    let d = humantime::parse_duration(s).map_err(|error| IntervalError::NotDuration {
+        given: s.to_string(),
+        error,
+    })?;
     if d < Duration::from_secs(1) {
-        return Err(format!("{s} is too short: at least 1s"));
+        return Err(IntervalError::TooShort(s.to_string()));
     }
     Ok(d)
 }
 
 pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
     if args.run.format.is_some() && args.run.output.is_none() {
-        return Err(ConfigError::new(
+        return Err(ConfigError::Usage(
             "probe serve: --format applies to --output only; the results are served at /metrics and /results",
         ));
     }
@@ -62,10 +86,16 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
     plan::from_args(&args.run, false)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|e| ConfigError::new(format!("--listen {}: cannot listen: {e}", args.listen)))?;
+        .map_err(|source| ServeError::Listen {
+            addr: args.listen,
+            source,
+        })?;
     let addr = listener
         .local_addr()
-        .map_err(|e| ConfigError::new(format!("--listen {}: {e}", args.listen)))?;
+        .map_err(|source| ServeError::LocalAddr {
+            addr: args.listen,
+            source,
+        })?;
     output::stderr_line(&format!(
         "probe serve: listening on http://{addr} (/metrics, /results); a run every {}",
         humantime::format_duration(args.interval)
@@ -76,7 +106,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
         ..State::default()
     }));
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(http::serve(listener, state.clone(), shutdown_rx));
+    let server = tokio::spawn(exporter::serve(listener, state.clone(), shutdown_rx));
     let mut ticker = tokio::time::interval(args.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let signal = loop {
@@ -145,16 +175,19 @@ fn write_files(args: &ServeArgs, result: &RunResult) {
     }
 }
 
-/// Resolves with the signal's name on SIGINT or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the
-/// console's close).
-pub fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ConfigError> {
+/// Resolves with the signal's name on SIGINT or SIGTERM (Ctrl-C elsewhere).
+fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ServeError> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())
-            .map_err(|e| ConfigError::new(format!("cannot handle SIGTERM: {e}")))?;
-        let mut int = signal(SignalKind::interrupt())
-            .map_err(|e| ConfigError::new(format!("cannot handle SIGINT: {e}")))?;
+        let mut term = signal(SignalKind::terminate()).map_err(|source| ServeError::Signal {
+            signal: "SIGTERM",
+            source,
+        })?;
+        let mut int = signal(SignalKind::interrupt()).map_err(|source| ServeError::Signal {
+            signal: "SIGINT",
+            source,
+        })?;
         Ok(async move {
             tokio::select! {
                 _ = term.recv() => "SIGTERM",
@@ -162,22 +195,7 @@ pub fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static st
             }
         })
     }
-    #[cfg(windows)]
-    {
-        use tokio::signal::windows;
-        let mut close = windows::ctrl_close()
-            .map_err(|e| ConfigError::new(format!("cannot handle the console's close: {e}")))?;
-        let mut brk = windows::ctrl_break()
-            .map_err(|e| ConfigError::new(format!("cannot handle Ctrl-Break: {e}")))?;
-        Ok(async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => "Ctrl-C",
-                _ = close.recv() => "console close",
-                _ = brk.recv() => "Ctrl-Break",
-            }
-        })
-    }
-    #[cfg(not(any(unix, windows)))]
+    #[cfg(not(unix))]
     {
         Ok(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,6 +1,6 @@
 //! The merged matrix as a plain text table: rows targets, columns segments.
 
-use crate::report::merge::Matrix;
+use crate::matrix::merge::Matrix;
 use std::fmt::Write;
 
 pub fn render(m: &Matrix) -> String {

@@ -5,13 +5,13 @@
 
 use crate::check::idle::{IdleSettings, Thresholds};
 use crate::cloud::Cloud;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, UserError};
 use crate::net::connect::SocketOptions;
 use crate::net::proxy::ProxyRoute;
 use crate::net::resolve::Resolver;
 use crate::net::tls::TlsSetup;
 use crate::net::NetContext;
-use crate::plan::args::parse_seconds;
+use crate::plan::args::{parse_seconds, ValueError};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::report::{self, Format};
@@ -39,12 +39,19 @@ pub struct DemoArgs {
     pub format: Option<Format>,
 }
 
-fn parse_demo_timeout(s: &str) -> Result<f64, String> {
+/// A `--idle-timeout` the demo's ladder cannot show.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoTimeoutError {
+    #[error(transparent)]
+    Seconds(#[from] ValueError),
+    #[error("{0} is outside the demo's ladder (1 to 10 seconds)")]
+    OutsideLadder(String),
+}
+
+fn parse_demo_timeout(s: &str) -> Result<f64, DemoTimeoutError> {
     let v = parse_seconds(s)?;
     if !(1.0..=10.0).contains(&v) {
-        return Err(format!(
-            "{s} is outside the demo's ladder (1 to 10 seconds)"
-        ));
+        return Err(DemoTimeoutError::OutsideLadder(s.to_string()));
     }
     Ok(v)
 }
@@ -59,21 +66,30 @@ pub async fn command(args: &DemoArgs, verbose: bool) -> Result<u8, ConfigError> 
     Ok(0)
 }
 
+/// What keeps the demo from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("demo: cannot start the in-process {what}: {error}")]
+    Start {
+        what: &'static str,
+        error: mock_relay::StartError,
+    },
+    #[error("demo: the mock-relay opened no TLS listener")]
+    NoTlsListener,
+    #[error("demo: the mock-relay generated no CA")]
+    NoCa,
+}
+
+impl UserError for DemoError {}
+
 async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
-    let start_error = |what: &str, e: mock_relay::StartError| {
-        ConfigError::new(format!("demo: cannot start the in-process {what}: {e}"))
-    };
+    let start_error =
+        |what: &'static str, error: mock_relay::StartError| DemoError::Start { what, error };
     let relay = server::start(ServeConfig::loopback())
         .await
         .map_err(|e| start_error("mock-relay", e))?;
-    let relay_addr = *relay
-        .tls_addrs()
-        .first()
-        .ok_or_else(|| ConfigError::new("demo: the mock-relay opened no TLS listener"))?;
-    let ca = relay
-        .ca_pem()
-        .ok_or_else(|| ConfigError::new("demo: the mock-relay generated no CA"))?
-        .to_string();
+    let relay_addr = *relay.tls_addrs().first().ok_or(DemoError::NoTlsListener)?;
+    let ca = relay.ca_pem().ok_or(DemoError::NoCa)?.to_string();
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let middlebox = middlebox::start(MiddleboxConfig::new(
         loopback,
@@ -85,8 +101,7 @@ async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
     .map_err(|e| start_error("middlebox", e))?;
 
     let target = |name: &str, port: u16| -> Result<Target, ConfigError> {
-        let mut t =
-            Target::parse(&format!("relay://127.0.0.1:{port}")).map_err(ConfigError::new)?;
+        let mut t = Target::parse(&format!("relay://127.0.0.1:{port}"))?;
         t.name = name.to_string();
         Ok(t)
     };

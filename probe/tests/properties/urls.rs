@@ -2,9 +2,9 @@
 //! any text parses or fails with a message quoting the value (never its credentials), and a
 //! parsed target reads back to itself.
 
-use super::{check, ensure};
-use crate::net::resolve::{parse_dns_server, ResolveOverride};
-use crate::target::{Target, TargetKind};
+use crate::{check, ensure};
+use probe::net::resolve::{parse_dns_server, ResolveOverride};
+use probe::target::{Target, TargetKind};
 use proptest::prelude::*;
 
 /// What a generated password always contains, so its absence from a message can be checked.
@@ -99,6 +99,7 @@ fn target_urls_parse_to_a_usable_target_or_a_message_without_credentials() {
                 Ok(())
             }
             Err(e) => {
+                let e = e.to_string();
                 ensure(!e.contains(MARKER), || {
                     format!("{text}: credentials in {e}")
                 })?;
@@ -149,7 +150,7 @@ fn resolve_overrides_parse_and_read_back_or_quote_the_value() {
                     format!("{text} -> {again} does not read back")
                 })
             }
-            Err(e) => ensure(e.contains(&format!("`{text}`")), || {
+            Err(e) => ensure(e.to_string().contains(&format!("`{text}`")), || {
                 format!("{text}: the message does not quote the value: {e}")
             }),
         },

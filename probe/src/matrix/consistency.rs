@@ -2,9 +2,10 @@
 //! target's verdict and the check it failed at, and the diagnosis with its next step.
 
 use super::document::LoadedRun;
-use super::markup::text;
-use super::{html, human, json, merge, Layout};
+use super::{html, merge};
 use crate::outcome::{Status, Verdict};
+use crate::report::markup::text;
+use crate::report::{human, json, Layout};
 use crate::result::fixture::*;
 use crate::result::{Diagnosis, RunResult};
 

@@ -3,13 +3,20 @@
 //! with the file and position named, and whatever is accepted renders in every format, in
 //! bounded size, with no control character on a terminal.
 
-use super::{check, ensure};
-use crate::report::document::{parse, LoadedRun};
-use crate::report::{self, html, json, matrix_text, merge, Format};
-use crate::result::RunResult;
+use crate::{check, ensure};
+use probe::matrix::document::{parse, LoadedRun};
+use probe::matrix::{html, merge, text};
+use probe::report::{self, json, Format};
+use probe::result::RunResult;
+
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::Path;
+
+/// A run with every part of the document filled in (the unit tests' sample, as JSON).
+pub fn sample() -> RunResult {
+    serde_json::from_str(include_str!("sample-run.json")).expect("the sample reads")
+}
 
 const FILE: &str = "fuzz.json";
 
@@ -30,7 +37,7 @@ fn run_result() -> impl Strategy<Value = RunResult> {
         0usize..12,
     )
         .prop_map(|(texts, numbers, keep_idle, keep_timings, checks)| {
-            let mut run = crate::result::tests::sample();
+            let mut run = crate::result_json::sample();
             let t = |i: usize| texts.get(i).cloned().unwrap_or_default();
             let n = |i: usize| numbers.get(i).copied().unwrap_or_default();
             run.segment = Some(t(0));
@@ -87,7 +94,7 @@ fn renders(loaded: LoadedRun) -> Result<(), TestCaseError> {
         })?;
     }
     let matrix = merge::build(vec![loaded]);
-    let text = matrix_text::render(&matrix);
+    let text = text::render(&matrix);
     ensure(!terminal_controls(&text), || {
         "matrix text shows a control character".into()
     })?;
@@ -177,7 +184,9 @@ fn a_damaged_result_is_refused_naming_the_file_or_renders() {
         let text = doc.to_string();
         match parse(&text, Path::new(FILE)) {
             Ok(loaded) => renders(loaded),
-            Err(e) => ensure(e.0.starts_with(FILE), || format!("file not named: {}", e.0)),
+            Err(e) => ensure(e.to_string().starts_with(FILE), || {
+                format!("file not named: {}", e)
+            }),
         }
     });
 }
@@ -189,7 +198,9 @@ fn any_text_is_refused_naming_the_file_or_renders() {
         || "\\PC{0,200}",
         |text: String| match parse(&text, Path::new(FILE)) {
             Ok(loaded) => renders(loaded),
-            Err(e) => ensure(e.0.starts_with(FILE), || format!("file not named: {}", e.0)),
+            Err(e) => ensure(e.to_string().starts_with(FILE), || {
+                format!("file not named: {}", e)
+            }),
         },
     );
 }

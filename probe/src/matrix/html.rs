@@ -2,11 +2,11 @@
 //! no external asset) with the matrix and, per run, the idle ladder and phase timing charts.
 
 use crate::advice::fmt_s;
+use crate::matrix::document::LoadedRun;
+use crate::matrix::merge::{idle_bracket, segment_of, Matrix};
+use crate::matrix::svg;
 use crate::outcome::{Outcome, Verdict};
-use crate::report::document::LoadedRun;
 use crate::report::markup::{attr, text};
-use crate::report::merge::{idle_bracket, segment_of, Matrix};
-use crate::report::svg;
 use crate::result::diagnose;
 use std::fmt::Write;
 

@@ -2,10 +2,10 @@
 //! password never shows in an error or a redacted form, user and password read back exactly
 //! as percent-encoded, and `NO_PROXY` follows curl's rules on any input.
 
-use super::urls::{url_like, MARKER};
-use super::{check, ensure};
-use crate::net::proxy::{NoProxy, Proxy, ProxyRoute};
+use crate::urls::{url_like, MARKER};
+use crate::{check, ensure};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use probe::net::proxy::{NoProxy, Proxy, ProxyRoute};
 use proptest::prelude::*;
 
 fn proxy_text() -> impl Strategy<Value = String> {
@@ -33,6 +33,7 @@ fn proxy_urls_never_show_their_password() {
                 })
             }
             Err(e) => {
+                let e = e.to_string();
                 ensure(e.starts_with("HTTPS_PROXY"), || format!("{text}: {e}"))?;
                 ensure(!e.contains(MARKER), || format!("{text}: password in {e}"))
             }
@@ -94,6 +95,7 @@ fn proxy_environment_variables_are_named_in_errors() {
                     Ok(())
                 }
                 Err(e) => {
+                    let e = e.to_string();
                     ensure(names.iter().any(|n| e.starts_with(n)), || {
                         format!("no variable named: {e}")
                     })?;

@@ -4,9 +4,8 @@
 //! same target and segment, the cell shows the latest one (by `started_at`) and counts the rest.
 
 use crate::advice::fmt_s;
-use crate::error::ConfigError;
+use crate::matrix::document::{self, DocumentError, LoadedRun};
 use crate::outcome::{Outcome, Verdict};
-use crate::report::document::{self, LoadedRun};
 use crate::result::{CheckName, IdleReport, IdleVerdict, RunResult, TargetResult};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -70,7 +69,7 @@ pub fn segment_of(run: &RunResult) -> String {
 }
 
 /// Reads every file (stopping at the first bad one) and builds the matrix.
-pub fn load(files: &[PathBuf]) -> Result<Matrix, ConfigError> {
+pub fn load(files: &[PathBuf]) -> Result<Matrix, DocumentError> {
     let runs = files
         .iter()
         .map(|f| document::load(f))

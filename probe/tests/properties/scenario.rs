@@ -1,8 +1,8 @@
 //! Scenario files: any text, and any TOML document built from the format's own keys with
 //! values of every type, parses or fails with a message naming the file and the field.
 
-use super::{check, ensure};
-use crate::scenario::Scenario;
+use crate::{check, ensure};
+use probe::scenario::Scenario;
 use proptest::prelude::*;
 use toml::Value;
 
@@ -27,7 +27,7 @@ fn value() -> impl Strategy<Value = Value> {
             Just("corp.example"),
         ]
         .prop_map(|s| Value::String(s.into())),
-        super::urls::url_like().prop_map(Value::String),
+        crate::urls::url_like().prop_map(Value::String),
     ];
     leaf.prop_recursive(2, 12, 4, |inner| {
         prop_oneof![
@@ -101,7 +101,7 @@ fn document() -> impl Strategy<Value = String> {
 
 /// The shipped scenario with a few characters replaced, inserted or removed.
 fn mutated_builtin() -> impl Strategy<Value = String> {
-    let text = crate::scenario::builtin::find(crate::scenario::builtin::DEFAULT)
+    let text = probe::scenario::builtin::find(probe::scenario::builtin::DEFAULT)
         .unwrap_or_default()
         .to_string();
     prop::collection::vec((any::<prop::sample::Index>(), "\\PC{0,3}", 0usize..4), 1..6).prop_map(
@@ -137,7 +137,7 @@ fn valid_scenario(s: &Scenario) -> Result<(), TestCaseError> {
         }
     }
     for t in &s.targets {
-        ensure(crate::target::Target::parse(&t.target.url).is_ok(), || {
+        ensure(probe::target::Target::parse(&t.target.url).is_ok(), || {
             format!("target {} does not parse again", t.target.url)
         })?;
     }
@@ -151,7 +151,7 @@ fn any_text_parses_or_names_the_file() {
         || "\\PC{0,300}",
         |text: String| match Scenario::parse(ORIGIN, &text) {
             Ok(s) => valid_scenario(&s),
-            Err(e) => well_formed_error(&e.0),
+            Err(e) => well_formed_error(&e.to_string()),
         },
     );
 }
@@ -164,10 +164,11 @@ fn a_mutated_builtin_parses_or_names_the_file_and_line() {
         |text: String| match Scenario::parse(ORIGIN, &text) {
             Ok(s) => valid_scenario(&s),
             Err(e) => {
-                well_formed_error(&e.0)?;
-                ensure(e.0.starts_with(&format!("scenario {ORIGIN}:")), || {
-                    format!("no line in: {}", e.0)
-                })
+                well_formed_error(&e.to_string())?;
+                ensure(
+                    e.to_string().starts_with(&format!("scenario {ORIGIN}:")),
+                    || format!("no line in: {}", e),
+                )
             }
         },
     );
@@ -181,9 +182,9 @@ fn any_document_of_the_formats_keys_parses_or_names_the_field() {
         |text: String| match Scenario::parse(ORIGIN, &text) {
             Ok(s) => valid_scenario(&s),
             Err(e) => {
-                well_formed_error(&e.0)?;
-                ensure(e.0.contains("field `"), || {
-                    format!("no field named: {}\n{text}", e.0)
+                well_formed_error(&e.to_string())?;
+                ensure(e.to_string().contains("field `"), || {
+                    format!("no field named: {}\n{text}", e)
                 })
             }
         },

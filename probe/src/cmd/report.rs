@@ -1,8 +1,8 @@
 //! `probe report FILE...`: read the runs, merge them, write the matrix as text or HTML.
 
 use crate::error::ConfigError;
+use crate::matrix::{html, merge, text};
 use crate::output;
-use crate::report::{html, matrix_text, merge};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -32,7 +32,7 @@ pub enum MatrixFormat {
 pub fn command(args: &ReportArgs) -> Result<u8, ConfigError> {
     let matrix = merge::load(&args.files)?;
     let text = match args.format {
-        MatrixFormat::Text => matrix_text::render(&matrix),
+        MatrixFormat::Text => text::render(&matrix),
         MatrixFormat::Html => html::render(&matrix),
     };
     output::write(args.output.as_deref(), "--output", text.as_bytes())?;
