@@ -65,7 +65,7 @@ impl Lab {
     }
 
     /// Starts mock-relay again on the same address, with the same certificate and key.
-    fn restart_relay(&mut self) -> LabProcess {
+    fn restart_relay(&self) -> LabProcess {
         let d = self.dir.path();
         let listen = SocketAddr::from((self.topo.server_ip, 443));
         let args = [
