@@ -10,7 +10,7 @@
 # (tests/setup-dist.sh), and cargo-nextest as the test runner.
 set -euo pipefail
 
-packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser
+packages=(nftables iproute2 conntrack dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser
   python3-websockets chromium gcc-mingw-w64-x86-64 wine64 krb5-kdc krb5-admin-server krb5-user faketime)
 
 missing=()

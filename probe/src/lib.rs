@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cli                                   the command line and its dispatch
-//! cmd                                   one file per subcommand: what it does
+//! cmd, watch                            one file per subcommand: what it does (watch: its own module)
 //! plan, runner, report, matrix,         flags -> plan -> run -> result -> formats -> files;
 //!   output, exporter                    many runs -> one matrix; the HTTP side of `serve`
 //! check                                 one file per check, one signature
@@ -39,4 +39,5 @@ pub mod seconds;
 pub mod target;
 pub mod timing;
 pub mod version;
+pub mod watch;
 pub mod windows_text;

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 /// Top to bottom; a module may import its own layer's (without a cycle) and every lower one.
 const LAYERS: &[&[&str]] = &[
     &["cli"],
-    &["cmd"],
+    &["cmd", "watch"],
     &["plan", "runner", "report", "matrix", "output", "exporter"],
     &["check"],
     &["result", "timing", "advice", "progress"],

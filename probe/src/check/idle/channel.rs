@@ -143,6 +143,56 @@ impl Channel {
         }
     }
 
+    /// A mock-relay listener channel for `probe watch`: opened without a hold; a failure comes
+    /// with its phase's outcome word.
+    pub async fn open_listener(
+        ctx: &NetContext,
+        target: &Target,
+    ) -> Result<Channel, (Outcome, String)> {
+        let opened = path::open_tls(ctx, target)
+            .await
+            .map_err(|e| (e.outcome(), e.to_string()))?;
+        let tcp = opened.tcp;
+        let started = Instant::now();
+        let (authority, path) = (target.authority(), listener_path());
+        let upgrade = websocket::upgrade(Box::new(opened.stream), &authority, &path, &[]);
+        let ws = tokio::time::timeout(ctx.timeout, upgrade)
+            .await
+            .map_err(|_| {
+                (
+                    Outcome::Timeout,
+                    "the WebSocket upgrade timed out".to_string(),
+                )
+            })?
+            .map_err(|e| {
+                (
+                    Outcome::UpgradeRefused,
+                    format!("the WebSocket upgrade failed: {e}"),
+                )
+            })?;
+        Ok(Channel::Ws {
+            ws: Box::new(ws),
+            relay: true,
+            sequence: 0,
+            baseline: started.elapsed(),
+            tcp,
+        })
+    }
+
+    /// Asks a relay's listener channel for one push `after` from now; `Ok` once the relay
+    /// confirmed it, within `deadline`.
+    pub async fn hold_for(&mut self, after: Duration, deadline: Duration) -> Result<(), String> {
+        match self {
+            Channel::Ws {
+                ws, relay: true, ..
+            } => tokio::time::timeout(deadline, hold(ws, after.as_secs_f64()))
+                .await
+                .map_err(|_| "the relay did not confirm the hold".to_string())?
+                .map_err(|e| e.to_string()),
+            _ => Err("only a relay's listener channel holds".into()),
+        }
+    }
+
     /// The kernel's view of the connection's TCP socket, where the platform gives one.
     pub fn tcp(&self) -> Option<Handle> {
         match self {
