@@ -41,19 +41,17 @@ pub enum Cycle {
 impl Link {
     /// Opens the target's listener; a failure comes with its outcome word.
     pub async fn open(net: &NetContext, target: &Target) -> Result<Link, (Outcome, String)> {
-        match (&target.kind, &target.hc) {
-            (TargetKind::Hc, Some(hc)) => {
-                Listener::connect(net, Endpoint::of(target), hc, hc.entity())
-                    .await
-                    .map(|l| Link::Hc(Box::new(l)))
-                    .map_err(|r| {
-                        (
-                            refusal_outcome(&r),
-                            format!("the listener did not open: {r}"),
-                        )
-                    })
-            }
-            (TargetKind::Relay, _) => Channel::open_listener(net, target)
+        match &target.kind {
+            TargetKind::Hc(hc) => Listener::connect(net, Endpoint::of(target), hc, hc.entity())
+                .await
+                .map(|l| Link::Hc(Box::new(l)))
+                .map_err(|r| {
+                    (
+                        refusal_outcome(&r),
+                        format!("the listener did not open: {r}"),
+                    )
+                }),
+            TargetKind::Relay => Channel::open_listener(net, target)
                 .await
                 .map(|c| Link::Relay(Box::new(c))),
             _ => Err((
@@ -168,7 +166,7 @@ async fn hc_cycle(
             }
         }
     }
-    let Some(hc) = target.hc.as_ref() else {
+    let Some(hc) = target.hc() else {
         return Cycle::EndedEarly {
             outcome: Outcome::Skipped,
             detail: "no hybrid connection".into(),

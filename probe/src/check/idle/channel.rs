@@ -185,7 +185,7 @@ impl Channel {
         match self {
             Channel::Ws {
                 ws, relay: true, ..
-            } => tokio::time::timeout(deadline, hold(ws, after.as_secs_f64()))
+            } => tokio::time::timeout(deadline, hold(ws, after.into()))
                 .await
                 .map_err(|_| "the relay did not confirm the hold".to_string())?
                 .map_err(|e| e.to_string()),
