@@ -97,6 +97,10 @@ mod tests {
             &["probe", "run", "--resolve", "x:443"],
             &["probe", "run", "--count", "0"],
             &["probe", "run", "--cloud", "mars"],
+            &["probe", "watch", "--push-every", "500ms"],
+            &["probe", "watch", "--keepalive", "sometimes"],
+            &["probe", "watch", "--events-max-size", "10"],
+            &["probe", "watch", "--for", "0s"],
         ] {
             let err = Cli::try_parse_from(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");

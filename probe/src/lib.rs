@@ -35,6 +35,7 @@ pub mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
+pub mod seconds;
 pub mod target;
 pub mod timing;
 pub mod version;

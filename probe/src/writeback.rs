@@ -27,9 +27,9 @@
 //! The idle check brackets the cut between the longest period that survived and the shortest
 //! that failed; the share is given for both ends.
 
-use crate::advice::fmt_s;
 use crate::outcome::Outcome;
 pub use crate::result::{Detection, WritebackImpact};
+use crate::seconds::Seconds;
 
 /// The relay SDK's listener keep-alive interval.
 pub const KEEPALIVE_S: f64 = 210.0;
@@ -164,6 +164,11 @@ fn fmt_pct(p: f64) -> String {
     } else {
         "0".into()
     }
+}
+
+/// Seconds as the document's times read ("1.5", "240"); the model itself works in `f64`.
+fn fmt_s(s: f64) -> String {
+    Seconds::from_f64(s).to_string()
 }
 
 #[cfg(test)]

@@ -20,4 +20,5 @@ pub mod relay_load;
 pub mod report_tools;
 pub mod slack;
 pub mod tls_client;
+pub mod watch_events;
 pub mod windows;

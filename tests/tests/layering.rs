@@ -27,6 +27,7 @@ const LAYERS: &[&[&str]] = &[
     &["net", "scenario", "namespace_from"],
     &[
         "target",
+        "seconds",
         "cloud",
         "outcome",
         "error",
@@ -436,7 +437,7 @@ fn every_probe_import_points_down_and_none_forms_a_circle() {
         .expect("result/mod.rs is production code");
     assert!(
         absolute_paths(&result_mod.code, &result_mod.module)
-            .contains(&vec!["target".to_string(), "TargetKind".to_string()]),
+            .contains(&vec!["target".to_string(), "TargetKindName".to_string()]),
         "result/mod.rs's imports after its test-only items are read"
     );
     let mut wrong = Vec::new();

@@ -1,7 +1,7 @@
 //! The text form of a watch log: availability per segment and day, then the incident table.
 
 use super::watch_log::WatchLog;
-use crate::advice::fmt_s;
+use crate::seconds::Seconds;
 use time::OffsetDateTime;
 
 pub fn render(log: &WatchLog) -> String {
@@ -93,9 +93,9 @@ pub fn clock(t: OffsetDateTime) -> String {
 /// `12 min`, `45 s`.
 pub fn minutes(s: f64) -> String {
     if s >= 120.0 {
-        format!("{} min", fmt_s((s / 60.0).round()))
+        format!("{} min", Seconds::from_f64((s / 60.0).round()))
     } else {
-        format!("{} s", fmt_s(s.round()))
+        format!("{} s", Seconds::from_f64(s.round()))
     }
 }
 

@@ -49,11 +49,14 @@ pub fn route(
     })
 }
 
-/// `--proxy-auth` needs a proxy whose URL carries the user and password.
+/// `--proxy-auth` needs a proxy; `basic` one whose URL carries the user and password.
 fn check_credentials(auth: ProxyAuth, proxy: Option<&Proxy>) -> Result<(), PlanError> {
     let flag = format!("--proxy-auth {}", auth.as_str());
     match proxy {
         None => Err(PlanError::AuthWithoutProxy { flag }),
+        // With no password, NTLM and Negotiate use the logon's own credentials.
+        Some(_) if auth == ProxyAuth::Negotiate => Ok(()),
+        Some(p) if !p.has_credentials() && auth == ProxyAuth::Ntlm => Ok(()),
         Some(p) if !p.has_credentials() => Err(PlanError::AuthWithoutCredentials {
             flag,
             proxy: p.redacted(),

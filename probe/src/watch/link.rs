@@ -41,19 +41,17 @@ pub enum Cycle {
 impl Link {
     /// Opens the target's listener; a failure comes with its outcome word.
     pub async fn open(net: &NetContext, target: &Target) -> Result<Link, (Outcome, String)> {
-        match (&target.kind, &target.hc) {
-            (TargetKind::Hc, Some(hc)) => {
-                Listener::connect(net, Endpoint::of(target), hc, hc.entity())
-                    .await
-                    .map(|l| Link::Hc(Box::new(l)))
-                    .map_err(|r| {
-                        (
-                            refusal_outcome(&r),
-                            format!("the listener did not open: {r}"),
-                        )
-                    })
-            }
-            (TargetKind::Relay, _) => Channel::open_listener(net, target)
+        match &target.kind {
+            TargetKind::Hc(hc) => Listener::connect(net, Endpoint::of(target), hc, hc.entity())
+                .await
+                .map(|l| Link::Hc(Box::new(l)))
+                .map_err(|r| {
+                    (
+                        refusal_outcome(&r),
+                        format!("the listener did not open: {r}"),
+                    )
+                }),
+            TargetKind::Relay => Channel::open_listener(net, target)
                 .await
                 .map(|c| Link::Relay(Box::new(c))),
             _ => Err((
@@ -88,11 +86,31 @@ async fn relay_cycle(
     keepalive: Option<Duration>,
 ) -> Cycle {
     let after = due.saturating_duration_since(Instant::now());
-    if let Err(why) = channel.hold_for(after, deadline).await {
-        return Cycle::EndedEarly {
-            outcome: Outcome::Closed,
-            detail: why,
-        };
+    // The hold is the client's own request: its own deadline is longer, so an unanswered hold
+    // is told from a refused one.
+    match tokio::time::timeout(deadline, channel.hold_for(after, deadline * 2)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(why)) => {
+            return Cycle::EndedEarly {
+                outcome: Outcome::Closed,
+                detail: why,
+            }
+        }
+        Err(_) => {
+            // Nothing came back: the path went silent, which writeback's listener would not
+            // notice until the push it then misses.
+            tokio::time::sleep_until(due).await;
+            let (outcome, evidence) = channel.exchange_judged(deadline).await;
+            let outcome = match outcome {
+                Outcome::Survived => Outcome::SilentDrop,
+                other => other,
+            };
+            return Cycle::Failed {
+                outcome,
+                detail: format!("the relay never confirmed the hold for this push ({outcome})"),
+                evidence: evidence.or_else(|| channel.tcp().and_then(|t| t.evidence())),
+            };
+        }
     }
     let watched = channel.watch((due + deadline).into_std(), keepalive).await;
     let now = Instant::now();
@@ -108,10 +126,10 @@ async fn relay_cycle(
             evidence: channel.tcp().and_then(|t| t.evidence()),
         },
         Watch::Quiet => match channel.exchange_judged(deadline).await {
-            (Outcome::Survived, evidence) => Cycle::Failed {
+            (Outcome::Survived, _) => Cycle::Failed {
                 outcome: Outcome::SilentDrop,
                 detail: "the push never came, though the channel still answers an echo".into(),
-                evidence,
+                evidence: channel.tcp().and_then(|t| t.evidence()),
             },
             (outcome, evidence) => Cycle::Failed {
                 outcome,
@@ -148,7 +166,7 @@ async fn hc_cycle(
             }
         }
     }
-    let Some(hc) = target.hc.as_ref() else {
+    let Some(hc) = target.hc() else {
         return Cycle::EndedEarly {
             outcome: Outcome::Skipped,
             detail: "no hybrid connection".into(),
@@ -208,7 +226,9 @@ async fn hc_cycle(
         },
         Seen::Nothing => {
             if let Some(r) = &refused {
-                if !matches!(r, Refusal::Failed { .. }) || r.outcome() != Some(Outcome::Timeout) {
+                let timed_out =
+                    matches!(r, Refusal::Timeout) || r.outcome() == Some(Outcome::Timeout);
+                if !timed_out {
                     let outcome = refusal_outcome(r);
                     return Cycle::Failed {
                         outcome,
@@ -239,7 +259,7 @@ fn refusal_outcome(r: &Refusal) -> Outcome {
     match r {
         Refusal::Status { code: 404, .. } => Outcome::NoListener,
         Refusal::Status { code, description } if matches!(code, 401 | 403) => {
-            crate::net::hc::refusal(*code, description.as_deref()).0
+            hc::refusal(*code, description.as_deref()).0
         }
         Refusal::Status { .. } => Outcome::Rejected,
         other => other.outcome().unwrap_or(Outcome::ProtocolError),

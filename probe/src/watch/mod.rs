@@ -57,7 +57,7 @@ pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
     let (targets, left): (Vec<Target>, Vec<Target>) = plan.targets.into_iter().partition(|t| {
         matches!(
             t.kind,
-            TargetKind::Relay | TargetKind::Hc | TargetKind::Https
+            TargetKind::Relay | TargetKind::Hc(_) | TargetKind::Https { .. }
         )
     });
     for t in &left {

@@ -106,7 +106,7 @@ impl<'a> Watcher<'a> {
             .map(|s| s.wrapping_add(self.index as u64))
             .unwrap_or_else(|| Gaps::fresh_seed(self.index as u64));
         let mut gaps = Gaps::new(self.settings.push_every, seed);
-        if self.target.kind == TargetKind::Https {
+        if matches!(self.target.kind, TargetKind::Https { .. }) {
             return self.light_loop(&mut gaps).await;
         }
         let keepalive = self.settings.keepalive;
