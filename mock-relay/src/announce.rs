@@ -104,13 +104,12 @@ impl FromStr for AddressLine {
             ..AddressLine::default()
         };
         for token in rest.split_whitespace() {
-            let (key, value) =
-                token
-                    .split_once('=')
-                    .ok_or_else(|| AddressLineError::BadToken {
-                        token: token.to_string(),
-                        line: quoted(),
-                    })?;
+            let (key, value) = token
+                .split_once('=')
+                .ok_or_else(|| AddressLineError::BadToken {
+                    token: token.to_string(),
+                    line: quoted(),
+                })?;
             if key == CONNECTION_STRING {
                 let cs =
                     ConnectionString::parse(value).map_err(AddressLineError::ConnectionString)?;

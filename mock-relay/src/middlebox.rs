@@ -373,7 +373,9 @@ mod tests {
             let action: IdleAction = word.parse().unwrap();
             assert_eq!(check_action(action).unwrap().to_string(), word);
         }
-        let why = check_action(IdleAction::CloseNotify).unwrap_err();
+        let why = check_action(IdleAction::CloseNotify)
+            .unwrap_err()
+            .to_string();
         assert!(
             why.contains("TLS peer") && why.contains("reset, drop, fin"),
             "{why}"

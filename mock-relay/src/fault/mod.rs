@@ -166,10 +166,7 @@ pub enum FaultError {
     MissingArgument { name: String, argument: String },
     /// `text` is the whole `--fault` value as given.
     #[error("fault `{text}`: {source}")]
-    BadArgument {
-        text: String,
-        source: ArgumentError,
-    },
+    BadArgument { text: String, source: ArgumentError },
     #[error("only one {family} fault per server (`{fault}` conflicts with an earlier one)")]
     Conflict { family: String, fault: String },
 }

@@ -302,7 +302,7 @@ impl Rung<'_> {
         };
         match (sent, pushed) {
             (Ok(mut s), Ok(mut t)) => {
-                if let Err((outcome, why)) = round_trip(&mut s, &mut t, net.timeout).await {
+                if let Err(crate::outcome::Failure { outcome, detail: why }) = round_trip(&mut s, &mut t, net.timeout).await {
                     tracing::debug!(%outcome, "the rendezvous after an idle period failed: {why}");
                 }
                 Attempt::Done(Pushed::Delivered, (Outcome::Accepted, Some(101)))
