@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end lab needs on a Debian or Ubuntu host (run as root):
 # network namespaces and nftables for the firewall profiles, dnsmasq, Squid, mitmproxy,
-# htpasswd for Squid's basic auth, curl, the reporting tests' consumers (promtool from
+# htpasswd for Squid's basic auth, an MIT Kerberos KDC and kinit with libfaketime (Negotiate
+# proxy authentication), curl, the reporting tests' consumers (promtool from
 # prometheus, python3-junitparser, headless chromium), python3-websockets for the independent
 # Hybrid Connections client (tests/hc_client.py), the Windows probe's toolchain (the Rust target
 # x86_64-pc-windows-gnu, mingw-w64 to link it, Wine to run it), Microsoft's Node.js Hybrid
@@ -9,8 +10,8 @@
 # (tests/setup-dist.sh), and cargo-nextest as the test runner.
 set -euo pipefail
 
-packages=(nftables iproute2 dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser
-  python3-websockets chromium gcc-mingw-w64-x86-64 wine64)
+packages=(nftables iproute2 conntrack dnsmasq-base squid mitmproxy apache2-utils curl prometheus python3-junitparser
+  python3-websockets chromium gcc-mingw-w64-x86-64 wine64 krb5-kdc krb5-admin-server krb5-user faketime)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,6 +30,8 @@ if command -v systemctl >/dev/null 2>&1; then
   systemctl stop squid 2>/dev/null || true
   # Likewise the prometheus package's server on :9090: the tests only use promtool.
   systemctl stop prometheus 2>/dev/null || true
+  # And the KDC and kadmind of the machine's own (empty) realm: the tests start their own realms.
+  systemctl stop krb5-kdc krb5-admin-server 2>/dev/null || true
 fi
 
 # The Windows probe's Rust target comes from rustup's servers; when it cannot be downloaded,

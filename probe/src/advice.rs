@@ -5,10 +5,11 @@
 //! never as certain.
 
 use crate::outcome::Outcome;
+use crate::seconds::{fmt_s, Seconds};
 
 /// A middlebox with a well-known default idle timeout.
 pub struct KnownDefault {
-    pub timeout_s: f64,
+    pub timeout_s: Seconds,
     pub device: &'static str,
     /// How its expiry shows on the wire.
     pub shows_as: &'static [Outcome],
@@ -19,79 +20,79 @@ use Outcome::{Closed, Reset, SilentDrop};
 
 pub const KNOWN_DEFAULTS: &[KnownDefault] = &[
     KnownDefault {
-        timeout_s: 60.0,
+        timeout_s: Seconds::new(60),
         device: "AWS Application/Classic Load Balancer",
         shows_as: &[Closed],
         setting: "the load balancer's idle timeout",
     },
     KnownDefault {
-        timeout_s: 60.0,
+        timeout_s: Seconds::new(60),
         device: "nginx (proxy_read_timeout)",
         shows_as: &[Closed],
         setting: "proxy_read_timeout",
     },
     KnownDefault {
-        timeout_s: 60.0,
+        timeout_s: Seconds::new(60),
         device: "HAProxy without `timeout tunnel` (falls back to `timeout client`)",
         shows_as: &[Closed],
         setting: "timeout tunnel",
     },
     KnownDefault {
-        timeout_s: 85.0,
+        timeout_s: Seconds::new(85),
         device: "Microsoft Entra application proxy connector",
         shows_as: &[Closed],
         setting: "the back-end timeout (at most 180 s)",
     },
     KnownDefault {
-        timeout_s: 120.0,
+        timeout_s: Seconds::new(120),
         device: "Skyhigh (McAfee) Web Gateway",
         shows_as: &[Closed],
         setting: "the connection/tunnel idle timeout",
     },
     KnownDefault {
-        timeout_s: 240.0,
+        timeout_s: Seconds::new(240),
         device: "Azure Load Balancer, NAT Gateway or Azure Firewall",
         shows_as: &[SilentDrop, Reset],
         setting: "the TCP idle timeout (up to 30 min; enable TCP reset on the load balancer)",
     },
     KnownDefault {
-        timeout_s: 270.0,
+        timeout_s: Seconds::new(270),
         device: "Cloudflare Gateway",
         shows_as: &[Closed],
         setting: "the proxy's idle timeout (TCP keepalives do not help)",
     },
     KnownDefault {
-        timeout_s: 300.0,
+        timeout_s: Seconds::new(300),
         device: "F5 BIG-IP FastL4 profile",
         shows_as: &[Reset],
         setting: "the FastL4 profile's idle timeout",
     },
     KnownDefault {
-        timeout_s: 350.0,
+        timeout_s: Seconds::new(350),
         device: "AWS NAT Gateway, NLB or Network Firewall",
         shows_as: &[Reset, SilentDrop],
         setting: "the idle timeout (fixed on NAT Gateway: use keepalives below 350 s)",
     },
     KnownDefault {
-        timeout_s: 600.0,
+        timeout_s: Seconds::new(600),
         device: "nginx stream (proxy_timeout)",
         shows_as: &[Closed],
         setting: "proxy_timeout",
     },
     KnownDefault {
-        timeout_s: 900.0,
+        timeout_s: Seconds::new(900),
         device: "Squid (read_timeout governs idle CONNECT tunnels)",
         shows_as: &[Closed],
         setting: "read_timeout",
     },
     KnownDefault {
-        timeout_s: 1200.0,
+        timeout_s: Seconds::new(1200),
         device: "GCP Cloud NAT",
         shows_as: &[SilentDrop],
         setting: "the established-connection idle timeout",
     },
     KnownDefault {
-        timeout_s: 3600.0,
+        timeout_s: Seconds::new(3600),
         device: "Palo Alto, FortiGate, Cisco ASA or Check Point firewall",
         shows_as: &[SilentDrop, Reset],
         setting: "the TCP session idle timeout for TCP 443 to these destinations",
@@ -101,12 +102,13 @@ pub const KNOWN_DEFAULTS: &[KnownDefault] = &[
 /// Middleboxes whose default falls inside `[survived, failed]` (with a second's slack), those
 /// whose expiry looks like `failure` first.
 pub fn candidates(
-    survived_s: Option<f64>,
-    failed_s: f64,
+    survived_s: Option<Seconds>,
+    failed_s: Seconds,
     failure: Outcome,
 ) -> Vec<&'static KnownDefault> {
-    let low = survived_s.unwrap_or(0.0) - 1.0;
-    let high = failed_s + 1.0;
+    let second = Seconds::new(1);
+    let low = survived_s.unwrap_or_default() - second;
+    let high = failed_s + second;
     let mut found: Vec<&KnownDefault> = KNOWN_DEFAULTS
         .iter()
         .filter(|k| k.timeout_s > low && k.timeout_s <= high)
@@ -129,23 +131,24 @@ pub fn failure_meaning(failure: Outcome) -> &'static str {
 /// What the advice is measured against: the service's thresholds and the endpoints, named in
 /// the run's cloud's own wildcards.
 pub struct Needs<'a> {
-    pub required_s: f64,
+    pub required_s: Seconds,
     /// The value to configure; without a recommendation, twice the requirement.
-    pub recommended_s: Option<f64>,
+    pub recommended_s: Option<Seconds>,
     pub wildcards: &'a [&'a str],
 }
 
 impl Needs<'_> {
-    fn target_s(&self) -> f64 {
-        self.recommended_s.unwrap_or(self.required_s * 2.0)
+    fn target_s(&self) -> Seconds {
+        self.recommended_s
+            .unwrap_or(self.required_s + self.required_s)
     }
 }
 
 /// One paragraph: where idle connections die, what likely does it, and what to change.
 pub fn idle_advice(
     needs: &Needs<'_>,
-    survived_s: Option<f64>,
-    failed_s: Option<f64>,
+    survived_s: Option<Seconds>,
+    failed_s: Option<Seconds>,
     failure: Option<Outcome>,
 ) -> String {
     let required_s = needs.required_s;
@@ -204,42 +207,38 @@ pub fn idle_advice(
 }
 
 /// Idle limits of the far ends writeback talks to, which a test against them cannot see past.
-pub const FAR_END_LIMITS: &[(f64, &str)] = &[
+pub const FAR_END_LIMITS: &[(Seconds, &str)] = &[
     (
-        120.0,
+        Seconds::new(120),
         "IIS closes idle keep-alive connections after 120 s by default",
     ),
     (
-        240.0,
+        Seconds::new(240),
         "Azure's load balancers drop idle flows after about 4 minutes (240 s)",
     ),
 ];
 
 /// A far end's known limit inside `[survived, failed]` (with a second's slack), if any.
-pub fn far_end_limit(survived_s: Option<f64>, failed_s: f64) -> Option<&'static str> {
-    let low = survived_s.unwrap_or(0.0) - 1.0;
+pub fn far_end_limit(survived_s: Option<Seconds>, failed_s: Seconds) -> Option<&'static str> {
+    let second = Seconds::new(1);
+    let low = survived_s.unwrap_or_default() - second;
     FAR_END_LIMITS
         .iter()
-        .find(|(t, _)| *t > low && *t <= failed_s + 1.0)
+        .find(|(t, _)| *t > low && *t <= failed_s + second)
         .map(|(_, what)| *what)
-}
-
-/// Seconds without a needless `.0`.
-pub fn fmt_s(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{}", v.round() as i64)
-    } else {
-        format!("{v:.1}")
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn s(secs: u64) -> Seconds {
+        Seconds::new(secs)
+    }
+
     const WRITEBACK: Needs<'static> = Needs {
-        required_s: 180.0,
-        recommended_s: Some(360.0),
+        required_s: Seconds::new(180),
+        recommended_s: Some(Seconds::new(360)),
         wildcards: &[
             "*.servicebus.usgovcloudapi.net",
             "*.passwordreset.microsoftonline.us",
@@ -248,7 +247,7 @@ mod tests {
 
     #[test]
     fn names_azure_for_a_silent_drop_near_240() {
-        let text = idle_advice(&WRITEBACK, Some(225.0), Some(240.0), Some(SilentDrop));
+        let text = idle_advice(&WRITEBACK, Some(s(225)), Some(s(240)), Some(SilentDrop));
         assert!(text.contains("between 225 and 240 s"), "{text}");
         assert!(text.contains("Azure Load Balancer"), "{text}");
         assert!(text.contains("to 360 s or more"), "{text}");
@@ -258,20 +257,20 @@ mod tests {
 
     #[test]
     fn names_proxies_for_a_fin_near_60_and_says_what_to_change() {
-        let text = idle_advice(&WRITEBACK, Some(45.0), Some(60.0), Some(Closed));
+        let text = idle_advice(&WRITEBACK, Some(s(45)), Some(s(60)), Some(Closed));
         assert!(text.contains("nginx"), "{text}");
         assert!(
             text.contains("set proxy_read_timeout to 360 s or more"),
             "{text}"
         );
         assert!(text.contains("at least 180 s"), "{text}");
-        let first = candidates(Some(45.0), 60.0, Closed);
+        let first = candidates(Some(s(45)), s(60), Closed);
         assert!(first[0].shows_as.contains(&Closed));
     }
 
     #[test]
     fn no_cutoff_is_said_plainly() {
-        let text = idle_advice(&WRITEBACK, Some(240.0), None, None);
+        let text = idle_advice(&WRITEBACK, Some(s(240)), None, None);
         assert!(text.contains("no cutoff"), "{text}");
     }
 }

@@ -3,6 +3,7 @@
 use crate::cmd::{self, demo::DemoArgs, report::ReportArgs, serve::ServeArgs};
 use crate::error::ConfigError;
 use crate::plan::RunArgs;
+use crate::watch::{self, WatchArgs};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -50,6 +51,9 @@ pub enum Command {
     /// Run a scenario on an interval and serve the latest results at /metrics (Prometheus)
     /// and /results (JSON).
     Serve(ServeArgs),
+    /// Keep a listener like writeback's on each target for as long as it runs, push through the
+    /// relay at random times, and report every failed delivery and incident (exit 1 if any).
+    Watch(WatchArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -69,6 +73,7 @@ impl Cli {
             Command::Demo(args) => cmd::demo::command(&args, verbose).await,
             Command::Report(args) => cmd::report::command(&args),
             Command::Serve(args) => cmd::serve::command(args).await,
+            Command::Watch(args) => watch::command(args).await,
             Command::Completions { shell } => cmd::completions::command(shell, Cli::command()),
             Command::Man => cmd::man::command(Cli::command()),
         }
@@ -92,6 +97,10 @@ mod tests {
             &["probe", "run", "--resolve", "x:443"],
             &["probe", "run", "--count", "0"],
             &["probe", "run", "--cloud", "mars"],
+            &["probe", "watch", "--push-every", "500ms"],
+            &["probe", "watch", "--keepalive", "sometimes"],
+            &["probe", "watch", "--events-max-size", "10"],
+            &["probe", "watch", "--for", "0s"],
         ] {
             let err = Cli::try_parse_from(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");

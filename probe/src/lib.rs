@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cli                                   the command line and its dispatch
-//! cmd                                   one file per subcommand: what it does
+//! cmd, watch                            one file per subcommand: what it does (watch: its own module)
 //! plan, runner, report, matrix,         flags -> plan -> run -> result -> formats -> files;
 //!   output, exporter                    many runs -> one matrix; the HTTP side of `serve`
 //! check                                 one file per check, one signature
@@ -35,7 +35,9 @@ pub mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
+pub mod seconds;
 pub mod target;
 pub mod timing;
 pub mod version;
+pub mod watch;
 pub mod windows_text;

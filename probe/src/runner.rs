@@ -42,7 +42,7 @@ pub async fn run(plan: Plan) -> RunResult {
     };
     let why = format!(
         "the run deadline of {} s ({origin}) passed",
-        crate::advice::fmt_s(limit.as_secs_f64())
+        crate::seconds::fmt_s(limit.into())
     );
     if let Some(hold) = idle_hold(&ctx, &plan.targets) {
         announce(&plan, hold, limit);
@@ -95,11 +95,11 @@ pub async fn run(plan: Plan) -> RunResult {
 /// `--refine`), when a target gets the idle check.
 pub fn idle_hold(ctx: &Ctx<'_>, targets: &[Target]) -> Option<Duration> {
     let idle = ctx.idle?;
-    let rounds = if idle.refine { 2.0 } else { 1.0 };
+    let rounds = if idle.refine { 2 } else { 1 };
     targets
         .iter()
         .any(|t| check::plan(ctx, t).contains(&CheckName::Idle))
-        .then(|| Duration::try_from_secs_f64(idle.max_s * rounds).unwrap_or(Duration::MAX))
+        .then(|| idle.max_s.duration().saturating_mul(rounds))
 }
 
 /// Says, before a run that holds idle connections, how long it will take and how to skip the
@@ -162,7 +162,7 @@ async fn run_target(
     let result = TargetResult {
         name: target.name.clone(),
         url: target.url.clone(),
-        kind: target.kind,
+        kind: target.kind.name(),
         required: target.required,
         direct: target.direct,
         verdict,
@@ -180,7 +180,7 @@ fn relay_pair_note(targets: &[Target], results: &[TargetResult]) -> Option<Strin
     let relays: Vec<&TargetResult> = targets
         .iter()
         .zip(results)
-        .filter(|(t, _)| t.relay_namespace)
+        .filter(|(t, _)| t.relay_namespace().is_some())
         .map(|(_, r)| r)
         .collect();
     let (failed, passed): (Vec<&TargetResult>, Vec<&TargetResult>) = relays
@@ -250,7 +250,7 @@ mod tests {
         TargetResult {
             name: name.into(),
             url: format!("https://{name}/"),
-            kind: crate::target::TargetKind::Https,
+            kind: crate::target::TargetKindName::Https,
             required: true,
             direct: false,
             verdict,
@@ -269,7 +269,7 @@ mod tests {
 
     fn relay(name: &str) -> Target {
         let mut t = Target::parse(&format!("https://{name}/")).unwrap();
-        t.relay_namespace = true;
+        t.make_relay_namespace(crate::target::RelayNamespace::default());
         t
     }
 

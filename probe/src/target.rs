@@ -6,7 +6,37 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
 
-/// How the far end is spoken to; decides which checks run.
+/// How the far end is spoken to, with what only that kind of target has; decides which checks
+/// run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetKind {
+    /// `https://`: TLS and an HTTP request; an Azure Relay namespace also gets its gateways and
+    /// legacy ports checked.
+    Https {
+        relay_namespace: Option<RelayNamespace>,
+    },
+    /// `wss://`: TLS and a WebSocket upgrade.
+    Wss,
+    /// `tcp://host:port`: a TCP connect only (legacy relay ports, domain controllers).
+    Tcp,
+    /// `relay://host:port`: a mock-relay: TLS, `/healthz` and its WebSocket listener channel.
+    Relay,
+    /// An Active Directory domain (`--ad-domain`): its PDC emulator and domain controllers.
+    AdDomain,
+    /// `hc://NAMESPACE/ENTITY`: an Azure Relay hybrid connection (`--hybrid-connection`),
+    /// spoken to as writeback speaks to its relay: a listener, a sender, and the rendezvous.
+    Hc(Box<HybridConnection>),
+}
+
+/// An `https://` target that is an Azure Relay namespace (`relay_namespace = true`,
+/// `--relay-namespace`): its gateways and legacy ports are checked too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RelayNamespace {
+    /// Legacy relay ports (9350-9354, 5671) fail the target instead of warning.
+    pub legacy_ports_required: bool,
+}
+
+/// The name of a [`TargetKind`], as the result document writes it.
 #[derive(
     Debug,
     Clone,
@@ -20,27 +50,38 @@ use std::net::IpAddr;
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
-pub enum TargetKind {
-    /// `https://`: TLS and an HTTP request.
+pub enum TargetKindName {
     Https,
-    /// `wss://`: TLS and a WebSocket upgrade.
     Wss,
-    /// `tcp://host:port`: a TCP connect only (legacy relay ports, domain controllers).
     Tcp,
-    /// `relay://host:port`: a mock-relay: TLS, `/healthz` and its WebSocket listener channel.
     Relay,
-    /// An Active Directory domain (`--ad-domain`): its PDC emulator and domain controllers.
     AdDomain,
-    /// `hc://NAMESPACE/ENTITY`: an Azure Relay hybrid connection (`--hybrid-connection`),
-    /// spoken to as writeback speaks to its relay: a listener, a sender, and the rendezvous.
     Hc,
 }
 
-impl TargetKind {
+impl TargetKindName {
     /// Every word, in declaration order.
-    pub const ALL: &'static [TargetKind] = <TargetKind as strum::VariantArray>::VARIANTS;
+    pub const ALL: &'static [TargetKindName] = <TargetKindName as strum::VariantArray>::VARIANTS;
+}
 
-    pub fn uses_tls(self) -> bool {
+impl TargetKind {
+    /// A plain `https://` target (not a relay namespace).
+    pub const HTTPS: TargetKind = TargetKind::Https {
+        relay_namespace: None,
+    };
+
+    pub fn name(&self) -> TargetKindName {
+        match self {
+            TargetKind::Https { .. } => TargetKindName::Https,
+            TargetKind::Wss => TargetKindName::Wss,
+            TargetKind::Tcp => TargetKindName::Tcp,
+            TargetKind::Relay => TargetKindName::Relay,
+            TargetKind::AdDomain => TargetKindName::AdDomain,
+            TargetKind::Hc(_) => TargetKindName::Hc,
+        }
+    }
+
+    pub fn uses_tls(&self) -> bool {
         !matches!(self, TargetKind::Tcp | TargetKind::AdDomain)
     }
 }
@@ -68,12 +109,6 @@ pub struct Target {
     pub direct: bool,
     /// Substrings of the issuers a genuine chain has; others mean TLS interception.
     pub expect_issuer: Vec<String>,
-    /// An Azure Relay namespace: also expand and check its gateways and legacy ports.
-    pub relay_namespace: bool,
-    /// Legacy relay ports (9350-9354, 5671) fail the target instead of warning.
-    pub legacy_ports_required: bool,
-    /// For `hc` targets: the hybrid connection and its credential.
-    pub hc: Option<HybridConnection>,
 }
 
 /// A hybrid connection to check: its namespace, its entities (the first for the listener and
@@ -144,7 +179,7 @@ impl Target {
             source,
         })?;
         let kind = match parsed.scheme() {
-            "https" => TargetKind::Https,
+            "https" => TargetKind::HTTPS,
             "wss" => TargetKind::Wss,
             "tcp" => TargetKind::Tcp,
             "relay" => TargetKind::Relay,
@@ -170,13 +205,10 @@ impl Target {
             Some(url::Host::Ipv6(a)) => a.to_string(),
             None => return Err(TargetError::NoHost(shown)),
         };
-        let port = match (parsed.port_or_known_default(), kind) {
+        let port = match (parsed.port_or_known_default(), &kind) {
             (Some(p), _) => p,
-            (None, TargetKind::Wss) => 443,
-            (None, TargetKind::Tcp | TargetKind::Relay | TargetKind::AdDomain | TargetKind::Hc) => {
-                return Err(TargetError::NoPort(shown))
-            }
-            (None, TargetKind::Https) => 443,
+            (None, TargetKind::Wss | TargetKind::Https { .. }) => 443,
+            (None, _) => return Err(TargetError::NoPort(shown)),
         };
         if port == 0 {
             return Err(TargetError::PortZero(shown));
@@ -192,22 +224,19 @@ impl Target {
         Ok(Target {
             name: host.clone(),
             url: url.to_string(),
+            idle: kind != TargetKind::Tcp,
+            expect_issuer: match kind {
+                // A mock-relay presents its own CA; anything else re-signed its traffic.
+                TargetKind::Relay => vec!["mock-relay".to_string()],
+                _ => Vec::new(),
+            },
             kind,
             host,
             port,
             path,
             required: true,
             expect_status: Vec::new(),
-            idle: kind != TargetKind::Tcp,
             direct: false,
-            expect_issuer: match kind {
-                // A mock-relay presents its own CA; anything else re-signed its traffic.
-                TargetKind::Relay => vec!["mock-relay".to_string()],
-                _ => Vec::new(),
-            },
-            relay_namespace: false,
-            legacy_ports_required: false,
-            hc: None,
         })
     }
 
@@ -224,7 +253,6 @@ impl Target {
         Target {
             name: format!("{}/{entity}", namespace.host()),
             url,
-            kind: TargetKind::Hc,
             host,
             port: namespace.effective_port(),
             path: format!("{}{}", relay_protocol::hc::PATH_PREFIX, entity.encoded()),
@@ -233,9 +261,7 @@ impl Target {
             idle: true,
             direct: false,
             expect_issuer: Vec::new(),
-            relay_namespace: false,
-            legacy_ports_required: false,
-            hc: Some(hc),
+            kind: TargetKind::Hc(Box::new(hc)),
         }
     }
 
@@ -257,6 +283,34 @@ impl Target {
         target.name = format!("AD domain {domain}");
         target.idle = false;
         Ok(target)
+    }
+
+    /// The hybrid connection, for an `hc` target.
+    pub fn hc(&self) -> Option<&HybridConnection> {
+        match &self.kind {
+            TargetKind::Hc(hc) => Some(hc),
+            _ => None,
+        }
+    }
+
+    /// How this target is an Azure Relay namespace, when it is one.
+    pub fn relay_namespace(&self) -> Option<RelayNamespace> {
+        match self.kind {
+            TargetKind::Https { relay_namespace } => relay_namespace,
+            _ => None,
+        }
+    }
+
+    /// Marks an `https://` target as an Azure Relay namespace; `false` (and no change) for
+    /// any other kind, which cannot be one.
+    pub fn make_relay_namespace(&mut self, namespace: RelayNamespace) -> bool {
+        match &mut self.kind {
+            TargetKind::Https { relay_namespace } => {
+                *relay_namespace = Some(namespace);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The host as an address, when the URL names one directly.
@@ -331,7 +385,7 @@ mod tests {
         let t = Target::parse("https://login.example.com").unwrap();
         assert_eq!(
             (t.kind, t.port, t.path.as_str()),
-            (TargetKind::Https, 443, "/")
+            (TargetKind::HTTPS, 443, "/")
         );
         let t = Target::parse("wss://relay.example.com/$hc/x?a=1").unwrap();
         assert_eq!(
@@ -340,8 +394,8 @@ mod tests {
         );
         let t = Target::parse("tcp://[::1]:9350").unwrap();
         assert_eq!(
-            (t.kind, t.host.as_str(), t.port),
-            (TargetKind::Tcp, "::1", 9350)
+            (&t.kind, t.host.as_str(), t.port),
+            (&TargetKind::Tcp, "::1", 9350)
         );
         assert_eq!(t.authority(), "[::1]:9350");
         let t = Target::parse("relay://127.0.0.1:8443").unwrap();

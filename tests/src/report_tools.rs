@@ -13,9 +13,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const LIMIT: Duration = Duration::from_secs(60);
 
-/// The external program `name` (searched on PATH and in /usr/bin), or None. Missing under
-/// `CI=true` fails the test (the CI installer must provide it); elsewhere the test prints
-/// `skipped: <why>` and returns.
+/// The external program `name` (searched on PATH and in /usr/bin), or None. Missing, it
+/// fails the test unless skips are allowed ([`crate::lab::skip::unavailable`]).
 pub fn require_tool(name: &str, apt: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let found = std::env::split_paths(&path)
@@ -24,10 +23,7 @@ pub fn require_tool(name: &str, apt: &str) -> Option<PathBuf> {
         .find(|p| p.is_file());
     if found.is_none() {
         let why = format!("`{name}` not installed (apt: {apt}; tests/setup-lab.sh installs it)");
-        if std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
-            panic!("{why}");
-        }
-        eprintln!("skipped: {why}");
+        crate::lab::skip::unavailable(&why);
     }
     found
 }
@@ -50,10 +46,7 @@ pub fn require_junitparser() -> Option<PathBuf> {
         }
     }
     let why = "python module junitparser not installed (apt: python3-junitparser)";
-    if std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
-        panic!("{why}");
-    }
-    eprintln!("skipped: {why}");
+    crate::lab::skip::unavailable(why);
     None
 }
 

@@ -117,60 +117,47 @@ async fn a_tls12_only_server_reports_tls12() {
     assert_eq!(run.code, 0);
 }
 
-#[tokio::test]
-async fn an_expired_certificate_is_expired() {
-    let lab = Lab::new();
-    let server = TestServer::https(
-        lab.ca.leaf(&["localhost"], Validity::Expired),
-        ServerOptions::default(),
-    )
-    .await;
-    let run = lab
-        .probe(&format!("https://localhost:{}/", server.port), &[])
-        .await;
-    assert_eq!(run.code, 1);
-    let tls = assert_check(&run, "tls", "fail", "expired");
-    assert_eq!(tls["chain"].as_array().unwrap().len(), 1);
-    assert_check(&run, "http", "skip", "skipped");
-    assert_matches_schema(&run.json());
+/// A certificate the probe must refuse, one test per row, each its own test by name: who issued
+/// it (`None`: the CA the probe trusts), the names it is for, its validity, the outcome, and
+/// what else the row's TLS check must record.
+macro_rules! refused_certificate_tests {
+    ($($name:ident: $issuer:expr, $names:expr, $validity:expr => $outcome:literal, $also:expr;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let lab = Lab::new();
+            let issuer: Option<TestCa> = $issuer;
+            let leaf = issuer.as_ref().unwrap_or(&lab.ca).leaf($names, $validity);
+            let server = TestServer::https(leaf, ServerOptions::default()).await;
+            let run = lab
+                .probe(&format!("https://localhost:{}/", server.port), &[])
+                .await;
+            assert_eq!(run.code, 1);
+            let tls = assert_check(&run, "tls", "fail", $outcome);
+            let also: fn(&serde_json::Value) = $also;
+            also(&tls);
+            assert_check(&run, "http", "skip", "skipped");
+            assert_matches_schema(&run.json());
+        }
+    )*};
 }
 
-#[tokio::test]
-async fn a_certificate_for_another_name_is_a_name_mismatch() {
-    let lab = Lab::new();
-    let server = TestServer::https(
-        lab.ca.leaf(&["elsewhere.example"], Validity::Current),
-        ServerOptions::default(),
-    )
-    .await;
-    let run = lab
-        .probe(&format!("https://localhost:{}/", server.port), &[])
-        .await;
-    let tls = assert_check(&run, "tls", "fail", "name_mismatch");
-    assert_eq!(tls["chain"][0]["sans"][0], "elsewhere.example");
-    assert_eq!(run.code, 1);
-}
-
-#[tokio::test]
-async fn a_chain_from_an_unknown_ca_is_untrusted_and_still_recorded() {
-    let lab = Lab::new();
-    let stranger = TestCa::new("Inspecting Firewall CA");
-    let server = TestServer::https(
-        stranger.leaf(&["localhost"], Validity::Current),
-        ServerOptions::default(),
-    )
-    .await;
-    let run = lab
-        .probe(&format!("https://localhost:{}/", server.port), &[])
-        .await;
-    let tls = assert_check(&run, "tls", "fail", "untrusted");
-    let issuer = tls["chain"][0]["issuer"].as_str().unwrap();
-    assert!(issuer.contains("Inspecting Firewall CA"), "{issuer}");
-    assert!(tls["message"]
-        .as_str()
-        .unwrap()
-        .contains("Inspecting Firewall CA"));
-    assert_eq!(tls["chain"][0]["sha256"].as_str().unwrap().len(), 64);
+refused_certificate_tests! {
+    an_expired_certificate_is_expired:
+        None, &["localhost"], Validity::Expired => "expired",
+        |tls| assert_eq!(tls["chain"].as_array().unwrap().len(), 1);
+    a_certificate_for_another_name_is_a_name_mismatch:
+        None, &["elsewhere.example"], Validity::Current => "name_mismatch",
+        |tls| assert_eq!(tls["chain"][0]["sans"][0], "elsewhere.example");
+    a_chain_from_an_unknown_ca_is_untrusted_and_still_recorded:
+        Some(TestCa::new("Inspecting Firewall CA")), &["localhost"], Validity::Current
+        => "untrusted",
+        |tls| {
+            let issuer = tls["chain"][0]["issuer"].as_str().unwrap();
+            assert!(issuer.contains("Inspecting Firewall CA"), "{issuer}");
+            let message = tls["message"].as_str().unwrap();
+            assert!(message.contains("Inspecting Firewall CA"), "{message}");
+            assert_eq!(tls["chain"][0]["sha256"].as_str().unwrap().len(), 64);
+        };
 }
 
 #[tokio::test]

@@ -43,7 +43,8 @@ fn reject_port_makes_connect_refused() {
     let started = Instant::now();
     let err = peer::connect(&topo.client_site(), echo.addr, Duration::from_secs(5)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
-    assert!(started.elapsed() < Duration::from_secs(1));
+    // Refused at once, not after the 5 s connect deadline a dropped SYN would meet.
+    assert!(started.elapsed() < e2e::slack::late(Duration::from_secs(3)));
     let run = curl(&topo.client_site(), 5, &[&format!("http://{}/", echo.addr)]);
     assert_eq!(run.code, 7, "curl should be refused: {run:?}");
     // Other ports still pass.

@@ -112,12 +112,14 @@ async fn a_firewall_forgetting_idle_listeners_gives_silent_drop_bracketing_t() {
     // The sender of a rung past the cut never met its listener.
     let past = idle["probes"]
         .as_array()
-        .unwrap()
+        .expect("the idle check lists its probes")
         .iter()
         .find(|p| p["idle_s"] == 6.0 && p["direction"] == "server_push")
-        .cloned()
-        .unwrap_or_default();
-    assert_ne!(past["sender"]["outcome"], "accepted", "{past:#}");
+        .unwrap_or_else(|| panic!("no server_push probe idle 6 s: {idle:#}"));
+    let sender = past["sender"]["outcome"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the 6 s rung has no sender outcome: {past:#}"));
+    assert_ne!(sender, "accepted", "{past:#}");
     assert_eq!(run.code, 1);
 }
 
@@ -194,8 +196,12 @@ async fn squids_read_timeout_closes_idle_listeners() {
     assert_eq!(idle["verdict"], "fail", "{idle:#}\n{}", squid.logs());
     assert_eq!(idle["failure"], "closed", "{idle:#}");
     // Squid checks its timeouts about once a second: the tunnel closes between 3 and 4.5 s.
-    let survived = idle["survived_s"].as_f64().unwrap_or_default();
-    let failed = idle["failed_s"].as_f64().unwrap_or_default();
+    let survived = idle["survived_s"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no survived_s: {idle:#}"));
+    let failed = idle["failed_s"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no failed_s: {idle:#}"));
     assert!((2.0..=4.0).contains(&survived), "{idle:#}");
     assert!(
         (3.0..=5.0).contains(&failed) && survived < failed,

@@ -83,7 +83,8 @@ async fn the_listener_channel_holds_silently_then_pushes_once() {
 
         let asked = Instant::now();
         let held_at = hold(&mut ws, "p1", 1.5).await;
-        assert!(held_at - asked < Duration::from_millis(500), "held at once");
+        // At once: well before the push, due 1.5 s after the hold.
+        assert!(held_at - asked < Duration::from_secs(1), "held at once");
         // Completely silent until the push.
         assert_eq!(
             next_message(&mut ws, Duration::from_millis(1200)).await,

@@ -146,7 +146,15 @@ async fn a_chain_without_revocation_urls_skips_the_check() {
     )
     .await;
     let run = probe(&ca, &server).await;
-    assert_eq!(run.check("revocation")["status"], "skip");
+    // A failed TLS check skips revocation too: the chain must have been verified first.
+    let tls = run.check("tls");
+    assert_eq!(tls["status"], "pass", "{tls:#}");
+    let check = run.check("revocation");
+    assert_eq!(check["status"], "skip", "{check:#}");
+    assert_eq!(
+        check["message"], "not run: the presented chain names no CRL or OCSP URL",
+        "{check:#}"
+    );
 }
 
 /// A leaf for localhost naming `count` CRL URLs on `port` (distinct paths).

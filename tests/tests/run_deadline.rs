@@ -40,8 +40,9 @@ async fn after_a_failed_tls_phase_the_relay_channel_is_skipped_without_a_new_con
         1,
         "a second connection was opened"
     );
+    // One 2 s phase deadline; a new connection per skipped check would add 2 s each.
     assert!(
-        run.elapsed < Duration::from_secs(4),
+        run.elapsed < e2e::slack::late(Duration::from_secs(6)),
         "took {:?}",
         run.elapsed
     );
@@ -86,8 +87,9 @@ async fn max_time_ends_the_run_with_a_clear_message() {
         "2",
     ];
     let run = run(&args, LIMIT).await;
+    // The phase deadline is 30 s: well under it is the run deadline at work.
     assert!(
-        run.elapsed < Duration::from_secs(5),
+        run.elapsed < e2e::slack::late(Duration::from_secs(10)),
         "the run took {:?} with --max-time 2",
         run.elapsed
     );

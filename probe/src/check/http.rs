@@ -32,7 +32,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
     let Some(stream) = session.tls.take() else {
         return CheckResult::skipped(CheckName::Http, session.failed.unwrap_or("no TLS session"));
     };
-    let path = match target.kind {
+    let path = match &target.kind {
         TargetKind::Relay => relay_protocol::channel::HEALTHZ_PATH.to_string(),
         _ => target.path.clone(),
     };

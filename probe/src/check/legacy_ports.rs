@@ -86,11 +86,10 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         .find(|a| a.outcome != Outcome::Connected)
         .map(|a| a.outcome)
         .unwrap_or(Outcome::Timeout);
-    let status = if target.legacy_ports_required {
-        Status::Fail
-    } else {
-        Status::Warn
-    };
+    let required = target
+        .relay_namespace()
+        .is_some_and(|n| n.legacy_ports_required);
+    let status = if required { Status::Fail } else { Status::Warn };
     CheckResult::new(
         CheckName::LegacyPorts,
         status,

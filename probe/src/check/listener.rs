@@ -6,6 +6,7 @@ use super::{Check, Ctx, Session};
 use crate::net::hc::{refusal, Listener, Refusal};
 use crate::outcome::{Outcome, Status};
 use crate::result::{CheckName, CheckResult, Details, ListenerDetails};
+use crate::seconds::Seconds;
 use crate::target::Target;
 use std::time::Instant;
 
@@ -20,7 +21,7 @@ pub const CHECK: Check = Check {
 };
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
-    let Some(hc) = &target.hc else {
+    let Some(hc) = target.hc() else {
         return CheckResult::skipped(CheckName::Listener, "not a hybrid connection");
     };
     let Some(stream) = session.tls.take() else {
@@ -45,7 +46,10 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         Ok(listener) => {
             details.listener_id = listener.id.clone();
             details.status_code = Some(101);
-            session.relay_idle_limit_s = listener.announced_idle_limit_s;
+            session.relay_idle_limit = listener
+                .announced_idle_limit_s
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(Seconds::from_f64);
             session.listener = Some(listener);
             (
                 Status::Pass,

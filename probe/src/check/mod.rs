@@ -76,13 +76,13 @@ pub struct Ctx<'a> {
 /// The checks that apply to a target, in the order they run.
 pub fn plan(ctx: &Ctx<'_>, target: &Target) -> Vec<CheckName> {
     use CheckName::*;
-    let kind = target.kind;
+    let kind = &target.kind;
     let mut plan = match kind {
-        TargetKind::Https => vec![Dns, Tcp, Tls, Http],
+        TargetKind::Https { .. } => vec![Dns, Tcp, Tls, Http],
         TargetKind::Wss => vec![Dns, Tcp, Tls, Websocket],
         TargetKind::Tcp => vec![Dns, Tcp],
         TargetKind::Relay => vec![Dns, Tcp, Tls, Http, Websocket],
-        TargetKind::Hc => vec![Dns, Tcp, Tls, Listener, Rendezvous],
+        TargetKind::Hc(_) => vec![Dns, Tcp, Tls, Listener, Rendezvous],
         TargetKind::AdDomain => return vec![Pdc],
     };
     if ctx.net.proxy_for(target).is_some() {
@@ -91,7 +91,7 @@ pub fn plan(ctx: &Ctx<'_>, target: &Target) -> Vec<CheckName> {
     if kind.uses_tls() {
         plan.push(Revocation);
     }
-    if target.relay_namespace {
+    if target.relay_namespace().is_some() {
         plan.extend([Gateways, LegacyPorts]);
     }
     if target.idle && ctx.idle.is_some() {

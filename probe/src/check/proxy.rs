@@ -3,9 +3,11 @@
 //! what the sync service would need for each, or where its redirect points.
 
 use super::{Check, Ctx, Session};
-use crate::net::proxy::{connect_tunnel, AuthSent, ConnectRefusal};
+use crate::net::proxy::logon::{Logon, Mechanism, Package};
+use crate::net::proxy::negotiate::LogonRefusal;
+use crate::net::proxy::{connect_tunnel, AuthSent, ConnectRefusal, ProxyAuth};
 use crate::outcome::{Outcome, Status};
-use crate::result::{millis, CheckName, CheckResult, Details, ProxyDetails};
+use crate::result::{millis, CheckName, CheckResult, Details, LogonDetails, ProxyDetails};
 use crate::target::Target;
 use std::time::Instant;
 
@@ -38,6 +40,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         via: None,
         auth_schemes: Vec::new(),
         redirect_host: None,
+        logon: None,
     };
     match result {
         Ok(tunnel) => {
@@ -46,11 +49,16 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             details.via = tunnel.via;
             session.tcp = Some((addr, tunnel.io));
             session.tunnel_bytes = Some(tunnel.first_bytes);
-            let how = match tunnel.sent {
-                AuthSent::NtlmAuthenticate => " (NTLM authentication accepted)",
-                AuthSent::Basic => " (Basic credentials accepted)",
-                AuthSent::None | AuthSent::NtlmNegotiate => "",
+            let how = match (tunnel.sent, &tunnel.logon) {
+                (AuthSent::NtlmAuthenticate, _) => " (NTLM authentication accepted)".into(),
+                (AuthSent::Basic, _) => " (Basic credentials accepted)".into(),
+                (AuthSent::Logon, Some(logon)) => accepted(logon, logon_scheme(net.proxy.auth)),
+                _ => String::new(),
             };
+            details.logon = tunnel
+                .logon
+                .as_ref()
+                .map(|l| logon_details(l, logon_scheme(net.proxy.auth), None));
             CheckResult::new(
                 CheckName::Proxy,
                 Status::Pass,
@@ -63,6 +71,11 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
         Err(refusal) => {
             let message = describe(&refusal, &shown, &authority);
             details.redirect_host = refusal.redirect_host();
+            if let ConnectRefusal::Logon(logon) = &refusal {
+                details.status_code = logon.status_code;
+                details.auth_schemes = logon.auth_schemes.clone();
+                details.logon = Some(refused_details(logon));
+            }
             if let ConnectRefusal::Status {
                 code,
                 auth_schemes,
@@ -113,6 +126,7 @@ fn describe(refusal: &ConnectRefusal, proxy: &str, authority: &str) -> String {
         ConnectRefusal::Status { code, .. } => {
             format!("{proxy} answered the CONNECT to {authority} with {code}")
         }
+        ConnectRefusal::Logon(logon) => logon.message(proxy),
         ConnectRefusal::AuthFailed(why) => {
             format!("NTLM authentication with {proxy} could not be completed: {why}")
         }
@@ -140,6 +154,7 @@ fn auth_required(proxy: &str, schemes: &[String], sent: AuthSent) -> String {
         AuthSent::Basic => "does not take Basic credentials",
         AuthSent::NtlmNegotiate => "did not answer the NTLM negotiation with a challenge",
         AuthSent::NtlmAuthenticate => "rejected the NTLM credentials given",
+        AuthSent::Logon => "rejected the logon's own credentials",
     };
     let mut advice: Vec<String> = Vec::new();
     if matches!(sent, AuthSent::Basic | AuthSent::NtlmAuthenticate) && !schemes.is_empty() {
@@ -156,7 +171,7 @@ fn auth_required(proxy: &str, schemes: &[String], sent: AuthSent) -> String {
     }
     if offers("Negotiate") {
         advice.push(
-            "Negotiate (Kerberos) needs a ticket for the sync service's own account, which this probe cannot obtain: the proxy must let that account through (the service authenticates as itself, machine.config useDefaultCredentials)"
+            "test Negotiate (Kerberos) as the sync service does, with the logon's own credentials: --proxy-auth negotiate, run as the service's account (Windows) or after kinit (Linux); the proxy must let that account through (the service authenticates as itself, machine.config useDefaultCredentials)"
                 .into(),
         );
     }
@@ -179,6 +194,49 @@ fn auth_required(proxy: &str, schemes: &[String], sent: AuthSent) -> String {
     format!(
         "{proxy} {what} ({offered}). {}",
         sentence(&advice.join("; "))
+    )
+}
+
+/// ` (Negotiate accepted: Kerberos as agent@LAB.TEST for HTTP/proxy.lab.test, ...)`.
+fn accepted(logon: &Logon, scheme: &str) -> String {
+    let mechanism = logon.mechanism.map_or("", |m| m.as_str());
+    let inside = if mechanism.is_empty() || mechanism == scheme {
+        String::new()
+    } else {
+        format!("{mechanism} ")
+    };
+    let who = logon.identity.as_deref().unwrap_or("this logon");
+    let spn = if logon.mechanism == Some(Mechanism::Ntlm) {
+        String::new()
+    } else {
+        format!(" for {}", logon.spn)
+    };
+    format!(" ({scheme} accepted: {inside}as {who}{spn}, the logon's own credentials)")
+}
+
+/// The scheme `--proxy-auth` answers with the logon's own credentials.
+fn logon_scheme(auth: ProxyAuth) -> &'static str {
+    match auth {
+        ProxyAuth::Ntlm => Package::Ntlm.scheme(),
+        _ => Package::Negotiate.scheme(),
+    }
+}
+
+fn logon_details(logon: &Logon, scheme: &str, cause: Option<&str>) -> LogonDetails {
+    LogonDetails {
+        scheme: scheme.into(),
+        identity: logon.identity.clone(),
+        spn: logon.spn.clone(),
+        mechanism: logon.mechanism.map(|m| m.as_str().to_string()),
+        cause: cause.map(str::to_string),
+    }
+}
+
+fn refused_details(refusal: &LogonRefusal) -> LogonDetails {
+    logon_details(
+        &refusal.logon,
+        refusal.package.scheme(),
+        Some(refusal.cause_word()),
     )
 }
 
@@ -207,7 +265,7 @@ mod tests {
         );
         assert!(m.starts_with("http://p:3128 wants credentials and none were sent (407; it offers: Negotiate, NTLM)"), "{m}");
         assert!(m.contains("--proxy-auth ntlm"), "{m}");
-        assert!(m.contains("sync service's own account"), "{m}");
+        assert!(m.contains("--proxy-auth negotiate"), "{m}");
         assert!(
             m.ends_with("or exempt the writeback endpoints from proxy authentication"),
             "{m}"

@@ -25,7 +25,7 @@ pub const CHECK: Check = Check {
 };
 
 pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> CheckResult {
-    let (Some(hc), Some(mut listener)) = (&target.hc, session.listener.take()) else {
+    let (Some(hc), Some(mut listener)) = (target.hc(), session.listener.take()) else {
         return CheckResult::skipped(
             CheckName::Rendezvous,
             session.failed.unwrap_or("no listener is open"),

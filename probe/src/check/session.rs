@@ -28,7 +28,7 @@ pub struct Session {
     pub listener: Option<Listener>,
     /// The idle limit the relay announced to that listener (a mock-relay's
     /// `--service-idle-limit`), in seconds.
-    pub relay_idle_limit_s: Option<f64>,
+    pub relay_idle_limit: Option<crate::seconds::Seconds>,
     /// The idle ladder's findings, when the idle check ran.
     pub idle: Option<IdleReport>,
 }

@@ -29,7 +29,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
     if let Some(failed) = session.failed {
         return CheckResult::skipped(CheckName::Websocket, failed);
     }
-    let (stream, path) = match target.kind {
+    let (stream, path) = match &target.kind {
         // The relay's http check used the first connection: the listener channel gets its own.
         TargetKind::Relay => match path::open_tls(net, target).await {
             Ok(opened) => (opened.stream, listener_path()),

@@ -131,7 +131,7 @@ async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
             // Refused by the middlebox at start (it is not the TLS peer).
             IdleAction::CloseNotify => "closes with a TLS close_notify",
         },
-        crate::advice::fmt_s(args.idle_timeout)
+        crate::seconds::fmt_s(crate::seconds::Seconds::from_f64(args.idle_timeout))
     );
     let plan = Plan {
         scenario: "demo".into(),

@@ -10,7 +10,7 @@
 //! [`CONNECTION_LIFETIME`].
 
 use super::stall::{self, StallGuard};
-use super::Shared;
+use super::State;
 use crate::report::{json, prometheus};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -58,7 +58,11 @@ impl Served {
 }
 
 /// Accepts until `shutdown` changes, then lets open connections finish their request.
-pub async fn serve(listener: TcpListener, state: Shared, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<dyn Pages>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut conns = JoinSet::new();
     // Oldest first; finished ones are pruned when evicting and now and then.
@@ -155,7 +159,7 @@ async fn make_room(by_age: &mut VecDeque<Served>) {
 
 async fn connection(
     io: StallGuard<tokio::net::TcpStream>,
-    state: Shared,
+    state: Arc<dyn Pages>,
     mut shutdown: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
     spoke: Arc<AtomicBool>,
@@ -164,7 +168,7 @@ async fn connection(
     started.store(true, Ordering::Relaxed);
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         spoke.store(true, Ordering::Relaxed);
-        let response = respond(&req, &state);
+        let response = respond(&req, &*state);
         async move { Ok::<_, Infallible>(response) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
@@ -183,7 +187,14 @@ async fn connection(
     let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
 }
 
-fn respond(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
+/// What an exporter serves: the answer to a GET of each path (`probe serve`'s results,
+/// `probe watch`'s events), behind the same connection handling.
+pub trait Pages: Send + Sync + 'static {
+    /// The status, content type and body for `path`.
+    fn page(&self, path: &str) -> (StatusCode, &'static str, String);
+}
+
+fn respond(req: &Request<Incoming>, pages: &dyn Pages) -> Response<Full<Bytes>> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return reply(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -191,53 +202,63 @@ fn respond(req: &Request<Incoming>, state: &Shared) -> Response<Full<Bytes>> {
             "GET only\n".into(),
         );
     }
-    let (latest, finished, running_since) = {
-        let st = state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        (st.latest.clone(), st.finished, st.running_since.clone())
-    };
-    match req.uri().path() {
-        "/metrics" => {
-            let mut body = String::new();
-            match (&latest, &running_since) {
-                (Some(r), Some(since)) => body.push_str(&format!(
-                    "# probe serve: run {} in progress since {since}; showing run {finished}, finished {}\n",
-                    finished + 1,
-                    r.finished_at
-                )),
-                (Some(r), None) => body.push_str(&format!(
-                    "# probe serve: showing run {finished}, finished {}\n",
-                    r.finished_at
-                )),
-                (None, Some(since)) => body.push_str(&format!(
-                    "# probe serve: the first run is in progress since {since}; no result yet\n"
-                )),
-                (None, None) => body.push_str("# probe serve: no run has started yet\n"),
+    let (status, content_type, body) = pages.page(req.uri().path());
+    reply(status, content_type, body)
+}
+
+/// The Prometheus text exposition's content type.
+pub const METRICS_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+impl Pages for std::sync::Mutex<State> {
+    fn page(&self, path: &str) -> (StatusCode, &'static str, String) {
+        let (latest, finished, running_since) = {
+            let st = self
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (st.latest.clone(), st.finished, st.running_since.clone())
+        };
+        match path {
+            "/metrics" => {
+                let mut body = String::new();
+                match (&latest, &running_since) {
+                    (Some(r), Some(since)) => body.push_str(&format!(
+                        "# probe serve: run {} in progress since {since}; showing run {finished}, finished {}\n",
+                        finished + 1,
+                        r.finished_at
+                    )),
+                    (Some(r), None) => body.push_str(&format!(
+                        "# probe serve: showing run {finished}, finished {}\n",
+                        r.finished_at
+                    )),
+                    (None, Some(since)) => body.push_str(&format!(
+                        "# probe serve: the first run is in progress since {since}; no result yet\n"
+                    )),
+                    (None, None) => body.push_str("# probe serve: no run has started yet\n"),
+                }
+                if let Some(r) = &latest {
+                    body.push_str(&prometheus::render(r));
+                }
+                (StatusCode::OK, METRICS_TYPE, body)
             }
-            if let Some(r) = &latest {
-                body.push_str(&prometheus::render(r));
-            }
-            reply(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", body)
-        }
-        "/results" => match &latest {
-            Some(r) => reply(StatusCode::OK, "application/json", json::render(r)),
-            None => reply(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "application/json",
-                "{\"error\": \"no run has finished yet\"}\n".into(),
+            "/results" => match &latest {
+                Some(r) => (StatusCode::OK, "application/json", json::render(r)),
+                None => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "application/json",
+                    "{\"error\": \"no run has finished yet\"}\n".into(),
+                ),
+            },
+            "/" => (
+                StatusCode::OK,
+                "text/plain; charset=utf-8",
+                "probe serve\n/metrics  Prometheus exposition of the latest run\n/results  probe.result/v1 JSON of the latest run\n".into(),
             ),
-        },
-        "/" => reply(
-            StatusCode::OK,
-            "text/plain; charset=utf-8",
-            "probe serve\n/metrics  Prometheus exposition of the latest run\n/results  probe.result/v1 JSON of the latest run\n".into(),
-        ),
-        _ => reply(
-            StatusCode::NOT_FOUND,
-            "text/plain; charset=utf-8",
-            "not found: try /metrics or /results\n".into(),
-        ),
+            _ => (
+                StatusCode::NOT_FOUND,
+                "text/plain; charset=utf-8",
+                "not found: try /metrics or /results\n".into(),
+            ),
+        }
     }
 }
 

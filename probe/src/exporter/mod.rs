@@ -4,7 +4,7 @@
 mod http;
 mod stall;
 
-pub use http::serve;
+pub use http::{serve, Pages, METRICS_TYPE};
 
 use crate::result::RunResult;
 use std::sync::{Arc, Mutex};

@@ -1,13 +1,13 @@
 //! `probe report --format html`: one self-contained HTML file (inline CSS and SVG, no script,
 //! no external asset) with the matrix and, per run, the idle ladder and phase timing charts.
 
-use crate::advice::fmt_s;
 use crate::matrix::document::LoadedRun;
 use crate::matrix::merge::{idle_bracket, segment_of, Matrix};
 use crate::matrix::svg;
 use crate::outcome::{Outcome, Verdict};
 use crate::report::markup::{attr, text};
 use crate::result::diagnose;
+use crate::seconds::fmt_s;
 use std::fmt::Write;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\

@@ -3,10 +3,10 @@
 //! Rows and columns keep the order in which the files name them. When several runs cover the
 //! same target and segment, the cell shows the latest one (by `started_at`) and counts the rest.
 
-use crate::advice::fmt_s;
 use crate::matrix::document::{self, DocumentError, LoadedRun};
 use crate::outcome::{Outcome, Verdict};
 use crate::result::{CheckName, IdleReport, IdleVerdict, RunResult, TargetResult};
+use crate::seconds::fmt_s;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

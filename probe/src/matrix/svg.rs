@@ -1,11 +1,11 @@
 //! Inline SVG charts of one run for the HTML report: the idle ladder and the phase timings.
 //! Plain SVG elements only (no script, no external fonts), so the file renders anywhere.
 
-use crate::advice::fmt_s;
 use crate::matrix::document::LoadedRun;
 use crate::outcome::Outcome;
 use crate::report::markup::{attr, text};
 use crate::result::{Direction, IdleReport, Phase, RunResult, TargetResult};
+use crate::seconds::{fmt_s, Seconds};
 use std::fmt::Write;
 
 const WIDTH: f64 = 760.0;
@@ -48,6 +48,7 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
         .iter()
         .map(|(_, idle)| *idle)
         .flat_map(|i| i.probes.iter().map(|p| p.idle_s).chain([i.required_s]))
+        .map(Seconds::as_f64)
         .fold(1.0_f64, f64::max)
         * 1.08;
     let plot = WIDTH - LEFT - RIGHT;
@@ -79,7 +80,7 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
             bottom,
             bottom + 4.0,
             bottom + 16.0,
-            fmt_s(t)
+            fmt_s(Seconds::from_f64(t))
         );
     }
     let _ = write!(
@@ -98,7 +99,7 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
             text(&shorten(&target.name, 26)),
             WIDTH - RIGHT
         );
-        let rx = x(idle.required_s);
+        let rx = x(idle.required_s.as_f64());
         let _ = write!(
             out,
             "<line class=\"threshold\" x1=\"{rx:.1}\" y1=\"{:.1}\" x2=\"{rx:.1}\" y2=\"{:.1}\" stroke=\"#1565c0\" stroke-width=\"2\" stroke-dasharray=\"5 3\"><title>required {} s</title></line>",
@@ -123,7 +124,7 @@ pub fn idle_ladder(loaded: &LoadedRun) -> String {
                 out,
                 "<circle class=\"probe {}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{}\"><title>{} s {}: {}</title></circle>",
                 p.outcome,
-                x(p.idle_s),
+                x(p.idle_s.as_f64()),
                 mid + dy,
                 outcome_color(p.outcome),
                 fmt_s(p.idle_s),
@@ -253,10 +254,10 @@ mod tests {
             0.0,
         ] {
             if let Some(idle) = run.targets[0].idle.as_mut() {
-                idle.required_s = n;
-                idle.step_s = n;
+                idle.required_s = Seconds::from_f64(n);
+                idle.step_s = Seconds::from_f64(n);
                 for p in &mut idle.probes {
-                    p.idle_s = n;
+                    p.idle_s = Seconds::from_f64(n);
                 }
             }
             let loaded = crate::matrix::document::LoadedRun {

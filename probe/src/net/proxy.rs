@@ -4,7 +4,13 @@
 
 pub mod block_page;
 pub mod challenge;
+#[cfg(unix)]
+mod gssapi;
+pub mod logon;
+pub mod negotiate;
 mod ntlm;
+#[cfg(windows)]
+mod sspi;
 mod tunnel;
 
 pub use tunnel::{connect_tunnel, AuthSent, ConnectRefusal, ProxyAuth, Tunnel};

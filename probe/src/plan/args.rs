@@ -105,10 +105,13 @@ pub struct RunArgs {
     /// Go through this HTTP proxy: http://[USER:PASS@]HOST:PORT (credentials are shown as ****).
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
-    /// How to answer a proxy that asks for credentials: `basic`, or `ntlm` (NTLMv2, for proxies
-    /// that want integrated Windows authentication). User and password come from the proxy URL
-    /// (--proxy, the scenario's, HTTPS_PROXY); a domain as DOMAIN%5Cuser (DOMAIN\user) or
-    /// user@domain [default: basic when the proxy URL has credentials].
+    /// How to answer a proxy that asks for credentials: `basic`, `ntlm` (NTLMv2, for proxies
+    /// that want integrated Windows authentication) or `negotiate` (Kerberos, NTLM as the
+    /// fallback). User and password come from the proxy URL (--proxy, the scenario's,
+    /// HTTPS_PROXY); a domain as DOMAIN%5Cuser (DOMAIN\user) or user@domain. Without them,
+    /// `ntlm` and `negotiate` use the logon's own credentials as the sync service does (SSPI on
+    /// Windows; the Kerberos ticket cache of kinit or KRB5_CLIENT_KTNAME's keytab on Linux)
+    /// [default: basic when the proxy URL has credentials].
     #[arg(long, value_name = "SCHEME", value_parser = parse_proxy_auth)]
     pub proxy_auth: Option<ProxyAuth>,
     /// Ignore every proxy setting (flags, scenario, environment): connect directly.
@@ -190,7 +193,7 @@ pub enum ValueError {
     /// `range`: what the flag takes, e.g. `more than 0, at most 3600 seconds`.
     #[error("{given} is out of range ({range})")]
     OutOfRange { given: String, range: &'static str },
-    #[error("use basic or ntlm (Negotiate/Kerberos needs the sync service's own ticket, which this probe cannot obtain)")]
+    #[error("use basic, ntlm or negotiate")]
     ProxyAuth,
 }
 
@@ -198,6 +201,7 @@ fn parse_proxy_auth(s: &str) -> Result<ProxyAuth, ValueError> {
     match s.to_ascii_lowercase().as_str() {
         "basic" => Ok(ProxyAuth::Basic),
         "ntlm" => Ok(ProxyAuth::Ntlm),
+        "negotiate" => Ok(ProxyAuth::Negotiate),
         _ => Err(ValueError::ProxyAuth),
     }
 }

@@ -16,11 +16,12 @@ pub fn route(
     scenario: &Scenario,
     notes: &mut Vec<String>,
 ) -> Result<ProxyRoute, ConfigError> {
-    let env =
-        ProxyRoute::from_env(|k| std::env::var(k).ok()).map_err(PlanError::ProxyEnvironment)?;
+    // `--no-proxy` ignores the environment, a malformed `HTTPS_PROXY` included.
     if args.no_proxy {
         return Ok(ProxyRoute::default());
     }
+    let env =
+        ProxyRoute::from_env(|k| std::env::var(k).ok()).map_err(PlanError::ProxyEnvironment)?;
     let mut bypass = None;
     let proxy = if let Some(url) = &args.proxy {
         Some(Proxy::parse(url, "--proxy")?)
@@ -48,11 +49,14 @@ pub fn route(
     })
 }
 
-/// `--proxy-auth` needs a proxy whose URL carries the user and password.
+/// `--proxy-auth` needs a proxy; `basic` one whose URL carries the user and password.
 fn check_credentials(auth: ProxyAuth, proxy: Option<&Proxy>) -> Result<(), PlanError> {
     let flag = format!("--proxy-auth {}", auth.as_str());
     match proxy {
         None => Err(PlanError::AuthWithoutProxy { flag }),
+        // With no password, NTLM and Negotiate use the logon's own credentials.
+        Some(_) if auth == ProxyAuth::Negotiate => Ok(()),
+        Some(p) if !p.has_credentials() && auth == ProxyAuth::Ntlm => Ok(()),
         Some(p) if !p.has_credentials() => Err(PlanError::AuthWithoutCredentials {
             flag,
             proxy: p.redacted(),

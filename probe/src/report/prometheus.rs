@@ -92,12 +92,12 @@ pub fn render(result: &RunResult) -> String {
             push(2, Some(("phase", phase.as_str())), ms / 1000.0);
         }
         if let Some(idle) = &target.idle {
-            push(3, None, idle.required_s);
+            push(3, None, idle.required_s.as_f64());
             if let Some(s) = idle.survived_s {
-                push(4, None, s);
+                push(4, None, s.as_f64());
             }
             if let Some(s) = idle.failed_s {
-                push(5, None, s);
+                push(5, None, s.as_f64());
             }
         }
         let tls = tls_facts(target);

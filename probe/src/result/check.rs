@@ -249,6 +249,25 @@ pub struct ProxyDetails {
     /// The host a 3xx answer to the CONNECT points to (an authentication portal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_host: Option<String>,
+    /// Authentication with the logon's own credentials (`--proxy-auth negotiate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logon: Option<LogonDetails>,
+}
+
+/// Who authenticated to the proxy with the logon's own credentials, and how it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogonDetails {
+    /// `Negotiate` or `NTLM`.
+    pub scheme: String,
+    /// The principal or account of the logon, when the system says.
+    pub identity: Option<String>,
+    /// The service principal asked for: `HTTP/<proxy name>`.
+    pub spn: String,
+    /// `Kerberos` or `NTLM`: the mechanism of the last token sent.
+    pub mechanism: Option<String>,
+    /// On failure: no_credentials, no_spn, clock_skew, kdc_unreachable, unavailable,
+    /// security_library, identity_refused, scheme_not_offered, connection_dropped, protocol.
+    pub cause: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

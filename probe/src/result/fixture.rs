@@ -45,7 +45,7 @@ pub fn target_failing(name: &str, failed: CheckResult, because: &str) -> TargetR
     TargetResult {
         name: name.into(),
         url: format!("https://{name}.example/"),
-        kind: crate::target::TargetKind::Https,
+        kind: crate::target::TargetKindName::Https,
         required: true,
         direct: false,
         verdict: verdict_of_checks(&checks),
@@ -66,7 +66,7 @@ pub fn target_passing(name: &str) -> TargetResult {
     TargetResult {
         name: name.into(),
         url: format!("https://{name}.example/"),
-        kind: crate::target::TargetKind::Https,
+        kind: crate::target::TargetKindName::Https,
         required: true,
         direct: false,
         verdict: Verdict::Pass,

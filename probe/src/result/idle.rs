@@ -2,6 +2,7 @@
 //! ladder's records as rungs: the verdict, the human report and the charts all use it.
 
 use crate::outcome::Outcome;
+use crate::seconds::Seconds;
 use serde::{Deserialize, Serialize};
 
 #[derive(
@@ -62,12 +63,12 @@ impl Direction {
 /// One check of one test connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProbeRecord {
-    pub idle_s: f64,
+    pub idle_s: Seconds,
     pub direction: Direction,
     /// `survived`, `reset`, `silent_drop`, `closed` or `tls_close_notify`.
     pub outcome: Outcome,
     /// Seconds from the start of idle to when the outcome was known.
-    pub detected_after_s: Option<f64>,
+    pub detected_after_s: Option<Seconds>,
     /// A RST or FIN arrived by itself while the connection was idle.
     pub unprompted: bool,
     /// 1 for the ladder, 2 for the `--refine` round.
@@ -92,7 +93,7 @@ pub struct SenderView {
     /// The handshake's HTTP status (101 once accepted), when there was one.
     pub status_code: Option<u16>,
     /// Seconds from the sender's start to its outcome.
-    pub after_s: f64,
+    pub after_s: Seconds,
 }
 
 /// How a hybrid connection's idle ladder was laid out: one listener per entity.
@@ -109,10 +110,10 @@ pub struct HcLadder {
 /// The control connection: active all along, so its death means the path or server failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ControlReport {
-    pub interval_s: f64,
+    pub interval_s: Seconds,
     pub outcome: Outcome,
     /// Seconds from the start of the ladder to the control's failure.
-    pub failed_after_s: Option<f64>,
+    pub failed_after_s: Option<Seconds>,
 }
 
 impl ControlReport {
@@ -124,10 +125,9 @@ impl ControlReport {
         started: std::time::Instant,
     ) -> ControlReport {
         ControlReport {
-            interval_s: interval.as_secs_f64(),
+            interval_s: interval.into(),
             outcome,
-            failed_after_s: failed
-                .then(|| (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0),
+            failed_after_s: failed.then(|| Seconds::rounded_to_ms(started.elapsed())),
         }
     }
 }
@@ -163,10 +163,10 @@ impl Variant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VariantReport {
     pub variant: Variant,
-    pub interval_s: f64,
-    pub idle_s: f64,
+    pub interval_s: Seconds,
+    pub idle_s: Seconds,
     pub outcome: Outcome,
-    pub detected_after_s: Option<f64>,
+    pub detected_after_s: Option<Seconds>,
     /// Why the connection could not be set up, when it could not.
     pub error: Option<String>,
 }
@@ -174,18 +174,18 @@ pub struct VariantReport {
 /// The target's `idle` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdleReport {
-    pub required_s: f64,
+    pub required_s: Seconds,
     /// Survival short of this (but past `required_s`) passes with a warning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recommended_s: Option<f64>,
+    pub recommended_s: Option<Seconds>,
     /// Longest idle period that survived in every direction.
-    pub survived_s: Option<f64>,
+    pub survived_s: Option<Seconds>,
     /// Shortest idle period that failed, or null.
-    pub failed_s: Option<f64>,
+    pub failed_s: Option<Seconds>,
     /// How that one failed.
     pub failure: Option<Outcome>,
     pub verdict: IdleVerdict,
-    pub step_s: f64,
+    pub step_s: Seconds,
     pub probes: Vec<ProbeRecord>,
     pub control: ControlReport,
     pub variants: Vec<VariantReport>,
@@ -197,7 +197,7 @@ pub struct IdleReport {
     /// Idle periods whose connections contradict the rest (a failure below a survival): the
     /// verdict rests on the consistent ones, and these are named.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unstable_s: Vec<f64>,
+    pub unstable_s: Vec<Seconds>,
 }
 
 impl IdleReport {
@@ -210,7 +210,7 @@ impl IdleReport {
 /// One connection of the ladder (an idle period in one round) and what became of it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rung {
-    pub idle_s: f64,
+    pub idle_s: Seconds,
     pub round: u8,
     pub outcome: Outcome,
 }
@@ -240,8 +240,8 @@ pub fn connection_outcome<'a>(records: impl IntoIterator<Item = &'a ProbeRecord>
 /// The records grouped by connection (idle period and round), shortest first, each with the
 /// connection's outcome over its directions.
 pub fn rungs(records: &[ProbeRecord]) -> Vec<Rung> {
-    let mut keys: Vec<(f64, u8)> = records.iter().map(|r| (r.idle_s, r.round)).collect();
-    keys.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut keys: Vec<(Seconds, u8)> = records.iter().map(|r| (r.idle_s, r.round)).collect();
+    keys.sort();
     keys.dedup();
     keys.into_iter()
         .map(|(idle_s, round)| Rung {

@@ -23,7 +23,7 @@ pub(crate) use registry::each_check;
 
 use crate::cloud::Cloud;
 use crate::outcome::{Status, Verdict};
-use crate::target::TargetKind;
+use crate::target::TargetKindName;
 use serde::{Deserialize, Serialize};
 
 /// Identifies the JSON document; bump on any incompatible change.
@@ -81,7 +81,7 @@ impl RunResult {
 pub struct TargetResult {
     pub name: String,
     pub url: String,
-    pub kind: TargetKind,
+    pub kind: TargetKindName,
     pub required: bool,
     /// Checked directly although a proxy is configured (`--compare-direct`).
     pub direct: bool,

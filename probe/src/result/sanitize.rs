@@ -179,12 +179,17 @@ impl Sanitize for Details {
                 via,
                 auth_schemes,
                 redirect_host,
+                logon,
             }) => {
                 proxy.sanitize();
                 proxy_source.sanitize();
                 via.sanitize();
                 auth_schemes.sanitize();
                 redirect_host.sanitize();
+                if let Some(logon) = logon {
+                    logon.identity.sanitize();
+                    logon.spn.sanitize();
+                }
             }
             Details::Tls(TlsDetails {
                 tls_version,

@@ -3,7 +3,12 @@
 
 use super::*;
 use crate::outcome::Outcome;
+use crate::seconds::Seconds;
 use std::collections::BTreeMap;
+
+fn s(v: f64) -> Seconds {
+    Seconds::from_f64(v)
+}
 
 fn check(check: CheckName, outcome: Outcome, details: Option<Details>) -> CheckResult {
     CheckResult {
@@ -66,6 +71,13 @@ fn every_check() -> Vec<CheckResult> {
                 via: Some("1.1 squid".into()),
                 auth_schemes: vec!["Basic".into()],
                 redirect_host: Some("portal.example".into()),
+                logon: Some(LogonDetails {
+                    scheme: "Negotiate".into(),
+                    identity: Some("agent@LAB.TEST".into()),
+                    spn: "HTTP/proxy".into(),
+                    mechanism: Some("Kerberos".into()),
+                    cause: None,
+                }),
             })),
         ),
         check(
@@ -196,7 +208,7 @@ pub(crate) fn idle() -> IdleReport {
         sender: Some(SenderView {
             outcome: Outcome::NoListener,
             status_code: Some(404),
-            after_s: 0.2,
+            after_s: s(0.2),
         }),
         tcp: Some(TcpEvidence {
             unacked: 1,
@@ -206,28 +218,28 @@ pub(crate) fn idle() -> IdleReport {
         }),
     };
     IdleReport {
-        required_s: 180.0,
-        recommended_s: Some(360.0),
-        survived_s: Some(225.0),
-        failed_s: Some(240.0),
+        required_s: s(180.0),
+        recommended_s: Some(s(360.0)),
+        survived_s: Some(s(225.0)),
+        failed_s: Some(s(240.0)),
         failure: Some(Outcome::SilentDrop),
         verdict: IdleVerdict::Pass,
-        step_s: 15.0,
+        step_s: s(15.0),
         probes: vec![
-            probe(225.0, Direction::ServerPush, Outcome::Survived),
-            probe(240.0, Direction::ClientSend, Outcome::SilentDrop),
+            probe(s(225.0), Direction::ServerPush, Outcome::Survived),
+            probe(s(240.0), Direction::ClientSend, Outcome::SilentDrop),
         ],
         control: ControlReport {
-            interval_s: 7.5,
+            interval_s: s(7.5),
             outcome: Outcome::Survived,
             failed_after_s: None,
         },
         variants: vec![VariantReport {
             variant: Variant::TcpKeepalive,
-            interval_s: 7.5,
-            idle_s: 240.0,
+            interval_s: s(7.5),
+            idle_s: s(240.0),
             outcome: Outcome::Survived,
-            detected_after_s: Some(240.0),
+            detected_after_s: Some(s(240.0)),
             error: None,
         }],
         advice: "idle connections survived up to 225 s".into(),
@@ -236,7 +248,7 @@ pub(crate) fn idle() -> IdleReport {
             rungs: 2,
             control_entity: "hc3".into(),
         }),
-        unstable_s: vec![195.0],
+        unstable_s: vec![s(195.0)],
     }
 }
 
@@ -273,7 +285,7 @@ pub(crate) fn sample() -> RunResult {
     let target = TargetResult {
         name: "relay".into(),
         url: "https://relay.example/".into(),
-        kind: TargetKind::Https,
+        kind: TargetKindName::Https,
         required: true,
         direct: false,
         verdict: Verdict::Pass,
@@ -372,14 +384,14 @@ fn the_schema_names_every_word_of_the_vocabulary() {
     }
     assert_eq!(checks.len(), CheckName::ALL.len());
     let kinds = words("/$defs/target/properties/kind/enum");
-    for k in TargetKind::ALL {
+    for k in TargetKindName::ALL {
         let word = serde_json::to_value(k).expect("kinds serialise");
         assert!(
             kinds.iter().any(|w| *w == word),
             "{word} is not in the schema"
         );
     }
-    assert_eq!(kinds.len(), TargetKind::ALL.len());
+    assert_eq!(kinds.len(), TargetKindName::ALL.len());
 }
 
 /// Every word of every vocabulary of the document is spelt the same by serde (the JSON) and by
@@ -404,7 +416,7 @@ fn serde_and_strum_agree_on_every_word() {
     agree(crate::outcome::Status::VARIANTS);
     agree(crate::outcome::Verdict::VARIANTS);
     agree(CheckName::ALL);
-    agree(TargetKind::VARIANTS);
+    agree(TargetKindName::VARIANTS);
     agree(crate::cloud::Cloud::VARIANTS);
     agree(Phase::ALL);
     agree(IdleVerdict::VARIANTS);

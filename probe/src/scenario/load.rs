@@ -3,7 +3,7 @@
 use super::model::ScenarioFile;
 use super::{Cloud, Scenario, ScenarioTarget, Thresholds};
 use crate::net::proxy::ProxyUrlError;
-use crate::target::{Target, TargetError};
+use crate::target::{RelayNamespace, Target, TargetError};
 use std::ops::Range;
 
 /// A scenario that cannot be used: every message names the scenario and, when it can, the line,
@@ -50,6 +50,8 @@ pub enum FieldProblem {
     IdleRequired,
     #[error("{value} is not between idle.required_s ({required}) and 86400 seconds")]
     IdleRecommended { value: u64, required: u64 },
+    #[error("a relay namespace is an https:// URL (its gateways and legacy ports are checked beside it)")]
+    RelayNamespaceNotHttps,
 }
 
 /// Parses and validates scenario text; `origin` names it in errors (a path or `built-in NAME`).
@@ -161,8 +163,18 @@ fn validate(origin: &str, text: &str, file: ScenarioFile) -> Result<Scenario, Sc
             target.name = name.clone();
         }
         target.required = entry.required;
-        target.relay_namespace = entry.relay_namespace;
-        target.legacy_ports_required = file.legacy_ports_required;
+        let namespace = RelayNamespace {
+            legacy_ports_required: file.legacy_ports_required,
+        };
+        if entry.relay_namespace && !target.make_relay_namespace(namespace) {
+            return Err(at(
+                origin,
+                text,
+                entry.url.span(),
+                &format!("targets[{i}].relay_namespace"),
+                FieldProblem::RelayNamespaceNotHttps,
+            ));
+        }
         target.expect_issuer = entry
             .expect_issuer
             .clone()
@@ -256,6 +268,21 @@ mod tests {
         let err = parse("s.toml", text).unwrap_err().to_string();
         assert!(
             err.starts_with("scenario s.toml:4:7: field `targets[0].url`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_relay_namespace_is_an_https_target() {
+        let text = "name = \"x\"\nlegacy_ports_required = true\n[[targets]]\nurl = \"https://ns.example/\"\nrelay_namespace = true\n";
+        let scenario = parse("s.toml", text).unwrap();
+        let namespace = scenario.targets[0].target.relay_namespace();
+        assert_eq!(namespace.map(|n| n.legacy_ports_required), Some(true));
+        let text =
+            "name = \"x\"\n[[targets]]\nurl = \"tcp://ns.example:443\"\nrelay_namespace = true\n";
+        let err = parse("s.toml", text).unwrap_err().to_string();
+        assert!(
+            err.starts_with("scenario s.toml:3:7: field `targets[0].relay_namespace`"),
             "{err}"
         );
     }

@@ -9,7 +9,7 @@ pub use crate::cloud::Cloud;
 pub use load::{FieldProblem, ScenarioError};
 pub use thresholds::Thresholds;
 
-use crate::target::Target;
+use crate::target::{RelayNamespace, Target, TargetKind};
 
 /// A validated scenario.
 #[derive(Debug, Clone)]
@@ -83,15 +83,20 @@ impl Scenario {
 fn add_namespace(targets: &mut Vec<Target>, host: &str, scenario: &Scenario) {
     if let Some(existing) = targets
         .iter_mut()
-        .find(|t| t.host == host && t.kind == crate::target::TargetKind::Https)
+        .find(|t| t.host == host && matches!(t.kind, TargetKind::Https { .. }))
     {
-        existing.relay_namespace = true;
+        if existing.relay_namespace().is_none() {
+            existing.make_relay_namespace(RelayNamespace {
+                legacy_ports_required: scenario.legacy_ports_required,
+            });
+        }
         return;
     }
     if let Ok(mut t) = Target::parse(&format!("https://{host}/")) {
         t.name = format!("relay namespace {host}");
-        t.relay_namespace = true;
-        t.legacy_ports_required = scenario.legacy_ports_required;
+        t.make_relay_namespace(RelayNamespace {
+            legacy_ports_required: scenario.legacy_ports_required,
+        });
         t.expect_issuer = scenario.expect_issuer.clone();
         targets.push(t);
     }

@@ -26,20 +26,28 @@ fn millis() -> impl Strategy<Value = f64> {
     (0u64..10_000_000_000).prop_map(|n| n as f64 / 1000.0)
 }
 
+/// Seconds as the probe writes them (to the millisecond), up to a day past any idle ladder's
+/// reach: they read back exactly.
+fn seconds() -> impl Strategy<Value = probe::seconds::Seconds> {
+    (0u64..100_000_000).prop_map(probe::seconds::Seconds::from_millis)
+}
+
 /// The sample result with its free text and numbers replaced.
 fn run_result() -> impl Strategy<Value = RunResult> {
     let text = "\\PC{0,24}|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}a-z]{0,8}";
     (
         prop::collection::vec(text, 8),
         prop::collection::vec(millis(), 6),
+        prop::collection::vec(seconds(), 3),
         any::<bool>(),
         any::<bool>(),
         0usize..12,
     )
-        .prop_map(|(texts, numbers, keep_idle, keep_timings, checks)| {
+        .prop_map(|(texts, numbers, secs, keep_idle, keep_timings, checks)| {
             let mut run = crate::result_json::sample();
             let t = |i: usize| texts.get(i).cloned().unwrap_or_default();
             let n = |i: usize| numbers.get(i).copied().unwrap_or_default();
+            let s = |i: usize| secs.get(i).copied().unwrap_or_default();
             run.segment = Some(t(0));
             run.notes = vec![t(1)];
             if let Some(target) = run.targets.first_mut() {
@@ -56,10 +64,10 @@ fn run_result() -> impl Strategy<Value = RunResult> {
                 match (&mut target.idle, keep_idle) {
                     (Some(idle), true) => {
                         idle.advice = t(4);
-                        idle.required_s = n(2);
-                        idle.step_s = n(3);
+                        idle.required_s = s(0);
+                        idle.step_s = s(1);
                         for p in &mut idle.probes {
-                            p.idle_s = n(4);
+                            p.idle_s = s(2);
                         }
                     }
                     (idle, _) => *idle = None,

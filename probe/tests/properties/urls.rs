@@ -84,11 +84,11 @@ fn target_urls_parse_to_a_usable_target_or_a_message_without_credentials() {
                     format!("{text}: host {}", t.host)
                 })?;
                 let scheme_ok = match t.kind {
-                    TargetKind::Https => text.to_ascii_lowercase().starts_with("https:"),
+                    TargetKind::Https { .. } => text.to_ascii_lowercase().starts_with("https:"),
                     TargetKind::Wss => text.to_ascii_lowercase().starts_with("wss:"),
                     TargetKind::Tcp => text.to_ascii_lowercase().starts_with("tcp:"),
                     TargetKind::Relay => text.to_ascii_lowercase().starts_with("relay:"),
-                    TargetKind::AdDomain | TargetKind::Hc => false,
+                    TargetKind::AdDomain | TargetKind::Hc(_) => false,
                 };
                 ensure(scheme_ok, || format!("{text}: read as {:?}", t.kind))?;
                 // It reads back to itself, and what the checks derive from it is well formed.

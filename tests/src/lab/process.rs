@@ -128,6 +128,29 @@ impl LabProcess {
         format!("{}\n[killed after {} s]", self.log(), limit.as_secs())
     }
 
+    /// Sends `signal` to the process itself (not its group).
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill on the pid of a child this value owns and has not reaped.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+    }
+
+    /// [`LabProcess::wait_exit`], with the exit code (`None`: killed by a signal, or after
+    /// `limit`).
+    pub fn wait_status(&mut self, limit: Duration) -> (Option<i32>, String) {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return (status.code(), self.log());
+            }
+            std::thread::sleep(POLL);
+        }
+        self.stop();
+        (
+            None,
+            format!("{}\n[killed after {} s]", self.log(), limit.as_secs()),
+        )
+    }
+
     /// Waits until the log contains `needle`.
     pub fn wait_log(&mut self, needle: &str, limit: Duration) {
         let deadline = Instant::now() + limit;

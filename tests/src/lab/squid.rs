@@ -17,8 +17,11 @@ pub struct SquidConfig {
     /// Offer NTLM, answered by `ntlm_fake_auth`: it runs the handshake (negotiate, challenge,
     /// authenticate) and accepts any user, logging the name it was given.
     pub ntlm: bool,
-    /// Offer Negotiate (Kerberos). No keytab: the challenge is real, no ticket can pass.
+    /// Offer Negotiate (Kerberos). Without `kerberos`: no keytab, the challenge is real, no
+    /// ticket can pass.
     pub negotiate: bool,
+    /// Negotiate for real: the helper's keytab and realm, and the principals let through.
+    pub kerberos: Option<SquidKerberos>,
     /// Destination domains refused with 403 (`.example.test` covers subdomains).
     pub deny_domains: Vec<String>,
     /// Squid's `read_timeout`: an idle CONNECT tunnel is closed after this (whole seconds).
@@ -37,6 +40,7 @@ impl Default for SquidConfig {
             users: Vec::new(),
             ntlm: false,
             negotiate: false,
+            kerberos: None,
             deny_domains: Vec::new(),
             read_timeout: Duration::from_secs(900),
             connect_ports: vec!["443".into(), "1025-65535".into()],
@@ -61,6 +65,13 @@ impl SquidConfig {
         self
     }
 
+    /// Negotiate answered by `negotiate_kerberos_auth` with a real keytab.
+    pub fn kerberos(mut self, kerberos: SquidKerberos) -> Self {
+        self.negotiate = true;
+        self.kerberos = Some(kerberos);
+        self
+    }
+
     /// Whether any authentication is asked for.
     fn authenticates(&self) -> bool {
         !self.users.is_empty() || self.ntlm || self.negotiate
@@ -80,6 +91,15 @@ impl SquidConfig {
         self.dns_server = Some(ip);
         self
     }
+}
+
+/// Squid's Kerberos: the `HTTP/<proxy name>` keytab, the realm's `krb5.conf`, and the
+/// principals let through (any other authenticated one is challenged again: 407).
+#[derive(Clone, Debug)]
+pub struct SquidKerberos {
+    pub keytab: std::path::PathBuf,
+    pub krb5_conf: std::path::PathBuf,
+    pub allowed: Vec<String>,
 }
 
 /// A running Squid (foreground, private pid, cache and log files); stopped on drop.
@@ -141,8 +161,12 @@ impl Squid {
         if config.negotiate {
             let _ = writeln!(
                 conf,
-                "auth_param negotiate program {}\nauth_param negotiate children 1 startup=0 idle=1",
-                super::tools::require("negotiate_kerberos_auth").display()
+                "auth_param negotiate program {}{}\nauth_param negotiate children 1 startup=0 idle=1",
+                super::tools::require("negotiate_kerberos_auth").display(),
+                match &config.kerberos {
+                    Some(k) => format!(" -k {} -s GSS_C_NO_NAME", k.keytab.display()),
+                    None => String::new(),
+                }
             );
         }
         if config.ntlm {
@@ -164,6 +188,12 @@ impl Squid {
             let _ = writeln!(conf, "auth_param basic realm lab");
             let _ = writeln!(conf, "auth_param basic children 2 startup=1 idle=1");
         }
+        if let Some(k) = config.kerberos.as_ref().filter(|k| !k.allowed.is_empty()) {
+            // A refused principal gets a 407 again, as a proxy that allows users by group
+            // answers an account outside the group.
+            let _ = writeln!(conf, "acl lab_allowed proxy_auth {}", k.allowed.join(" "));
+            let _ = writeln!(conf, "http_access deny !lab_allowed");
+        }
         if config.authenticates() {
             let _ = writeln!(conf, "acl lab_users proxy_auth REQUIRED");
             let _ = writeln!(conf, "http_access allow lab_users");
@@ -174,19 +204,20 @@ impl Squid {
         let conf_path = d.join("squid.conf");
         let service = service_name();
         std::fs::write(&conf_path, conf).expect("write squid.conf");
-        let mut process = LabProcess::spawn(
-            site,
-            "squid",
-            super::tools::require("squid"),
-            &[
-                "-N".to_string(),
-                "-n".to_string(),
-                service.clone(),
-                "-f".to_string(),
-                conf_path.display().to_string(),
-            ],
-            d,
-        );
+        let mut cmd = site.command(super::tools::require("squid"));
+        cmd.arg("-N")
+            .arg("-n")
+            .arg(&service)
+            .arg("-f")
+            .arg(&conf_path);
+        if let Some(k) = &config.kerberos {
+            // The helper inherits Squid's environment: the realm's configuration, no replay
+            // cache file (the helper runs as Squid's unprivileged user).
+            cmd.env("KRB5_CONFIG", &k.krb5_conf)
+                .env("KRB5RCACHETYPE", "none")
+                .env("KRB5_KTNAME", &k.keytab);
+        }
+        let mut process = LabProcess::spawn_command(site, "squid", cmd, d);
         let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             process.wait_tcp(addr, Duration::from_secs(20))
         }));

@@ -3,19 +3,20 @@
 
 use crate::outcome::{Outcome, Status};
 use crate::result::{connection_outcome, rungs, ControlReport, IdleVerdict, ProbeRecord};
+use crate::seconds::Seconds;
 
 /// What the ladder showed, before advice is written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bracket {
     /// The longest idle period that survived, below the cut.
-    pub survived_s: Option<f64>,
+    pub survived_s: Option<Seconds>,
     /// The shortest idle period that failed, above the cut.
-    pub failed_s: Option<f64>,
+    pub failed_s: Option<Seconds>,
     /// How that one failed.
     pub failure: Option<Outcome>,
     /// Connections that contradict the cut: `(idle period, outcome)` of failures below it and
     /// survivals above it.
-    pub unstable: Vec<(f64, Outcome)>,
+    pub unstable: Vec<(Seconds, Outcome)>,
 }
 
 /// Brackets the cutoff. An idle timer kills every connection idle past it and none below, so
@@ -25,11 +26,11 @@ pub struct Bracket {
 /// contradicting connections are named.
 pub fn bracket(records: &[ProbeRecord]) -> Bracket {
     let rungs = rungs(records);
-    let mut cuts: Vec<f64> = rungs.iter().map(|r| r.idle_s).collect();
+    let mut cuts: Vec<Seconds> = rungs.iter().map(|r| r.idle_s).collect();
     cuts.dedup();
     // Cut `None`: everything should fail; `Some(v)`: survive up to v, fail beyond.
     let candidates = std::iter::once(None).chain(cuts.into_iter().map(Some));
-    let contradictions = |cut: Option<f64>| {
+    let contradictions = |cut: Option<Seconds>| {
         rungs
             .iter()
             .filter(|r| {
@@ -38,7 +39,7 @@ pub fn bracket(records: &[ProbeRecord]) -> Bracket {
             })
             .count()
     };
-    let mut best: (Option<f64>, usize) = (None, contradictions(None));
+    let mut best: (Option<Seconds>, usize) = (None, contradictions(None));
     for cut in candidates.skip(1) {
         let n = contradictions(cut);
         if n <= best.1 {
@@ -46,7 +47,7 @@ pub fn bracket(records: &[ProbeRecord]) -> Bracket {
         }
     }
     let cut = best.0;
-    let below = |idle: f64| cut.is_some_and(|c| idle <= c);
+    let below = |idle: Seconds| cut.is_some_and(|c| idle <= c);
     let survived_s = rungs
         .iter()
         .filter(|r| r.outcome == Outcome::Survived && below(r.idle_s))
@@ -85,7 +86,7 @@ pub enum Finding {
     CutOff,
     /// The far end (not ours) closed idle connections itself, cleanly, by `after_s`: a server
     /// keep-alive limit that says nothing about the path.
-    EndpointLimit { after_s: f64 },
+    EndpointLimit { after_s: Seconds },
     /// No test connection could be opened at all.
     NothingOpened,
     /// The control connection, active all along, died too: the path or the server broke.
@@ -95,11 +96,11 @@ pub enum Finding {
     ControlClosedByEndpoint,
     /// The far end announces an idle limit below the requirement (`Keep-Alive: timeout=N`), so
     /// the ladder stopped there.
-    EndpointCapped { limit_s: f64 },
+    EndpointCapped { limit_s: Seconds },
     /// The ladder stopped short of the relay's own idle limit on listeners (a hybrid
     /// connection's service, or a mock-relay's `--service-idle-limit`), and no cut was found
     /// below it; `holds` when the requirement itself was tested and survived.
-    RelayCapped { limit_s: f64, holds: bool },
+    RelayCapped { limit_s: Seconds, holds: bool },
     /// The ladder stopped short of the requirement.
     LadderTooShort,
 }
@@ -111,7 +112,7 @@ pub struct FarEnd {
     /// the path's doing, judged like any other failure.
     pub ours: bool,
     /// The idle limit it announced, which capped the ladder.
-    pub cap_s: Option<f64>,
+    pub cap_s: Option<Seconds>,
     /// `cap_s` is the relay's own limit on idle listeners: a ladder it capped never fails on
     /// the rungs it left out.
     pub relay: bool,
@@ -120,7 +121,7 @@ pub struct FarEnd {
 /// The finding for a ladder's `bracket`.
 pub fn judge(
     bracket: &Bracket,
-    required_s: f64,
+    required_s: Seconds,
     control: &ControlReport,
     tested_any: bool,
     far_end: FarEnd,
@@ -135,13 +136,13 @@ pub fn judge(
     if control.outcome != Outcome::Survived {
         return Finding::ControlFailed;
     }
-    if let Some(failed_s) = bracket.failed_s.filter(|f| *f <= required_s + 1e-9) {
+    if let Some(failed_s) = bracket.failed_s.filter(|f| *f <= required_s) {
         if bracket.failure == Some(Outcome::TlsCloseNotify) && !far_end_is_ours {
             return Finding::EndpointLimit { after_s: failed_s };
         }
         return Finding::CutOff;
     }
-    let holds = bracket.survived_s.is_some_and(|s| s >= required_s - 1e-9);
+    let holds = bracket.survived_s.is_some_and(|s| s >= required_s);
     if let (true, Some(limit_s)) = (far_end.relay, far_end.cap_s) {
         return Finding::RelayCapped { limit_s, holds };
     }
@@ -149,7 +150,9 @@ pub fn judge(
         return Finding::Holds;
     }
     match far_end.cap_s {
-        Some(limit_s) if limit_s < required_s + 1.0 => Finding::EndpointCapped { limit_s },
+        Some(limit_s) if limit_s < required_s + Seconds::new(1) => {
+            Finding::EndpointCapped { limit_s }
+        }
         _ => Finding::LadderTooShort,
     }
 }
@@ -165,8 +168,8 @@ impl Finding {
 
     /// The check's status and outcome word. Survival past the requirement but short of the
     /// recommendation (`recommended_s`) passes with a warning.
-    pub fn status(&self, bracket: &Bracket, recommended_s: Option<f64>) -> (Status, Outcome) {
-        let short = recommended_s.is_some_and(|r| bracket.survived_s.is_none_or(|s| s < r - 1e-9));
+    pub fn status(&self, bracket: &Bracket, recommended_s: Option<Seconds>) -> (Status, Outcome) {
+        let short = recommended_s.is_some_and(|r| bracket.survived_s.is_none_or(|s| s < r));
         match self {
             Finding::Holds if bracket.failed_s.is_some() || short => {
                 (Status::Warn, Outcome::Survived)
@@ -191,12 +194,16 @@ mod tests {
     use super::*;
     use crate::result::Direction;
 
+    fn s(v: f64) -> Seconds {
+        Seconds::from_f64(v)
+    }
+
     fn rec(idle_s: f64, direction: Direction, outcome: Outcome) -> ProbeRecord {
         ProbeRecord {
-            idle_s,
+            idle_s: s(idle_s),
             direction,
             outcome,
-            detected_after_s: Some(idle_s),
+            detected_after_s: Some(s(idle_s)),
             unprompted: false,
             round: 1,
             entity: None,
@@ -207,7 +214,7 @@ mod tests {
 
     fn control(outcome: Outcome) -> ControlReport {
         ControlReport {
-            interval_s: 1.0,
+            interval_s: Seconds::new(1),
             outcome,
             failed_after_s: None,
         }
@@ -228,7 +235,7 @@ mod tests {
     fn a_ladder_capped_by_the_relay_warns_and_a_cut_below_it_still_fails() {
         let relay = FarEnd {
             ours: true,
-            cap_s: Some(240.0),
+            cap_s: Some(s(240.0)),
             relay: true,
         };
         let ok = control(Outcome::Survived);
@@ -236,20 +243,20 @@ mod tests {
             rec(180.0, Direction::ClientSend, Outcome::Survived),
             rec(225.0, Direction::ClientSend, Outcome::Survived),
         ]);
-        let f = judge(&below, 180.0, &ok, true, relay);
+        let f = judge(&below, s(180.0), &ok, true, relay);
         assert_eq!(
             f,
             Finding::RelayCapped {
-                limit_s: 240.0,
+                limit_s: s(240.0),
                 holds: true
             }
         );
         assert_eq!(
-            f.status(&below, Some(360.0)),
+            f.status(&below, Some(s(360.0))),
             (Status::Warn, Outcome::Survived)
         );
         assert_eq!(f.verdict(), IdleVerdict::Pass);
-        let short = judge(&below, 300.0, &ok, true, relay);
+        let short = judge(&below, s(300.0), &ok, true, relay);
         assert_eq!(
             short.status(&below, None),
             (Status::Warn, Outcome::Inconclusive)
@@ -258,18 +265,18 @@ mod tests {
             rec(60.0, Direction::ClientSend, Outcome::Survived),
             rec(120.0, Direction::ServerPush, Outcome::SilentDrop),
         ]);
-        let f = judge(&cut, 180.0, &ok, true, relay);
+        let f = judge(&cut, s(180.0), &ok, true, relay);
         assert_eq!(f, Finding::CutOff);
         assert_eq!(f.status(&cut, None), (Status::Fail, Outcome::SilentDrop));
     }
 
-    fn verdict(b: &Bracket, required_s: f64, control_ok: bool) -> IdleVerdict {
+    fn verdict(b: &Bracket, required: f64, control_ok: bool) -> IdleVerdict {
         let c = control(if control_ok {
             Outcome::Survived
         } else {
             Outcome::Reset
         });
-        judge(b, required_s, &c, true, OURS).verdict()
+        judge(b, s(required), &c, true, OURS).verdict()
     }
 
     #[test]
@@ -285,8 +292,8 @@ mod tests {
             rec(5.0, ServerPush, Outcome::SilentDrop),
         ];
         let b = bracket(&records);
-        assert_eq!(b.survived_s, Some(3.0));
-        assert_eq!(b.failed_s, Some(4.0));
+        assert_eq!(b.survived_s, Some(s(3.0)));
+        assert_eq!(b.failed_s, Some(s(4.0)));
         assert_eq!(b.failure, Some(Outcome::Reset));
         assert_eq!(verdict(&b, 3.0, true), IdleVerdict::Pass);
         assert_eq!(verdict(&b, 4.0, true), IdleVerdict::Fail);
@@ -309,14 +316,14 @@ mod tests {
             records.push(rec(idle, ClientSend, outcome));
         }
         let b = bracket(&records);
-        assert_eq!((b.survived_s, b.failed_s), (Some(18.0), Some(19.0)));
+        assert_eq!((b.survived_s, b.failed_s), (Some(s(18.0)), Some(s(19.0))));
         assert_eq!(b.failure, Some(Outcome::Reset));
-        assert_eq!(b.unstable, vec![(13.0, Outcome::SilentDrop)]);
+        assert_eq!(b.unstable, vec![(s(13.0), Outcome::SilentDrop)]);
         let ok = control(Outcome::Survived);
-        let f = judge(&b, 15.0, &ok, true, OURS);
+        let f = judge(&b, s(15.0), &ok, true, OURS);
         assert_eq!(f, Finding::Holds, "judged on the consistent connections");
         assert_eq!(f.status(&b, None), (Status::Warn, Outcome::Survived));
-        assert_eq!(judge(&b, 19.0, &ok, true, OURS), Finding::CutOff);
+        assert_eq!(judge(&b, s(19.0), &ok, true, OURS), Finding::CutOff);
     }
 
     #[test]
@@ -338,8 +345,11 @@ mod tests {
                 })
                 .collect();
             let b = bracket(&records);
-            if let (Some(s), Some(f)) = (b.survived_s, b.failed_s) {
-                assert!(s < f, "{pattern}: survived {s}, failed {f}");
+            if let (Some(survived), Some(failed)) = (b.survived_s, b.failed_s) {
+                assert!(
+                    survived < failed,
+                    "{pattern}: survived {survived}, failed {failed}"
+                );
             }
         }
     }
@@ -356,10 +366,16 @@ mod tests {
             rec(180.0, Direction::ClientSend, Outcome::Survived),
             rec(240.0, Direction::ClientSend, Outcome::Survived),
         ]);
-        let f = judge(&b, 180.0, &control(Outcome::Survived), true, OURS);
+        let f = judge(&b, s(180.0), &control(Outcome::Survived), true, OURS);
         assert_eq!(f.verdict(), IdleVerdict::Pass);
-        assert_eq!(f.status(&b, Some(360.0)), (Status::Warn, Outcome::Survived));
-        assert_eq!(f.status(&b, Some(240.0)), (Status::Pass, Outcome::Survived));
+        assert_eq!(
+            f.status(&b, Some(s(360.0))),
+            (Status::Warn, Outcome::Survived)
+        );
+        assert_eq!(
+            f.status(&b, Some(s(240.0))),
+            (Status::Pass, Outcome::Survived)
+        );
         assert_eq!(f.status(&b, None), (Status::Pass, Outcome::Survived));
     }
 
@@ -370,17 +386,17 @@ mod tests {
             rec(3.0, Direction::ClientSend, Outcome::TlsCloseNotify),
         ]);
         let ok = control(Outcome::Survived);
-        let theirs = judge(&b, 3.0, &ok, true, THEIRS);
-        assert_eq!(theirs, Finding::EndpointLimit { after_s: 3.0 });
+        let theirs = judge(&b, s(3.0), &ok, true, THEIRS);
+        assert_eq!(theirs, Finding::EndpointLimit { after_s: s(3.0) });
         assert_eq!(
             theirs.status(&b, None),
             (Status::Warn, Outcome::TlsCloseNotify)
         );
-        let ours = judge(&b, 3.0, &ok, true, OURS);
+        let ours = judge(&b, s(3.0), &ok, true, OURS);
         assert_eq!(
             ours.status(&b, None),
             (Status::Fail, Outcome::TlsCloseNotify)
         );
-        assert_eq!(judge(&b, 3.0, &ok, false, OURS), Finding::NothingOpened);
+        assert_eq!(judge(&b, s(3.0), &ok, false, OURS), Finding::NothingOpened);
     }
 }

@@ -10,6 +10,7 @@ use crate::net::websocket::listener_path;
 use crate::net::websocket::{self, Ws};
 use crate::net::{keep_alive, path, NetContext};
 use crate::outcome::Outcome;
+use crate::seconds::Seconds;
 use crate::target::{Target, TargetKind};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -66,13 +67,13 @@ impl Channel {
         ctx: &NetContext,
         target: &Target,
         socket: &SocketOptions,
-        push_after: Option<f64>,
+        push_after: Option<Seconds>,
     ) -> Result<Channel, SetupError> {
         let opened = path::open_tls_with(ctx, target, socket)
             .await
             .map_err(SetupError::Open)?;
         let tcp = opened.tcp;
-        match target.kind {
+        match &target.kind {
             TargetKind::Relay | TargetKind::Wss => {
                 let relay = target.kind == TargetKind::Relay;
                 let path = if relay {
@@ -101,7 +102,7 @@ impl Channel {
                     tcp,
                 })
             }
-            TargetKind::Https => {
+            TargetKind::Https { .. } => {
                 let (sender, conn) =
                     hyper::client::conn::http1::handshake(TokioIo::new(opened.stream))
                         .await
@@ -138,7 +139,57 @@ impl Channel {
                 }
             }
             TargetKind::Tcp | TargetKind::AdDomain => Err(SetupError::NoApplicationProtocol),
-            TargetKind::Hc => Err(SetupError::HybridConnection),
+            TargetKind::Hc(_) => Err(SetupError::HybridConnection),
+        }
+    }
+
+    /// A mock-relay listener channel for `probe watch`: opened without a hold; a failure comes
+    /// with its phase's outcome word.
+    pub async fn open_listener(
+        ctx: &NetContext,
+        target: &Target,
+    ) -> Result<Channel, (Outcome, String)> {
+        let opened = path::open_tls(ctx, target)
+            .await
+            .map_err(|e| (e.outcome(), e.to_string()))?;
+        let tcp = opened.tcp;
+        let started = Instant::now();
+        let (authority, path) = (target.authority(), listener_path());
+        let upgrade = websocket::upgrade(Box::new(opened.stream), &authority, &path, &[]);
+        let ws = tokio::time::timeout(ctx.timeout, upgrade)
+            .await
+            .map_err(|_| {
+                (
+                    Outcome::Timeout,
+                    "the WebSocket upgrade timed out".to_string(),
+                )
+            })?
+            .map_err(|e| {
+                (
+                    Outcome::UpgradeRefused,
+                    format!("the WebSocket upgrade failed: {e}"),
+                )
+            })?;
+        Ok(Channel::Ws {
+            ws: Box::new(ws),
+            relay: true,
+            sequence: 0,
+            baseline: started.elapsed(),
+            tcp,
+        })
+    }
+
+    /// Asks a relay's listener channel for one push `after` from now; `Ok` once the relay
+    /// confirmed it, within `deadline`.
+    pub async fn hold_for(&mut self, after: Duration, deadline: Duration) -> Result<(), String> {
+        match self {
+            Channel::Ws {
+                ws, relay: true, ..
+            } => tokio::time::timeout(deadline, hold(ws, after.into()))
+                .await
+                .map_err(|_| "the relay did not confirm the hold".to_string())?
+                .map_err(|e| e.to_string()),
+            _ => Err("only a relay's listener channel holds".into()),
         }
     }
 
@@ -309,12 +360,12 @@ impl Channel {
     }
 }
 
-async fn hold(ws: &mut Ws, after: f64) -> Result<(), SetupError> {
+async fn hold(ws: &mut Ws, after: Seconds) -> Result<(), SetupError> {
     let id = "hold".to_string();
     ws.send(Message::text(
         ClientMessage::Hold {
             id: id.clone(),
-            push_after_s: after,
+            push_after_s: after.as_f64(),
         }
         .to_json(),
     ))

@@ -4,6 +4,7 @@
 //! an idle test measures the server, not the path, so the ladder stops short of it.
 
 use crate::net::{path, NetContext};
+use crate::seconds::Seconds;
 use crate::target::Target;
 use bytes::Bytes;
 use http::{HeaderMap, Version};
@@ -15,8 +16,8 @@ use hyper_util::rt::TokioIo;
 pub enum EndpointLimit {
     /// It closes every connection after one answer.
     ClosesEachConnection,
-    /// It closes connections idle for this many seconds.
-    KeepAliveTimeout(f64),
+    /// It closes connections idle this long.
+    KeepAliveTimeout(Seconds),
 }
 
 /// The limit an answer's version and headers announce, if any.
@@ -44,7 +45,7 @@ pub fn announced(version: Version, headers: &HeaderMap) -> Option<EndpointLimit>
         .filter(|(k, _)| k.trim() == "timeout")
         .filter_map(|(_, n)| n.trim().trim_matches('"').parse::<f64>().ok())
         .find(|n| n.is_finite() && *n >= 0.0)
-        .map(EndpointLimit::KeepAliveTimeout)
+        .map(|n| EndpointLimit::KeepAliveTimeout(Seconds::from_f64(n)))
 }
 
 /// Asks the endpoint once, on a connection of its own, what limit it announces. `None` when it
@@ -104,14 +105,14 @@ mod tests {
         );
         assert_eq!(
             announced(v11, &headers(&[("keep-alive", "timeout=5, max=100")])),
-            Some(KeepAliveTimeout(5.0))
+            Some(KeepAliveTimeout(Seconds::new(5)))
         );
         assert_eq!(
             announced(
                 v11,
                 &headers(&[("keep-alive", "max=100, timeout = \"120\"")])
             ),
-            Some(KeepAliveTimeout(120.0))
+            Some(KeepAliveTimeout(Seconds::new(120)))
         );
         assert_eq!(
             announced(v11, &headers(&[("keep-alive", "timeout=soon")])),

@@ -23,6 +23,7 @@ use crate::net::{Endpoint, NetContext};
 use crate::outcome::Outcome;
 use crate::progress::IdleProgress;
 use crate::result::{ControlReport, Direction, HcLadder, ProbeRecord, SenderView};
+use crate::seconds::Seconds;
 use crate::target::{HybridConnection, Target};
 use relay_protocol::hc::EntityPath;
 use std::time::{Duration, Instant};
@@ -38,7 +39,7 @@ const SENDER_ATTEMPTS: usize = 3;
 /// Which entity each listener uses.
 pub struct Layout {
     /// `(idle period, entity)` of every rung.
-    pub rungs: Vec<(f64, EntityPath)>,
+    pub rungs: Vec<(Seconds, EntityPath)>,
     pub control: EntityPath,
 }
 
@@ -46,7 +47,7 @@ impl Layout {
     /// Lays `periods` (the ladder's, shortest first) over the entities of `hc`: one entity
     /// tests the required period alone; with more, the last holds the control listener and the
     /// others test periods spread over the ladder, the required one always among them.
-    pub fn new(hc: &HybridConnection, periods: &[f64], required_s: f64) -> Layout {
+    pub fn new(hc: &HybridConnection, periods: &[Seconds], required_s: Seconds) -> Layout {
         match hc.more_entities.split_last() {
             None => Layout {
                 rungs: vec![(required_s, hc.entity.clone())],
@@ -76,7 +77,7 @@ impl Layout {
 }
 
 /// Picks `k` of `periods` evenly, always including `required_s` (when the ladder reaches it).
-pub fn spread(periods: &[f64], k: usize, required_s: f64) -> Vec<f64> {
+pub fn spread(periods: &[Seconds], k: usize, required_s: Seconds) -> Vec<Seconds> {
     if k == 0 || periods.is_empty() {
         return Vec::new();
     }
@@ -89,7 +90,7 @@ pub fn spread(periods: &[f64], k: usize, required_s: f64) -> Vec<f64> {
     } else {
         (0..k).map(|i| (i * last + (k - 1) / 2) / (k - 1)).collect()
     };
-    if let Some(required) = periods.iter().position(|p| (*p - required_s).abs() < 1e-9) {
+    if let Some(required) = periods.iter().position(|p| *p == required_s) {
         if !picks.contains(&required) {
             let nearest = (0..picks.len())
                 .min_by_key(|&i| picks[i].abs_diff(required))
@@ -166,7 +167,7 @@ struct Rung<'a> {
     target: &'a Target,
     hc: &'a HybridConnection,
     entity: &'a EntityPath,
-    idle_s: f64,
+    idle_s: Seconds,
     round: u8,
 }
 
@@ -181,7 +182,7 @@ impl Rung<'_> {
                 refusal,
             })?;
         let start = Instant::now();
-        let idle_until = tokio::time::Instant::from_std(start + secs(self.idle_s));
+        let idle_until = tokio::time::Instant::from_std(start + self.idle_s.duration());
         let mut records = Vec::with_capacity(2);
         let mut strangers = Strangers::default();
         let busy = |busy: Busy| SetupError::Busy {
@@ -204,19 +205,16 @@ impl Rung<'_> {
             }
         }
         let (push, sender) = self.push(&mut listener, &mut strangers).await;
-        let (push, sender) = match push {
-            Pushed::Busy(b) => return Err(busy(b)),
-            _ => (push, sender),
-        };
-        let still_open = !matches!(push, Pushed::Ended(_));
+        let still_open = !matches!(push, Delivery::Ended(_));
         let outcome = match push {
-            Pushed::Delivered => Outcome::Survived,
-            Pushed::Ended(o) => o,
-            Pushed::Nothing | Pushed::Busy(_) => Outcome::SilentDrop,
+            Delivery::Busy(b) => return Err(busy(b)),
+            Delivery::Delivered => Outcome::Survived,
+            Delivery::Ended(o) => o,
+            Delivery::Nothing => Outcome::SilentDrop,
         };
         records.push(self.record(start, Direction::ServerPush, outcome, false, Some(sender)));
         if still_open {
-            let answer = answer_deadline(self.target.kind, self.net.timeout, Duration::ZERO);
+            let answer = answer_deadline(&self.target.kind, self.net.timeout, Duration::ZERO);
             let (outcome, tcp, _) = listener.pong_check(answer).await;
             let mut record = self.record(start, Direction::ClientSend, outcome, false, None);
             record.tcp = tcp.filter(|_| outcome != Outcome::Survived).map(Into::into);
@@ -233,38 +231,38 @@ impl Rung<'_> {
         &self,
         listener: &mut Listener,
         strangers: &mut Strangers,
-    ) -> (Pushed, SenderView) {
+    ) -> (Delivery, SenderView) {
         let sent_at = Instant::now();
         let deadline = tokio::time::Instant::now() + self.net.timeout;
         let view = |(outcome, status_code): (Outcome, Option<u16>)| SenderView {
             outcome,
             status_code,
-            after_s: round_s(sent_at.elapsed()),
+            after_s: Seconds::rounded_to_ms(sent_at.elapsed()),
         };
         let mut attempt = 1;
         loop {
             match self.attempt(listener, strangers, deadline).await {
                 Attempt::TurnedAway(_) if attempt < SENDER_ATTEMPTS => attempt += 1,
                 Attempt::TurnedAway(code) => {
-                    return (Pushed::Nothing, view((Outcome::Rejected, Some(code))))
+                    return (Delivery::Nothing, view((Outcome::Rejected, Some(code))))
                 }
                 Attempt::Done(pushed, sender) => return (pushed, view(sender)),
             }
         }
     }
 
-    /// One sender, and the idle listener watched for its accept at the same time.
+    /// One sender, and the idle listener watched for its accept at the same time: a small
+    /// state machine over which of the two answers is still awaited.
     async fn attempt(
         &self,
         listener: &mut Listener,
         strangers: &mut Strangers,
         deadline: tokio::time::Instant,
     ) -> Attempt {
-        let net = self.net;
         let id = hc::connection_id("sender");
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
         let sending = sender::connect(
-            net,
+            self.net,
             Endpoint::of(self.target),
             self.hc,
             self.entity,
@@ -273,42 +271,57 @@ impl Rung<'_> {
         );
         let watching = self.watch_for(listener, strangers, &id, deadline);
         tokio::pin!(sending, watching);
-        let mut sent: Option<Result<Ws, Refusal>> = None;
-        let mut pushed: Option<Result<Ws, Pushed>> = None;
-        while sent.is_none() || pushed.is_none() {
-            // Once the sender has failed, the accept is not coming: watch only a moment longer,
-            // for an ending that coincides.
-            let grace = async {
-                match &sent {
-                    Some(Err(_)) => tokio::time::sleep(PUSH_GRACE).await,
-                    _ => std::future::pending().await,
+        let mut state = Awaiting::Both;
+        loop {
+            state = match state {
+                Awaiting::Both => tokio::select! {
+                    sent = &mut sending => {
+                        if let Err(Refusal::Status { code, description }) = &sent {
+                            if turned_away(*code, description.as_deref()) {
+                                return Attempt::TurnedAway(*code);
+                            }
+                        }
+                        Awaiting::Push(sent.map(Box::new))
+                    }
+                    pushed = &mut watching => Awaiting::Sender(pushed),
+                },
+                Awaiting::Push(sent) => {
+                    let pushed = match &sent {
+                        Ok(_) => (&mut watching).await,
+                        // Once the sender has failed, the accept is not coming: watch only a
+                        // moment longer, for an ending that coincides.
+                        Err(_) => tokio::time::timeout(PUSH_GRACE, &mut watching)
+                            .await
+                            .unwrap_or(Pushed::Missed(Delivery::Nothing)),
+                    };
+                    return self.settle(sent, pushed).await;
+                }
+                Awaiting::Sender(pushed) => {
+                    let sent = (&mut sending).await.map(Box::new);
+                    return self.settle(sent, pushed).await;
                 }
             };
-            tokio::select! {
-                s = &mut sending, if sent.is_none() => {
-                    if let Err(Refusal::Status { code, description }) = &s {
-                        if pushed.is_none() && turned_away(*code, description.as_deref()) {
-                            return Attempt::TurnedAway(*code);
-                        }
-                    }
-                    sent = Some(s);
-                }
-                p = &mut watching, if pushed.is_none() => pushed = Some(p),
-                _ = grace, if pushed.is_none() => pushed = Some(Err(Pushed::Nothing)),
-            }
         }
-        let (Some(sent), Some(pushed)) = (sent, pushed) else {
-            return Attempt::Done(Pushed::Nothing, (Outcome::Timeout, None));
-        };
+    }
+
+    /// The attempt's end, once both answers are in: a sender and listener that both got
+    /// through carry one message across the rendezvous.
+    async fn settle(&self, sent: Result<Box<Ws>, Refusal>, pushed: Pushed) -> Attempt {
         match (sent, pushed) {
-            (Ok(mut s), Ok(mut t)) => {
-                if let Err(crate::outcome::Failure { outcome, detail: why }) = round_trip(&mut s, &mut t, net.timeout).await {
+            (Ok(mut s), Pushed::Taken(mut t)) => {
+                if let Err(crate::outcome::Failure { outcome, detail: why }) =
+                    round_trip(&mut s, &mut t, self.net.timeout).await
+                {
                     tracing::debug!(%outcome, "the rendezvous after an idle period failed: {why}");
                 }
-                Attempt::Done(Pushed::Delivered, (Outcome::Accepted, Some(101)))
+                Attempt::Done(Delivery::Delivered, (Outcome::Accepted, Some(101)))
             }
-            (sent, Ok(_)) => Attempt::Done(Pushed::Delivered, sender_outcome(sent.err().as_ref())),
-            (sent, Err(pushed)) => Attempt::Done(pushed, sender_outcome(sent.err().as_ref())),
+            (sent, Pushed::Taken(_) | Pushed::Delivered) => {
+                Attempt::Done(Delivery::Delivered, sender_outcome(sent.err().as_ref()))
+            }
+            (sent, Pushed::Missed(missed)) => {
+                Attempt::Done(missed, sender_outcome(sent.err().as_ref()))
+            }
         }
     }
 
@@ -320,23 +333,28 @@ impl Rung<'_> {
         strangers: &mut Strangers,
         id: &str,
         deadline: tokio::time::Instant,
-    ) -> Result<Ws, Pushed> {
+    ) -> Pushed {
         let net = self.net;
         loop {
             match listener.next_event(deadline, None).await {
                 Event::Accept(a) if hc::is_for(&a.id, id) => {
                     // The push arrived; failing to reach the rendezvous is the rendezvous
                     // check's concern, not the idle listener's.
-                    return listener::accept(net, self.hc, self.target.direct, &a)
-                        .await
-                        .map_err(|_| Pushed::Delivered);
+                    return match listener::accept(net, self.hc, self.target.direct, &a).await {
+                        Ok(ws) => Pushed::Taken(Box::new(ws)),
+                        Err(_) => Pushed::Delivered,
+                    };
                 }
-                Event::Accept(other) => strangers
-                    .turn_away(net, self.hc, self.target.direct, &other)
-                    .await
-                    .map_err(Pushed::Busy)?,
-                Event::Ended { outcome, .. } => return Err(Pushed::Ended(outcome)),
-                Event::Quiet => return Err(Pushed::Nothing),
+                Event::Accept(other) => {
+                    if let Err(busy) = strangers
+                        .turn_away(net, self.hc, self.target.direct, &other)
+                        .await
+                    {
+                        return Pushed::Missed(Delivery::Busy(busy));
+                    }
+                }
+                Event::Ended { outcome, .. } => return Pushed::Missed(Delivery::Ended(outcome)),
+                Event::Quiet => return Pushed::Missed(Delivery::Nothing),
             }
         }
     }
@@ -353,7 +371,7 @@ impl Rung<'_> {
             idle_s: self.idle_s,
             direction,
             outcome,
-            detected_after_s: Some(round_s(start.elapsed())),
+            detected_after_s: Some(Seconds::rounded_to_ms(start.elapsed())),
             unprompted,
             round: self.round,
             entity: Some(self.entity.to_string()),
@@ -369,7 +387,7 @@ enum Attempt {
     /// status: try again.
     TurnedAway(u16),
     /// What became of the push, and the sender's outcome and status.
-    Done(Pushed, (Outcome, Option<u16>)),
+    Done(Delivery, (Outcome, Option<u16>)),
 }
 
 /// Whether a sender's refusal came from a probe's own listener rather than the service.
@@ -381,7 +399,7 @@ fn turned_away(code: u16, description: Option<&str>) -> bool {
 }
 
 /// What became of the accept a sender should have caused on an idle listener.
-enum Pushed {
+enum Delivery {
     /// The accept arrived.
     Delivered,
     /// The listener's channel ended instead.
@@ -390,6 +408,26 @@ enum Pushed {
     Nothing,
     /// The relay kept handing the listener senders it did not start.
     Busy(Busy),
+}
+
+/// What watching the idle listener for one sender's accept gave.
+enum Pushed {
+    /// The accept arrived and its rendezvous was reached.
+    Taken(Box<Ws>),
+    /// The accept arrived; its rendezvous was not reached (the rendezvous check's concern).
+    Delivered,
+    /// The accept did not arrive.
+    Missed(Delivery),
+}
+
+/// Where one sender attempt stands: which answer is still awaited.
+enum Awaiting {
+    /// Neither the sender's handshake nor the listener's accept.
+    Both,
+    /// The listener's accept; the sender has its answer.
+    Push(Result<Box<Ws>, Refusal>),
+    /// The sender's answer; the listener has seen what it will.
+    Sender(Pushed),
 }
 
 /// The sender's outcome word and status: accepted (no refusal), or how it was refused.
@@ -425,7 +463,7 @@ async fn control(
             return report(Outcome::HandshakeFailed, true);
         }
     };
-    let answer = answer_deadline(target.kind, net.timeout, Duration::ZERO);
+    let answer = answer_deadline(&target.kind, net.timeout, Duration::ZERO);
     let mut strangers = Strangers::default();
     let mut busy_said = false;
     loop {
@@ -449,12 +487,4 @@ async fn control(
     let (outcome, _, _) = listener.pong_check(answer).await;
     listener.close().await;
     report(outcome, outcome != Outcome::Survived)
-}
-
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s)
-}
-
-fn round_s(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1000.0).round() / 1000.0
 }

@@ -11,6 +11,7 @@ use crate::net::NetContext;
 use crate::outcome::Outcome;
 use crate::progress::IdleProgress;
 use crate::result::{ControlReport, HcLadder, ProbeRecord, Variant, VariantReport};
+use crate::seconds::Seconds;
 use crate::target::Target;
 use std::time::Instant;
 use tokio::sync::watch;
@@ -21,7 +22,7 @@ pub struct LadderRun {
     pub control: ControlReport,
     pub variants: Vec<VariantReport>,
     /// Connections that could not even be set up, with why.
-    pub setup_failures: Vec<(f64, String)>,
+    pub setup_failures: Vec<(Seconds, String)>,
     /// The layout over a hybrid connection's entities (hybrid connection targets).
     pub hc_ladder: Option<HcLadder>,
 }
@@ -42,7 +43,7 @@ pub async fn run(
     ctx: &NetContext,
     target: &Target,
     settings: &IdleSettings,
-    rungs: &[f64],
+    rungs: &[Seconds],
     round: u8,
     progress: &IdleProgress,
 ) -> LadderRun {
@@ -115,13 +116,18 @@ pub async fn run(
 }
 
 /// Rungs for `--refine`: every second strictly inside the bracket.
-pub fn refine_rungs(survived_s: f64, failed_s: f64) -> Vec<f64> {
-    if failed_s - survived_s <= 1.0 + 1e-9 {
+pub fn refine_rungs(survived_s: Seconds, failed_s: Seconds) -> Vec<Seconds> {
+    let second = Seconds::new(1);
+    if failed_s - survived_s <= second {
         return Vec::new();
     }
-    let mut rungs = ladder(survived_s + 1.0, failed_s - 1e-3, 1.0);
+    let mut rungs = ladder(
+        survived_s + second,
+        failed_s - Seconds::from_millis(1),
+        second,
+    );
     rungs.pop(); // `ladder` always ends at its max, which here is just below the failure.
-    rungs.retain(|r| *r < failed_s - 1e-9);
+    rungs.retain(|r| *r < failed_s);
     rungs
 }
 
@@ -133,7 +139,7 @@ fn variant(
     let interval = hold
         .heartbeat
         .or(hold.socket.keepalive)
-        .map(|d| d.as_secs_f64())
+        .map(Seconds::from)
         .unwrap_or_default();
     let (outcome, detected_after_s, error) = match result {
         Ok(records) => {
@@ -172,7 +178,7 @@ async fn control(
             return report(Outcome::HandshakeFailed, true);
         }
     };
-    let answer = answer_deadline(target.kind, ctx.timeout, channel.baseline());
+    let answer = answer_deadline(&target.kind, ctx.timeout, channel.baseline());
     loop {
         // Between exchanges, watch: an end that arrives unprompted counts too.
         tokio::select! {
@@ -200,9 +206,10 @@ mod tests {
 
     #[test]
     fn refine_fills_the_bracket_by_seconds() {
-        assert_eq!(refine_rungs(30.0, 45.0).len(), 14);
-        assert_eq!(refine_rungs(30.0, 45.0).first(), Some(&31.0));
-        assert_eq!(refine_rungs(30.0, 45.0).last(), Some(&44.0));
-        assert!(refine_rungs(4.0, 5.0).is_empty());
+        let s = Seconds::new;
+        assert_eq!(refine_rungs(s(30), s(45)).len(), 14);
+        assert_eq!(refine_rungs(s(30), s(45)).first(), Some(&s(31)));
+        assert_eq!(refine_rungs(s(30), s(45)).last(), Some(&s(44)));
+        assert!(refine_rungs(s(4), s(5)).is_empty());
     }
 }

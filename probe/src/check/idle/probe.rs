@@ -7,13 +7,14 @@ use crate::net::connect::SocketOptions;
 use crate::net::NetContext;
 use crate::outcome::Outcome;
 use crate::result::{Direction, ProbeRecord};
+use crate::seconds::Seconds;
 use crate::target::{Target, TargetKind};
 use std::time::{Duration, Instant};
 
 /// How a test connection is held.
 #[derive(Debug, Clone, Default)]
 pub struct Hold {
-    pub idle_s: f64,
+    pub idle_s: Seconds,
     pub socket: SocketOptions,
     /// Application heartbeats at this interval (the heartbeat variant).
     pub heartbeat: Option<Duration>,
@@ -31,13 +32,13 @@ pub async fn probe(
     let mut channel =
         Channel::open(ctx, target, &hold.socket, relay.then_some(hold.idle_s)).await?;
     let start = Instant::now();
-    let idle = Duration::from_secs_f64(hold.idle_s);
-    let answer = answer_deadline(target.kind, ctx.timeout, channel.baseline());
+    let idle = hold.idle_s.duration();
+    let answer = answer_deadline(&target.kind, ctx.timeout, channel.baseline());
     let record = |direction, outcome, unprompted| ProbeRecord {
         idle_s: hold.idle_s,
         direction,
         outcome,
-        detected_after_s: Some(round_s(start.elapsed())),
+        detected_after_s: Some(Seconds::rounded_to_ms(start.elapsed())),
         unprompted,
         round: hold.round,
         entity: None,
@@ -81,8 +82,4 @@ pub async fn probe(
     }
     channel.close().await;
     Ok(records)
-}
-
-fn round_s(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1000.0).round() / 1000.0
 }

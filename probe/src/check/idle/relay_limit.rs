@@ -5,40 +5,41 @@
 //! its own limit in the listener's upgrade answer, and the same rule applies to it.
 
 use crate::cloud::Cloud;
+use crate::seconds::Seconds;
 
-/// Seconds after which Azure Relay loses an idle listener, taken conservatively: Azure's load
+/// How long before Azure Relay loses an idle listener, taken conservatively: Azure's load
 /// balancers drop idle flows after 4 minutes by default (their idle timeout); listeners without
 /// keep-alive were reported lost at 4 min 10-15 s (azure-relay issue 33); the .NET SDK keeps its
 /// listener alive every 3.5 minutes for that reason. See docs/sources.md.
-pub const SERVICE_IDLE_LIMIT_S: f64 = 240.0;
+pub const SERVICE_IDLE_LIMIT: Seconds = Seconds::new(240);
 
-/// The listener keep-alive of Microsoft's SDK, in seconds (an unsolicited Pong every 210 s).
-pub fn sdk_keepalive_s() -> f64 {
-    relay_protocol::hc::SDK_LISTENER_KEEPALIVE.as_secs_f64()
+/// The listener keep-alive of Microsoft's SDK (an unsolicited Pong every 210 s).
+pub fn sdk_keepalive() -> Seconds {
+    relay_protocol::hc::SDK_LISTENER_KEEPALIVE.into()
 }
 
 /// A relay's idle limit and where the probe knows it from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RelayLimit {
     /// Azure Relay's, known from the namespace's domain.
-    Service { limit_s: f64 },
+    Service { limit_s: Seconds },
     /// Announced by the relay in the listener's upgrade answer (a mock-relay).
-    Announced { limit_s: f64 },
+    Announced { limit_s: Seconds },
 }
 
 impl RelayLimit {
-    /// The limit for a relay at `host` that announced `announced` (seconds), if it has one:
-    /// what the relay announces wins; a namespace of Azure Relay has the service's.
-    pub fn of(host: &str, announced: Option<f64>) -> Option<RelayLimit> {
-        if let Some(limit_s) = announced.filter(|s| s.is_finite() && *s > 0.0) {
+    /// The limit for a relay at `host` that announced `announced`, if it has one: what the
+    /// relay announces wins; a namespace of Azure Relay has the service's.
+    pub fn of(host: &str, announced: Option<Seconds>) -> Option<RelayLimit> {
+        if let Some(limit_s) = announced.filter(|s| *s > Seconds::ZERO) {
             return Some(RelayLimit::Announced { limit_s });
         }
         is_azure_relay(host).then_some(RelayLimit::Service {
-            limit_s: SERVICE_IDLE_LIMIT_S,
+            limit_s: SERVICE_IDLE_LIMIT,
         })
     }
 
-    pub fn limit_s(&self) -> f64 {
+    pub fn limit_s(&self) -> Seconds {
         match *self {
             RelayLimit::Service { limit_s } | RelayLimit::Announced { limit_s } => limit_s,
         }
@@ -58,8 +59,8 @@ impl RelayLimit {
 
     /// The longest idle period the ladder tests against it: a second short of it, as a rung at
     /// the very limit races the relay's own timer.
-    pub fn longest_rung_s(&self) -> f64 {
-        self.limit_s() - 1.0
+    pub fn longest_rung_s(&self) -> Seconds {
+        self.limit_s() - Seconds::new(1)
     }
 }
 
@@ -79,11 +80,13 @@ mod tests {
     fn the_service_has_its_limit_and_a_relay_may_announce_one() {
         assert_eq!(
             RelayLimit::of("contoso.servicebus.windows.net", None),
-            Some(RelayLimit::Service { limit_s: 240.0 })
+            Some(RelayLimit::Service {
+                limit_s: Seconds::new(240)
+            })
         );
         assert_eq!(
             RelayLimit::of("x.SERVICEBUS.chinacloudapi.cn.", None).map(|l| l.limit_s()),
-            Some(240.0)
+            Some(Seconds::new(240))
         );
         assert_eq!(RelayLimit::of("127.0.0.1", None), None);
         assert_eq!(
@@ -91,12 +94,15 @@ mod tests {
             None
         );
         assert_eq!(
-            RelayLimit::of("127.0.0.1", Some(4.5)),
-            Some(RelayLimit::Announced { limit_s: 4.5 })
+            RelayLimit::of("127.0.0.1", Some(Seconds::from_millis(4500))),
+            Some(RelayLimit::Announced {
+                limit_s: Seconds::from_millis(4500)
+            })
         );
         assert_eq!(
-            RelayLimit::of("contoso.servicebus.windows.net", Some(30.0)).map(|l| l.limit_s()),
-            Some(30.0)
+            RelayLimit::of("contoso.servicebus.windows.net", Some(Seconds::new(30)))
+                .map(|l| l.limit_s()),
+            Some(Seconds::new(30))
         );
     }
 }

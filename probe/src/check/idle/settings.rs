@@ -1,22 +1,23 @@
 //! The idle ladder's shape: which idle periods to test, and the timing constants of a check.
 
 pub use crate::scenario::Thresholds;
+use crate::seconds::Seconds;
 use crate::target::TargetKind;
 use std::time::Duration;
 
 /// What the user asked of the idle check (scenario `[idle]`, `--idle*` flags).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdleSettings {
-    /// Seconds an idle connection must survive.
-    pub required_s: f64,
-    /// Seconds an idle connection should survive, when a recommendation applies.
-    pub recommended_s: Option<f64>,
+    /// How long an idle connection must survive.
+    pub required_s: Seconds,
+    /// How long an idle connection should survive, when a recommendation applies.
+    pub recommended_s: Option<Seconds>,
     /// Where the required and recommended figures come from, for messages.
     pub required_source: Option<String>,
     pub recommended_source: Option<String>,
-    pub min_s: f64,
-    pub max_s: f64,
-    pub step_s: f64,
+    pub min_s: Seconds,
+    pub max_s: Seconds,
+    pub step_s: Seconds,
     /// Also hold a TCP-keepalive connection and a heartbeat connection for `max_s`.
     pub variants: bool,
     /// A second round inside the bracket, down to 1 s.
@@ -48,59 +49,58 @@ impl crate::error::UserError for IdleSettingsError {}
 
 impl IdleSettings {
     /// Defaults from the thresholds: 30 s to the recommended value (at least required + 60 s)
-    /// in steps of 15 s.
+    /// in steps of 15 s. The thresholds and `--idle-min`, `--idle-max` and `--idle-step` come as
+    /// the user wrote them, numbers of seconds, and are checked here.
     pub fn new(
         thresholds: Thresholds,
-        min_s: Option<f64>,
-        max_s: Option<f64>,
-        step_s: Option<f64>,
+        min: Option<f64>,
+        max: Option<f64>,
+        step: Option<f64>,
     ) -> Result<IdleSettings, IdleSettingsError> {
-        let required_s = thresholds.required_s;
-        let reach = thresholds
-            .recommended_s
-            .unwrap_or(0.0)
-            .max(required_s + 60.0);
-        let settings = IdleSettings {
-            required_s,
-            recommended_s: thresholds.recommended_s,
-            required_source: thresholds.required_source,
-            recommended_source: thresholds.recommended_source,
-            min_s: min_s.unwrap_or(30.0),
-            max_s: max_s.unwrap_or(reach),
-            step_s: step_s.unwrap_or(15.0),
-            variants: false,
-            refine: false,
-        };
         let positive = |v: f64, flag: &'static str| {
             if v.is_finite() && v > 0.0 {
-                Ok(())
+                Ok(Seconds::from_f64(v))
             } else {
                 Err(IdleSettingsError::NotPositive(flag))
             }
         };
-        positive(
-            settings.required_s,
+        let required_s = positive(
+            thresholds.required_s,
             "--idle (or the scenario's idle.required_s)",
         )?;
-        positive(settings.min_s, "--idle-min")?;
-        positive(settings.max_s, "--idle-max")?;
-        positive(settings.step_s, "--idle-step")?;
-        if let Some(recommended) = settings.recommended_s {
-            positive(
-                recommended,
+        let recommended_s = match thresholds.recommended_s {
+            Some(r) => Some(positive(
+                r,
                 "--idle-recommended (or the scenario's idle.recommended_s)",
-            )?;
+            )?),
+            None => None,
+        };
+        let reach = recommended_s
+            .unwrap_or(Seconds::ZERO)
+            .max(required_s + Seconds::new(60));
+        let settings = IdleSettings {
+            required_s,
+            recommended_s,
+            required_source: thresholds.required_source,
+            recommended_source: thresholds.recommended_source,
+            min_s: min.map_or(Ok(Seconds::new(30)), |v| positive(v, "--idle-min"))?,
+            max_s: max.map_or(Ok(reach), |v| positive(v, "--idle-max"))?,
+            step_s: step.map_or(Ok(Seconds::new(15)), |v| positive(v, "--idle-step"))?,
+            variants: false,
+            refine: false,
+        };
+        if let (Some(recommended), Some(raw)) = (recommended_s, thresholds.recommended_s) {
             if recommended < settings.required_s {
                 return Err(IdleSettingsError::RecommendedBelowRequired {
-                    recommended,
-                    required: settings.required_s,
+                    recommended: raw,
+                    required: thresholds.required_s,
                 });
             }
         }
         if settings.min_s > settings.max_s {
             return Err(IdleSettingsError::MinAboveMax {
-                min: settings.min_s,
-                max: settings.max_s,
+                min: min.unwrap_or(30.0),
+                max: settings.max_s.as_f64(),
             });
         }
         if settings.rungs().len() > MAX_RUNGS {
@@ -110,7 +110,7 @@ impl IdleSettings {
     }
 
     /// The idle period of every test connection, shortest first; always ends at `max_s`.
-    pub fn rungs(&self) -> Vec<f64> {
+    pub fn rungs(&self) -> Vec<Seconds> {
         ladder(self.min_s, self.max_s, self.step_s)
     }
 
@@ -126,7 +126,7 @@ impl IdleSettings {
         let rounds = if self.refine { 2 } else { 1 };
         let round = timeout
             .saturating_mul(SETUP_PHASES + 1 + 3)
-            .saturating_add(Duration::try_from_secs_f64(self.max_s).unwrap_or(Duration::MAX))
+            .saturating_add(self.max_s.duration())
             .saturating_add(PUSH_GRACE)
             .saturating_add(super::evidence::IN_FLIGHT);
         round.saturating_mul(rounds).saturating_add(timeout)
@@ -135,18 +135,19 @@ impl IdleSettings {
     /// Interval of the control connection's exchanges and of the variants' heartbeats and
     /// keepalives: well below the shortest idle period tested, so activity always wins.
     pub fn activity_interval(&self) -> Duration {
-        let base = (self.min_s.min(self.step_s) / 2.0).clamp(0.5, 15.0);
-        Duration::from_secs_f64(base)
+        let base = self.min_s.min(self.step_s).duration() / 2;
+        base.clamp(Duration::from_millis(500), Duration::from_secs(15))
     }
 }
 
 /// `min, min+step, ...` up to and including `max`.
-pub fn ladder(min: f64, max: f64, step: f64) -> Vec<f64> {
+pub fn ladder(min: Seconds, max: Seconds, step: Seconds) -> Vec<Seconds> {
+    let round_ms = |s: Seconds| Seconds::rounded_to_ms(s.duration());
     let mut rungs = Vec::new();
     let mut i = 0u32;
     loop {
-        let v = round_ms(min + step * f64::from(i));
-        if v >= max - 1e-9 || rungs.len() > MAX_RUNGS {
+        let v = round_ms(min + Seconds::from(step.duration().saturating_mul(i)));
+        if v >= max || rungs.len() > MAX_RUNGS {
             break;
         }
         rungs.push(v);
@@ -154,10 +155,6 @@ pub fn ladder(min: f64, max: f64, step: f64) -> Vec<f64> {
     }
     rungs.push(round_ms(max));
     rungs
-}
-
-fn round_ms(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }
 
 /// Phases one idle-test connection goes through before its idle time starts, each under the
@@ -171,7 +168,7 @@ pub const PUSH_GRACE: Duration = Duration::from_secs(1);
 /// How long an answer to a client-side send may take: 1.5 s, or four times what the
 /// connection's setup exchange took on a slow path (`baseline`), within the phase deadline.
 /// Short, because a run must end soon after its longest idle period.
-pub fn answer_deadline(kind: TargetKind, phase_timeout: Duration, baseline: Duration) -> Duration {
+pub fn answer_deadline(kind: &TargetKind, phase_timeout: Duration, baseline: Duration) -> Duration {
     let floor = Duration::from_millis(1500);
     let adaptive = match kind {
         // The mock-relay answers an echo at once: only the path's latency counts.
@@ -189,10 +186,10 @@ mod tests {
     fn default_ladder_for_writeback() {
         let s = IdleSettings::new(Thresholds::required(180.0), None, None, None).unwrap();
         let rungs = s.rungs();
-        assert_eq!(rungs.first(), Some(&30.0));
-        assert_eq!(rungs.last(), Some(&240.0));
+        assert_eq!(rungs.first(), Some(&Seconds::new(30)));
+        assert_eq!(rungs.last(), Some(&Seconds::new(240)));
         assert_eq!(rungs.len(), 15);
-        assert!(rungs.contains(&180.0));
+        assert!(rungs.contains(&Seconds::new(180)));
         let recommended = Thresholds {
             recommended_s: Some(360.0),
             ..Thresholds::required(180.0)
@@ -200,25 +197,30 @@ mod tests {
         let s = IdleSettings::new(recommended, None, None, None).unwrap();
         assert_eq!(
             s.rungs().last(),
-            Some(&360.0),
+            Some(&Seconds::new(360)),
             "the ladder reaches the recommendation"
         );
     }
 
     #[test]
     fn ladder_always_ends_at_max() {
-        assert_eq!(ladder(1.0, 4.5, 1.0), vec![1.0, 2.0, 3.0, 4.0, 4.5]);
-        assert_eq!(ladder(5.0, 5.0, 1.0), vec![5.0]);
+        let s = Seconds::from_f64;
+        let secs = |v: &[f64]| v.iter().copied().map(s).collect::<Vec<_>>();
+        assert_eq!(
+            ladder(s(1.0), s(4.5), s(1.0)),
+            secs(&[1.0, 2.0, 3.0, 4.0, 4.5])
+        );
+        assert_eq!(ladder(s(5.0), s(5.0), s(1.0)), secs(&[5.0]));
     }
 
     #[test]
     fn answer_deadline_adapts_to_slow_endpoints_within_the_phase_deadline() {
         let t = Duration::from_secs(10);
         let ms = Duration::from_millis;
-        assert_eq!(answer_deadline(TargetKind::Https, t, ms(20)), ms(1500));
-        assert_eq!(answer_deadline(TargetKind::Https, t, ms(800)), ms(3200));
-        assert_eq!(answer_deadline(TargetKind::Https, t, ms(5000)), t);
-        assert_eq!(answer_deadline(TargetKind::Relay, t, ms(800)), ms(1500));
+        assert_eq!(answer_deadline(&TargetKind::HTTPS, t, ms(20)), ms(1500));
+        assert_eq!(answer_deadline(&TargetKind::HTTPS, t, ms(800)), ms(3200));
+        assert_eq!(answer_deadline(&TargetKind::HTTPS, t, ms(5000)), t);
+        assert_eq!(answer_deadline(&TargetKind::Relay, t, ms(800)), ms(1500));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! offers, where a redirect points.
 
 use super::block_page::{FirstBytes, Recorder};
+use super::logon::{Logon, Package};
+use super::negotiate::{self, LogonRefusal};
 use super::{challenge, ntlm, Proxy};
 use crate::net::io::Io;
 use crate::outcome::Outcome;
@@ -24,7 +26,11 @@ pub enum ProxyAuth {
     #[default]
     Basic,
     /// NTLMv2 (MS-NLMP): negotiate, the proxy's challenge, authenticate, on one connection.
+    /// Without a user and password in the URL: NTLM with the logon's own credentials (SSPI).
     Ntlm,
+    /// SPNEGO (Kerberos, NTLM as the fallback) with the logon's own credentials, as the sync
+    /// service does: SSPI on Windows, the Kerberos credential cache elsewhere.
+    Negotiate,
 }
 
 impl ProxyAuth {
@@ -32,6 +38,7 @@ impl ProxyAuth {
         match self {
             ProxyAuth::Basic => "basic",
             ProxyAuth::Ntlm => "ntlm",
+            ProxyAuth::Negotiate => "negotiate",
         }
     }
 }
@@ -45,6 +52,8 @@ pub enum AuthSent {
     NtlmNegotiate,
     /// The NTLM authenticate message, answering the proxy's challenge.
     NtlmAuthenticate,
+    /// A token of the logon's own credentials (Negotiate, or NTLM from SSPI).
+    Logon,
 }
 
 /// How a CONNECT ended when it did not open a tunnel.
@@ -63,6 +72,8 @@ pub enum ConnectRefusal {
     /// The NTLM handshake could not be carried through (a broken challenge, a proxy that
     /// closed the connection between the messages).
     AuthFailed(String),
+    /// The handshake with the logon's own credentials failed (`--proxy-auth negotiate`).
+    Logon(Box<LogonRefusal>),
     /// No answer, a broken answer, or the connection to the proxy failed.
     NoAnswer(String),
     Timeout,
@@ -81,7 +92,7 @@ impl ConnectRefusal {
                 504 => Outcome::ProxyTimeout,
                 _ => Outcome::ProxyRefused,
             },
-            ConnectRefusal::AuthFailed(_) => Outcome::ProxyAuthRequired,
+            ConnectRefusal::AuthFailed(_) | ConnectRefusal::Logon(_) => Outcome::ProxyAuthRequired,
             ConnectRefusal::NoAnswer(_) | ConnectRefusal::Timeout => Outcome::ProxyUnreachable,
         }
     }
@@ -126,6 +137,7 @@ impl fmt::Display for ConnectRefusal {
                 Ok(())
             }
             ConnectRefusal::AuthFailed(why) => write!(f, "NTLM authentication failed: {why}"),
+            ConnectRefusal::Logon(refusal) => refusal.fmt(f),
             ConnectRefusal::NoAnswer(why) => write!(f, "no usable answer from the proxy: {why}"),
             ConnectRefusal::Timeout => f.write_str("no answer from the proxy in time"),
         }
@@ -141,10 +153,12 @@ pub struct Tunnel {
     pub first_bytes: FirstBytes,
     /// The credentials the CONNECT that opened the tunnel carried.
     pub sent: AuthSent,
+    /// Who authenticated, to which SPN, by which mechanism (the logon's own credentials).
+    pub logon: Option<Logon>,
 }
 
 /// The most of a refusal's body read before the next message of a handshake.
-const BODY_LIMIT: usize = 64 * 1024;
+pub(super) const BODY_LIMIT: usize = 64 * 1024;
 
 /// Asks `proxy` over `io` for a tunnel to `authority` (`host:port`), authenticating as `auth`
 /// says when the proxy URL has credentials; all of it within `timeout`.
@@ -171,8 +185,17 @@ async fn exchange(
         .map_err(|e| ConnectRefusal::NoAnswer(e.to_string()))?;
     tokio::spawn(conn.with_upgrades());
     let credentials = proxy.credentials();
+    match (credentials, auth) {
+        (_, ProxyAuth::Negotiate) => {
+            return negotiate::exchange(sender, proxy, Package::Negotiate, authority).await
+        }
+        (None, ProxyAuth::Ntlm) => {
+            return negotiate::exchange(sender, proxy, Package::Ntlm, authority).await
+        }
+        _ => {}
+    }
     let (first, sent) = match (credentials, auth) {
-        (None, _) => (None, AuthSent::None),
+        (None, _) | (_, ProxyAuth::Negotiate) => (None, AuthSent::None),
         (Some((user, password)), ProxyAuth::Basic) => {
             (Some(basic(user, password)), AuthSent::Basic)
         }
@@ -207,7 +230,7 @@ async fn exchange(
 }
 
 /// Sends one CONNECT with `authorization` (a secret: marked sensitive, never logged).
-async fn send(
+pub(super) async fn send(
     sender: &mut SendRequest<Empty<Bytes>>,
     authority: &str,
     authorization: Option<String>,
@@ -236,7 +259,10 @@ async fn send(
 }
 
 /// The open tunnel, or the refusal as the proxy worded it.
-async fn finish(response: Response<Incoming>, sent: AuthSent) -> Result<Tunnel, ConnectRefusal> {
+pub(super) async fn finish(
+    response: Response<Incoming>,
+    sent: AuthSent,
+) -> Result<Tunnel, ConnectRefusal> {
     let header = |name: http::header::HeaderName| {
         response
             .headers()
@@ -263,10 +289,11 @@ async fn finish(response: Response<Incoming>, sent: AuthSent) -> Result<Tunnel, 
         via,
         first_bytes,
         sent,
+        logon: None,
     })
 }
 
-fn challenges(response: &Response<Incoming>) -> Vec<challenge::Challenge> {
+pub(super) fn challenges(response: &Response<Incoming>) -> Vec<challenge::Challenge> {
     challenge::parse(
         response
             .headers()

@@ -2,11 +2,11 @@
 //! line (one row each with `-v`), then the idle ladder and timings.
 
 use super::paint::Painter;
-use crate::advice::fmt_s;
 use crate::outcome::{Outcome, Status};
 use crate::report::wrap::hanging;
 use crate::report::Layout;
 use crate::result::{CheckResult, IdleReport, TargetResult};
+use crate::seconds::{fmt_s, Seconds};
 use std::fmt::Write;
 
 /// What a check's line is: its own row, a line for every check skipped for its reason, or
@@ -124,7 +124,7 @@ pub fn render(out: &mut String, t: &TargetResult, paint: &Painter, layout: Layou
 
 /// The ladder in one line, runs of equal outcomes folded: `30-225 s survived | 240 s reset`.
 fn render_idle(out: &mut String, idle: &IdleReport, layout: Layout) {
-    let mut runs: Vec<(f64, f64, Outcome)> = Vec::new();
+    let mut runs: Vec<(Seconds, Seconds, Outcome)> = Vec::new();
     for rung in idle.rungs() {
         match runs.last_mut() {
             Some(last) if last.2 == rung.outcome => last.1 = rung.idle_s,

@@ -1,9 +1,10 @@
 //! What a failure shared by every failed target most likely means, and what to do next, in the
 //! words of the person who has to act on it (the network or proxy team).
 
-use crate::advice::{candidates, failure_meaning, fmt_s};
+use crate::advice::{candidates, failure_meaning};
 use crate::outcome::{Outcome, Status};
 use crate::result::{CheckName, CheckResult, Details, RunResult, TargetResult};
+use crate::seconds::fmt_s;
 
 /// The advice given with every "set the proxy" next step.
 const SET_THE_PROXY: &str = "if this segment reaches the internet only through a proxy, set it (--proxy, or HTTPS_PROXY; --proxy-from-machine-config on the sync server)";
@@ -141,7 +142,7 @@ fn idle(
         failure_meaning(outcome)
     );
     let to_s = report
-        .map(|r| r.recommended_s.unwrap_or(r.required_s * 2.0))
+        .map(|r| r.recommended_s.unwrap_or(r.required_s + r.required_s))
         .map(|s| format!(" to {} s or more", fmt_s(s)))
         .unwrap_or_default();
     let likely = failed_s

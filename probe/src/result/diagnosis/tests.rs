@@ -97,8 +97,8 @@ fn idle_cutoffs_everywhere_say_where_and_what_to_raise() {
         "unused",
     );
     let mut idle = crate::result::tests::idle();
-    idle.survived_s = Some(225.0);
-    idle.failed_s = Some(240.0);
+    idle.survived_s = Some(crate::seconds::Seconds::new(225));
+    idle.failed_s = Some(crate::seconds::Seconds::new(240));
     idle.failure = Some(Outcome::SilentDrop);
     t.idle = Some(idle);
     let d = run_of(vec![t]).diagnosis.expect("a common cause");

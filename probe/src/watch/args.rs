@@ -1,0 +1,140 @@
+//! `probe watch`'s flags: the target selection of `probe run`, and how the watch pushes, keeps
+//! its listener, stops and reports.
+
+use crate::plan::RunArgs;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Stop by itself after this long (e.g. 30m, 8h, 7d); absent: watch until stopped (Ctrl-C,
+    /// SIGTERM, the console's close).
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_for)]
+    pub run_for: Option<Duration>,
+    /// Mean time between pushes: random (exponential) gaps, each between a tenth and three times
+    /// the mean, as password resets come; at least 1s.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_push_every)]
+    pub push_every: Duration,
+    /// How often the listener sends the relay SDK's keep-alive (the SDK's 210s); `none` holds
+    /// it completely idle between pushes.
+    #[arg(long, value_name = "DURATION|none", default_value = "210s", value_parser = parse_keepalive)]
+    pub keepalive: KeepAlive,
+    /// Serve /metrics (Prometheus, `probe_watch_*`) and /events (recent events, JSON lines) at
+    /// this address, e.g. 0.0.0.0:9465 (port 0: any free port; the address is printed on
+    /// stderr).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Append every push, reopen and incident to this file as JSON lines
+    /// (`probe.watch-event/v1`), rotated by size.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Rotate the events file past this size (e.g. 512KiB, 10MiB, 1GB): FILE becomes FILE.1,
+    /// FILE.1 becomes FILE.2, and so on.
+    #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = parse_size)]
+    pub events_max_size: u64,
+    /// How many rotated event files are kept beside FILE (the oldest is deleted).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub events_keep: u32,
+    /// Seed of the random push times: the same seed replays the same schedule.
+    #[arg(long, value_name = "N", hide = true)]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `--keepalive`: an interval, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepAlive(pub Option<Duration>);
+
+fn duration(flag: &str, s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{flag}: `{s}` is not a duration like 30s, 5m or 1h ({e})"))
+}
+
+fn parse_for(s: &str) -> Result<Duration, String> {
+    let d = duration("--for", s)?;
+    if d.is_zero() {
+        return Err("--for: must be longer than 0s".into());
+    }
+    Ok(d)
+}
+
+fn parse_push_every(s: &str) -> Result<Duration, String> {
+    let d = duration("--push-every", s)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("--push-every: {s} is too short: at least 1s"));
+    }
+    Ok(d)
+}
+
+fn parse_keepalive(s: &str) -> Result<KeepAlive, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(KeepAlive(None));
+    }
+    let d = duration("--keepalive", s)?;
+    if d < Duration::from_millis(100) {
+        return Err(format!(
+            "--keepalive: {s} is too short: at least 100ms, or `none`"
+        ));
+    }
+    Ok(KeepAlive(Some(d)))
+}
+
+/// `--events-max-size`: bytes, with an optional unit (KB, KiB, MB, MiB, GB, GiB); at least 1 KiB.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("--events-max-size: `{s}` is not a size like 512KiB or 10MiB"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" | "k" => 1024,
+        "mb" => 1000 * 1000,
+        "mib" | "m" => 1024 * 1024,
+        "gb" => 1000 * 1000 * 1000,
+        "gib" | "g" => 1024 * 1024 * 1024,
+        other => {
+            return Err(format!(
+                "--events-max-size: unknown unit `{other}` (KB, KiB, MB, MiB, GB, GiB)"
+            ))
+        }
+    };
+    let bytes = n
+        .checked_mul(factor)
+        .ok_or_else(|| format!("--events-max-size: {s} is too large"))?;
+    if bytes < 1024 {
+        return Err(format!(
+            "--events-max-size: {s} is too small: at least 1KiB"
+        ));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_or_say_which_is_wrong() {
+        assert_eq!(parse_size("10MiB"), Ok(10 * 1024 * 1024));
+        assert_eq!(parse_size("2KB"), Ok(2000));
+        assert!(parse_size("10").unwrap_err().contains("too small"));
+        assert!(parse_size("ten")
+            .unwrap_err()
+            .starts_with("--events-max-size"));
+        assert_eq!(parse_keepalive("none"), Ok(KeepAlive(None)));
+        assert_eq!(
+            parse_keepalive("210s"),
+            Ok(KeepAlive(Some(Duration::from_secs(210))))
+        );
+        assert!(parse_push_every("500ms")
+            .unwrap_err()
+            .contains("at least 1s"));
+        assert!(parse_for("0s").is_err());
+    }
+}
