@@ -68,14 +68,33 @@ impl fmt::Display for AddressLine {
     }
 }
 
-impl FromStr for AddressLine {
-    type Err = String;
+/// Why a line is not an address line. The line is quoted, except in a bad connection string
+/// (it holds the key): that error names only the key and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum AddressLineError {
+    #[error("not an address line: {0:?}")]
+    NotAnAddressLine(String),
+    #[error("bad token {token:?} in {line:?}")]
+    BadToken { token: String, line: String },
+    #[error("bad {CONNECTION_STRING} on the address line: {0}")]
+    ConnectionString(relay_protocol::connection_string::ConnectionStringError),
+    #[error("bad {SERVICE_IDLE_LIMIT} on the address line: {0}")]
+    ServiceIdleLimit(crate::secs::SecondsError),
+    #[error("bad address {value:?} in {line:?}")]
+    BadAddress { value: String, line: String },
+    #[error("unknown key {key:?} in {line:?}")]
+    UnknownKey { key: String, line: String },
+}
 
-    fn from_str(line: &str) -> Result<AddressLine, String> {
+impl FromStr for AddressLine {
+    type Err = AddressLineError;
+
+    fn from_str(line: &str) -> Result<AddressLine, AddressLineError> {
+        let quoted = || line.to_string();
         let rest = line
             .trim_end()
             .strip_prefix(WORD)
-            .ok_or_else(|| format!("not an address line: {line:?}"))?;
+            .ok_or_else(|| AddressLineError::NotAnAddressLine(quoted()))?;
         let (rest, ca_file) = match rest.split_once(" ca=") {
             Some((before, path)) => (before, Some(PathBuf::from(path))),
             None => (rest, None),
@@ -87,29 +106,37 @@ impl FromStr for AddressLine {
         for token in rest.split_whitespace() {
             let (key, value) = token
                 .split_once('=')
-                .ok_or_else(|| format!("bad token {token:?} in {line:?}"))?;
+                .ok_or_else(|| AddressLineError::BadToken {
+                    token: token.to_string(),
+                    line: quoted(),
+                })?;
             if key == CONNECTION_STRING {
-                // The error names the key that is wrong, never the text (it holds the key).
-                let cs = ConnectionString::parse(value)
-                    .map_err(|e| format!("bad {CONNECTION_STRING} on the address line: {e}"))?;
+                let cs =
+                    ConnectionString::parse(value).map_err(AddressLineError::ConnectionString)?;
                 parsed.connection_string = Some(cs);
                 continue;
             }
             if key == SERVICE_IDLE_LIMIT {
                 let limit = crate::secs::parse_seconds(value)
-                    .map_err(|e| format!("bad {SERVICE_IDLE_LIMIT} on the address line: {e}"))?;
+                    .map_err(AddressLineError::ServiceIdleLimit)?;
                 parsed.service_idle_limit = Some(limit);
                 continue;
             }
-            let addr: SocketAddr = value
-                .parse()
-                .map_err(|_| format!("bad address {value:?} in {line:?}"))?;
+            let addr: SocketAddr = value.parse().map_err(|_| AddressLineError::BadAddress {
+                value: value.to_string(),
+                line: quoted(),
+            })?;
             match key {
                 "tls" => parsed.tls.push(addr),
                 "plain" => parsed.plain.push(addr),
                 "middlebox" => parsed.middlebox = Some(addr),
                 "upstream" => parsed.upstream = Some(addr),
-                _ => return Err(format!("unknown key {key:?} in {line:?}")),
+                _ => {
+                    return Err(AddressLineError::UnknownKey {
+                        key: key.to_string(),
+                        line: quoted(),
+                    })
+                }
             }
         }
         Ok(parsed)
@@ -154,7 +181,8 @@ mod tests {
         assert!("hello".parse::<AddressLine>().is_err());
         let bad = "listening connection-string=Endpoint=sb://h/;SharedAccessKey=s3cret"
             .parse::<AddressLine>()
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             bad.contains("SharedAccessKeyName") && !bad.contains("s3cret"),
             "{bad}"

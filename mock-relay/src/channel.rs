@@ -78,7 +78,9 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
                     match validate_id(&id)
                         .and_then(|()| validate_hold(push_after_s, holds.len(), shared.max_idle))
                     {
-                        Err(message) => ServerMessage::Error { message },
+                        Err(refusal) => ServerMessage::Error {
+                            message: refusal.to_string(),
+                        },
                         Ok(after) => {
                             let held = ServerMessage::Held {
                                 id: id.clone(),
@@ -103,7 +105,9 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
                     }
                 }
                 Ok(ClientMessage::Echo { id }) => match validate_id(&id) {
-                    Err(message) => ServerMessage::Error { message },
+                    Err(refusal) => ServerMessage::Error {
+                        message: refusal.to_string(),
+                    },
                     Ok(()) => ServerMessage::Echo {
                         id,
                         server_time: protocol::now_rfc3339(),
@@ -137,14 +141,24 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
 
 /// Ids are echoed back and, for a hold, kept until its push: a client may not make the relay
 /// hold more than [`MAX_ID_BYTES`] of one.
-fn validate_id(id: &str) -> Result<(), String> {
+fn validate_id(id: &str) -> Result<(), Refusal> {
     if id.len() > MAX_ID_BYTES {
-        return Err(format!(
-            "id is {} bytes long; at most {MAX_ID_BYTES} are accepted",
-            id.len()
-        ));
+        return Err(Refusal::IdTooLong(id.len()));
     }
     Ok(())
+}
+
+/// Why the relay refuses a client's `hold` or `echo`; sent back as the `error` message's text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum Refusal {
+    #[error("id is {0} bytes long; at most {MAX_ID_BYTES} are accepted")]
+    IdTooLong(usize),
+    #[error("push_after_s must be a number of seconds >= 0, not {0}")]
+    BadPushAfter(f64),
+    #[error("push_after_s {push_after_s} is beyond this relay's --max-idle of {max_idle_s} s")]
+    BeyondMaxIdle { push_after_s: f64, max_idle_s: f64 },
+    #[error("at most {MAX_HOLDS} holds may be pending on one connection")]
+    TooManyHolds,
 }
 
 /// A client-chosen path made safe and short for a log line.
@@ -159,22 +173,18 @@ fn validate_hold(
     push_after_s: f64,
     pending: usize,
     max_idle: Duration,
-) -> Result<Duration, String> {
+) -> Result<Duration, Refusal> {
     if !push_after_s.is_finite() || push_after_s < 0.0 {
-        return Err(format!(
-            "push_after_s must be a number of seconds >= 0, not {push_after_s}"
-        ));
+        return Err(Refusal::BadPushAfter(push_after_s));
     }
     if push_after_s > max_idle.as_secs_f64() {
-        return Err(format!(
-            "push_after_s {push_after_s} is beyond this relay's --max-idle of {} s",
-            max_idle.as_secs_f64()
-        ));
+        return Err(Refusal::BeyondMaxIdle {
+            push_after_s,
+            max_idle_s: max_idle.as_secs_f64(),
+        });
     }
     if pending >= MAX_HOLDS {
-        return Err(format!(
-            "at most {MAX_HOLDS} holds may be pending on one connection"
-        ));
+        return Err(Refusal::TooManyHolds);
     }
     Ok(Duration::from_secs_f64(push_after_s))
 }
@@ -218,6 +228,7 @@ mod tests {
         assert!(validate_hold(f64::NAN, 0, max).is_err());
         assert!(validate_hold(3601.0, 0, max)
             .unwrap_err()
+            .to_string()
             .contains("--max-idle"));
         assert!(validate_hold(1.0, MAX_HOLDS, max).is_err());
     }
@@ -225,7 +236,7 @@ mod tests {
     #[test]
     fn ids_are_bounded() {
         assert!(validate_id(&"i".repeat(MAX_ID_BYTES)).is_ok());
-        let err = validate_id(&"i".repeat(61_440)).unwrap_err();
+        let err = validate_id(&"i".repeat(61_440)).unwrap_err().to_string();
         assert_eq!(err, "id is 61440 bytes long; at most 256 are accepted");
     }
 }

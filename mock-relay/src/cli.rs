@@ -182,15 +182,33 @@ pub struct ServeArgs {
 }
 
 /// `--hc-frame-limit`: from 64 KiB to 1 GiB.
-fn parse_frame_limit(text: &str) -> Result<usize, String> {
+fn parse_frame_limit(text: &str) -> Result<usize, FlagError> {
     let value: usize = text
         .parse()
-        .map_err(|_| format!("'{text}' is not a number of bytes"))?;
-    if (64 * 1024..=1 << 30).contains(&value) {
+        .map_err(|_| FlagError::NotBytes(text.to_string()))?;
+    if FRAME_LIMITS.contains(&value) {
         Ok(value)
     } else {
-        Err(format!("{value} is outside 65536..=1073741824"))
+        Err(FlagError::FrameLimitOutOfRange(value))
     }
+}
+
+/// The frame limits `--hc-frame-limit` accepts.
+const FRAME_LIMITS: std::ops::RangeInclusive<usize> = 64 * 1024..=1 << 30;
+
+/// Why a flag's value was refused; clap adds the flag's name.
+#[derive(Debug, thiserror::Error)]
+pub enum FlagError {
+    #[error("'{0}' is not a number of bytes")]
+    NotBytes(String),
+    #[error("{0} is outside {start}..={end}", start = FRAME_LIMITS.start(), end = FRAME_LIMITS.end())]
+    FrameLimitOutOfRange(usize),
+    #[error("entity names with whitespace are not supported here")]
+    WhitespaceInEntity,
+    #[error(transparent)]
+    Sas(#[from] relay_protocol::sas::SasKeyError),
+    #[error(transparent)]
+    Entity(#[from] relay_protocol::hc::EntityPathError),
 }
 
 /// `--sas-key`: kept as a secret from the moment it is read (never in `Debug` output).
@@ -199,18 +217,17 @@ fn secret(text: &str) -> Result<SecretString, Infallible> {
 }
 
 /// `--sas-key-name`: a key name Azure would take (not secret, so clap may echo it).
-fn parse_key_name(text: &str) -> Result<String, String> {
-    SasKey::new(text, "k")
-        .map(|_| text.to_string())
-        .map_err(|e| e.to_string())
+fn parse_key_name(text: &str) -> Result<String, FlagError> {
+    SasKey::new(text, "k").map(|_| text.to_string())?;
+    Ok(text.to_string())
 }
 
 /// `--entity`: a valid entity path without whitespace (the address line is space-separated).
-fn parse_entity(text: &str) -> Result<EntityPath, String> {
+fn parse_entity(text: &str) -> Result<EntityPath, FlagError> {
     if text.contains(char::is_whitespace) {
-        return Err("entity names with whitespace are not supported here".into());
+        return Err(FlagError::WhitespaceInEntity);
     }
-    EntityPath::new(text).map_err(|e| e.to_string())
+    Ok(EntityPath::new(text)?)
 }
 
 #[derive(Debug, Args, Clone)]
@@ -262,7 +279,9 @@ impl TypedValueParser for OnIdleParser {
             PossibleValuesParser::new(middlebox::actions().map(IdleAction::word))
                 .parse_ref(cmd, arg, value)?;
         }
-        let check = |word: &str| word.parse::<IdleAction>().and_then(middlebox::check_action);
+        let check = |word: &str| -> Result<IdleAction, Box<dyn std::error::Error + Send + Sync>> {
+            Ok(middlebox::check_action(word.parse()?)?)
+        };
         check.parse_ref(cmd, arg, value)
     }
 

@@ -17,4 +17,6 @@ pub enum StartError {
     Upstream { upstream: String, reason: String },
     #[error("{0}")]
     Config(String),
+    #[error(transparent)]
+    Gateway(#[from] crate::hc_state::gateway::GatewayError),
 }

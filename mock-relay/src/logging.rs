@@ -12,15 +12,20 @@ pub enum LogFormat {
 }
 
 impl FromStr for LogFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<LogFormat, String> {
+    type Err = UnknownLogFormat;
+    fn from_str(s: &str) -> Result<LogFormat, UnknownLogFormat> {
         match s {
             "text" => Ok(LogFormat::Text),
             "json" => Ok(LogFormat::Json),
-            _ => Err(format!("`{s}` is not one of text, json")),
+            _ => Err(UnknownLogFormat(s.to_string())),
         }
     }
 }
+
+/// A `--log-format` word that is neither `text` nor `json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not one of text, json")]
+pub struct UnknownLogFormat(pub String);
 
 /// Installs the global subscriber; a second call (tests, embedding) is ignored.
 pub fn init(format: LogFormat) {

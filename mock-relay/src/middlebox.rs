@@ -24,16 +24,20 @@ use tokio::time::Instant;
 
 /// Says why the middlebox cannot carry out `action`, if it cannot: it forwards TCP and is not
 /// the TLS peer, so it cannot send a TLS `close_notify`.
-pub fn check_action(action: IdleAction) -> Result<IdleAction, String> {
-    if !action.needs_tls_peer() {
-        return Ok(action);
+pub fn check_action(action: IdleAction) -> Result<IdleAction, NeedsTlsPeer> {
+    if action.needs_tls_peer() {
+        return Err(NeedsTlsPeer(action));
     }
-    let possible: Vec<&str> = actions().map(IdleAction::word).collect();
-    Err(format!(
-        "`{action}` needs the TLS peer, and the middlebox only forwards TCP; use one of {}",
-        possible.join(", ")
-    ))
+    Ok(action)
 }
+
+/// An idle action the middlebox cannot carry out; the message lists those it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` needs the TLS peer, and the middlebox only forwards TCP; use one of {possible}",
+    possible = actions().map(IdleAction::word).collect::<Vec<_>>().join(", ")
+)]
+pub struct NeedsTlsPeer(pub IdleAction);
 
 /// The idle actions the middlebox can carry out (all but those that need the TLS peer).
 pub fn actions() -> impl Iterator<Item = IdleAction> {
@@ -369,7 +373,9 @@ mod tests {
             let action: IdleAction = word.parse().unwrap();
             assert_eq!(check_action(action).unwrap().to_string(), word);
         }
-        let why = check_action(IdleAction::CloseNotify).unwrap_err();
+        let why = check_action(IdleAction::CloseNotify)
+            .unwrap_err()
+            .to_string();
         assert!(
             why.contains("TLS peer") && why.contains("reset, drop, fin"),
             "{why}"

@@ -8,18 +8,30 @@ pub const MAX_SECONDS: f64 = 86_400.0;
 /// Parses `"2"`, `"1.5"` or `"0.25"` seconds into a [`Duration`].
 ///
 /// Zero, negative, non-finite and over-a-day values are refused with a message that says why.
-pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+pub fn parse_seconds(text: &str) -> Result<Duration, SecondsError> {
+    let given = || text.to_string();
     let value: f64 = text
         .trim()
         .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds (e.g. 30 or 1.5)"))?;
+        .map_err(|_| SecondsError::NotANumber(given()))?;
     if !value.is_finite() || value <= 0.0 {
-        return Err(format!("`{text}` must be a positive number of seconds"));
+        return Err(SecondsError::NotPositive(given()));
     }
     if value > MAX_SECONDS {
-        return Err(format!("`{text}` is more than a day ({MAX_SECONDS} s)"));
+        return Err(SecondsError::OverADay(given()));
     }
     Ok(Duration::from_secs_f64(value))
+}
+
+/// Why a number of seconds was refused; each variant holds the text as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecondsError {
+    #[error("`{0}` is not a number of seconds (e.g. 30 or 1.5)")]
+    NotANumber(String),
+    #[error("`{0}` must be a positive number of seconds")]
+    NotPositive(String),
+    #[error("`{0}` is more than a day ({MAX_SECONDS} s)")]
+    OverADay(String),
 }
 
 #[cfg(test)]

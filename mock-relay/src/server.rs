@@ -227,7 +227,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
     }
     .map_err(|e| StartError::Config(format!("--sas-key-name/--sas-key: {e}")))?;
     let host = namespace_host(&config)?;
-    crate::hc_state::gateway::check(&config.hc.gateways, &host).map_err(StartError::Config)?;
+    crate::hc_state::gateway::check(&config.hc.gateways, &host)?;
     let certificate = config
         .hc
         .gateways

@@ -37,6 +37,23 @@ impl Status {
     }
 }
 
+/// A step that failed: the outcome it earns and what happened, in words. Network helpers
+/// return it so that the check calling them can report both without deciding again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+impl Failure {
+    pub fn new(outcome: Outcome, detail: impl Into<String>) -> Failure {
+        Failure {
+            outcome,
+            detail: detail.into(),
+        }
+    }
+}
+
 /// What a check observed, one word per distinct situation a network team must tell apart.
 #[derive(
     Debug,

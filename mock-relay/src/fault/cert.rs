@@ -2,7 +2,7 @@
 //! behind a misconfigured or intercepting device would see one. Needs a generated certificate
 //! (not `--cert`/`--key`).
 
-use super::{Behaviour, FaultKind, LeafBend};
+use super::{ArgumentError, Behaviour, FaultKind, LeafBend};
 use crate::tls::LeafPlan;
 use time::Duration;
 
@@ -58,7 +58,10 @@ pub(super) fn kind() -> FaultKind {
         CertFault::ALL
             .into_iter()
             .find(|c| c.name() == arg)
-            .ok_or_else(|| format!("`{arg}` is not one of {}", names().join(", ")))
+            .ok_or_else(|| ArgumentError::NotOneOf {
+                given: arg.to_string(),
+                known: names().join(", "),
+            })
     })
 }
 

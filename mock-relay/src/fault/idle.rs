@@ -116,18 +116,20 @@ impl IdleAction {
 }
 
 impl FromStr for IdleAction {
-    type Err = String;
+    type Err = UnknownIdleAction;
 
-    fn from_str(text: &str) -> Result<IdleAction, String> {
+    fn from_str(text: &str) -> Result<IdleAction, UnknownIdleAction> {
         IdleAction::ALL
             .into_iter()
             .find(|a| a.word() == text)
-            .ok_or_else(|| {
-                let words: Vec<&str> = IdleAction::ALL.map(IdleAction::word).to_vec();
-                format!("`{text}` is not one of {}", words.join(", "))
-            })
+            .ok_or_else(|| UnknownIdleAction(text.to_string()))
     }
 }
+
+/// A word that names no [`IdleAction`]; the message lists the words that do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not one of {words}", words = IdleAction::ALL.map(IdleAction::word).join(", "))]
+pub struct UnknownIdleAction(pub String);
 
 impl fmt::Display for IdleAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -191,6 +193,7 @@ mod tests {
         assert!("nap"
             .parse::<IdleAction>()
             .unwrap_err()
+            .to_string()
             .contains("reset, drop, fin, close-notify"));
     }
 }

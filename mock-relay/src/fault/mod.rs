@@ -66,7 +66,22 @@ pub trait Behaviour: Send + Sync + 'static {
 /// A change to the leaf certificate a fault makes.
 pub type LeafBend<'a> = Box<dyn Fn(&mut LeafPlan) + 'a>;
 
-type Parse = Box<dyn Fn(&str) -> Result<Arc<dyn Behaviour>, String> + Send + Sync>;
+type Parse = Box<dyn Fn(&str) -> Result<Arc<dyn Behaviour>, ArgumentError> + Send + Sync>;
+
+/// Why the argument after a fault's colon was refused (the fault's name is added by
+/// [`FaultError::BadArgument`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgumentError {
+    #[error(transparent)]
+    Seconds(#[from] crate::secs::SecondsError),
+    #[error("`{0}` is not an HTTP status code")]
+    NotAStatusCode(String),
+    #[error("status {code} is outside {low}-{high}")]
+    StatusOutOfRange { code: u16, low: u16, high: u16 },
+    /// A word outside the kind's list (`cert:old`).
+    #[error("`{given}` is not one of {known}")]
+    NotOneOf { given: String, known: String },
+}
 
 /// A registered fault kind: its name, what its argument looks like, and how to parse it.
 pub struct FaultKind {
@@ -85,7 +100,7 @@ impl FaultKind {
         name: impl Into<String>,
         argument: impl Into<String>,
         summary: impl Into<String>,
-        parse: impl Fn(&str) -> Result<B, String> + Send + Sync + 'static,
+        parse: impl Fn(&str) -> Result<B, ArgumentError> + Send + Sync + 'static,
     ) -> FaultKind {
         let name = name.into();
         FaultKind {
@@ -144,8 +159,22 @@ impl Fault {
 
 /// A `--fault` that could not be parsed or combined.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct FaultError(pub String);
+pub enum FaultError {
+    #[error("unknown fault `{name}`; known faults: {known}", known = known_names())]
+    Unknown { name: String },
+    #[error("fault `{name}` needs an argument: {name}:{argument}")]
+    MissingArgument { name: String, argument: String },
+    /// `text` is the whole `--fault` value as given.
+    #[error("fault `{text}`: {source}")]
+    BadArgument { text: String, source: ArgumentError },
+    #[error("only one {family} fault per server (`{fault}` conflicts with an earlier one)")]
+    Conflict { family: String, fault: String },
+}
+
+fn known_names() -> String {
+    let known: Vec<&str> = kinds().iter().map(|k| k.name.as_str()).collect();
+    known.join(", ")
+}
 
 impl FromStr for Fault {
     type Err = FaultError;
@@ -156,20 +185,20 @@ impl FromStr for Fault {
             None => (text, None),
         };
         let Some(kind) = kinds().iter().find(|k| k.name == name) else {
-            let known: Vec<&str> = kinds().iter().map(|k| k.name.as_str()).collect();
-            return Err(FaultError(format!(
-                "unknown fault `{name}`; known faults: {}",
-                known.join(", ")
-            )));
+            return Err(FaultError::Unknown {
+                name: name.to_string(),
+            });
         };
-        let arg = arg.filter(|a| !a.is_empty()).ok_or_else(|| {
-            FaultError(format!(
-                "fault `{name}` needs an argument: {name}:{}",
-                kind.argument
-            ))
+        let arg = arg
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| FaultError::MissingArgument {
+                name: name.to_string(),
+                argument: kind.argument.clone(),
+            })?;
+        let behaviour = (kind.parse)(arg).map_err(|source| FaultError::BadArgument {
+            text: text.to_string(),
+            source,
         })?;
-        let behaviour =
-            (kind.parse)(arg).map_err(|e| FaultError(format!("fault `{text}`: {e}")))?;
         Ok(Fault { kind, behaviour })
     }
 }
@@ -196,9 +225,10 @@ impl Faults {
         for (i, fault) in faults.iter().enumerate() {
             let family = &fault.kind.family;
             if faults[..i].iter().any(|f| &f.kind.family == family) {
-                return Err(FaultError(format!(
-                    "only one {family} fault per server (`{fault}` conflicts with an earlier one)"
-                )));
+                return Err(FaultError::Conflict {
+                    family: family.clone(),
+                    fault: fault.to_string(),
+                });
             }
         }
         Ok(Faults(faults.to_vec()))
@@ -273,7 +303,7 @@ mod tests {
 
     #[test]
     fn errors_say_what_is_wrong() {
-        let err = |s: &str| s.parse::<Fault>().unwrap_err().0;
+        let err = |s: &str| s.parse::<Fault>().unwrap_err().to_string();
         assert!(err("idle-nap:3").contains("unknown fault `idle-nap`"));
         assert!(err("idle-nap:3").contains("idle-reset"));
         assert!(err("idle-reset").contains("idle-reset:SECS"));
@@ -297,7 +327,7 @@ mod tests {
             .iter()
             .map(|s| s.parse().unwrap())
             .collect();
-        let err = Faults::from_list(&clash).unwrap_err().0;
+        let err = Faults::from_list(&clash).unwrap_err().to_string();
         assert!(err.contains("only one idle fault"), "{err}");
     }
 

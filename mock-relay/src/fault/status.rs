@@ -1,7 +1,7 @@
 //! `status:CODE`: answer every HTTP request (the WebSocket upgrade included) with CODE and a
 //! one-line text body, like a proxy's error page or a service in maintenance.
 
-use super::{Behaviour, FaultKind};
+use super::{ArgumentError, Behaviour, FaultKind};
 use crate::response::{text, Body};
 use futures_util::future::BoxFuture;
 use http::{Response, StatusCode};
@@ -26,18 +26,17 @@ pub(super) fn kind() -> FaultKind {
     )
 }
 
-fn parse(arg: &str) -> Result<StatusFault, String> {
-    let code: u16 = arg
-        .parse()
-        .map_err(|_| format!("`{arg}` is not an HTTP status code"))?;
+fn parse(arg: &str) -> Result<StatusFault, ArgumentError> {
+    let not_a_code = || ArgumentError::NotAStatusCode(arg.to_string());
+    let code: u16 = arg.parse().map_err(|_| not_a_code())?;
     if !CODES.contains(&code) {
-        return Err(format!(
-            "status {code} is outside {}-{}",
-            CODES.start(),
-            CODES.end()
-        ));
+        return Err(ArgumentError::StatusOutOfRange {
+            code,
+            low: *CODES.start(),
+            high: *CODES.end(),
+        });
     }
-    let code = StatusCode::from_u16(code).map_err(|e| e.to_string())?;
+    let code = StatusCode::from_u16(code).map_err(|_| not_a_code())?;
     Ok(StatusFault(code))
 }
 

@@ -19,7 +19,7 @@ fn parent(host: &str) -> Option<String> {
 /// Checks every gateway against the namespace host; the error names the flag and says why.
 /// When the namespace is only an address (no `--hostname`: with `--cert`, the namespace is the
 /// name clients connect with), a gateway need only be a host name under a parent domain.
-pub(crate) fn check(gateways: &[String], namespace: &str) -> Result<(), String> {
+pub(crate) fn check(gateways: &[String], namespace: &str) -> Result<(), GatewayError> {
     let named = namespace
         .trim_matches(|c| c == '[' || c == ']')
         .parse::<IpAddr>()
@@ -30,14 +30,25 @@ pub(crate) fn check(gateways: &[String], namespace: &str) -> Result<(), String> 
             && parent(gateway).is_some()
             && (!named || parent(gateway) == parent(namespace));
         if !fits {
-            return Err(format!(
-                "--gateway {gateway}: a gateway is a host name under the namespace's parent domain \
-                 (the namespace is {namespace}; with --hostname contoso.servicebus.windows.net a \
-                 gateway is like g1-prod-sb.servicebus.windows.net)"
-            ));
+            return Err(GatewayError {
+                gateway: gateway.clone(),
+                namespace: namespace.to_string(),
+            });
         }
     }
     Ok(())
+}
+
+/// A `--gateway` that does not live beside the namespace.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--gateway {gateway}: a gateway is a host name under the namespace's parent domain \
+     (the namespace is {namespace}; with --hostname contoso.servicebus.windows.net a \
+     gateway is like g1-prod-sb.servicebus.windows.net)"
+)]
+pub struct GatewayError {
+    pub gateway: String,
+    pub namespace: String,
 }
 
 #[cfg(test)]
@@ -55,7 +66,7 @@ mod tests {
             "servicebus",
             "g1.windows.net",
         ] {
-            let err = check(&[bad.into()], ns).unwrap_err();
+            let err = check(&[bad.into()], ns).unwrap_err().to_string();
             assert!(err.starts_with(&format!("--gateway {bad}: ")), "{err}");
         }
         assert!(check(&["g1.lab.test".into()], "127.0.0.1").is_ok());

@@ -3,7 +3,7 @@
 
 use super::{Check, Ctx, Session};
 use crate::net::body::drain;
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Failure, Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, HttpDetails};
 use crate::target::{Target, TargetKind};
 use bytes::Bytes;
@@ -41,7 +41,10 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
     let elapsed = started.elapsed();
     let answer = match exchange {
         Ok(a) => a,
-        Err((outcome, message)) => {
+        Err(Failure {
+            outcome,
+            detail: message,
+        }) => {
             return CheckResult::new(CheckName::Http, Status::Fail, outcome, message, elapsed);
         }
     };
@@ -128,13 +131,13 @@ async fn exchange<IO>(
     io: IO,
     target: &Target,
     path: &str,
-) -> Result<Answer, (Outcome, String)>
+) -> Result<Answer, Failure>
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let authority = target.authority();
     let fail = |e: hyper::Error, phase: &str| {
-        (
+        Failure::new(
             crate::net::ending::hyper_outcome(&e),
             format!("{phase} from {authority} failed: {e}"),
         )
@@ -149,14 +152,14 @@ where
         .header(http::header::ACCEPT, "*/*")
         .body(Empty::<Bytes>::new())
         .map_err(|e| {
-            (
+            Failure::new(
                 Outcome::ProtocolError,
                 format!("cannot build a request for {path}: {e}"),
             )
         })?;
     let sent = Instant::now();
     let timed_out = |what: &str| {
-        (
+        Failure::new(
             Outcome::Timeout,
             format!(
                 "{what} from {authority} within {} s: the server or a proxy is holding the request",

@@ -8,7 +8,7 @@ use crate::net::hc::strangers::{Busy, Strangers};
 use crate::net::hc::{self, listener, round_trip, sender, Event, Listener, Refusal};
 use crate::net::websocket::Ws;
 use crate::net::{Endpoint, NetContext};
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Failure, Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, RendezvousDetails};
 use crate::target::{HybridConnection, Target};
 use relay_protocol::hc::control::AcceptMessage;
@@ -63,7 +63,10 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
                         ),
                     )
                 }
-                Err((outcome, why)) => (
+                Err(Failure {
+                    outcome,
+                    detail: why,
+                }) => (
                     Status::Fail,
                     outcome,
                     format!("the sender and the listener met, but {why}"),

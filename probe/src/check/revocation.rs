@@ -4,7 +4,7 @@
 
 use super::{Check, Ctx, Session};
 use crate::net::plain_http;
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Failure, Outcome, Status};
 use crate::result::{
     millis, CheckName, CheckResult, Details, RevocationDetails, UrlKind, UrlResult,
 };
@@ -82,7 +82,10 @@ pub async fn run(ctx: &Ctx<'_>, _target: &Target, session: &mut Session) -> Chec
                 duration_ms: Some(millis(f.elapsed)),
                 error: None,
             },
-            Err((Outcome::Skipped, why)) => UrlResult {
+            Err(Failure {
+                outcome: Outcome::Skipped,
+                detail: why,
+            }) => UrlResult {
                 url,
                 kind,
                 outcome: Outcome::Skipped,
@@ -90,7 +93,10 @@ pub async fn run(ctx: &Ctx<'_>, _target: &Target, session: &mut Session) -> Chec
                 duration_ms: None,
                 error: Some(why),
             },
-            Err((outcome, why)) => {
+            Err(Failure {
+                outcome,
+                detail: why,
+            }) => {
                 unreachable.push(format!("{url} ({outcome})"));
                 UrlResult {
                     url,

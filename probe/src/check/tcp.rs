@@ -8,6 +8,7 @@ use crate::outcome::{Outcome, Status};
 use crate::result::{millis, AddressResult, CheckName, CheckResult, Details, Family, TcpDetails};
 use crate::target::Target;
 use std::net::SocketAddr;
+use std::time::Duration;
 use std::time::Instant;
 
 /// This check, as the registry (`result/registry.rs`) finds it.
@@ -74,7 +75,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             .unwrap_or_default();
         let message = format!(
             "{}{proxy_note}{}",
-            failure_message(*addr, failure, net.timeout.as_secs_f64()),
+            failure_message(*addr, failure, net.timeout),
             others(&failures)
         );
         return CheckResult::new(CheckName::Tcp, Status::Fail, outcome, message, elapsed)
@@ -116,8 +117,9 @@ fn others(failures: &[(SocketAddr, ConnectFailure)]) -> String {
     }
 }
 
-pub fn failure_message(addr: SocketAddr, f: &ConnectFailure, timeout_s: f64) -> String {
+pub fn failure_message(addr: SocketAddr, f: &ConnectFailure, timeout: Duration) -> String {
     let port = addr.port();
+    let timeout_s = timeout.as_secs_f64();
     match f {
         ConnectFailure::Refused => format!(
             "{addr} refused the connection (TCP RST): nothing listens there, or a firewall rejects outbound TCP {port}; allow it"

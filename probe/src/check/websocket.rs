@@ -4,7 +4,7 @@
 use super::{Check, Ctx, Session};
 use crate::net::path::{self, PathError};
 use crate::net::websocket::{listener_path, upgrade, UpgradeError, Ws};
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Failure, Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, WebsocketDetails};
 use crate::target::{Target, TargetKind};
 use futures_util::{SinkExt, StreamExt};
@@ -138,7 +138,7 @@ pub async fn run(ctx: &Ctx<'_>, target: &Target, session: &mut Session) -> Check
             )
             .with(Details::Websocket(details))
         }
-        Ok(Err((outcome, e))) => CheckResult::new(
+        Ok(Err(Failure { outcome, detail: e })) => CheckResult::new(
             CheckName::Websocket,
             Status::Fail,
             outcome,
@@ -171,25 +171,25 @@ fn second_connection_outcome(e: &PathError) -> Outcome {
 }
 
 /// Sends one echo and waits for its answer (the caller bounds the wait).
-pub async fn echo_once(ws: &mut Ws) -> Result<(), (Outcome, String)> {
+pub async fn echo_once(ws: &mut Ws) -> Result<(), Failure> {
     let id = "echo-check".to_string();
     ws.send(Message::text(
         ClientMessage::Echo { id: id.clone() }.to_json(),
     ))
     .await
-    .map_err(|e| (crate::net::ending::ws_outcome(&e), e.to_string()))?;
+    .map_err(|e| Failure::new(crate::net::ending::ws_outcome(&e), e.to_string()))?;
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMessage>(&text) {
                 Ok(ServerMessage::Echo { id: got, .. }) if got == id => return Ok(()),
                 Ok(_) => continue,
-                Err(e) => return Err((Outcome::ProtocolError, format!("unexpected message: {e}"))),
+                Err(e) => return Err(Failure::new(Outcome::ProtocolError, format!("unexpected message: {e}"))),
             },
             Some(Ok(Message::Close(_))) | None => {
-                return Err((Outcome::Closed, "the relay closed the channel".into()))
+                return Err(Failure::new(Outcome::Closed, "the relay closed the channel"))
             }
             Some(Ok(_)) => continue,
-            Some(Err(e)) => return Err((crate::net::ending::ws_outcome(&e), e.to_string())),
+            Some(Err(e)) => return Err(Failure::new(crate::net::ending::ws_outcome(&e), e.to_string())),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::report::{self, Format};
 use crate::result::RunResult;
+use crate::seconds::Seconds;
 use crate::target::Target;
 use crate::{output, runner};
 use clap::Args;
@@ -49,7 +50,7 @@ pub enum DemoTimeoutError {
 }
 
 fn parse_demo_timeout(s: &str) -> Result<f64, DemoTimeoutError> {
-    let v = parse_seconds(s)?;
+    let v = parse_seconds(s)?.as_f64();
     if !(1.0..=10.0).contains(&v) {
         return Err(DemoTimeoutError::OutsideLadder(s.to_string()));
     }
@@ -110,7 +111,12 @@ async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
         target("relay direct", relay_addr.port())?,
     ];
     // One second here stands for about twenty on a real path: required 9 s ~ 180 s.
-    let mut idle = IdleSettings::new(Thresholds::required(9.0), Some(2.0), Some(11.0), Some(1.0))?;
+    let mut idle = IdleSettings::new(
+        Thresholds::required(9.0),
+        Some(Seconds::new(2)),
+        Some(Seconds::new(11)),
+        Some(Seconds::new(1)),
+    )?;
     idle.variants = true;
     let timeout = Duration::from_secs(5);
     let net = NetContext {

@@ -5,7 +5,7 @@ use super::body::drain;
 use super::connect;
 use super::io::Io;
 use super::NetContext;
-use crate::outcome::Outcome;
+use crate::outcome::{Failure, Outcome};
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
@@ -23,19 +23,19 @@ pub struct Fetched {
 }
 
 /// GETs `url` (http:// only) within `ctx.timeout` for each phase.
-pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, String)> {
+pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, Failure> {
     let started = Instant::now();
-    let parsed =
-        url::Url::parse(url).map_err(|e| (Outcome::ProtocolError, format!("not a URL: {e}")))?;
+    let parsed = url::Url::parse(url)
+        .map_err(|e| Failure::new(Outcome::ProtocolError, format!("not a URL: {e}")))?;
     if parsed.scheme() != "http" {
-        return Err((
+        return Err(Failure::new(
             Outcome::Skipped,
             format!("{} URLs are not fetched", parsed.scheme()),
         ));
     }
     let host = parsed
         .host_str()
-        .ok_or_else(|| (Outcome::ProtocolError, "no host".to_string()))?
+        .ok_or_else(|| Failure::new(Outcome::ProtocolError, "no host"))?
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
@@ -47,8 +47,8 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
     };
     let resolution = tokio::time::timeout(ctx.timeout, ctx.resolver.resolve(&hop_host, hop_port))
         .await
-        .map_err(|_| (Outcome::Timeout, format!("resolving {hop_host} timed out")))?
-        .map_err(|e| (e.outcome(), format!("{hop_host} does not resolve: {e}")))?;
+        .map_err(|_| Failure::new(Outcome::Timeout, format!("resolving {hop_host} timed out")))?
+        .map_err(|e| Failure::new(e.outcome(), format!("{hop_host} does not resolve: {e}")))?;
     let addrs: Vec<SocketAddr> = resolution
         .addresses
         .iter()
@@ -57,8 +57,8 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
     let (_, stream) = connect::connect_first(&addrs, ctx.timeout, &ctx.socket)
         .await
         .map_err(|last| match last {
-            Some((addr, f)) => (f.outcome(), format!("{addr}: {f}")),
-            None => (Outcome::Unreachable, "no address".to_string()),
+            Some((addr, f)) => Failure::new(f.outcome(), format!("{addr}: {f}")),
+            None => Failure::new(Outcome::Unreachable, "no address".to_string()),
         })?;
     let io: Io = Box::new(stream);
     // Through a proxy, plain HTTP goes in absolute form; directly, in origin form.
@@ -76,17 +76,17 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
     let exchange = async {
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
-            .map_err(|e| (crate::net::ending::hyper_outcome(&e), e.to_string()))?;
+            .map_err(|e| Failure::new(crate::net::ending::hyper_outcome(&e), e.to_string()))?;
         let driver = tokio::spawn(conn);
         let request = http::Request::get(target)
             .header(http::header::HOST, host_header)
             .header(http::header::USER_AGENT, super::USER_AGENT)
             .body(Empty::<Bytes>::new())
-            .map_err(|e| (Outcome::ProtocolError, e.to_string()))?;
+            .map_err(|e| Failure::new(Outcome::ProtocolError, e.to_string()))?;
         let response = sender
             .send_request(request)
             .await
-            .map_err(|e| (crate::net::ending::hyper_outcome(&e), e.to_string()))?;
+            .map_err(|e| Failure::new(crate::net::ending::hyper_outcome(&e), e.to_string()))?;
         let status = response.status().as_u16();
         // A CRL can be large: reachability is proven by the answer's head; read a little more,
         // counted and discarded, only to let the server finish cleanly.
@@ -98,7 +98,7 @@ pub async fn get(ctx: &NetContext, url: &str) -> Result<Fetched, (Outcome, Strin
     };
     let status = tokio::time::timeout(ctx.timeout, exchange)
         .await
-        .map_err(|_| (Outcome::Timeout, "no HTTP answer in time".to_string()))??;
+        .map_err(|_| Failure::new(Outcome::Timeout, "no HTTP answer in time".to_string()))??;
     Ok(Fetched {
         status,
         elapsed: started.elapsed(),

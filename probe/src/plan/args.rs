@@ -4,6 +4,7 @@ use crate::net::proxy::ProxyAuth;
 use crate::net::resolve::{parse_dns_server, ResolveOverride};
 use crate::report::Format;
 use crate::scenario::Cloud;
+use crate::seconds::Seconds;
 use crate::target::{Target, TargetError};
 use clap::Args;
 use relay_protocol::SecretString;
@@ -39,7 +40,7 @@ pub struct RunArgs {
     /// Rehearsals only: the life of the tokens the probe signs for a hybrid connection, in
     /// seconds [default: 3600, as Microsoft's SDK]; held listeners renew theirs ahead of it.
     #[arg(long = "hc-token-lifetime", value_name = "SECS", hide = true, value_parser = parse_token_lifetime)]
-    pub hc_token_lifetime: Option<f64>,
+    pub hc_token_lifetime: Option<Seconds>,
     /// Also check this Azure Relay namespace and all its gateways (repeatable); a bare name
     /// gets the cloud's suffix (e.g. .servicebus.windows.net).
     #[arg(long = "relay-namespace", value_name = "NAME")]
@@ -61,15 +62,15 @@ pub struct RunArgs {
     #[arg(long = "ca-file", value_name = "PEM")]
     pub ca_files: Vec<PathBuf>,
     /// Deadline of each phase, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+    pub timeout: Seconds,
     /// Deadline of the whole run, in seconds [default: derived from the plan: the phases of
     /// the slowest target's checks times --timeout, times --count, plus its longest idle period
     /// (twice with --refine), plus 30 s]. When it passes, the check in progress fails with
     /// outcome `timeout`, the checks after it are skipped, a note names the targets stopped, and
     /// the run exits 1.
     #[arg(long, value_name = "SECS", value_parser = parse_max_time)]
-    pub max_time: Option<f64>,
+    pub max_time: Option<Seconds>,
     /// Timing samples per target; percentiles are reported when above 1.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub count: u32,
@@ -78,20 +79,20 @@ pub struct RunArgs {
     pub quick: bool,
     /// Seconds an idle connection must survive [default: the scenario's idle.required_s].
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub idle: Option<f64>,
+    pub idle: Option<Seconds>,
     /// Seconds an idle connection should survive: survival short of it (but past --idle)
     /// passes with a warning [default: the scenario's idle.recommended_s, unless --idle is given].
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub idle_recommended: Option<f64>,
+    pub idle_recommended: Option<Seconds>,
     /// Shortest idle period of the ladder [default: 30].
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub idle_min: Option<f64>,
+    pub idle_min: Option<Seconds>,
     /// Longest idle period of the ladder [default: the recommended value, at least required + 60].
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub idle_max: Option<f64>,
+    pub idle_max: Option<Seconds>,
     /// Step between the ladder's idle periods; the resolution of the result [default: 15].
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub idle_step: Option<f64>,
+    pub idle_step: Option<Seconds>,
     /// Also hold a TCP-keepalive and a heartbeat connection for --idle-max, to tell a layer-4
     /// cutoff (NAT, firewall) from a layer-7 one (proxy).
     #[arg(long)]
@@ -210,12 +211,21 @@ fn parse_ad_domain(s: &str) -> Result<String, TargetError> {
     Target::ad_domain(s).map(|t| t.host)
 }
 
-pub(crate) fn parse_seconds(s: &str) -> Result<f64, ValueError> {
+pub(crate) fn parse_seconds(s: &str) -> Result<Seconds, ValueError> {
+    within(s, "more than 0, at most 86400 seconds", |v| {
+        v > 0.0 && v <= 86_400.0
+    })
+}
+
+/// `s` as seconds when `ok` accepts the number and it is not below the millisecond, else the
+/// range the flag takes.
+fn within(s: &str, range: &'static str, ok: impl Fn(f64) -> bool) -> Result<Seconds, ValueError> {
     let v = seconds(s)?;
-    if !(v > 0.0 && v <= 86_400.0) {
-        return Err(out_of_range(s, "more than 0, at most 86400 seconds"));
+    let parsed = Seconds::from_f64(v);
+    if !ok(v) || parsed < Seconds::from_millis(1) {
+        return Err(out_of_range(s, range));
     }
-    Ok(v)
+    Ok(parsed)
 }
 
 fn seconds(s: &str) -> Result<f64, ValueError> {
@@ -230,27 +240,21 @@ fn out_of_range(s: &str, range: &'static str) -> ValueError {
 }
 
 /// `--max-time`: more than 0, at most a week.
-fn parse_max_time(s: &str) -> Result<f64, ValueError> {
-    let v = seconds(s)?;
-    if !(v > 0.0 && v <= 604_800.0) {
-        return Err(out_of_range(s, "more than 0, at most 604800 seconds"));
-    }
-    Ok(v)
+fn parse_max_time(s: &str) -> Result<Seconds, ValueError> {
+    within(s, "more than 0, at most 604800 seconds", |v| {
+        v > 0.0 && v <= 604_800.0
+    })
 }
 
-fn parse_timeout(s: &str) -> Result<f64, ValueError> {
-    let v = seconds(s)?;
-    if !(v > 0.0 && v <= 3600.0) {
-        return Err(out_of_range(s, "more than 0, at most 3600 seconds"));
-    }
-    Ok(v)
+fn parse_timeout(s: &str) -> Result<Seconds, ValueError> {
+    within(s, "more than 0, at most 3600 seconds", |v| {
+        v > 0.0 && v <= 3600.0
+    })
 }
 
 /// `--hc-token-lifetime`: whole seconds from 2 to a day (a token's expiry is in whole seconds).
-fn parse_token_lifetime(s: &str) -> Result<f64, ValueError> {
-    let v = seconds(s)?;
-    if !(v.fract() == 0.0 && (2.0..=86_400.0).contains(&v)) {
-        return Err(out_of_range(s, "whole seconds, 2 to 86400"));
-    }
-    Ok(v)
+fn parse_token_lifetime(s: &str) -> Result<Seconds, ValueError> {
+    within(s, "whole seconds, 2 to 86400", |v| {
+        v.fract() == 0.0 && (2.0..=86_400.0).contains(&v)
+    })
 }

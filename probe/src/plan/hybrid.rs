@@ -5,6 +5,7 @@ use super::PlanError;
 use crate::cloud::Cloud;
 use crate::error::ConfigError;
 use crate::scenario::Scenario;
+use crate::seconds::Seconds;
 use crate::target::{HybridConnection, Target};
 use relay_protocol::connection_string::ConnectionString;
 use relay_protocol::hc::EntityPath;
@@ -47,10 +48,9 @@ pub fn targets(args: &RunArgs, scenario: &Scenario) -> Result<Vec<Target>, Confi
             entity,
             more_entities: entities,
             credential: cs.credential().clone(),
-            token_lifetime: args.hc_token_lifetime.map_or(
-                relay_protocol::hc::SDK_TOKEN_LIFETIME,
-                std::time::Duration::from_secs_f64,
-            ),
+            token_lifetime: args
+                .hc_token_lifetime
+                .map_or(relay_protocol::hc::SDK_TOKEN_LIFETIME, Seconds::duration),
         };
         let mut target = Target::hybrid_connection(hc);
         // Microsoft's relay presents Microsoft's certificates: any other issuer there means the

@@ -21,6 +21,7 @@ use crate::net::tls::TlsSetup;
 use crate::net::NetContext;
 use crate::progress::Progress;
 use crate::scenario::Scenario;
+use crate::seconds::Seconds;
 use crate::target::Target;
 use std::time::Duration;
 
@@ -96,7 +97,7 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
         }
         targets
     };
-    let timeout = Duration::from_secs_f64(args.timeout);
+    let timeout = args.timeout.duration();
     let net = NetContext {
         resolver: Resolver::new(&args.dns_servers, args.resolve.clone(), timeout)?,
         tls: TlsSetup::new(&args.ca_files)?,
@@ -117,7 +118,7 @@ pub fn from_args(args: &RunArgs, progress_on_tty: bool) -> Result<Plan, ConfigEr
         progress: Progress::new(progress_on_tty),
         skip_idle_with: Some("--quick"),
         notes,
-        max_time: args.max_time.map(Duration::from_secs_f64),
+        max_time: args.max_time.map(Seconds::duration),
         ..Plan::new(net, targets)
     })
 }
@@ -179,13 +180,13 @@ fn idle_settings(
         return Ok(None);
     }
     let thresholds = match (args.idle, scenario) {
-        (Some(required), _) => Thresholds::required(required),
+        (Some(required), _) => Thresholds::required(required.as_f64()),
         (None, Some(t)) => t.clone(),
         (None, None) => return Ok(None),
     };
     let thresholds = match args.idle_recommended {
         Some(r) => Thresholds {
-            recommended_s: Some(r),
+            recommended_s: Some(r.as_f64()),
             recommended_source: None,
             ..thresholds
         },

@@ -309,7 +309,9 @@ impl Rung<'_> {
     async fn settle(&self, sent: Result<Box<Ws>, Refusal>, pushed: Pushed) -> Attempt {
         match (sent, pushed) {
             (Ok(mut s), Pushed::Taken(mut t)) => {
-                if let Err((outcome, why)) = round_trip(&mut s, &mut t, self.net.timeout).await {
+                if let Err(crate::outcome::Failure { outcome, detail: why }) =
+                    round_trip(&mut s, &mut t, self.net.timeout).await
+                {
                     tracing::debug!(%outcome, "the rendezvous after an idle period failed: {why}");
                 }
                 Attempt::Done(Delivery::Delivered, (Outcome::Accepted, Some(101)))

@@ -35,9 +35,12 @@ pub enum IdleSettingsError {
     #[error(
         "the recommended idle time ({recommended} s) is below the required one ({required} s)"
     )]
-    RecommendedBelowRequired { recommended: f64, required: f64 },
+    RecommendedBelowRequired {
+        recommended: Seconds,
+        required: Seconds,
+    },
     #[error("--idle-min ({min}) is above --idle-max ({max})")]
-    MinAboveMax { min: f64, max: f64 },
+    MinAboveMax { min: Seconds, max: Seconds },
     #[error(
         "--idle-min/--idle-max/--idle-step make more than {} connections; use a larger --idle-step",
         MAX_RUNGS
@@ -53,9 +56,9 @@ impl IdleSettings {
     /// the user wrote them, numbers of seconds, and are checked here.
     pub fn new(
         thresholds: Thresholds,
-        min: Option<f64>,
-        max: Option<f64>,
-        step: Option<f64>,
+        min: Option<Seconds>,
+        max: Option<Seconds>,
+        step: Option<Seconds>,
     ) -> Result<IdleSettings, IdleSettingsError> {
         let positive = |v: f64, flag: &'static str| {
             if v.is_finite() && v > 0.0 {
@@ -63,6 +66,11 @@ impl IdleSettings {
             } else {
                 Err(IdleSettingsError::NotPositive(flag))
             }
+        };
+        let given = |v: Option<Seconds>, default: Seconds, flag: &'static str| match v {
+            None => Ok(default),
+            Some(v) if v > Seconds::ZERO => Ok(v),
+            Some(_) => Err(IdleSettingsError::NotPositive(flag)),
         };
         let required_s = positive(
             thresholds.required_s,
@@ -83,24 +91,24 @@ impl IdleSettings {
             recommended_s,
             required_source: thresholds.required_source,
             recommended_source: thresholds.recommended_source,
-            min_s: min.map_or(Ok(Seconds::new(30)), |v| positive(v, "--idle-min"))?,
-            max_s: max.map_or(Ok(reach), |v| positive(v, "--idle-max"))?,
-            step_s: step.map_or(Ok(Seconds::new(15)), |v| positive(v, "--idle-step"))?,
+            min_s: given(min, Seconds::new(30), "--idle-min")?,
+            max_s: given(max, reach, "--idle-max")?,
+            step_s: given(step, Seconds::new(15), "--idle-step")?,
             variants: false,
             refine: false,
         };
-        if let (Some(recommended), Some(raw)) = (recommended_s, thresholds.recommended_s) {
+        if let Some(recommended) = recommended_s {
             if recommended < settings.required_s {
                 return Err(IdleSettingsError::RecommendedBelowRequired {
-                    recommended: raw,
-                    required: thresholds.required_s,
+                    recommended,
+                    required: settings.required_s,
                 });
             }
         }
         if settings.min_s > settings.max_s {
             return Err(IdleSettingsError::MinAboveMax {
-                min: min.unwrap_or(30.0),
-                max: settings.max_s.as_f64(),
+                min: settings.min_s,
+                max: settings.max_s,
             });
         }
         if settings.rungs().len() > MAX_RUNGS {
@@ -226,9 +234,14 @@ mod tests {
     #[test]
     fn rejects_impossible_ladders() {
         let t = || Thresholds::required(180.0);
-        assert!(IdleSettings::new(t(), Some(100.0), Some(50.0), None).is_err());
-        assert!(IdleSettings::new(t(), None, None, Some(0.0)).is_err());
-        assert!(IdleSettings::new(t(), Some(1.0), Some(10_000.0), Some(0.5)).is_err());
+        assert!(IdleSettings::new(t(), Some(Seconds::new(100)), Some(Seconds::new(50)), None).is_err());
+        assert!(IdleSettings::new(t(), None, None, Some(Seconds::ZERO)).is_err());
+        assert!(IdleSettings::new(
+            t(),
+            Some(Seconds::new(1)),
+            Some(Seconds::new(10_000)),
+            Some(Seconds::from_millis(500)),
+        ).is_err());
         let below = Thresholds {
             recommended_s: Some(100.0),
             ..t()

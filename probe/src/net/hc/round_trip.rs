@@ -2,7 +2,7 @@
 //! rendezvous carries bytes end to end.
 
 use crate::net::websocket::Ws;
-use crate::outcome::Outcome;
+use crate::outcome::{Failure, Outcome};
 use futures_util::{SinkExt, StreamExt};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
@@ -12,7 +12,7 @@ pub async fn round_trip(
     sender: &mut Ws,
     listener: &mut Ws,
     deadline: Duration,
-) -> Result<Duration, (Outcome, String)> {
+) -> Result<Duration, Failure> {
     let started = Instant::now();
     let exchange = async {
         carry(
@@ -35,7 +35,7 @@ pub async fn round_trip(
     tokio::time::timeout(deadline, exchange)
         .await
         .unwrap_or_else(|_| {
-            Err((
+            Err(Failure::new(
                 Outcome::Timeout,
                 format!(
                     "no message crossed the rendezvous within {} s",
@@ -45,14 +45,9 @@ pub async fn round_trip(
         })
 }
 
-async fn carry(
-    from: &mut Ws,
-    to: &mut Ws,
-    bytes: &[u8],
-    way: &str,
-) -> Result<(), (Outcome, String)> {
+async fn carry(from: &mut Ws, to: &mut Ws, bytes: &[u8], way: &str) -> Result<(), Failure> {
     let fail = |e: &tokio_tungstenite::tungstenite::Error| {
-        (
+        Failure::new(
             crate::net::ending::ws_outcome(e),
             format!("the message {way} was lost: {e}"),
         )
@@ -64,13 +59,13 @@ async fn carry(
         match to.next().await {
             Some(Ok(Message::Binary(got))) if got.as_ref() == bytes => return Ok(()),
             Some(Ok(Message::Binary(_) | Message::Text(_))) => {
-                return Err((
+                return Err(Failure::new(
                     Outcome::ProtocolError,
                     format!("the message {way} arrived changed"),
                 ))
             }
             Some(Ok(Message::Close(_))) | None => {
-                return Err((
+                return Err(Failure::new(
                     Outcome::Closed,
                     format!("the rendezvous closed before the message {way} arrived"),
                 ))
