@@ -36,6 +36,7 @@ pub mod result;
 pub mod runner;
 pub mod scenario;
 pub mod seconds;
+pub mod stop_signal;
 pub mod target;
 pub mod timing;
 pub mod version;

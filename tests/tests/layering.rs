@@ -32,6 +32,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "target",
         "seconds",
+        "stop_signal",
         "cloud",
         "outcome",
         "error",

@@ -59,12 +59,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[cfg(any(unix, windows))]
-    #[error("cannot handle {signal}: {source}")]
-    Signal {
-        signal: &'static str,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Signal(#[from] crate::stop_signal::SignalError),
 }
 
 impl UserError for ServeError {}
@@ -88,7 +84,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
         ));
     }
     // Register the signal handlers first, so a signal during the first run is ours too.
-    let mut stop = Box::pin(shutdown_signal()?);
+    let mut stop = Box::pin(crate::stop_signal::stop_signal()?);
     // Bad flags or scenario: fail now, with exit code 2, rather than at the first run.
     plan::from_args(&args.run, false)?;
     let web = WebConfig::from_flag(args.web_config.as_deref())?;
@@ -186,55 +182,6 @@ fn write_files(args: &ServeArgs, result: &RunResult) {
         if let Err(e) = output::write_textfile(path, result) {
             output::stderr_line(&format!("probe serve: {e}"));
         }
-    }
-}
-
-/// Resolves with the signal's name on SIGINT or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the
-/// console's close).
-fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ServeError> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).map_err(|source| ServeError::Signal {
-            signal: "SIGTERM",
-            source,
-        })?;
-        let mut int = signal(SignalKind::interrupt()).map_err(|source| ServeError::Signal {
-            signal: "SIGINT",
-            source,
-        })?;
-        Ok(async move {
-            tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            }
-        })
-    }
-    #[cfg(windows)]
-    {
-        use tokio::signal::windows;
-        let mut close = windows::ctrl_close().map_err(|source| ServeError::Signal {
-            signal: "the console's close",
-            source,
-        })?;
-        let mut brk = windows::ctrl_break().map_err(|source| ServeError::Signal {
-            signal: "Ctrl-Break",
-            source,
-        })?;
-        Ok(async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => "Ctrl-C",
-                _ = close.recv() => "console close",
-                _ = brk.recv() => "Ctrl-Break",
-            }
-        })
-    }
-    #[cfg(not(any(unix, windows)))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
-        })
     }
 }
 

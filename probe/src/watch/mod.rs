@@ -52,7 +52,7 @@ pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
             )).into()));
         }
     }
-    let mut stop = Box::pin(shutdown_signal()?);
+    let mut stop = Box::pin(crate::stop_signal::stop_signal()?);
     let plan = plan::from_args(&args.run, false)?;
     let (targets, left): (Vec<Target>, Vec<Target>) = plan.targets.into_iter().partition(|t| {
         matches!(
@@ -228,46 +228,4 @@ fn host_name() -> Option<String> {
     })?;
     let clean = crate::result::sanitize::clean_text(&name).into_owned();
     (!clean.is_empty()).then_some(clean)
-}
-
-/// Resolves with the signal's name on SIGINT or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the
-/// console's close).
-fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static str>, ConfigError> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())
-            .map_err(|e| ConfigError::Input((format!("cannot handle SIGTERM: {e}")).into()))?;
-        let mut int = signal(SignalKind::interrupt())
-            .map_err(|e| ConfigError::Input((format!("cannot handle SIGINT: {e}")).into()))?;
-        Ok(async move {
-            tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            }
-        })
-    }
-    #[cfg(windows)]
-    {
-        use tokio::signal::windows;
-        let mut close = windows::ctrl_close().map_err(|e| {
-            ConfigError::Input((format!("cannot handle the console's close: {e}")).into())
-        })?;
-        let mut brk = windows::ctrl_break()
-            .map_err(|e| ConfigError::Input((format!("cannot handle Ctrl-Break: {e}")).into()))?;
-        Ok(async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => "Ctrl-C",
-                _ = close.recv() => "console close",
-                _ = brk.recv() => "Ctrl-Break",
-            }
-        })
-    }
-    #[cfg(not(any(unix, windows)))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
-        })
-    }
 }
