@@ -154,7 +154,8 @@ async fn every_challenge_of_every_header_is_listed() {
     assert!(
         message.contains("it offers: Negotiate, NTLM, Digest, Basic")
             && message.contains("Digest is not supported")
-            && message.contains("sync service's own account"),
+            && message.contains("--proxy-auth negotiate")
+            && message.contains("the service authenticates as itself"),
         "{message}"
     );
 }
