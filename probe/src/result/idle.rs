@@ -198,7 +198,7 @@ pub struct IdleReport {
     /// verdict rests on the consistent ones, and these are named.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unstable_s: Vec<Seconds>,
-    /// What writeback's listener would see on this path ([`crate::writeback`]'s model);
+    /// What writeback's listener would see on this path (the model in `writeback.rs`);
     /// absent when the ladder cannot say, and in documents of older probes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writeback: Option<WritebackImpact>,
@@ -287,7 +287,7 @@ pub enum Detection {
     NextHeartbeat,
 }
 
-/// The target's `idle.writeback` object ([`crate::writeback`] fills it).
+/// The target's `idle.writeback` object (`writeback.rs` fills it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WritebackImpact {
     pub detection: Detection,

@@ -156,26 +156,6 @@ pub fn spn(host: &str) -> String {
     format!("HTTP/{}", host.trim_end_matches('.'))
 }
 
-/// A security context for `package` to the proxy named `host`, from the system.
-pub fn context(package: Package, host: &str) -> Result<Box<dyn Context>, Failure> {
-    #[cfg(windows)]
-    {
-        super::sspi::context(package, host)
-    }
-    #[cfg(unix)]
-    {
-        super::gssapi::context(package, host)
-    }
-    #[cfg(not(any(windows, unix)))]
-    {
-        let _ = (package, host);
-        Err(Failure::new(
-            Cause::Unavailable,
-            "no SSPI or GSSAPI on this platform",
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -143,7 +143,7 @@ pub async fn exchange(
         return Err(refusal(&logon, LogonEnd::NotOffered, Some(&response)));
     }
     let host = proxy.host.clone();
-    let made = tokio::task::spawn_blocking(move || logon::context(package, &host))
+    let made = tokio::task::spawn_blocking(move || system_context(package, &host))
         .await
         .map_err(|e| ConnectRefusal::NoAnswer(format!("the security library failed: {e}")))?;
     let mut context = match made {
@@ -241,6 +241,26 @@ fn decode(token: &str) -> Result<Vec<u8>, String> {
     base64::engine::general_purpose::STANDARD
         .decode(token)
         .map_err(|_| "the proxy's token is not base64".into())
+}
+
+/// A security context for `package` to the proxy named `host`, from the system.
+fn system_context(package: Package, host: &str) -> Result<Box<dyn Context>, Failure> {
+    #[cfg(windows)]
+    {
+        super::sspi::context(package, host)
+    }
+    #[cfg(unix)]
+    {
+        super::gssapi::context(package, host)
+    }
+    #[cfg(not(any(windows, unix)))]
+    {
+        let _ = (package, host);
+        Err(Failure::new(
+            Cause::Unavailable,
+            "no SSPI or GSSAPI on this platform",
+        ))
+    }
 }
 
 #[cfg(test)]
