@@ -6,13 +6,16 @@
 //!
 //! ```text
 //! cli                                   the command line and its dispatch
-//! cmd, watch                            one file per subcommand: what it does (watch: its own module)
-//! plan, runner, report, matrix,         flags -> plan -> run -> result -> formats -> files;
-//!   output, exporter                    many runs -> one matrix; the HTTP side of `serve` and `watch`
+//! cmd                                   one file per subcommand: what it does
+//! plan, runner, report, matrix, watch,  flags -> plan -> run -> result -> formats -> files;
+//!   output, exporter                    many runs (and watch events) -> one matrix; `probe watch`;
+//!                                       the HTTP side of `serve` and `watch`
 //! check                                 one file per check, one signature
-//! result, timing, advice, progress      the result document and what fills it
+//! result, timing, advice, progress,     the result document and what fills it (writeback: the
+//!   writeback                           model of what a cut costs password resets)
 //! net, scenario, namespace_from         how bytes reach the far end; scenario files
-//! target, cloud, outcome, error, ...    the vocabulary (version: what this build is)
+//! target, seconds, stop_signal, cloud,  the vocabulary, time as a type, what stops a long run
+//!   outcome, error, ...                 (version: what this build is)
 //! ```
 //!
 //! (`tests/tests/layering.rs` holds the probe to it.)
