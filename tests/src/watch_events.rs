@@ -74,7 +74,11 @@ pub fn assert_counts_add_up(events: &[Value], target: &str) {
     );
     let in_incidents: u64 = incidents
         .iter()
-        .map(|i| i["failed_pushes"].as_u64().unwrap_or(0))
+        .map(|i| {
+            i["failed_pushes"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("an incident without failed_pushes: {i}"))
+        })
         .sum();
     assert_eq!(
         in_incidents, failed_n,
