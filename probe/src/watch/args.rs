@@ -52,48 +52,85 @@ pub struct WatchArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeepAlive(pub Option<Duration>);
 
-fn duration(flag: &str, s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{flag}: `{s}` is not a duration like 30s, 5m or 1h ({e})"))
+/// A value of `probe watch`'s own flags that is not one; each message names the flag.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FlagError {
+    #[error("{flag}: `{given}` is not a duration like 30s, 5m or 1h ({error})")]
+    NotDuration {
+        flag: &'static str,
+        given: String,
+        error: humantime::DurationError,
+    },
+    #[error("--for: must be longer than 0s")]
+    ZeroFor,
+    /// `least` says the shortest allowed, in the flag's words.
+    #[error("{flag}: {given} is too short: at least {least}")]
+    TooShort {
+        flag: &'static str,
+        given: String,
+        least: &'static str,
+    },
+    #[error("--events-max-size: `{0}` is not a size like 512KiB or 10MiB")]
+    NotSize(String),
+    #[error("--events-max-size: unknown unit `{0}` (KB, KiB, MB, MiB, GB, GiB)")]
+    UnknownUnit(String),
+    #[error("--events-max-size: {0} is too large")]
+    SizeTooLarge(String),
+    #[error("--events-max-size: {0} is too small: at least 1KiB")]
+    SizeTooSmall(String),
 }
 
-fn parse_for(s: &str) -> Result<Duration, String> {
+fn duration(flag: &'static str, s: &str) -> Result<Duration, FlagError> {
+    humantime::parse_duration(s).map_err(|error| FlagError::NotDuration {
+        flag,
+        given: s.to_string(),
+        error,
+    })
+}
+
+fn parse_for(s: &str) -> Result<Duration, FlagError> {
     let d = duration("--for", s)?;
     if d.is_zero() {
-        return Err("--for: must be longer than 0s".into());
+        return Err(FlagError::ZeroFor);
     }
     Ok(d)
 }
 
-fn parse_push_every(s: &str) -> Result<Duration, String> {
+fn parse_push_every(s: &str) -> Result<Duration, FlagError> {
     let d = duration("--push-every", s)?;
     if d < Duration::from_secs(1) {
-        return Err(format!("--push-every: {s} is too short: at least 1s"));
+        return Err(FlagError::TooShort {
+            flag: "--push-every",
+            given: s.to_string(),
+            least: "1s",
+        });
     }
     Ok(d)
 }
 
-fn parse_keepalive(s: &str) -> Result<KeepAlive, String> {
+fn parse_keepalive(s: &str) -> Result<KeepAlive, FlagError> {
     if s.eq_ignore_ascii_case("none") {
         return Ok(KeepAlive(None));
     }
     let d = duration("--keepalive", s)?;
     if d < Duration::from_millis(100) {
-        return Err(format!(
-            "--keepalive: {s} is too short: at least 100ms, or `none`"
-        ));
+        return Err(FlagError::TooShort {
+            flag: "--keepalive",
+            given: s.to_string(),
+            least: "100ms, or `none`",
+        });
     }
     Ok(KeepAlive(Some(d)))
 }
 
 /// `--events-max-size`: bytes, with an optional unit (KB, KiB, MB, MiB, GB, GiB); at least 1 KiB.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, FlagError> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
     let n: u64 = digits
         .parse()
-        .map_err(|_| format!("--events-max-size: `{s}` is not a size like 512KiB or 10MiB"))?;
+        .map_err(|_| FlagError::NotSize(s.to_string()))?;
     let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "kb" => 1000,
@@ -102,19 +139,13 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "mib" | "m" => 1024 * 1024,
         "gb" => 1000 * 1000 * 1000,
         "gib" | "g" => 1024 * 1024 * 1024,
-        other => {
-            return Err(format!(
-                "--events-max-size: unknown unit `{other}` (KB, KiB, MB, MiB, GB, GiB)"
-            ))
-        }
+        other => return Err(FlagError::UnknownUnit(other.to_string())),
     };
     let bytes = n
         .checked_mul(factor)
-        .ok_or_else(|| format!("--events-max-size: {s} is too large"))?;
+        .ok_or_else(|| FlagError::SizeTooLarge(s.to_string()))?;
     if bytes < 1024 {
-        return Err(format!(
-            "--events-max-size: {s} is too small: at least 1KiB"
-        ));
+        return Err(FlagError::SizeTooSmall(s.to_string()));
     }
     Ok(bytes)
 }
@@ -127,9 +158,13 @@ mod tests {
     fn flags_parse_or_say_which_is_wrong() {
         assert_eq!(parse_size("10MiB"), Ok(10 * 1024 * 1024));
         assert_eq!(parse_size("2KB"), Ok(2000));
-        assert!(parse_size("10").unwrap_err().contains("too small"));
+        assert!(parse_size("10")
+            .unwrap_err()
+            .to_string()
+            .contains("too small"));
         assert!(parse_size("ten")
             .unwrap_err()
+            .to_string()
             .starts_with("--events-max-size"));
         assert_eq!(parse_keepalive("none"), Ok(KeepAlive(None)));
         assert_eq!(
@@ -138,6 +173,7 @@ mod tests {
         );
         assert!(parse_push_every("500ms")
             .unwrap_err()
+            .to_string()
             .contains("at least 1s"));
         assert!(parse_for("0s").is_err());
     }

@@ -27,7 +27,18 @@ pub enum LogonEnd {
     /// The proxy closed the connection in the middle of the handshake.
     Dropped,
     /// The proxy's token was unusable, or the handshake did not end in time.
-    Protocol(String),
+    Protocol(HandshakeError),
+}
+
+/// Why the handshake broke off though the proxy kept offering the scheme.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandshakeError {
+    #[error("the proxy's token is {0} characters, over the limit")]
+    TokenTooLong(usize),
+    #[error("the proxy's token is not base64")]
+    TokenNotBase64,
+    #[error("no answer after {MAX_ROUNDS} rounds")]
+    TooManyRounds,
 }
 
 /// A refused handshake with the logon's credentials, with who tried and what the proxy offers.
@@ -203,7 +214,7 @@ pub async fn exchange(
     }
     Err(refusal(
         &logon,
-        LogonEnd::Protocol(format!("no answer after {MAX_ROUNDS} rounds")),
+        LogonEnd::Protocol(HandshakeError::TooManyRounds),
         Some(&response),
     ))
 }
@@ -231,16 +242,13 @@ fn proxy_token(response: &Response<Incoming>, package: Package) -> Option<Option
 }
 
 /// The proxy's token, bounded.
-fn decode(token: &str) -> Result<Vec<u8>, String> {
+fn decode(token: &str) -> Result<Vec<u8>, HandshakeError> {
     if token.len() > MAX_TOKEN * 4 / 3 + 4 {
-        return Err(format!(
-            "the proxy's token is {} characters, over the limit",
-            token.len()
-        ));
+        return Err(HandshakeError::TokenTooLong(token.len()));
     }
     base64::engine::general_purpose::STANDARD
         .decode(token)
-        .map_err(|_| "the proxy's token is not base64".into())
+        .map_err(|_| HandshakeError::TokenNotBase64)
 }
 
 /// A security context for `package` to the proxy named `host`, from the system.
@@ -310,8 +318,9 @@ mod tests {
     fn proxy_tokens_are_bounded() {
         assert!(decode(&"A".repeat(MAX_TOKEN * 2))
             .unwrap_err()
+            .to_string()
             .contains("over the limit"));
-        assert!(decode("%%").is_err());
+        assert_eq!(decode("%%"), Err(HandshakeError::TokenNotBase64));
         assert_eq!(decode("YWJj").unwrap(), b"abc");
     }
 }
