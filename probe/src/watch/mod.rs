@@ -24,7 +24,7 @@ pub mod watcher;
 
 pub use args::WatchArgs;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, UserError};
 use crate::exporter::web_config::WebConfig;
 use crate::exporter::{self as http, Pages, METRICS_TYPE};
 use crate::target::{Target, TargetKind};
@@ -32,9 +32,26 @@ use crate::{output, plan};
 use hyper::StatusCode;
 use metrics::TargetStats;
 use sink::{Rotating, Sink};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use watcher::{Board, Settings, SharedBoard, Watcher};
+
+/// What keeps `probe watch` from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("probe watch: {0} does not apply; events go to --events FILE and /events, figures to /metrics (--listen)")]
+    DoesNotApply(&'static str),
+    #[error("probe watch: no target to watch: name a relay://, hc:// or https:// target (--target, --hybrid-connection) or a scenario that has one")]
+    NoTarget,
+    #[error("--events {}: cannot open: {source}", path.display())]
+    Events {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl UserError for WatchError {}
 
 /// `probe watch`: the exit code is 0 when no incident happened, 1 otherwise.
 pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
@@ -47,9 +64,7 @@ pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
         ),
     ] {
         if given {
-            return Err(ConfigError::Input((format!(
-                "probe watch: {flag} does not apply; events go to --events FILE and /events, figures to /metrics (--listen)"
-            )).into()));
+            return Err(WatchError::DoesNotApply(flag).into());
         }
     }
     let mut stop = Box::pin(crate::stop_signal::stop_signal()?);
@@ -67,16 +82,15 @@ pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
         ));
     }
     if targets.is_empty() {
-        return Err(ConfigError::Input(
-            "probe watch: no target to watch: name a relay://, hc:// or https:// target (--target, --hybrid-connection) or a scenario that has one".into(),
-        ));
+        return Err(WatchError::NoTarget.into());
     }
     let file = match &args.events {
         Some(path) => Some(
-            Rotating::open(path, args.events_max_size, args.events_keep).map_err(|e| {
-                ConfigError::Input(
-                    (format!("--events {}: cannot open: {e}", path.display())).into(),
-                )
+            Rotating::open(path, args.events_max_size, args.events_keep).map_err(|source| {
+                WatchError::Events {
+                    path: path.clone(),
+                    source,
+                }
             })?,
         ),
         None => None,
@@ -90,12 +104,7 @@ pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
     let web = WebConfig::from_flag(args.web_config.as_deref())?;
     let server = match args.listen {
         Some(addr) => {
-            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-                ConfigError::Input((format!("--listen {addr}: cannot listen: {e}")).into())
-            })?;
-            let bound = listener
-                .local_addr()
-                .map_err(|e| ConfigError::Input((format!("--listen {addr}: {e}")).into()))?;
+            let (listener, bound) = http::listen(addr).await?;
             output::stderr_line(&format!(
                 "probe watch: listening on {}://{bound} (/metrics, /events{})",
                 web.scheme(),
