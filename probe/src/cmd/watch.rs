@@ -1,11 +1,23 @@
-//! `probe watch`'s flags: the target selection of `probe run`, and how the watch pushes, keeps
-//! its listener, stops and reports.
+//! `probe watch`: a listener that lives like writeback's, for days, pushed at random times
+//! through the relay (the engine: `watch/`). Its flags (the target selection of `probe run`,
+//! and how the watch pushes, keeps its listener, stops and reports) and its start and end.
 
-use crate::plan::RunArgs;
+use crate::error::{ConfigError, UserError};
+use crate::exporter::web_config::WebConfig;
+use crate::exporter::{self as http, Pages};
+use crate::output;
+use crate::plan::{self, RunArgs};
+use crate::target::{Target, TargetKind};
+use crate::watch::metrics::TargetStats;
+use crate::watch::pages::WatchPages;
+use crate::watch::sink::{Rotating, Sink};
+use crate::watch::summary;
+use crate::watch::watcher::{host_name, Board, Settings, SharedBoard, Watcher};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -148,6 +160,155 @@ pub fn parse_size(s: &str) -> Result<u64, FlagError> {
         return Err(FlagError::SizeTooSmall(s.to_string()));
     }
     Ok(bytes)
+}
+
+/// What keeps `probe watch` from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("probe watch: {0} does not apply; events go to --events FILE and /events, figures to /metrics (--listen)")]
+    DoesNotApply(&'static str),
+    #[error("probe watch: no target to watch: name a relay://, hc:// or https:// target (--target, --hybrid-connection) or a scenario that has one")]
+    NoTarget,
+    #[error("--events {}: cannot open: {source}", path.display())]
+    Events {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl UserError for WatchError {}
+
+/// `probe watch`: the exit code is 0 when no incident happened, 1 otherwise.
+pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
+    for (given, flag) in [
+        (args.run.output.is_some(), "--output"),
+        (args.run.format.is_some(), "--format"),
+        (
+            args.run.prometheus_textfile.is_some(),
+            "--prometheus-textfile",
+        ),
+    ] {
+        if given {
+            return Err(WatchError::DoesNotApply(flag).into());
+        }
+    }
+    let mut stop = Box::pin(crate::stop_signal::stop_signal()?);
+    let plan = plan::from_args(&args.run, false)?;
+    let (targets, left): (Vec<Target>, Vec<Target>) = plan.targets.into_iter().partition(|t| {
+        matches!(
+            t.kind,
+            TargetKind::Relay | TargetKind::Hc(_) | TargetKind::Https { .. }
+        )
+    });
+    for t in &left {
+        output::stderr_line(&format!(
+            "probe watch: {} ({}) is not watched: only relay://, hc:// and https:// targets are",
+            t.name, t.url
+        ));
+    }
+    if targets.is_empty() {
+        return Err(WatchError::NoTarget.into());
+    }
+    let file = match &args.events {
+        Some(path) => Some(
+            Rotating::open(path, args.events_max_size, args.events_keep).map_err(|source| {
+                WatchError::Events {
+                    path: path.clone(),
+                    source,
+                }
+            })?,
+        ),
+        None => None,
+    };
+    let board: SharedBoard = Arc::new(Mutex::new(Board {
+        stats: targets.iter().map(|t| TargetStats::new(&t.name)).collect(),
+        sink: Sink::new(file),
+    }));
+    let segment = plan.segment.clone();
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let web = WebConfig::from_flag(args.web_config.as_deref())?;
+    let server = match args.listen {
+        Some(addr) => {
+            let (listener, bound) = http::listen(addr).await?;
+            output::stderr_line(&format!(
+                "probe watch: listening on {}://{bound} (/metrics, /events{})",
+                web.scheme(),
+                if web.auth.is_some() {
+                    ", basic auth"
+                } else {
+                    ""
+                },
+            ));
+            let pages: Arc<dyn Pages> = Arc::new(WatchPages {
+                board: board.clone(),
+                segment: segment.clone().unwrap_or_default(),
+            });
+            Some(tokio::spawn(http::serve(listener, pages, web, shutdown_rx)))
+        }
+        None => None,
+    };
+    let settings = Settings {
+        push_every: args.push_every,
+        keepalive: args.keepalive.0,
+        seed: args.seed,
+        segment,
+        host: host_name(),
+    };
+    output::stderr_line(&format!(
+        "probe watch: watching {} target(s), a push about every {} at random{}; stop with Ctrl-C",
+        targets.len(),
+        humantime::format_duration(args.push_every),
+        match args.run_for {
+            Some(d) => format!(", for {}", humantime::format_duration(d)),
+            None => String::new(),
+        }
+    ));
+    let started = Instant::now();
+    let mut watchers: Vec<Watcher<'_>> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Watcher::new(&plan.net, t, i, board.clone(), &settings))
+        .collect();
+    let why = {
+        let runs = futures_util::future::join_all(watchers.iter_mut().map(|w| w.run()));
+        let deadline = async {
+            match args.run_for {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            s = &mut stop => s,
+            _ = deadline => "--for elapsed",
+            _ = runs => "every watch ended",
+        }
+    };
+    for w in &mut watchers {
+        w.finish();
+    }
+    let summaries: Vec<summary::TargetSummary<'_>> = watchers
+        .iter()
+        .zip(&targets)
+        .map(|(w, t)| summary::TargetSummary {
+            name: &t.name,
+            url: &t.url,
+            pushes: w.pushes,
+            failed: w.failed,
+            reopens: w.reopens,
+            incidents: w.tracker.count,
+            longest: w.tracker.longest,
+            recent: &w.recent,
+        })
+        .collect();
+    let text = summary::render(&summaries, why, started.elapsed().as_secs_f64());
+    output::write_stdout(text.as_bytes())?;
+    let incidents: u64 = watchers.iter().map(|w| w.tracker.count).sum();
+    drop(watchers);
+    let _ = shutdown_tx.send(true);
+    if let Some(server) = server {
+        let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    }
+    Ok(if incidents == 0 { 0 } else { 1 })
 }
 
 #[cfg(test)]
