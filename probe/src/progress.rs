@@ -2,6 +2,7 @@
 //! terminal, a run that holds idle connections says so at its start, and every bar shows the
 //! time left for the whole run.
 
+use crate::seconds::Seconds;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -69,9 +70,9 @@ impl Progress {
     }
 
     /// Progress of one target's idle ladder.
-    pub fn idle(&self, target: &str, max_s: f64, probes: usize) -> IdleProgress {
+    pub fn idle(&self, target: &str, longest: Seconds, probes: usize) -> IdleProgress {
         let bar = self.multi.as_ref().map(|m| {
-            let bar = m.add(ProgressBar::new((max_s * 10.0) as u64));
+            let bar = m.add(ProgressBar::new((longest.as_f64() * 10.0) as u64));
             bar.set_style(
                 ProgressStyle::with_template("{prefix:>20} idle {bar:30} {msg}")
                     .expect("valid progress template"),
@@ -83,7 +84,7 @@ impl Progress {
             run_ends: self.run_ends.get().copied(),
             target: target.to_string(),
             started: Instant::now(),
-            max_s,
+            longest,
             probes,
             checked: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
@@ -119,20 +120,26 @@ struct State {
     run_ends: Option<Instant>,
     target: String,
     started: Instant,
-    max_s: f64,
+    /// The longest idle time the ladder tries.
+    longest: Seconds,
     probes: usize,
     checked: AtomicUsize,
     failed: AtomicUsize,
 }
 
 impl State {
+    /// Seconds since the ladder started, at most the longest idle time.
+    fn elapsed_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64().min(self.longest.as_f64())
+    }
+
     fn draw(&self, bar: &ProgressBar) {
-        let elapsed = self.started.elapsed().as_secs_f64().min(self.max_s);
+        let elapsed = self.elapsed_s();
         bar.set_position((elapsed * 10.0) as u64);
         bar.set_message(format!(
             "{:.0}/{:.0} s  {}/{} checked  {} failed{}",
             elapsed,
-            self.max_s,
+            self.longest.as_f64(),
             self.checked.load(Ordering::Relaxed),
             self.probes,
             self.failed.load(Ordering::Relaxed),
@@ -146,8 +153,8 @@ impl State {
         format!(
             "{} idle {:.0}/{:.0} s, {}/{} connections checked, {} failed",
             self.target,
-            self.started.elapsed().as_secs_f64().min(self.max_s),
-            self.max_s,
+            self.elapsed_s(),
+            self.longest.as_f64(),
             self.checked.load(Ordering::Relaxed),
             self.probes,
             self.failed.load(Ordering::Relaxed)

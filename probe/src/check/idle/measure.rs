@@ -32,7 +32,7 @@ pub async fn measure(
             scope.periods.len(),
         ),
     };
-    let progress = progress.idle(&target.name, longest_s.as_f64(), connections);
+    let progress = progress.idle(&target.name, longest_s, connections);
     let required_s = scope.rung_required_s;
     let mut run = round(
         net,
