@@ -130,7 +130,10 @@ struct State {
 impl State {
     /// Seconds since the ladder started, at most the longest idle time.
     fn elapsed_s(&self) -> f64 {
-        self.started.elapsed().as_secs_f64().min(self.longest.as_f64())
+        self.started
+            .elapsed()
+            .as_secs_f64()
+            .min(self.longest.as_f64())
     }
 
     fn draw(&self, bar: &ProgressBar) {

@@ -300,7 +300,7 @@ pub async fn command(args: WatchArgs) -> Result<u8, ConfigError> {
             recent: &w.recent,
         })
         .collect();
-    let text = summary::render(&summaries, why, started.elapsed().as_secs_f64());
+    let text = summary::render(&summaries, why, started.elapsed().into());
     output::write_stdout(text.as_bytes())?;
     let incidents: u64 = watchers.iter().map(|w| w.tracker.count).sum();
     drop(watchers);

@@ -5,6 +5,7 @@
 
 use super::event::Incident;
 use crate::outcome::Outcome;
+use crate::seconds::Seconds;
 use time::OffsetDateTime;
 
 /// The incidents of one target.
@@ -19,7 +20,7 @@ pub struct Tracker {
     pub closed_s: f64,
     /// The longest incident so far (ended, or the open one at [`Tracker::finish`]): its
     /// duration and its start.
-    pub longest: Option<(f64, OffsetDateTime)>,
+    pub longest: Option<(Seconds, OffsetDateTime)>,
 }
 
 #[derive(Debug)]
@@ -89,8 +90,9 @@ impl Tracker {
         if end.is_some() {
             self.closed_s += duration_s;
         }
-        if self.longest.is_none_or(|(d, _)| duration_s > d) {
-            self.longest = Some((duration_s, open.start_before));
+        let duration = Seconds::from_f64(duration_s);
+        if self.longest.is_none_or(|(d, _)| duration > d) {
+            self.longest = Some((duration, open.start_before));
         }
         Incident {
             id: open.id,
@@ -152,7 +154,7 @@ mod tests {
         assert_eq!(open.start_after, Some(t(60)));
         assert_eq!(tr.count, 2);
         assert_eq!(tr.closed_s, 30.0);
-        assert_eq!(tr.longest, Some((30.0, t(20))));
+        assert_eq!(tr.longest, Some((Seconds::new(30), t(20))));
     }
 
     #[test]

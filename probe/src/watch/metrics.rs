@@ -5,6 +5,7 @@
 use super::event::PushOutcome;
 use crate::outcome::Outcome;
 use crate::report::prometheus::escape_label;
+use crate::seconds::Seconds;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::{Duration, Instant};
@@ -28,7 +29,7 @@ pub struct TargetStats {
     pub reopens: BTreeMap<&'static str, u64>,
     pub incidents: u64,
     /// Seconds of incidents that ended.
-    pub incident_closed_s: f64,
+    pub incident_closed: Seconds,
     /// The open incident's first failed push.
     pub incident_open_since: Option<Instant>,
 }
@@ -44,7 +45,7 @@ impl TargetStats {
             listening_since: None,
             reopens: BTreeMap::new(),
             incidents: 0,
-            incident_closed_s: 0.0,
+            incident_closed: Seconds::ZERO,
             incident_open_since: None,
         }
     }
@@ -203,7 +204,7 @@ pub fn render(targets: &[TargetStats], segment: &str, now: Instant) -> String {
         &mut |o| {
             for t in targets {
                 let open = t.incident_open_since.map_or(0.0, |s| now.saturating_duration_since(s).as_secs_f64());
-                let _ = writeln!(o, "probe_watch_incident_seconds_total{{{}}} {:.3}", base(t), t.incident_closed_s + open);
+                let _ = writeln!(o, "probe_watch_incident_seconds_total{{{}}} {:.3}", base(t), t.incident_closed.as_f64() + open);
             }
         },
     );

@@ -2,6 +2,7 @@
 //! (2.5 %), 2 incidents, the longest 12 min from about 02:14 UTC") and its incidents.
 
 use super::event::Incident;
+use crate::seconds::Seconds;
 use std::fmt::Write;
 use time::OffsetDateTime;
 
@@ -13,7 +14,7 @@ pub struct TargetSummary<'a> {
     pub failed: u64,
     pub reopens: u64,
     pub incidents: u64,
-    pub longest: Option<(f64, OffsetDateTime)>,
+    pub longest: Option<(Seconds, OffsetDateTime)>,
     /// The latest incidents (the open one last, if any).
     pub recent: &'a [Incident],
 }
@@ -23,7 +24,7 @@ pub fn headline(
     pushes: u64,
     failed: u64,
     incidents: u64,
-    longest: Option<(f64, OffsetDateTime)>,
+    longest: Option<(Seconds, OffsetDateTime)>,
 ) -> String {
     let share = if pushes == 0 {
         0.0
@@ -57,10 +58,10 @@ pub fn headline(
 }
 
 /// The summary printed when the watch stops.
-pub fn render(targets: &[TargetSummary<'_>], why: &str, ran_s: f64) -> String {
+pub fn render(targets: &[TargetSummary<'_>], why: &str, ran: Seconds) -> String {
     let mut out = format!(
         "probe watch: stopped ({why}) after {}\n",
-        duration_words(ran_s)
+        duration_words(ran)
     );
     for t in targets {
         let _ = writeln!(
@@ -87,7 +88,7 @@ pub fn render(targets: &[TargetSummary<'_>], why: &str, ran_s: f64) -> String {
                 i.id,
                 hms(i.start_before),
                 end,
-                duration_words(i.duration_s),
+                duration_words(Seconds::from_f64(i.duration_s)),
                 i.cause,
                 i.failed_pushes,
                 if i.failed_pushes == 1 { "" } else { "es" },
@@ -101,7 +102,8 @@ pub fn render(targets: &[TargetSummary<'_>], why: &str, ran_s: f64) -> String {
 }
 
 /// 42 s, 12 min, 3.5 h, 2.1 d.
-pub fn duration_words(s: f64) -> String {
+pub fn duration_words(span: Seconds) -> String {
+    let s = span.as_f64();
     if s < 120.0 {
         format!("{s:.0} s")
     } else if s < 120.0 * 60.0 {
@@ -114,8 +116,8 @@ pub fn duration_words(s: f64) -> String {
 }
 
 /// `02:14 UTC`, or to the second for an incident under two minutes.
-fn clock(at: OffsetDateTime, duration_s: f64) -> String {
-    if duration_s < 120.0 {
+fn clock(at: OffsetDateTime, duration: Seconds) -> String {
+    if duration < Seconds::new(120) {
         hms(at)
     } else {
         format!("{:02}:{:02} UTC", at.hour(), at.minute())
@@ -134,11 +136,11 @@ mod tests {
     fn the_headline_is_measured_words() {
         let at = time::macros::datetime!(2026-12-06 02:14:33 UTC);
         assert_eq!(
-            headline(120, 3, 3, Some((720.0, at))),
+            headline(120, 3, 3, Some((Seconds::new(720), at))),
             "3 of 120 pushes failed (2.5 %), 3 incidents, the longest 12 min from about 02:14 UTC"
         );
         assert_eq!(
-            headline(10, 1, 1, Some((4.2, at))),
+            headline(10, 1, 1, Some((Seconds::from_millis(4200), at))),
             "1 of 10 pushes failed (10.0 %), 1 incident, 4 s from about 02:14:33 UTC"
         );
         assert_eq!(

@@ -11,6 +11,7 @@ use super::sink::Sink;
 use crate::net::tcp_info::TcpEvidence;
 use crate::net::NetContext;
 use crate::outcome::Outcome;
+use crate::seconds::Seconds;
 use crate::target::{Target, TargetKind};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -319,9 +320,9 @@ impl<'a> Watcher<'a> {
                         "incident {} ended: {} push(es) failed ({}), {:.1} s",
                         incident.id, incident.failed_pushes, incident.cause, incident.duration_s
                     ));
-                    let seconds = incident.duration_s;
+                    let duration = Seconds::from_f64(incident.duration_s);
                     self.with_stats(|s| {
-                        s.incident_closed_s += seconds;
+                        s.incident_closed = s.incident_closed + duration;
                         s.incident_open_since = None;
                     });
                     self.remember(&incident);
