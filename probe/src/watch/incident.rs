@@ -16,8 +16,6 @@ pub struct Tracker {
     open: Option<Open>,
     /// Incidents begun (the open one included).
     pub count: u64,
-    /// Seconds of incidents that ended.
-    pub closed_s: f64,
     /// The longest incident so far (ended, or the open one at [`Tracker::finish`]): its
     /// duration and its start.
     pub longest: Option<(Seconds, OffsetDateTime)>,
@@ -87,9 +85,6 @@ impl Tracker {
     fn close(&mut self, open: Open, end: Option<OffsetDateTime>, at: OffsetDateTime) -> Incident {
         let secs = |from: OffsetDateTime| ((at - from).as_seconds_f64() * 1000.0).round() / 1000.0;
         let duration_s = secs(open.start_before).max(0.0);
-        if end.is_some() {
-            self.closed_s += duration_s;
-        }
         let duration = Seconds::from_f64(duration_s);
         if self.longest.is_none_or(|(d, _)| duration > d) {
             self.longest = Some((duration, open.start_before));
@@ -153,7 +148,6 @@ mod tests {
         assert_eq!((open.id, open.end, open.duration_s), (2, None, 30.0));
         assert_eq!(open.start_after, Some(t(60)));
         assert_eq!(tr.count, 2);
-        assert_eq!(tr.closed_s, 30.0);
         assert_eq!(tr.longest, Some((Seconds::new(30), t(20))));
     }
 

@@ -56,6 +56,21 @@ pub struct Watcher<'a> {
 /// Incidents a target's summary lists.
 pub const RECENT_INCIDENTS: usize = 20;
 
+/// One push as it ended, before it becomes an event.
+struct Pushed {
+    /// When it fell due.
+    due: Instant,
+    /// Since the push before.
+    idle: Duration,
+    /// How long the listener's connection had been open; `None` with no connection.
+    age: Option<Duration>,
+    outcome: PushOutcome,
+    latency: Option<Duration>,
+    evidence: Option<TcpEvidence>,
+    detail: Option<String>,
+    phases: Vec<event::Phase>,
+}
+
 /// A listener that is down: since when, why, and how its reopening goes.
 struct Down {
     since: Instant,
@@ -127,16 +142,16 @@ impl<'a> Watcher<'a> {
                     if let (Some(error), true) = (d.last_error, attempt_at > due) {
                         tokio::time::sleep_until(due).await;
                         let idle = due.saturating_duration_since(last_push);
-                        self.pushed(
+                        self.pushed(Pushed {
                             due,
                             idle,
-                            None,
-                            PushOutcome::Failed(error),
-                            None,
-                            None,
-                            Some("no listener: it is being reopened".into()),
-                            Vec::new(),
-                        );
+                            age: None,
+                            outcome: PushOutcome::Failed(error),
+                            latency: None,
+                            evidence: None,
+                            detail: Some("no listener: it is being reopened".into()),
+                            phases: Vec::new(),
+                        });
                         last_push = due;
                         due = Instant::now() + gaps.next_gap();
                         continue;
@@ -179,22 +194,21 @@ impl<'a> Watcher<'a> {
                 }
                 continue;
             };
-            let age = Instant::now().saturating_duration_since(*opened_at);
             let cycle = open.cycle(self.net, self.target, due, keepalive).await;
             let (reason, failure) = match cycle {
                 Cycle::Delivered(latency) => {
                     let idle = due.saturating_duration_since(last_push);
                     let age = Instant::now().saturating_duration_since(*opened_at);
-                    self.pushed(
+                    self.pushed(Pushed {
                         due,
                         idle,
-                        Some(age),
-                        PushOutcome::Delivered,
-                        Some(latency),
-                        None,
-                        None,
-                        Vec::new(),
-                    );
+                        age: Some(age),
+                        outcome: PushOutcome::Delivered,
+                        latency: Some(latency),
+                        evidence: None,
+                        detail: None,
+                        phases: Vec::new(),
+                    });
                     last_push = due;
                     due = Instant::now() + gaps.next_gap();
                     continue;
@@ -211,18 +225,17 @@ impl<'a> Watcher<'a> {
             };
             if let Some((detail, evidence)) = failure {
                 let idle = due.saturating_duration_since(last_push);
-                let _ = age;
                 let age = Instant::now().saturating_duration_since(*opened_at);
-                self.pushed(
+                self.pushed(Pushed {
                     due,
                     idle,
-                    Some(age),
-                    PushOutcome::Failed(reason),
-                    None,
+                    age: Some(age),
+                    outcome: PushOutcome::Failed(reason),
+                    latency: None,
                     evidence,
-                    Some(detail),
-                    Vec::new(),
-                );
+                    detail: Some(detail),
+                    phases: Vec::new(),
+                });
                 last_push = due;
                 due = Instant::now() + gaps.next_gap();
             }
@@ -250,16 +263,16 @@ impl<'a> Watcher<'a> {
             let light = light::check(self.net, self.target).await;
             let idle = due.saturating_duration_since(last);
             last = due;
-            self.pushed(
+            self.pushed(Pushed {
                 due,
                 idle,
-                None,
-                light.outcome,
-                light.latency,
-                None,
-                light.detail,
-                light.phases,
-            );
+                age: None,
+                outcome: light.outcome,
+                latency: light.latency,
+                evidence: None,
+                detail: light.detail,
+                phases: light.phases,
+            });
         }
     }
 
@@ -282,18 +295,18 @@ impl<'a> Watcher<'a> {
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn pushed(
-        &mut self,
-        due: Instant,
-        idle: Duration,
-        age: Option<Duration>,
-        outcome: PushOutcome,
-        latency: Option<Duration>,
-        evidence: Option<TcpEvidence>,
-        detail: Option<String>,
-        phases: Vec<event::Phase>,
-    ) {
+    /// One push ended: its event, the figures, and the incident it begins or ends.
+    fn pushed(&mut self, push: Pushed) {
+        let Pushed {
+            due,
+            idle,
+            age,
+            outcome,
+            latency,
+            evidence,
+            detail,
+            phases,
+        } = push;
         let at = wall(due);
         self.seq += 1;
         self.pushes += 1;
