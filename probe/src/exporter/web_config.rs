@@ -85,7 +85,7 @@ enum TlsVersion {
 struct HttpFile {
     /// Accepted for compatibility; the exporter speaks HTTP/1.1 only.
     #[serde(default)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "read by serde only, so the key is accepted")]
     http2: Option<bool>,
     #[serde(default)]
     headers: BTreeMap<String, String>,

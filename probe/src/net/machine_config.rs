@@ -4,10 +4,6 @@
 use super::proxy::{Proxy, ProxyUrlError};
 use std::path::{Path, PathBuf};
 
-/// Where .NET Framework 4 (64-bit) keeps it on a default Windows install.
-pub const DEFAULT_PATH: &str =
-    r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config";
-
 /// The machine.config files of .NET Framework 4 under `windir` (`%WINDIR%`, else
 /// `C:\Windows`): the 64-bit one first, which the sync service (a 64-bit process) reads, then
 /// the 32-bit one.
@@ -229,6 +225,10 @@ mod tests {
             paths[1].to_string_lossy(),
             r"D:\WINNT\Microsoft.NET\Framework\v4.0.30319\Config\machine.config"
         );
-        assert_eq!(default_paths(None)[0].to_string_lossy(), DEFAULT_PATH);
+        // Where .NET Framework 4 (64-bit) keeps it on a default Windows install.
+        assert_eq!(
+            default_paths(None)[0].to_string_lossy(),
+            r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\machine.config"
+        );
     }
 }

@@ -71,11 +71,6 @@ impl Tracker {
         }
     }
 
-    /// Whether an incident is open, and since when (its first failed push).
-    pub fn open_since(&self) -> Option<OffsetDateTime> {
-        self.open.as_ref().map(|o| o.start_before)
-    }
-
     /// The watch stopped at `at`: the open incident, if any, as it stands (no end).
     pub fn finish(&mut self, at: OffsetDateTime) -> Option<Incident> {
         let open = self.open.take()?;
@@ -131,7 +126,7 @@ mod tests {
         assert!(tr.failed(t(20), Outcome::SilentDrop));
         tr.reopened();
         assert!(!tr.failed(t(30), Outcome::Refused));
-        assert_eq!(tr.open_since(), Some(t(20)));
+        assert_eq!(tr.open.as_ref().map(|o| o.start_before), Some(t(20)));
         // A reopen inside the incident is not a good exchange.
         tr.listening(t(35));
         let inc = tr.delivered(t(50)).expect("the delivery ends it");
