@@ -14,8 +14,9 @@
 //! result, timing, advice, progress,     the result document and what fills it (writeback: the
 //!   writeback                           model of what a cut costs password resets)
 //! net, scenario, namespace_from         how bytes reach the far end; scenario files
-//! target, seconds, stop_signal, cloud,  the vocabulary, time as a type, what stops a long run
-//!   outcome, error, ...                 (version: what this build is)
+//! target, seconds, stop_signal, cloud,  the vocabulary, time as a type, what stops a long run,
+//!   outcome, error, windows_text,       the user's errors (exit 2), text as Windows tools write
+//!   version                             it, what this build is
 //! ```
 //!
 //! (`tests/tests/layering.rs` holds the probe to it.)
