@@ -4,6 +4,7 @@
 //! usage or configuration (clap's own errors included).
 
 use clap::Parser;
+use mock_relay::announce::AddressLine;
 use mock_relay::cli::{Cli, Command, ServeArgs};
 use mock_relay::{logging, middlebox, server};
 use std::future::Future;
@@ -29,29 +30,32 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     let stop = shutdown_signal();
     match cli.command {
-        Some(Command::Middlebox(args)) => {
-            let running = match middlebox::start(args.to_config()).await {
-                Ok(running) => running,
-                Err(e) => return config_error(e),
-            };
-            announce(&running.address_line());
-            stop.await;
-            running.shutdown().await;
-            ExitCode::SUCCESS
-        }
+        Some(Command::Middlebox(args)) => match middlebox::start(args.to_config()).await {
+            Ok(running) => until_stopped(running.address_line(), stop, running.shutdown()).await,
+            Err(e) => config_error(e),
+        },
         Some(Command::Serve(args)) => serve(*args, stop).await,
         None => serve(cli.serve, stop).await,
     }
 }
 
 async fn serve(args: ServeArgs, stop: impl Future<Output = ()>) -> ExitCode {
-    let running = match server::start(args.to_config()).await {
-        Ok(running) => running,
-        Err(e) => return config_error(e),
-    };
-    announce(&running.address_line());
+    match server::start(args.to_config()).await {
+        Ok(running) => until_stopped(running.address_line(), stop, running.shutdown()).await,
+        Err(e) => config_error(e),
+    }
+}
+
+/// A started server or middlebox: announces its address, waits for `stop`, then runs
+/// `shutdown` (an `async fn`'s future: nothing of it runs before this awaits it).
+async fn until_stopped(
+    address: AddressLine,
+    stop: impl Future<Output = ()>,
+    shutdown: impl Future<Output = bool>,
+) -> ExitCode {
+    announce(&address);
     stop.await;
-    running.shutdown().await;
+    shutdown.await;
     ExitCode::SUCCESS
 }
 
@@ -62,7 +66,7 @@ fn config_error(error: mock_relay::StartError) -> ExitCode {
 
 /// Prints the address line (see `mock_relay::announce`) and flushes it at once: a script
 /// waiting on it must not wait on a buffer.
-fn announce(line: &mock_relay::announce::AddressLine) {
+fn announce(line: &AddressLine) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
