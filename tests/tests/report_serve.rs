@@ -10,6 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 const ANSWER: Duration = Duration::from_secs(5);
 
+#[e2e::lab::needs(promtool)]
 #[tokio::test]
 async fn serve_answers_during_and_after_runs_and_stops_on_sigterm() {
     let promtool = require_tool("promtool", "prometheus");

@@ -154,6 +154,7 @@ fn rule_groups() -> Vec<String> {
         .collect()
 }
 
+#[e2e::lab::needs(promtool)]
 #[tokio::test]
 async fn the_dashboard_and_alert_rules_name_only_families_the_watch_serves() {
     let Some(promtool) = require_tool("promtool", "prometheus") else {

@@ -76,6 +76,7 @@ fn assert_same_report(windows: &ProbeRun, linux: &ProbeRun) {
     );
 }
 
+#[e2e::lab::needs(windows_target, mingw_gcc, wine64, wineserver)]
 #[tokio::test]
 async fn help_and_scenarios_match_the_linux_binary() {
     let Some(tools) = windows::require() else {
@@ -102,6 +103,7 @@ async fn help_and_scenarios_match_the_linux_binary() {
     assert!(bad.stderr.contains("--timeout"), "{}", bad.stderr);
 }
 
+#[e2e::lab::needs(windows_target, mingw_gcc, wine64, wineserver)]
 #[tokio::test]
 async fn demo_json_matches_the_linux_binary() {
     let Some(tools) = windows::require() else {
@@ -115,6 +117,7 @@ async fn demo_json_matches_the_linux_binary() {
     assert_eq!(idle["failure"], "silent_drop", "{idle:#}");
 }
 
+#[e2e::lab::needs(windows_target, mingw_gcc, wine64, wineserver)]
 #[tokio::test]
 async fn a_relay_run_matches_the_linux_binary_in_json_and_human() {
     let Some(tools) = windows::require() else {
@@ -188,6 +191,7 @@ async fn a_relay_run_matches_the_linux_binary_in_json_and_human() {
     assert!(human.contains("verdict: PASS"), "{human}");
 }
 
+#[e2e::lab::needs(windows_target, mingw_gcc, wine64, wineserver)]
 #[tokio::test]
 async fn an_idle_ladder_matches_the_linux_binary() {
     let Some(tools) = windows::require() else {
@@ -228,6 +232,7 @@ async fn an_idle_ladder_matches_the_linux_binary() {
 const CONNECTIONS: &str =
     r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections";
 
+#[e2e::lab::needs(windows_target, mingw_gcc, wine64, wineserver)]
 #[tokio::test]
 async fn winhttp_and_machine_config_are_read_from_where_windows_keeps_them() {
     let Some(tools) = windows::require() else {
@@ -326,6 +331,7 @@ async fn winhttp_and_machine_config_are_read_from_where_windows_keeps_them() {
         .contains("direct access (no proxy server)"));
 }
 
+#[e2e::lab::needs(windows_target, mingw_gcc, wine64, wineserver)]
 #[tokio::test]
 async fn a_ca_in_the_windows_certificate_store_is_trusted_and_named() {
     let Some(tools) = windows::require() else {
@@ -386,6 +392,7 @@ async fn a_ca_in_the_windows_certificate_store_is_trusted_and_named() {
     );
 }
 
+#[e2e::lab::needs(windows_target, mingw_gcc, wine64, wineserver)]
 #[tokio::test]
 async fn namespace_from_reads_a_utf16_event_export_or_exits_2() {
     let Some(tools) = windows::require() else {
@@ -418,6 +425,7 @@ async fn namespace_from_reads_a_utf16_event_export_or_exits_2() {
     );
 }
 
+#[e2e::lab::needs(windows_target, mingw_gcc, wine64, wineserver)]
 #[tokio::test]
 async fn mock_relay_exe_under_wine_serves_the_linux_probe() {
     let Some(tools) = windows::require() else {
