@@ -57,16 +57,7 @@ fn toolchain_dirs() -> Vec<PathBuf> {
     outer
 }
 
-#[e2e::lab::needs(
-    root,
-    musl_target,
-    windows_target,
-    cargo_about,
-    cargo_cyclonedx,
-    musl_gcc,
-    unshare,
-    chroot
-)]
+#[e2e::lab::needs(dist)]
 #[test]
 fn the_readme_install_steps_work_without_rust() {
     let Some(release) = dist::require() else {

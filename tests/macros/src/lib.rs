@@ -1,5 +1,6 @@
 //! `#[needs(lab, squid, htpasswd)]` on an end-to-end test: for each component the test needs
-//! (the names of `tests/src/lab/components.rs`; `lab` is root and `ip`), the test is ignored
+//! (the names of `tests/src/lab/components.rs`, or of its groups: `lab` is root and `ip`,
+//! `windows`, `dist` and `kdc` what their harnesses need), the test is ignored
 //! with that component's reason when `tests/build.rs` found it missing (`cfg(lab_missing_<id>)`,
 //! never set under `CI=true`). nextest then counts the test as skipped and says why.
 //!
@@ -35,14 +36,9 @@ fn ignores(attr: TokenStream) -> Result<TokenStream, (Span, String)> {
     let mut earlier: Vec<String> = Vec::new();
     let mut out = String::new();
     for (id, span) in names(attr)? {
-        let ids: Vec<&str> = if id == "lab" {
-            components::LAB.to_vec()
-        } else {
-            vec![id.as_str()]
-        };
-        for id in ids {
+        for id in components::expand(&id) {
             let c = components::component(id).ok_or_else(|| {
-                let known = std::iter::once("lab")
+                let known = components::GROUPS.iter().map(|(group, _)| *group)
                     .chain(components::COMPONENTS.iter().map(|c| c.id))
                     .collect::<Vec<_>>()
                     .join(", ");

@@ -59,8 +59,40 @@ impl Component {
     }
 }
 
-/// `lab` in `#[needs(...)]`: what every lab test needs (as [`crate::lab::require`] implies).
-pub const LAB: [&str; 2] = ["root", "ip"];
+/// Names in `#[needs(...)]` that stand for several components.
+pub const GROUPS: &[(&str, &[&str])] = &[
+    // What every lab test needs (as `lab::require` implies).
+    ("lab", &["root", "ip"]),
+    // A Kerberos realm of its own (`lab::Kdc`).
+    ("kdc", &["krb5kdc", "kdb5_util", "kadmin_local", "kinit"]),
+    // probe.exe under Wine (`windows::require`); the target first, as its skip comes first.
+    (
+        "windows",
+        &["windows_target", "mingw_gcc", "wine64", "wineserver"],
+    ),
+    // The release (`dist::require`, `tests/setup-dist.sh`).
+    (
+        "dist",
+        &[
+            "root",
+            "musl_target",
+            "windows_target",
+            "cargo_about",
+            "cargo_cyclonedx",
+            "musl_gcc",
+            "unshare",
+            "chroot",
+        ],
+    ),
+];
+
+/// The components `name` stands for: a group's, or the one of that id.
+pub fn expand(name: &str) -> Vec<&str> {
+    GROUPS
+        .iter()
+        .find(|(group, _)| *group == name)
+        .map_or_else(|| vec![name], |(_, ids)| ids.to_vec())
+}
 
 const fn program(id: &'static str, name: &'static str, apt: &'static str) -> Component {
     Component {
@@ -218,4 +250,31 @@ pub fn is_root() -> bool {
 /// Whether `value` of the `CI` variable means a CI run, where a missing component fails.
 pub fn is_ci(value: Option<&str>) -> bool {
     value.is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_group_and_id_names_one_known_component() {
+        for (group, ids) in GROUPS {
+            assert!(component(group).is_none(), "{group} is a group and an id");
+            for id in *ids {
+                assert!(component(id).is_some(), "group {group}: unknown {id}");
+            }
+        }
+        for (i, c) in COMPONENTS.iter().enumerate() {
+            assert!(
+                COMPONENTS[i + 1..].iter().all(|d| d.id != c.id),
+                "{} twice",
+                c.id
+            );
+            assert!(
+                c.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'),
+                "{} cannot be part of a cfg name",
+                c.id
+            );
+        }
+    }
 }
