@@ -271,7 +271,8 @@ mod tests {
                 c.id
             );
             assert!(
-                c.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'),
+                c.id.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_'),
                 "{} cannot be part of a cfg name",
                 c.id
             );
