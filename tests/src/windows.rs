@@ -411,6 +411,11 @@ impl Wine {
         run_command(self.command(Path::new("schtasks")), args, WINE_TOOL_LIMIT).await
     }
 
+    /// Wine's own `taskkill.exe ARGS` (`/F`: TerminateProcess).
+    pub async fn taskkill(&self, args: &[&str]) -> ProbeRun {
+        run_command(self.command(Path::new("taskkill")), args, WINE_TOOL_LIMIT).await
+    }
+
     /// Wine's own `reg.exe ARGS` (e.g. `add KEY /v NAME /t REG_BINARY /d HEX /f`).
     pub async fn reg(&self, args: &[&str]) -> ProbeRun {
         run_command(self.command(Path::new("reg")), args, WINE_TOOL_LIMIT).await

@@ -1,7 +1,7 @@
 //! The Windows scheduled task of docs/deploy-watch.md under Wine: its task XML, read from the
 //! docs themselves (only the watch's arguments adapted to this test's loopback mock-relay), is
-//! registered with `schtasks /Create /XML`, started, watched, stopped with Ctrl-C and deleted
-//! with `schtasks /Delete`.
+//! registered with `schtasks /Create /XML`, started, watched, stopped with Ctrl-C, started again
+//! and ended at once as `schtasks /End` ends it, and deleted with `schtasks /Delete`.
 //!
 //! What Wine 8 offers, found by trying it and read in its sources: `schtasks` implements only
 //! `/Create /XML` and `/Delete` (`/Run`, `/End` and `/Query` print a fixme and do nothing, and
@@ -15,9 +15,9 @@
 //! the docs' XML writes it (`"Command" Arguments`, in `WorkingDirectory`), which is what Task
 //! Scheduler does when the boot trigger fires or `schtasks /Run` asks. The stop is the
 //! console's Ctrl-C (Wine turns SIGINT to a Windows process into `CTRL_C_EVENT`), one of the
-//! stops `probe/src/stop_signal.rs` handles; `schtasks /End` on Windows is a hard kill instead,
-//! which is why every event is written when it happens. On a real Windows host the commands in
-//! the docs are the test.
+//! stops `probe/src/stop_signal.rs` handles. `schtasks /End` on Windows is a hard kill instead
+//! (TerminateProcess); Wine's `taskkill /F` does the same, and the events written so far must
+//! survive it. On a real Windows host the commands in the docs are the test.
 
 use e2e::relay::Relay;
 use e2e::report_tools::http_get_with;
@@ -111,6 +111,92 @@ fn option<'a>(arguments: &'a str, flag: &str) -> &'a str {
     }
 }
 
+/// The task's action, started by `wine_aid run-action`, once it listens.
+struct Started {
+    aid: tokio::process::Child,
+    stdout: tokio::process::ChildStdout,
+    /// The exporter's address, from the watch's line on stderr.
+    addr: String,
+    /// Standard error up to that line, and the rest of it once the watch ends.
+    said: String,
+    rest_of_stderr: tokio::task::JoinHandle<String>,
+}
+
+impl Started {
+    async fn start(wine: &Wine, exec: &Exec) -> Started {
+        let mut aid = wine.aid_command();
+        aid.args([
+            "run-action",
+            &exec.command,
+            &exec.arguments,
+            &exec.working_directory,
+        ])
+        .env_remove("PROBE_HYBRID_CONNECTION")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut aid = aid.spawn().expect("start wine_aid run-action");
+        let stdout = aid.stdout.take().unwrap();
+        let mut stderr = BufReader::new(aid.stderr.take().unwrap());
+        let mut said = String::new();
+        let addr = tokio::time::timeout(LIMIT, async {
+            loop {
+                let mut line = String::new();
+                if stderr.read_line(&mut line).await.unwrap_or(0) == 0 {
+                    panic!("the watch ended before it listened:\n{said}");
+                }
+                said.push_str(&line);
+                if let Some(rest) = line.split_once("listening on http://") {
+                    break rest.1.split_whitespace().next().unwrap().to_string();
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the watch did not listen within {LIMIT:?}:\n{said}"));
+        let rest_of_stderr = tokio::spawn(async move {
+            let mut rest = String::new();
+            let _ = stderr.read_to_string(&mut rest).await;
+            rest
+        });
+        Started {
+            aid,
+            stdout,
+            addr,
+            said,
+            rest_of_stderr,
+        }
+    }
+
+    /// Waits for the end: the exit code, standard output and standard error.
+    async fn ended(mut self) -> (Option<i32>, String, String) {
+        let status = tokio::time::timeout(LIMIT, self.aid.wait())
+            .await
+            .expect("the watch ended within a minute of its stop")
+            .expect("wait for wine_aid");
+        let mut out = String::new();
+        self.stdout.read_to_string(&mut out).await.unwrap();
+        self.said.push_str(&self.rest_of_stderr.await.unwrap());
+        (status.code(), out, self.said)
+    }
+}
+
+/// Waits until the events file holds `n` delivered pushes; returns its events.
+async fn delivered(events: &Path, n: usize) -> Vec<serde_json::Value> {
+    let events = events.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        ev::wait_for(&events, LIMIT, |e| {
+            of(e, "push", None)
+                .iter()
+                .filter(|p| p["outcome"] == "delivered")
+                .count()
+                >= n
+        })
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn the_docs_task_registers_runs_stops_on_ctrl_c_and_deletes_under_wine() {
     let Some(tools) = windows::require() else {
@@ -169,63 +255,16 @@ async fn the_docs_task_registers_runs_stops_on_ctrl_c_and_deletes_under_wine() {
     }
 
     // Started as the scheduler starts an Exec action.
-    let mut aid = wine.aid_command();
-    aid.args([
-        "run-action",
-        &exec.command,
-        &exec.arguments,
-        &exec.working_directory,
-    ])
-    .env_remove("PROBE_HYBRID_CONNECTION")
-    .env("NO_COLOR", "1")
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut started = aid.spawn().expect("start wine_aid run-action");
-    let mut stdout = started.stdout.take().unwrap();
-    let mut stderr = BufReader::new(started.stderr.take().unwrap());
-    let mut said = String::new();
-    let addr = tokio::time::timeout(LIMIT, async {
-        loop {
-            let mut line = String::new();
-            if stderr.read_line(&mut line).await.unwrap_or(0) == 0 {
-                panic!("the watch ended before it listened:\n{said}");
-            }
-            said.push_str(&line);
-            if let Some(rest) = line.split_once("listening on http://") {
-                break rest.1.split_whitespace().next().unwrap().to_string();
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("the watch did not listen within {LIMIT:?}:\n{said}"));
-    let rest_of_stderr = tokio::spawn(async move {
-        let mut rest = String::new();
-        let _ = stderr.read_to_string(&mut rest).await;
-        rest
-    });
+    let mut watch = Started::start(&wine, &exec).await;
 
     // It runs: pushes delivered through the relay, written as they happen and served on
     // /metrics behind the web config's basic auth.
-    let written = tokio::task::spawn_blocking({
-        let events = events.clone();
-        move || {
-            ev::wait_for(&events, LIMIT, |e| {
-                of(e, "push", None)
-                    .iter()
-                    .filter(|p| p["outcome"] == "delivered")
-                    .count()
-                    >= 2
-            })
-        }
-    })
-    .await
-    .unwrap();
+    let written = delivered(&events, 2).await;
     let target = of(&written, "push", None)[0]["target"]
         .as_str()
         .unwrap()
         .to_string();
-    let anonymous = http_get_with(&addr, "/metrics", &[], LIMIT).await;
+    let anonymous = http_get_with(&watch.addr, "/metrics", &[], LIMIT).await;
     assert_eq!(
         anonymous.status, 401,
         "the web config's basic auth guards /metrics"
@@ -237,7 +276,7 @@ async fn the_docs_task_registers_runs_stops_on_ctrl_c_and_deletes_under_wine() {
         format!("Basic {token}")
     };
     let metrics = http_get_with(
-        &addr,
+        &watch.addr,
         "/metrics",
         &[("Authorization", credentials.as_str())],
         LIMIT,
@@ -265,15 +304,9 @@ async fn the_docs_task_registers_runs_stops_on_ctrl_c_and_deletes_under_wine() {
         0,
         "SIGINT to {pid}"
     );
-    let status = tokio::time::timeout(LIMIT, started.wait())
-        .await
-        .expect("the watch stopped within a minute of Ctrl-C")
-        .expect("wait for wine_aid");
-    let mut summary = String::new();
-    stdout.read_to_string(&mut summary).await.unwrap();
-    said.push_str(&rest_of_stderr.await.unwrap());
+    let (code, summary, said) = watch.ended().await;
     assert_eq!(
-        status.code(),
+        code,
         Some(0),
         "no incident: exit 0\nstdout:\n{summary}\nstderr:\n{said}"
     );
@@ -288,6 +321,30 @@ async fn the_docs_task_registers_runs_stops_on_ctrl_c_and_deletes_under_wine() {
         std::fs::read_to_string(&events).unwrap_or_default()
     );
     ev::assert_counts_add_up(&run, &target);
+
+    // What `schtasks /End` does on Windows, a hard stop (TerminateProcess, here by Wine's
+    // `taskkill /F`): no summary, and the events file still holds every push of the run.
+    let restarted = Started::start(&wine, &exec).await;
+    let pushes_before = of(&run, "push", Some(&target)).len();
+    let delivered_before = of(&run, "push", None)
+        .iter()
+        .filter(|p| p["outcome"] == "delivered")
+        .count();
+    delivered(&events, delivered_before + 1).await;
+    let kill = wine.taskkill(&["/F", "/IM", "probe.exe"]).await;
+    assert_eq!(kill.code, 0, "taskkill /F: {}{}", kill.stdout, kill.stderr);
+    let (_, summary, said) = restarted.ended().await;
+    assert!(
+        !summary.contains("probe watch: stopped"),
+        "a hard stop prints no summary: {summary}\n{said}"
+    );
+    let after = ev::read(&events);
+    assert!(of(&after, "push", Some(&target)).len() > pushes_before);
+    assert_eq!(
+        of(&after, "stopped", Some(&target)).len(),
+        1,
+        "only the Ctrl-C stop wrote its totals"
+    );
 
     // Deleted: schtasks /Delete removes the registration.
     let delete = wine.schtasks(&["/Delete", "/TN", TASK, "/F"]).await;
