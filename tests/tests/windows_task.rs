@@ -182,7 +182,7 @@ impl Started {
 }
 
 /// Waits until the events file holds `n` delivered pushes; returns its events.
-async fn delivered(events: &Path, n: usize) -> Vec<serde_json::Value> {
+async fn wait_delivered(events: &Path, n: usize) -> Vec<serde_json::Value> {
     let events = events.to_path_buf();
     tokio::task::spawn_blocking(move || {
         ev::wait_for(&events, LIMIT, |e| {
@@ -259,7 +259,7 @@ async fn the_docs_task_registers_runs_stops_on_ctrl_c_and_deletes_under_wine() {
 
     // It runs: pushes delivered through the relay, written as they happen and served on
     // /metrics behind the web config's basic auth.
-    let written = delivered(&events, 2).await;
+    let written = wait_delivered(&events, 2).await;
     let target = of(&written, "push", None)[0]["target"]
         .as_str()
         .unwrap()
@@ -330,7 +330,7 @@ async fn the_docs_task_registers_runs_stops_on_ctrl_c_and_deletes_under_wine() {
         .iter()
         .filter(|p| p["outcome"] == "delivered")
         .count();
-    delivered(&events, delivered_before + 1).await;
+    wait_delivered(&events, delivered_before + 1).await;
     let kill = wine.taskkill(&["/F", "/IM", "probe.exe"]).await;
     assert_eq!(kill.code, 0, "taskkill /F: {}{}", kill.stdout, kill.stderr);
     let (_, summary, said) = restarted.ended().await;
