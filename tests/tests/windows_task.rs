@@ -255,7 +255,7 @@ async fn the_docs_task_registers_runs_stops_on_ctrl_c_and_deletes_under_wine() {
     }
 
     // Started as the scheduler starts an Exec action.
-    let mut watch = Started::start(&wine, &exec).await;
+    let watch = Started::start(&wine, &exec).await;
 
     // It runs: pushes delivered through the relay, written as they happen and served on
     // /metrics behind the web config's basic auth.
