@@ -197,6 +197,7 @@ async fn wait_delivered(events: &Path, n: usize) -> Vec<serde_json::Value> {
     .unwrap()
 }
 
+#[e2e::lab::needs(windows)]
 #[tokio::test]
 async fn the_docs_task_registers_runs_stops_on_ctrl_c_and_deletes_under_wine() {
     let Some(tools) = windows::require() else {
