@@ -322,9 +322,24 @@ pub struct HttpResponse {
 
 /// `GET path` on `addr` over plain HTTP/1.1, bounded by `limit`.
 pub async fn http_get(addr: &str, path: &str, limit: Duration) -> HttpResponse {
+    http_get_with(addr, path, &[], limit).await
+}
+
+/// [`http_get`] with more request headers (`("Authorization", "Basic ...")`).
+pub async fn http_get_with(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    limit: Duration,
+) -> HttpResponse {
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await?;

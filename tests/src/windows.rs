@@ -13,7 +13,8 @@
 //! Two test aids are built with mingw-w64 from `tests/windows/` (never shipped): a stand-in
 //! `bcryptprimitives.dll` (Wine 8 lacks it; Rust's standard library takes `ProcessPrng` from
 //! it), and `wine_aid.exe`, which does what `certutil -addstore` and `netsh winhttp set proxy`
-//! do on a server (Wine's own certutil and netsh are stubs).
+//! do on a server (Wine's own certutil and netsh are stubs), and starts a scheduled task's
+//! action as Task Scheduler does (Wine's scheduler cannot, see `tests/tests/windows_task.rs`).
 
 use crate::probe_cli::{run_command, ProbeRun};
 use std::path::{Path, PathBuf};
@@ -327,6 +328,42 @@ impl Wine {
         self.prefix.path().join("drive_c")
     }
 
+    /// The Linux path of `C:\...` in this prefix (`C:\ProgramData\probe` →
+    /// `…/drive_c/ProgramData/probe`); Wine's `C:` is case-insensitive, the path is as given.
+    pub fn c_path(&self, windows: &str) -> PathBuf {
+        let rest = windows
+            .strip_prefix("C:\\")
+            .or_else(|| windows.strip_prefix("c:\\"))
+            .unwrap_or_else(|| panic!("{windows} is not on C:"));
+        rest.split('\\')
+            .filter(|part| !part.is_empty())
+            .fold(self.drive_c(), |path, part| path.join(part))
+    }
+
+    /// The Linux process id of the Windows program `exe` (its path as Windows started it,
+    /// e.g. `C:\Program Files\probe\probe.exe`) running in this prefix, if it is running. Wine
+    /// runs each Windows process as a Linux process whose first argument is that path, and
+    /// double-forks it, so it is no child of the process that started it.
+    pub fn linux_pid(&self, exe: &str) -> Option<libc::pid_t> {
+        let prefix = format!("WINEPREFIX={}", self.prefix.path().display());
+        std::fs::read_dir("/proc")
+            .ok()?
+            .flatten()
+            .find_map(|entry| {
+                let pid: libc::pid_t = entry.file_name().to_str()?.parse().ok()?;
+                let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+                let argv0 = cmdline.split(|b| *b == 0).next()?;
+                if !argv0.eq_ignore_ascii_case(exe.as_bytes()) {
+                    return None;
+                }
+                let environ = std::fs::read(entry.path().join("environ")).ok()?;
+                environ
+                    .split(|b| *b == 0)
+                    .any(|var| var == prefix.as_bytes())
+                    .then_some(pid)
+            })
+    }
+
     /// `wine64 PROGRAM` in this prefix, headless and quiet.
     pub fn command(&self, program: &Path) -> tokio::process::Command {
         let mut std_cmd = Command::new(&self.tools.wine);
@@ -351,6 +388,21 @@ impl Wine {
         )
         .await;
         assert_eq!(run.code, 0, "wine_aid {args:?}: {}", run.stderr);
+    }
+
+    /// `wine_aid.exe`, to start and keep (`run-action` waits for the program it starts).
+    pub fn aid_command(&self) -> tokio::process::Command {
+        self.command(&self.tools.aids.join("wine_aid.exe"))
+    }
+
+    /// Wine's own `schtasks.exe ARGS`.
+    pub async fn schtasks(&self, args: &[&str]) -> ProbeRun {
+        run_command(self.command(Path::new("schtasks")), args, WINE_TOOL_LIMIT).await
+    }
+
+    /// Wine's own `taskkill.exe ARGS` (`/F`: TerminateProcess).
+    pub async fn taskkill(&self, args: &[&str]) -> ProbeRun {
+        run_command(self.command(Path::new("taskkill")), args, WINE_TOOL_LIMIT).await
     }
 
     /// Wine's own `reg.exe ARGS` (e.g. `add KEY /v NAME /t REG_BINARY /d HEX /f`).

@@ -14,7 +14,8 @@ pub struct ReportArgs {
     /// event files (`--events`, JSON lines; rotated ones too), from any number of segments.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
-    /// Output format: a text table, or one self-contained HTML file with charts.
+    /// Output format: a text table, one self-contained HTML file with charts, or only the
+    /// watch timeline as an SVG image.
     #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
     pub format: MatrixFormat,
     /// Write the report to FILE instead of standard output.
@@ -29,6 +30,9 @@ pub enum MatrixFormat {
     /// One self-contained HTML file: the matrix and, per run, SVG charts of the idle ladder
     /// and the phase timings.
     Html,
+    /// Only the timeline of `probe watch` event files (a lane per segment, incidents in red),
+    /// the picture the HTML report draws, as one SVG image for a README or a wiki page.
+    Svg,
 }
 
 /// Exit code 0 when the report was written; a bad input file is a configuration error (2).
@@ -51,6 +55,12 @@ pub fn command(args: &ReportArgs) -> Result<u8, ConfigError> {
     let matrix = (!runs.is_empty()).then(|| merge::build(runs));
     let watched = !watch.segments.is_empty();
     let report = match (args.format, &matrix) {
+        (MatrixFormat::Svg, _) => watch_html::timeline_svg(&watch).ok_or_else(|| {
+            ConfigError::Input(
+                "--format svg draws the timeline of `probe watch` event files (--events): none was given"
+                    .into(),
+            )
+        })?,
         (MatrixFormat::Text, Some(m)) if watched => {
             format!("{}\n{}", text::render(m), watch_text::render(&watch))
         }

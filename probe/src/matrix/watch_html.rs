@@ -66,6 +66,13 @@ pub fn document(log: &WatchLog) -> String {
     )
 }
 
+/// The timeline alone, as a standalone SVG image (`probe report --format svg`): the same
+/// drawing the HTML report embeds; `None` when the log holds no event.
+pub fn timeline_svg(log: &WatchLog) -> Option<String> {
+    let svg = timeline(log);
+    (!svg.is_empty()).then(|| format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}"))
+}
+
 /// One lane per segment on a shared time axis.
 fn timeline(log: &WatchLog) -> String {
     let Some((first, last)) = log.span() else {
@@ -190,5 +197,20 @@ mod tests {
         let (wx, ww) = (num(watched, " x=\""), num(watched, "width=\""));
         let (ix, iw) = (num(incident, " x=\""), num(incident, "width=\""));
         assert!(ix >= wx && ix + iw <= wx + ww + 0.1, "{wx} {ww} {ix} {iw}");
+    }
+
+    #[test]
+    fn the_svg_is_the_timeline_the_html_embeds() {
+        let log = sample();
+        let svg = timeline_svg(&log).expect("an image");
+        let body = svg
+            .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+            .expect("an XML declaration");
+        assert!(
+            body.starts_with("<svg ") && body.ends_with("</svg>\n"),
+            "{svg}"
+        );
+        assert!(document(&log).contains(body));
+        assert_eq!(timeline_svg(&WatchLog::default()), None);
     }
 }
