@@ -84,8 +84,10 @@ fn timeline(log: &WatchLog) -> String {
         LEFT + plot * ((t - first).as_seconds_f64() / span_s).clamp(0.0, 1.0)
     };
     let height = TOP + LANE * log.segments.len() as f64 + BOTTOM;
+    // A white page under the drawing: its black labels stay legible where the SVG is shown
+    // alone on a dark page (a README in GitHub's dark theme).
     let mut out = format!(
-        "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\"><title>{}</title>\n",
+        "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\"><title>{}</title>\n<rect class=\"page\" width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n",
         text("Timeline per segment: watched (green) and incidents (red)")
     );
     for (i, s) in log.segments.iter().enumerate() {
