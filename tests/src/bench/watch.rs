@@ -105,13 +105,15 @@ pub async fn run(config: &WatchConfig) -> Result<WatchReport, String> {
     .to_vec();
     args.push(ca.display().to_string());
     args.extend(["--for".into(), format!("{}s", config.limit.as_secs() + 60)]);
-    args.extend([
-        "--hybrid-connection".into(),
-        cs.expose().expose().to_string(),
-    ]);
+    // One hybrid connection per entity (`--hc-entity` would add idle-ladder listeners to one
+    // target instead).
+    let cs = cs.expose().expose().trim_end_matches(';').to_string();
     for i in 1..=config.pairs {
         args.extend(["--target".into(), format!("relay://{}/w{i}", relay.addr)]);
-        args.extend(["--hc-entity".into(), format!("w{i}")]);
+        args.extend([
+            "--hybrid-connection".into(),
+            format!("{cs};EntityPath=w{i}"),
+        ]);
     }
     let log_path = dir.path().join("watch.log");
     let log = std::fs::File::create(&log_path).map_err(|e| format!("watch log: {e}"))?;
@@ -128,6 +130,10 @@ pub async fn run(config: &WatchConfig) -> Result<WatchReport, String> {
     let pid = watch.0.id();
     let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let metrics_at = wait_for_address(&read_log, &mut watch.0).await?;
+    let watching = format!("probe watch: watching {} target(s)", 2 * config.pairs);
+    if !read_log().contains(&watching) {
+        return Err(format!("expected `{watching}`:\n{}", read_log()));
+    }
     let started = Instant::now();
     let mut samples: Vec<Sample> = Vec::new();
     let mut stopped_by_limit = false;
