@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 /// Pending holds one connection may have at once.
 const MAX_HOLDS: usize = 64;
@@ -31,7 +31,7 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
     // Boxed: opening is done before the channel idles, and its state would stay reserved.
     let mut ws = match Box::pin(handshake::open(on_upgrade)).await {
         Ok(ws) => ws,
-        Err(why) => return why,
+        Err(why) => return why.to_string(),
     };
     tracing::info!(conn = ctx.id, path = %shown(path), "channel opened");
     let shared = &ctx.shared;
@@ -60,7 +60,7 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
                     server_time: protocol::now_rfc3339(),
                 };
                 if let Err(why) = send(&mut ws, &push).await {
-                    return why;
+                    return why.to_string();
                 }
                 shared.stats.pushed();
                 tracing::info!(conn = ctx.id, id = %hold.id, idle_s, "pushed");
@@ -68,7 +68,7 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
             }
             message = ws.next() => match message {
                 None => return "peer closed".into(),
-                Some(Err(e)) => return describe(e),
+                Some(Err(e)) => return describe(&e),
                 Some(Ok(message)) => message,
             },
         };
@@ -88,7 +88,7 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
                                 server_time: protocol::now_rfc3339(),
                             };
                             if let Err(why) = send(&mut ws, &held).await {
-                                return why;
+                                return why.to_string();
                             }
                             let held_at = Instant::now();
                             tracing::info!(conn = ctx.id, id = %id, push_after_s, "held");
@@ -127,14 +127,14 @@ pub(crate) async fn run(on_upgrade: OnUpgrade, path: &str, ctx: &ConnCtx) -> Str
                     .await
                     .unwrap_or(Ok(()))
                 {
-                    return describe(e);
+                    return describe(&e);
                 }
                 continue;
             }
             Message::Pong(_) | Message::Frame(_) | Message::Close(_) => continue,
         };
         if let Err(why) = send(&mut ws, &answer).await {
-            return why;
+            return why.to_string();
         }
     }
 }
@@ -196,19 +196,28 @@ async fn sleep_until(due: Option<Instant>) {
     }
 }
 
+/// Why a message could not be sent: the channel ends with it.
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    #[error("{}", describe(.0))]
+    WebSocket(#[source] WsError),
+    #[error("send blocked for {} s", STEP_LIMIT.as_secs())]
+    Blocked,
+}
+
 /// Sends one message, within [`STEP_LIMIT`]. Boxed, as are the close and the flush: what a
 /// send holds (a timer, the frame) is needed only while it runs, and would otherwise stay
 /// reserved in the channel's future for as long as the channel idles.
 fn send<'a>(
     ws: &'a mut Ws,
     message: &ServerMessage,
-) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+) -> Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>> {
     let frame = Message::text(message.to_json());
     Box::pin(async move {
         match tokio::time::timeout(STEP_LIMIT, ws.send(frame)).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(describe(e)),
-            Err(_) => Err(format!("send blocked for {} s", STEP_LIMIT.as_secs())),
+            Ok(Err(e)) => Err(SendError::WebSocket(e)),
+            Err(_) => Err(SendError::Blocked),
         }
     })
 }

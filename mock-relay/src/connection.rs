@@ -71,7 +71,7 @@ async fn establish(
     let serving = {
         let stream = match Box::pin(tls_handshake(&acceptor, conn.stream, ctx)).await {
             Ok(stream) => stream,
-            Err(reason) => return reason,
+            Err(reason) => return reason.to_string(),
         };
         Box::pin(serve_http(stream, ctx))
     };
@@ -83,7 +83,7 @@ async fn before_handshake(shared: &Shared) -> Option<String> {
     tokio::select! {
         biased;
         _ = shared.faults.before_handshake() => None,
-        _ = shared.token.cancelled() => Some("server shutting down".into()),
+        _ = shared.token.cancelled() => Some(Ended::ShuttingDown.to_string()),
     }
 }
 
@@ -92,17 +92,14 @@ async fn tls_handshake(
     acceptor: &tokio_rustls::TlsAcceptor,
     tcp: TcpStream,
     ctx: &ConnCtx,
-) -> Result<TlsStream<TcpStream>, String> {
+) -> Result<TlsStream<TcpStream>, Ended> {
     let shared = &ctx.shared;
     let handshake = tokio::time::timeout(shared.handshake_timeout, acceptor.accept(tcp));
     let stream = tokio::select! {
-        _ = shared.token.cancelled() => return Err("server shutting down".into()),
+        _ = shared.token.cancelled() => return Err(Ended::ShuttingDown),
         result = handshake => match result {
-            Err(_) => return Err(format!(
-                "tls handshake not finished within {} s",
-                shared.handshake_timeout.as_secs_f64()
-            )),
-            Ok(Err(e)) => return Err(format!("tls handshake failed: {e}")),
+            Err(_) => return Err(Ended::TlsTimedOut(shared.handshake_timeout)),
+            Ok(Err(e)) => return Err(Ended::Tls(e)),
             Ok(Ok(stream)) => stream,
         },
     };
@@ -119,7 +116,7 @@ async fn tls_handshake(
 /// Runs `serving` (HTTP until the connection ends or becomes a WebSocket), then the WebSocket.
 async fn http<F>(serving: F, ctx: &Arc<ConnCtx>) -> String
 where
-    F: Future<Output = (Result<(), String>, EndingSlot)>,
+    F: Future<Output = (Result<(), Ended>, EndingSlot)>,
 {
     let (result, ending) = serving.await;
     let shared = &ctx.shared;
@@ -135,15 +132,15 @@ where
     };
     let reason = match (upgraded, result) {
         (Some(running), _) => running.await,
-        (None, Ok(())) if shared.token.is_cancelled() => "server shutting down".into(),
+        (None, Ok(())) if shared.token.is_cancelled() => Ended::ShuttingDown.to_string(),
         (None, Ok(())) => "peer closed".into(),
-        (None, Err(why)) => why,
+        (None, Err(why)) => why.to_string(),
     };
     explain_ending(&ending, reason)
 }
 
 /// hyper's HTTP/1.1 over the idle guard, until the connection ends or is upgraded.
-async fn serve_http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> (Result<(), String>, EndingSlot) {
+async fn serve_http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> (Result<(), Ended>, EndingSlot) {
     let shared = &ctx.shared;
     let policy = IdlePolicy {
         fault: shared.faults.idle(),
@@ -174,11 +171,24 @@ async fn serve_http<T: Transport>(io: T, ctx: &Arc<ConnCtx>) -> (Result<(), Stri
             conn.as_mut().graceful_shutdown();
             match tokio::time::timeout(CLOSE_LIMIT, conn.as_mut()).await {
                 Ok(result) => result,
-                Err(_) => return (Err("server shutting down".into()), ending),
+                Err(_) => return (Err(Ended::ShuttingDown), ending),
             }
         }
     };
-    (result.map_err(|e| describe(&e)), ending)
+    (result.map_err(Ended::Http), ending)
+}
+
+/// Why a connection ended before it became a WebSocket, for the `closed` log line.
+#[derive(Debug, thiserror::Error)]
+enum Ended {
+    #[error("server shutting down")]
+    ShuttingDown,
+    #[error("tls handshake not finished within {} s", .0.as_secs_f64())]
+    TlsTimedOut(Duration),
+    #[error("tls handshake failed: {0}")]
+    Tls(#[source] std::io::Error),
+    #[error("{}", describe(.0))]
+    Http(#[source] hyper::Error),
 }
 
 /// What the idle guard did explains the ending better than the error it caused.

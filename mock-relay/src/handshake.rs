@@ -108,22 +108,34 @@ pub(crate) fn switching_protocols(key: &str) -> Response<Body> {
 /// messages are far smaller; a larger message grows the buffer to its length as it arrives.
 const READ_BUFFER_BYTES: usize = 1024;
 
+/// Why an answered upgrade gave no connection.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum UpgradeError {
+    #[error("websocket upgrade failed: {0}")]
+    Failed(#[source] hyper::Error),
+    #[error("websocket upgrade timed out")]
+    TimedOut,
+}
+
 /// The WebSocket over an answered upgrade (messages and frames up to [`MAX_MESSAGE_BYTES`]).
-pub(crate) async fn open(on_upgrade: OnUpgrade) -> Result<Ws, String> {
+pub(crate) async fn open(on_upgrade: OnUpgrade) -> Result<Ws, UpgradeError> {
     open_with_limit(on_upgrade, MAX_MESSAGE_BYTES).await
 }
 
 /// The upgraded connection of an answered upgrade (bounded wait).
-pub(crate) async fn upgraded(on_upgrade: OnUpgrade) -> Result<Raw, String> {
+pub(crate) async fn upgraded(on_upgrade: OnUpgrade) -> Result<Raw, UpgradeError> {
     match tokio::time::timeout(STEP_LIMIT, on_upgrade).await {
         Ok(Ok(upgraded)) => Ok(TokioIo::new(upgraded)),
-        Ok(Err(e)) => Err(format!("websocket upgrade failed: {e}")),
-        Err(_) => Err("websocket upgrade timed out".into()),
+        Ok(Err(e)) => Err(UpgradeError::Failed(e)),
+        Err(_) => Err(UpgradeError::TimedOut),
     }
 }
 
 /// The WebSocket over an answered upgrade, messages and frames up to `limit` bytes.
-pub(crate) async fn open_with_limit(on_upgrade: OnUpgrade, limit: usize) -> Result<Ws, String> {
+pub(crate) async fn open_with_limit(
+    on_upgrade: OnUpgrade,
+    limit: usize,
+) -> Result<Ws, UpgradeError> {
     let upgraded = upgraded(on_upgrade).await?;
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
@@ -156,7 +168,7 @@ fn fit_close_reason(reason: &str) -> String {
 }
 
 /// Why a WebSocket ended, for the `closed` log line.
-pub(crate) fn describe(error: WsError) -> String {
+pub(crate) fn describe(error: &WsError) -> String {
     match error {
         WsError::ConnectionClosed | WsError::AlreadyClosed => "peer closed".into(),
         WsError::Capacity(e) => format!("message too large: {e}"),

@@ -1,9 +1,8 @@
 //! The command line (clap), and the dispatch from a parsed command to its file in `cmd/`. The same definitions feed shell completions and the man page.
 
-use crate::cmd::{self, demo::DemoArgs, report::ReportArgs, serve::ServeArgs};
+use crate::cmd::{self, demo::DemoArgs, report::ReportArgs, serve::ServeArgs, watch::WatchArgs};
 use crate::error::ConfigError;
 use crate::plan::RunArgs;
-use crate::watch::{self, WatchArgs};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -73,7 +72,7 @@ impl Cli {
             Command::Demo(args) => cmd::demo::command(&args, verbose).await,
             Command::Report(args) => cmd::report::command(&args),
             Command::Serve(args) => cmd::serve::command(args).await,
-            Command::Watch(args) => watch::command(args).await,
+            Command::Watch(args) => cmd::watch::command(args).await,
             Command::Completions { shell } => cmd::completions::command(shell, Cli::command()),
             Command::Man => cmd::man::command(Cli::command()),
         }

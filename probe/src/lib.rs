@@ -8,7 +8,7 @@
 //! cli                                   the command line and its dispatch
 //! cmd                                   one file per subcommand: what it does
 //! plan, runner, report, matrix, watch,  flags -> plan -> run -> result -> formats -> files;
-//!   output, exporter                    many runs (and watch events) -> one matrix; `probe watch`;
+//!   output, exporter                    many runs (and watch events) -> one matrix; `probe watch`'s engine;
 //!                                       the HTTP side of `serve` and `watch`
 //! check                                 one file per check, one signature
 //! result, timing, advice, progress,     the result document and what fills it (writeback: the

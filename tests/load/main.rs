@@ -14,9 +14,8 @@
 mod crowd;
 
 use crowd::Crowd;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One system under load: how to start it, and where its health answer is.
 struct System {
@@ -64,43 +63,22 @@ async fn probe_serve() -> System {
     let server = runs.https_server().await;
     let url = format!("https://localhost:{}/", server.port);
     let ca = runs.ca_file();
-    let mut child = tokio::process::Command::new(e2e::bins::probe())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--interval",
-            "10s",
-            "--target",
-            &url,
-            "--ca-file",
-            &ca,
-            "--quick",
-            "--timeout",
-            "5",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn probe serve");
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    tokio::time::timeout(Duration::from_secs(30), stderr.read_line(&mut line))
-        .await
-        .expect("probe serve prints its address")
-        .expect("read stderr");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .expect("an address")
-        .to_string();
-    tokio::spawn(async move {
-        let mut rest = String::new();
-        let _ = stderr.read_to_string(&mut rest).await;
-    });
+    let (child, addr) = e2e::served::Served::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "10s",
+        "--target",
+        &url,
+        "--ca-file",
+        &ca,
+        "--quick",
+        "--timeout",
+        "5",
+    ])
+    .await
+    .drain_stderr();
     System {
         name: "probe serve",
         child,

@@ -18,6 +18,7 @@ pub mod python;
 pub mod relay;
 pub mod relay_load;
 pub mod report_tools;
+pub mod served;
 pub mod slack;
 pub mod tls_client;
 pub mod watch_events;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// A Python interpreter that can `import module` (Debian package `apt`), or None: missing
-/// fails the test unless skips are allowed ([`crate::lab::skip::unavailable`]).
+/// fails the test under `CI=true` and skips it elsewhere ([`crate::lab::skip::unavailable`]).
 pub fn require_module(module: &str, apt: &str) -> Option<PathBuf> {
     let python = require_tool("python3", "python3")?;
     // The system interpreter first: Debian's python3-* packages install into it, not into a

@@ -13,14 +13,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const LIMIT: Duration = Duration::from_secs(60);
 
-/// The external program `name` (searched on PATH and in /usr/bin), or None. Missing, it
-/// fails the test unless skips are allowed ([`crate::lab::skip::unavailable`]).
+/// The external program `name` (found as the lab's tools are), or None. Missing, it fails
+/// the test under `CI=true` and skips it elsewhere ([`crate::lab::skip::unavailable`]).
 pub fn require_tool(name: &str, apt: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
+    let found = crate::lab::tools::find(name);
     if found.is_none() {
         let why = format!("`{name}` not installed (apt: {apt}; tests/setup-lab.sh installs it)");
         crate::lab::skip::unavailable(&why);

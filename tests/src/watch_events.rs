@@ -41,6 +41,26 @@ pub fn wait_for(path: &Path, limit: Duration, done: impl Fn(&[Value]) -> bool) -
     }
 }
 
+/// [`wait_for`] from an async test: the same bounded wait on the watch's events, off the
+/// runtime's thread, so the tasks beside it (the watch itself) keep running.
+pub async fn wait_for_async(
+    path: &Path,
+    limit: Duration,
+    done: impl Fn(&[Value]) -> bool + Send + 'static,
+) -> Vec<Value> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || wait_for(&path, limit, done))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+
+/// Whether any push among `events` was delivered.
+pub fn delivered(events: &[Value]) -> bool {
+    of(events, "push", None)
+        .iter()
+        .any(|p| p["outcome"] == "delivered")
+}
+
 /// An RFC 3339 field of an event.
 pub fn time(event: &Value, field: &str) -> OffsetDateTime {
     let text = event[field]

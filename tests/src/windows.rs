@@ -23,8 +23,6 @@ use std::time::{Duration, Instant};
 
 pub const TARGET: &str = "x86_64-pc-windows-gnu";
 const MINGW_GCC: &str = "x86_64-w64-mingw32-gcc";
-/// Debian's wine64 keeps `wine64` and `wineserver` here, off `PATH`.
-const WINE_DIRS: [&str; 2] = ["/usr/lib/wine", "/usr/lib64/wine"];
 /// A cold release build of the probe for Windows on a 2-core machine takes minutes.
 const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
 const GCC_LIMIT: Duration = Duration::from_secs(120);
@@ -74,9 +72,9 @@ fn prepare() -> Result<Toolchain, Unavailable> {
     let gcc = crate::lab::tools::find(MINGW_GCC).ok_or_else(|| {
         Unavailable::Lab(format!("{MINGW_GCC} not found (apt: gcc-mingw-w64-x86-64)"))
     })?;
-    let wine = find_wine("wine64")
+    let wine = crate::lab::tools::find("wine64")
         .ok_or_else(|| Unavailable::Lab("wine64 not found (apt: wine64)".into()))?;
-    let wineserver = find_wine("wineserver")
+    let wineserver = crate::lab::tools::find("wineserver")
         .ok_or_else(|| Unavailable::Lab("wineserver not found (apt: wine64)".into()))?;
     let (probe_exe, mock_relay_exe) = build_exes();
     let profile = probe_exe.parent().expect("profile dir").to_path_buf();
@@ -111,15 +109,6 @@ fn target_installed() -> bool {
         entries
             .flatten()
             .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
-    })
-}
-
-fn find_wine(name: &str) -> Option<PathBuf> {
-    crate::lab::tools::find(name).or_else(|| {
-        WINE_DIRS
-            .iter()
-            .map(|d| Path::new(d).join(name))
-            .find(|p| p.is_file())
     })
 }
 

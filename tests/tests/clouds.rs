@@ -65,6 +65,7 @@ fn assert_reached(cloud: &str, run: &ProbeRun, expected: &[(&str, &str)]) {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
 
+#[e2e::lab::needs(lab)]
 #[tokio::test]
 async fn cloud_usgov_probes_the_us_government_hosts() {
     if !lab::require(&[]) {
@@ -76,6 +77,7 @@ async fn cloud_usgov_probes_the_us_government_hosts() {
     assert_reached("usgov", &run, &expected);
 }
 
+#[e2e::lab::needs(lab)]
 #[tokio::test]
 async fn cloud_china_probes_the_21vianet_relay_hosts() {
     if !lab::require(&[]) {

@@ -74,6 +74,7 @@ async fn probe_namespace(relay: &Relay, dns: &Dnsmasq) -> ProbeRun {
     run
 }
 
+#[e2e::lab::needs(lab, dnsmasq)]
 #[tokio::test]
 async fn a_namespace_expands_to_its_gateways_and_a_dead_gateway_address_is_named() {
     if !lab::require(&["dnsmasq"]) {
@@ -152,6 +153,7 @@ async fn a_namespace_expands_to_its_gateways_and_a_dead_gateway_address_is_named
     assert_eq!(run.code, 1, "a dead gateway fails the run");
 }
 
+#[e2e::lab::needs(lab, dnsmasq)]
 #[tokio::test]
 async fn a_namespace_whose_gateways_all_answer_passes() {
     if !lab::require(&["dnsmasq"]) {
@@ -244,6 +246,7 @@ async fn probe_domain(dns: &Dnsmasq) -> ProbeRun {
     run
 }
 
+#[e2e::lab::needs(lab, dnsmasq)]
 #[tokio::test]
 async fn srv_discovery_finds_the_pdc_emulator_and_a_closed_kpasswd_port_fails() {
     if !lab::require(&["dnsmasq"]) {
@@ -286,6 +289,7 @@ async fn srv_discovery_finds_the_pdc_emulator_and_a_closed_kpasswd_port_fails() 
     assert_eq!(run.code, 1);
 }
 
+#[e2e::lab::needs(lab, dnsmasq)]
 #[tokio::test]
 async fn a_reachable_pdc_emulator_passes_even_when_another_dc_is_not() {
     if !lab::require(&["dnsmasq"]) {
@@ -308,6 +312,7 @@ async fn a_reachable_pdc_emulator_passes_even_when_another_dc_is_not() {
     assert_eq!(run.code, 0);
 }
 
+#[e2e::lab::needs(lab, dnsmasq)]
 #[tokio::test]
 async fn a_domain_without_a_pdc_srv_record_fails_saying_so() {
     if !lab::require(&["dnsmasq"]) {

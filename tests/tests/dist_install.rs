@@ -57,6 +57,7 @@ fn toolchain_dirs() -> Vec<PathBuf> {
     outer
 }
 
+#[e2e::lab::needs(dist)]
 #[test]
 fn the_readme_install_steps_work_without_rust() {
     let Some(release) = dist::require() else {

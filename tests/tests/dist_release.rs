@@ -38,6 +38,7 @@ fn files_under(dir: &Path, base: &Path, found: &mut BTreeSet<String>) {
     }
 }
 
+#[e2e::lab::needs(dist)]
 #[test]
 fn archives_hold_everything_and_the_sums_check() {
     let Some(release) = dist::require() else {
@@ -87,6 +88,7 @@ fn archives_hold_everything_and_the_sums_check() {
     }
 }
 
+#[e2e::lab::needs(dist)]
 #[test]
 fn the_same_source_gives_the_same_bytes() {
     let Some(release) = dist::require() else {
@@ -143,6 +145,7 @@ fn demo_report_is_whole(stdout: &[u8], target: &str) {
     );
 }
 
+#[e2e::lab::needs(dist)]
 #[test]
 fn the_static_probe_runs_in_an_empty_root() {
     let Some(release) = dist::require() else {
@@ -190,6 +193,7 @@ fn the_static_probe_runs_in_an_empty_root() {
     demo_report_is_whole(&demo.stdout, LINUX);
 }
 
+#[e2e::lab::needs(dist, windows)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_windows_archive_runs_the_demo_under_wine() {
     let Some(release) = dist::require() else {
@@ -240,6 +244,7 @@ fn compiled_crates(target: &str) -> BTreeSet<String> {
         .collect()
 }
 
+#[e2e::lab::needs(dist)]
 #[test]
 fn the_licences_cover_every_compiled_crate() {
     let Some(release) = dist::require() else {

@@ -34,6 +34,7 @@ fn echoed(response: &Value) -> Value {
     .unwrap_or_else(|e| panic!("{e}: {response}"))
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn get_reaches_the_listener_with_path_query_and_headers_and_the_answer_comes_back() {
     let Some((result, log)) = run("get", &[]) else {
@@ -57,6 +58,7 @@ fn get_reaches_the_listener_with_path_query_and_headers_and_the_answer_comes_bac
     assert!(!log.contains("request rendezvous"), "{log}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_post_body_below_64_kb_goes_inline_on_the_control_channel() {
     let Some((result, log)) = run("post_small", &[]) else {
@@ -68,6 +70,7 @@ fn a_post_body_below_64_kb_goes_inline_on_the_control_channel() {
     assert!(!log.contains("request rendezvous"), "{log}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_post_body_above_64_kb_goes_through_a_request_rendezvous_streamed() {
     let Some((result, log)) = run("post_large", &[]) else {
@@ -79,6 +82,7 @@ fn a_post_body_above_64_kb_goes_through_a_request_rendezvous_streamed() {
     assert!(log.contains("request rendezvous: answered 200"), "{log}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_response_above_64_kb_comes_back_through_a_rendezvous() {
     let Some((result, log)) = run("response_large", &[]) else {
@@ -91,6 +95,7 @@ fn a_response_above_64_kb_comes_back_through_a_rendezvous() {
     assert!(log.contains("request rendezvous: answered 200"), "{log}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn the_listeners_status_reason_phrase_and_headers_reach_the_sender() {
     let Some((result, _)) = run("status", &[]) else {
@@ -107,6 +112,7 @@ fn the_listeners_status_reason_phrase_and_headers_reach_the_sender() {
     assert_eq!(response["text"], "teapot", "{result}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_response_written_in_chunks_arrives_whole() {
     let Some((result, _)) = run("chunked", &[]) else {
@@ -116,6 +122,7 @@ fn a_response_written_in_chunks_arrives_whole() {
     assert_eq!(result["response"]["text"], "one,two,three", "{result}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn twenty_concurrent_requests_each_get_their_own_answer() {
     let Some((result, _)) = run("concurrent", &[]) else {
@@ -131,6 +138,7 @@ fn twenty_concurrent_requests_each_get_their_own_answer() {
     }
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_listener_that_does_not_answer_in_time_gives_the_sender_504() {
     let Some((result, _)) = run("silent", &["--response-timeout", "2"]) else {
@@ -151,6 +159,7 @@ fn a_listener_that_does_not_answer_in_time_gives_the_sender_504() {
     );
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_request_with_no_listener_connected_gets_404() {
     let Some((result, _)) = run("no_listener", &[]) else {
@@ -169,6 +178,7 @@ fn a_request_with_no_listener_connected_gets_404() {
     );
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn the_token_may_come_in_the_sb_hc_token_query_parameter_and_is_not_passed_on() {
     let Some((result, _)) = run("token_in_query", &[]) else {
@@ -179,6 +189,7 @@ fn the_token_may_come_in_the_sb_hc_token_query_parameter_and_is_not_passed_on() 
     assert_eq!(seen["url"], "/hc1/echo?x=1", "{seen}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_malformed_response_gives_the_sender_502_naming_what_is_wrong() {
     let Some((result, _)) = run("malformed", &[]) else {
@@ -199,6 +210,7 @@ fn a_malformed_response_gives_the_sender_502_naming_what_is_wrong() {
     );
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_request_without_a_token_reaches_an_anonymous_entity_and_is_refused_401_elsewhere() {
     let Some((open, _)) = run("no_token", &["--anonymous", "hc1"]) else {

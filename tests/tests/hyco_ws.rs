@@ -29,6 +29,7 @@ fn finished(result: &Value) {
     );
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn text_and_binary_messages_from_1_byte_to_1_mib_cross_both_ways_all_in_flight() {
     let Some(lab) = lab(&[]) else { return };
@@ -43,6 +44,7 @@ fn text_and_binary_messages_from_1_byte_to_1_mib_cross_both_ways_all_in_flight()
     assert_eq!(result["mismatches"], json!([]), "{result}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn the_first_requested_subprotocol_is_what_sender_and_listener_get() {
     let Some(lab) = lab(&[]) else { return };
@@ -63,6 +65,7 @@ fn refused(case: &str) -> Value {
     result
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_sender_with_no_listener_connected_is_refused_404() {
     let result = refused("no_listener");
@@ -71,6 +74,7 @@ fn a_sender_with_no_listener_connected_is_refused_404() {
     }
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_sender_to_an_entity_that_does_not_exist_is_refused_404() {
     let result = refused("unknown_entity");
@@ -79,6 +83,7 @@ fn a_sender_to_an_entity_that_does_not_exist_is_refused_404() {
     }
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_sender_signed_with_a_wrong_key_is_refused_401() {
     let result = refused("wrong_key");
@@ -87,6 +92,7 @@ fn a_sender_signed_with_a_wrong_key_is_refused_401() {
     }
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_sender_with_an_expired_token_is_refused_401() {
     let result = refused("expired_token");
@@ -95,6 +101,7 @@ fn a_sender_with_an_expired_token_is_refused_401() {
     }
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn renew_token_keeps_a_listener_past_its_first_tokens_life() {
     let Some(lab) = lab(&[]) else { return };
@@ -116,6 +123,7 @@ fn renew_token_keeps_a_listener_past_its_first_tokens_life() {
     assert!(!log.contains("listener token expired"), "{log}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_listener_whose_token_expires_unrenewed_is_closed_1008_and_hyco_ws_reconnects() {
     let Some(lab) = lab(&[]) else { return };
@@ -142,6 +150,7 @@ fn a_listener_whose_token_expires_unrenewed_is_closed_1008_and_hyco_ws_reconnect
     assert!(log.contains("listener token expired"), "{log}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_listener_reconnects_after_mock_relay_restarts_and_is_reachable_again() {
     let Some(mut lab) = lab(&[]) else { return };
@@ -158,6 +167,7 @@ fn a_listener_reconnects_after_mock_relay_restarts_and_is_reachable_again() {
     assert_eq!(result["reply"], "after the restart", "{result}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn the_senders_path_suffix_and_query_reach_the_listener_in_the_accept_address() {
     let Some(lab) = lab(&[]) else { return };
@@ -173,6 +183,7 @@ fn the_senders_path_suffix_and_query_reach_the_listener_in_the_accept_address() 
     );
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_sender_without_a_token_reaches_an_anonymous_entity() {
     let Some(lab) = lab(&["--anonymous", "hc1"]) else {
@@ -183,6 +194,7 @@ fn a_sender_without_a_token_reaches_an_anonymous_entity() {
     assert_eq!(result["reply"], "no token", "{result}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_sender_without_a_token_is_refused_401_elsewhere() {
     let Some(lab) = lab(&[]) else { return };
@@ -194,6 +206,7 @@ fn a_sender_without_a_token_is_refused_401_elsewhere() {
     );
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_client_from_a_filtered_address_is_refused_401_as_the_ip_filter_does() {
     let Some(lab) = lab(&["--deny-ip", "127.0.0.0/8"]) else {
@@ -206,6 +219,7 @@ fn a_client_from_a_filtered_address_is_refused_401_as_the_ip_filter_does() {
     assert!(log.contains("ip filter"), "{log}");
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn with_a_gateway_the_accept_address_names_it_and_the_rendezvous_goes_through_it() {
     let Some(lab) = lab(&["--gateway", hyco::GATEWAY]) else {
@@ -223,6 +237,7 @@ fn with_a_gateway_the_accept_address_names_it_and_the_rendezvous_goes_through_it
     );
 }
 
+#[e2e::lab::needs(lab, node, hyco)]
 #[test]
 fn a_frame_over_the_frame_limit_closes_its_senders_side_1009() {
     // hyco-ws sends each message as one frame: the 64 KiB text (more bytes than characters)

@@ -62,6 +62,7 @@ fn check_answers(site: &Site, server: SocketAddr) {
     assert!(started.elapsed() >= Duration::from_millis(1900));
 }
 
+#[e2e::lab::needs(lab, dnsmasq)]
 #[test]
 fn dnsmasq_in_the_server_namespace_answers_the_client() {
     if !lab::require(&["dnsmasq"]) {
@@ -78,6 +79,7 @@ fn dnsmasq_in_the_server_namespace_answers_the_client() {
     assert!(dns.log().contains("relay.lab.test"), "{}", dns.log());
 }
 
+#[e2e::lab::needs(lab, dnsmasq)]
 #[test]
 fn dnsmasq_on_loopback_answers() {
     if !lab::require(&["dnsmasq"]) {

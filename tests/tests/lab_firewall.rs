@@ -20,6 +20,7 @@ fn echo_topology(rules: &[lab::Rule]) -> (Topology, peer::Peer) {
     (topo, echo)
 }
 
+#[e2e::lab::needs(lab, nft, curl)]
 #[test]
 fn block_port_makes_connect_time_out() {
     if !lab::require(&["nft", "curl"]) {
@@ -34,6 +35,7 @@ fn block_port_makes_connect_time_out() {
     assert_eq!(run.code, 28, "curl should time out: {run:?}");
 }
 
+#[e2e::lab::needs(lab, nft, curl)]
 #[test]
 fn reject_port_makes_connect_refused() {
     if !lab::require(&["nft", "curl"]) {
@@ -114,6 +116,7 @@ fn short_and_long_idle(rule: lab::Rule) -> (AfterIdle, AfterIdle, String) {
     (short, long, firewall::listing(&topo.router))
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[test]
 fn blackhole_after_silences_a_connection_idle_past_t() {
     if !lab::require(&["nft"]) {
@@ -125,6 +128,7 @@ fn blackhole_after_silences_a_connection_idle_past_t() {
     assert_eq!(long, AfterIdle::Silence, "4 s idle is past T\n{rules}");
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[test]
 fn reset_after_resets_a_connection_idle_past_t() {
     if !lab::require(&["nft"]) {
@@ -135,6 +139,7 @@ fn reset_after_resets_a_connection_idle_past_t() {
     assert_eq!(long, AfterIdle::Reset, "4 s idle is past T\n{rules}");
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[test]
 fn forward_nothing_cuts_the_client_off() {
     if !lab::require(&["nft"]) {

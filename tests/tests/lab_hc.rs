@@ -99,6 +99,7 @@ async fn through_firewall_to(
     (run, idle)
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[tokio::test]
 async fn a_firewall_forgetting_idle_listeners_gives_silent_drop_bracketing_t() {
     if !lab::require(&["nft"]) {
@@ -123,6 +124,7 @@ async fn a_firewall_forgetting_idle_listeners_gives_silent_drop_bracketing_t() {
     assert_eq!(run.code, 1);
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[tokio::test]
 async fn a_firewall_cut_below_the_relays_own_limit_is_still_bracketed_and_fails() {
     if !lab::require(&["nft"]) {
@@ -148,6 +150,7 @@ async fn a_firewall_cut_below_the_relays_own_limit_is_still_bracketed_and_fails(
     assert_eq!(run.code, 1);
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[tokio::test]
 async fn a_firewall_resetting_idle_listeners_gives_reset_bracketing_t() {
     if !lab::require(&["nft"]) {
@@ -161,6 +164,7 @@ async fn a_firewall_resetting_idle_listeners_gives_reset_bracketing_t() {
     assert_eq!(run.code, 1);
 }
 
+#[e2e::lab::needs(lab, squid)]
 #[tokio::test]
 async fn squids_read_timeout_closes_idle_listeners() {
     if !lab::require(&["squid"]) {

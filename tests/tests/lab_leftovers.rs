@@ -49,6 +49,7 @@ fn assert_nothing_left() {
 
 // One test only: the checks look at everything this process owns, so a second lab test
 // running in parallel in the same process (plain `cargo test`) would disturb them.
+#[e2e::lab::needs(lab, nft, dnsmasq, squid, basic_ncsa_auth, htpasswd, mitmdump)]
 #[test]
 fn nothing_is_left_behind_after_drop_or_panic() {
     if !lab::require(&[

@@ -102,11 +102,13 @@ fn assert_consistent(run: &ProbeRun, context: &str) {
     assert_eq!(idle["verdict"], "pass", "{idle:#}\n{context}");
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[tokio::test]
 async fn eight_percent_loss_never_inverts_the_bracket_over_repeated_runs() {
     lossy_runs(8, 3).await;
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[tokio::test]
 async fn twelve_percent_loss_still_brackets_the_cut() {
     lossy_runs(12, 1).await;

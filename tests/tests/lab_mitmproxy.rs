@@ -6,6 +6,7 @@ use e2e::https_server::{ServerOptions, TestServer};
 use e2e::lab::{self, curl::curl, Mitmdump, Site};
 use std::net::{IpAddr, Ipv4Addr};
 
+#[e2e::lab::needs(lab, mitmdump, curl)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mitmdump_intercepts_with_its_own_ca() {
     if !lab::require(&["mitmdump", "curl"]) {

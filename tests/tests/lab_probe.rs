@@ -41,6 +41,7 @@ fn echo(topo: &Topology) -> peer::Peer {
     )
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[tokio::test]
 async fn block_port_gives_tcp_timeout_and_reject_port_refused() {
     if !lab::require(&["nft"]) {
@@ -65,6 +66,7 @@ async fn block_port_gives_tcp_timeout_and_reject_port_refused() {
     assert_eq!(rejected.code, 1);
 }
 
+#[e2e::lab::needs(lab, dnsmasq)]
 #[tokio::test]
 async fn dnsmasq_gives_resolved_nxdomain_and_timeout() {
     if !lab::require(&["dnsmasq"]) {
@@ -101,6 +103,7 @@ async fn dnsmasq_gives_resolved_nxdomain_and_timeout() {
     assert_eq!(silent.code, 1);
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[tokio::test]
 async fn probe_reaches_mock_relay_across_the_router() {
     if !lab::require(&["nft"]) {
@@ -199,6 +202,7 @@ fn assert_bracket_contains(idle: &serde_json::Value, t: f64) {
     );
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[tokio::test]
 async fn blackhole_after_t_gives_idle_silent_drop_bracketing_t() {
     if !lab::require(&["nft"]) {
@@ -212,6 +216,7 @@ async fn blackhole_after_t_gives_idle_silent_drop_bracketing_t() {
     assert_eq!(run.code, 1);
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[tokio::test]
 async fn reset_after_t_gives_idle_reset_bracketing_t() {
     if !lab::require(&["nft"]) {
@@ -225,6 +230,7 @@ async fn reset_after_t_gives_idle_reset_bracketing_t() {
     assert_eq!(run.code, 1);
 }
 
+#[e2e::lab::needs(lab, nft, dnsmasq, squid, basic_ncsa_auth, htpasswd)]
 #[tokio::test]
 async fn squid_in_the_router_is_the_probes_only_way_out() {
     if !lab::require(&["nft", "dnsmasq", "squid", "basic_ncsa_auth", "htpasswd"]) {

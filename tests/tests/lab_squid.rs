@@ -29,6 +29,7 @@ fn through(site: &Site, proxy: &str, url: &str) -> (String, lab::curl::CurlRun) 
     (status, run)
 }
 
+#[e2e::lab::needs(lab, squid, basic_ncsa_auth, htpasswd, curl)]
 #[test]
 fn squid_connect_with_basic_auth_and_deny_acl() {
     if !lab::require(&["squid", "basic_ncsa_auth", "htpasswd", "curl"]) {
@@ -60,6 +61,7 @@ fn squid_connect_with_basic_auth_and_deny_acl() {
     assert_eq!(status, "403", "{run:?}\n{}", squid.logs());
 }
 
+#[e2e::lab::needs(lab, squid, ntlm_fake_auth, negotiate_kerberos_auth, curl)]
 #[test]
 fn squid_ntlm_fake_auth_runs_curls_ntlm_handshake() {
     if !lab::require(&["squid", "ntlm_fake_auth", "negotiate_kerberos_auth", "curl"]) {
@@ -116,6 +118,7 @@ fn squid_ntlm_fake_auth_runs_curls_ntlm_handshake() {
     );
 }
 
+#[e2e::lab::needs(lab, squid)]
 #[test]
 fn squid_read_timeout_closes_an_idle_tunnel() {
     if !lab::require(&["squid"]) {
@@ -162,6 +165,7 @@ fn squid_read_timeout_closes_an_idle_tunnel() {
     );
 }
 
+#[e2e::lab::needs(lab, nft, squid, curl)]
 #[test]
 fn squid_in_the_router_is_the_only_way_out() {
     if !lab::require(&["nft", "squid", "curl"]) {

@@ -25,6 +25,7 @@ fn wait_exit(child: &mut Child, limit: Duration) -> bool {
     false
 }
 
+#[e2e::lab::needs(lab)]
 #[test]
 fn stale_resources_of_a_dead_run_are_cleaned() {
     if !lab::require(&[]) {

@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+#[e2e::lab::needs(lab, nft)]
 #[test]
 fn client_reaches_server_through_router() {
     if !lab::require(&["nft"]) {
@@ -33,6 +34,7 @@ fn client_reaches_server_through_router() {
     assert_eq!(topo.router.sysctl_get("net.ipv4.ip_forward"), "1");
 }
 
+#[e2e::lab::needs(lab, curl)]
 #[test]
 fn curl_in_the_client_gets_an_answer_from_the_server() {
     if !lab::require(&["curl"]) {
@@ -53,6 +55,7 @@ fn curl_in_the_client_gets_an_answer_from_the_server() {
     assert_eq!(run.stdout, "ok\n");
 }
 
+#[e2e::lab::needs(lab)]
 #[test]
 fn two_topologies_in_one_process_are_independent() {
     if !lab::require(&[]) {

@@ -284,6 +284,7 @@ fn fault_case(
     assert!(log.contains("pushes failed ("), "{log}");
 }
 
+#[e2e::lab::needs(lab, nft, conntrack)]
 #[test]
 fn the_firewall_forgets_its_connections() {
     if !lab::require(&["nft", "conntrack"]) {
@@ -310,6 +311,7 @@ fn the_firewall_forgets_its_connections() {
     );
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[test]
 fn a_route_blackholes_the_relay_for_a_while() {
     if !lab::require(&["nft"]) {
@@ -334,6 +336,7 @@ fn a_route_blackholes_the_relay_for_a_while() {
     );
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[test]
 fn the_middlebox_restarts() {
     if !lab::require(&["nft"]) {
@@ -357,6 +360,7 @@ fn the_middlebox_restarts() {
     );
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[test]
 fn mock_relay_is_killed_and_restarted() {
     if !lab::require(&["nft"]) {
@@ -375,6 +379,7 @@ fn mock_relay_is_killed_and_restarted() {
     drop(again);
 }
 
+#[e2e::lab::needs(lab, nft)]
 #[test]
 fn a_burst_of_random_loss() {
     if !lab::require(&["nft"]) {

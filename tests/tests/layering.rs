@@ -21,8 +21,9 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["cli"],
     &["cmd"],
-    // `watch` is a subcommand with a module of its own; it sits beside `matrix`, which reads
-    // its event files back (`matrix::watch_log`), and imports nothing above this layer.
+    // `watch` is the engine of `probe watch` (its entry is `cmd/watch.rs`, as `runner` is
+    // `probe run`'s); it sits beside `matrix`, which reads its event files back
+    // (`matrix::watch_log`), and imports nothing above this layer.
     &[
         "plan", "runner", "report", "matrix", "output", "exporter", "watch",
     ],

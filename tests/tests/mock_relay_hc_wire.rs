@@ -22,6 +22,7 @@ const SCENARIOS: &[&str] = &[
     "control_messages",
 ];
 
+#[e2e::lab::needs(python3, websockets)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_independent_python_client_speaks_the_documented_wire() {
     let Some(python) = python::require_module("websockets", "python3-websockets") else {

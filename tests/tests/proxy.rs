@@ -44,6 +44,7 @@ fn assert_no_secret(run: &ProbeRun) {
     );
 }
 
+#[e2e::lab::needs(lab, squid, basic_ncsa_auth, htpasswd)]
 #[tokio::test]
 async fn connect_through_squid_with_basic_auth_reaches_the_relay() {
     if !lab::require(&["squid", "basic_ncsa_auth", "htpasswd"]) {
@@ -82,6 +83,7 @@ async fn connect_through_squid_with_basic_auth_reaches_the_relay() {
     assert_no_secret(&run);
 }
 
+#[e2e::lab::needs(lab, squid, basic_ncsa_auth, htpasswd)]
 #[tokio::test]
 async fn a_wrong_password_is_proxy_auth_required_and_never_shown() {
     if !lab::require(&["squid", "basic_ncsa_auth", "htpasswd"]) {
@@ -139,6 +141,7 @@ async fn a_wrong_password_is_proxy_auth_required_and_never_shown() {
     assert!(!text.contains(PASSWORD), "{text}");
 }
 
+#[e2e::lab::needs(lab, squid)]
 #[tokio::test]
 async fn a_denied_destination_is_proxy_denied() {
     if !lab::require(&["squid"]) {
@@ -157,6 +160,7 @@ async fn a_denied_destination_is_proxy_denied() {
     assert!(p["message"].as_str().unwrap().contains("403"));
 }
 
+#[e2e::lab::needs(lab, squid)]
 #[tokio::test]
 async fn squid_read_timeout_closes_idle_tunnels_and_the_ladder_says_closed() {
     if !lab::require(&["squid"]) {
@@ -199,6 +203,7 @@ async fn squid_read_timeout_closes_idle_tunnels_and_the_ladder_says_closed() {
     );
 }
 
+#[e2e::lab::needs(lab, squid)]
 #[tokio::test]
 async fn compare_direct_checks_each_target_both_ways() {
     if !lab::require(&["squid"]) {
@@ -222,6 +227,7 @@ async fn compare_direct_checks_each_target_both_ways() {
     assert!(targets[1]["name"].as_str().unwrap().ends_with("(direct)"));
 }
 
+#[e2e::lab::needs(lab, squid)]
 #[tokio::test]
 async fn machine_config_proxy_is_used_as_the_sync_service_would() {
     if !lab::require(&["squid"]) {
@@ -275,6 +281,7 @@ async fn machine_config_proxy_is_used_as_the_sync_service_would() {
     assert!(run.json()["proxy"].is_null());
 }
 
+#[e2e::lab::needs(lab, mitmdump)]
 #[tokio::test]
 async fn mitmproxy_in_the_path_is_intercepted_with_or_without_its_ca() {
     if !lab::require(&["mitmdump"]) {
@@ -299,6 +306,7 @@ async fn mitmproxy_in_the_path_is_intercepted_with_or_without_its_ca() {
     }
 }
 
+#[e2e::lab::needs(lab, squid, basic_ncsa_auth, htpasswd)]
 #[tokio::test]
 async fn a_plus_in_the_password_reaches_squid_as_a_plus() {
     if !lab::require(&["squid", "basic_ncsa_auth", "htpasswd"]) {
@@ -326,6 +334,7 @@ fn ntlm_url(squid: &Squid) -> String {
     format!("http://LAB%5C{USER}:{PASSWORD}@{}", squid.addr)
 }
 
+#[e2e::lab::needs(lab, squid, ntlm_fake_auth)]
 #[tokio::test]
 async fn ntlm_through_squid_with_credentials_reaches_the_relay() {
     if !lab::require(&["squid", "ntlm_fake_auth"]) {
@@ -370,6 +379,7 @@ async fn ntlm_through_squid_with_credentials_reaches_the_relay() {
     assert_no_secret(&run);
 }
 
+#[e2e::lab::needs(lab, squid, ntlm_fake_auth)]
 #[tokio::test]
 async fn ntlm_squid_without_credentials_is_proxy_auth_required_listing_ntlm() {
     if !lab::require(&["squid", "ntlm_fake_auth"]) {
@@ -414,6 +424,7 @@ async fn ntlm_squid_without_credentials_is_proxy_auth_required_listing_ntlm() {
     assert_no_secret(&run);
 }
 
+#[e2e::lab::needs(lab, squid, ntlm_fake_auth, negotiate_kerberos_auth)]
 #[tokio::test]
 async fn negotiate_without_a_ticket_lists_every_scheme_and_what_the_service_needs() {
     if !lab::require(&["squid", "ntlm_fake_auth", "negotiate_kerberos_auth"]) {

@@ -133,6 +133,7 @@ fn logon(run: &ProbeRun) -> serde_json::Value {
     run.check("proxy")["logon"].clone()
 }
 
+#[e2e::lab::needs(lab, squid, negotiate_kerberos_auth, kdc)]
 #[tokio::test]
 async fn a_valid_ticket_passes_and_names_the_principal_spn_and_kerberos() {
     if !lab::require(&[
@@ -178,6 +179,7 @@ async fn a_valid_ticket_passes_and_names_the_principal_spn_and_kerberos() {
     assert!(log.contains(&realm.agent), "{log}");
 }
 
+#[e2e::lab::needs(lab, squid, negotiate_kerberos_auth, kdc, faketime)]
 #[tokio::test]
 async fn each_failure_is_named_in_the_users_words() {
     if !lab::require(&[

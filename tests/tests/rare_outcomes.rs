@@ -61,6 +61,7 @@ async fn a_failing_dns_server_is_servfail() {
     assert_eq!(run.code, 1);
 }
 
+#[e2e::lab::needs(lab)]
 #[tokio::test]
 async fn an_unreachable_route_is_unreachable() {
     if !lab::require(&[]) {

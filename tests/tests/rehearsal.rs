@@ -80,6 +80,7 @@ fn check<'a>(target: &'a serde_json::Value, name: &str) -> &'a serde_json::Value
         .unwrap_or_else(|| panic!("no {name} check: {target:#}"))
 }
 
+#[e2e::lab::needs(lab)]
 #[tokio::test]
 async fn the_builtin_scenario_against_a_mock_relay_by_the_real_names_runs_every_check() {
     if !lab::require(&[]) {
@@ -139,6 +140,7 @@ async fn the_builtin_scenario_against_a_mock_relay_by_the_real_names_runs_every_
     drop(relay);
 }
 
+#[e2e::lab::needs(lab)]
 #[tokio::test]
 async fn without_its_ca_a_mock_relay_is_untrusted_with_how_to_trust_it_not_an_interception() {
     if !lab::require(&[]) {

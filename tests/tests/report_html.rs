@@ -4,6 +4,7 @@
 use e2e::probe_cli::run;
 use e2e::report_tools::{chromium_dom, closed_port, require_tool, Runs, LIMIT};
 
+#[e2e::lab::needs(chromium)]
 #[tokio::test]
 async fn the_html_report_renders_the_matrix_and_a_chart_per_run() {
     let Some(chromium) = require_tool("chromium", "chromium") else {

@@ -46,6 +46,7 @@ fn read_with_junitparser(python: &std::path::Path, file: &std::path::Path) -> se
     serde_json::from_slice(&out.stdout).expect("reader prints JSON")
 }
 
+#[e2e::lab::needs(python3, junitparser)]
 #[tokio::test]
 async fn junitparser_reads_a_suite_per_target_with_failures_and_skips() {
     let Some(python) = require_junitparser() else {

@@ -11,6 +11,7 @@ fn sample(text: &str, metric: &str, labels: &[&str]) -> Option<f64> {
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
+#[e2e::lab::needs(promtool)]
 #[tokio::test]
 async fn a_passing_https_run_exposes_success_phases_and_tls_facts() {
     let Some(promtool) = require_tool("promtool", "prometheus") else {
@@ -73,6 +74,7 @@ async fn a_passing_https_run_exposes_success_phases_and_tls_facts() {
     }
 }
 
+#[e2e::lab::needs(promtool)]
 #[tokio::test]
 async fn a_refused_target_is_probe_success_0_and_skipped_checks_are_absent() {
     let Some(promtool) = require_tool("promtool", "prometheus") else {
@@ -102,6 +104,7 @@ async fn a_refused_target_is_probe_success_0_and_skipped_checks_are_absent() {
     assert!(!text.contains("probe_tls_version_info"), "{text}");
 }
 
+#[e2e::lab::needs(promtool)]
 #[tokio::test]
 async fn the_idle_ladder_is_exposed_and_the_textfile_is_written_atomically() {
     let Some(promtool) = require_tool("promtool", "prometheus") else {

@@ -4,12 +4,13 @@
 use e2e::https_server::TestServer;
 use e2e::probe_cli::assert_matches_schema;
 use e2e::report_tools::{assert_promtool_accepts, http_get, require_tool, Runs};
-use std::process::Stdio;
+use e2e::served::Served;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 
 const ANSWER: Duration = Duration::from_secs(5);
 
+#[e2e::lab::needs(promtool)]
 #[tokio::test]
 async fn serve_answers_during_and_after_runs_and_stops_on_sigterm() {
     let promtool = require_tool("promtool", "prometheus");
@@ -22,42 +23,28 @@ async fn serve_answers_during_and_after_runs_and_stops_on_sigterm() {
     let silent = TestServer::silent().await;
     let url = format!("https://localhost:{}/", silent.port);
     let ca = runs.ca_file();
-    let mut child = tokio::process::Command::new(e2e::bins::probe())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--interval",
-            "1s",
-            "--target",
-            &url,
-            "--ca-file",
-            &ca,
-            "--quick",
-            "--timeout",
-            "2",
-            "--segment",
-            "lab",
-        ])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn probe serve");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    tokio::time::timeout(Duration::from_secs(30), stderr.read_line(&mut line))
-        .await
-        .expect("probe serve prints its address")
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let Served {
+        mut child,
+        addr,
+        mut stderr,
+        ..
+    } = Served::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "1s",
+        "--target",
+        &url,
+        "--ca-file",
+        &ca,
+        "--quick",
+        "--timeout",
+        "2",
+        "--segment",
+        "lab",
+    ])
+    .await;
 
     // During the first run: an answer without results.
     let first = http_get(&addr, "/metrics", ANSWER).await;

@@ -7,6 +7,7 @@ use e2e::report_tools::{assert_promtool_accepts, require_tool, Runs};
 use std::collections::HashSet;
 use std::time::Duration;
 
+#[e2e::lab::needs(promtool)]
 #[tokio::test]
 async fn targets_on_one_host_have_unique_names_in_every_output() {
     let Some(promtool) = require_tool("promtool", "prometheus") else {

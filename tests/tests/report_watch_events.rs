@@ -39,17 +39,8 @@ async fn report_reads_event_files_of_many_segments() {
         .await
     });
     // Pushes get through, then the target goes away: the rest fail, an incident open at the stop.
-    let started = std::time::Instant::now();
-    while !std::fs::read_to_string(&lab)
-        .unwrap_or_default()
-        .contains("\"outcome\":\"delivered\"")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no delivered push"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    e2e::watch_events::wait_for_async(&lab, Duration::from_secs(30), e2e::watch_events::delivered)
+        .await;
     drop(server);
     let run = watch.await.unwrap();
     assert_eq!(run.code, 1, "an incident: exit 1\n{}", run.stderr);

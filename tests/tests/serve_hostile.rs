@@ -3,9 +3,9 @@
 //! the oldest connection), and a client that stops reading is dropped after a bounded stall.
 
 use e2e::report_tools::{http_get, Runs};
-use std::process::Stdio;
+use e2e::served::Served;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Pipelined requests each hostile client sends, never reading an answer: their answers
@@ -27,8 +27,7 @@ impl Serve {
         let server = runs.https_server().await;
         let url = format!("https://localhost:{}/", server.port);
         let ca = runs.ca_file();
-        let mut cmd = tokio::process::Command::new(e2e::bins::probe());
-        cmd.args([
+        let mut cmd = Served::command(&[
             "serve",
             "--listen",
             "127.0.0.1:0",
@@ -41,12 +40,7 @@ impl Serve {
             "--quick",
             "--timeout",
             "5",
-        ])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        ]);
         // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
         unsafe {
             cmd.pre_exec(move || {
@@ -60,24 +54,7 @@ impl Serve {
                 Ok(())
             });
         }
-        let mut child = cmd.spawn().expect("spawn probe serve");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        tokio::time::timeout(Duration::from_secs(30), stderr.read_line(&mut line))
-            .await
-            .expect("probe serve prints its address")
-            .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
-        // Keep draining stderr so the child never blocks on it.
-        tokio::spawn(async move {
-            let mut rest = String::new();
-            let _ = stderr.read_to_string(&mut rest).await;
-        });
+        let (child, addr) = Served::spawn(cmd).await.drain_stderr();
         let started = Instant::now();
         loop {
             let r = http_get(&addr, "/results", Duration::from_secs(5)).await;

@@ -6,45 +6,35 @@
 use base64::Engine;
 use e2e::certs::{TestCa, Validity};
 use e2e::report_tools::closed_port;
+use e2e::served::Served;
 use e2e::tls_client::{connect_tls, request, HttpResponse};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const PASSWORD: &str = "correct horse";
 
-/// `probe serve` with `--web-config web`; returns the child and the address it printed.
-async fn serve(web: &Path, ca_file: &Path) -> (tokio::process::Child, String, String) {
+/// `probe serve` with `--web-config web`, a run every second against a closed port.
+async fn serve(web: &Path, ca_file: &Path) -> Served {
     let target = format!("https://localhost:{}/", closed_port());
-    let mut child = tokio::process::Command::new(e2e::bins::probe())
-        .args(["serve", "--listen", "127.0.0.1:0", "--interval", "1s"])
-        .args(["--target", &target, "--quick", "--timeout", "2"])
-        .arg("--ca-file")
-        .arg(ca_file)
-        .arg("--web-config")
-        .arg(web)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn probe serve");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    tokio::time::timeout(Duration::from_secs(60), stderr.read_line(&mut line))
-        .await
-        .expect("probe serve prints its address")
-        .unwrap();
-    let addr = line
-        .split("://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    (child, addr, line)
+    let (ca_file, web) = (ca_file.display().to_string(), web.display().to_string());
+    Served::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "1s",
+        "--target",
+        &target,
+        "--quick",
+        "--timeout",
+        "2",
+        "--ca-file",
+        &ca_file,
+        "--web-config",
+        &web,
+    ])
+    .await
 }
 
 async fn get(addr: &str, ca_pem: &str, path: &str, auth: Option<(&str, &str)>) -> HttpResponse {
@@ -87,7 +77,12 @@ async fn tls_and_basic_auth_guard_every_path() {
         ),
     )
     .unwrap();
-    let (mut child, addr, line) = serve(&web, &ca_file).await;
+    let Served {
+        mut child,
+        addr,
+        line,
+        ..
+    } = serve(&web, &ca_file).await;
     assert!(line.contains("https://"), "{line}");
 
     for path in ["/metrics", "/results", "/", "/nope"] {

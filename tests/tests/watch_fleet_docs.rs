@@ -4,11 +4,11 @@
 //! `promtool check rules` accepts every alert rule group of REPORTING.md.
 
 use e2e::report_tools::{http_get, require_tool, Runs};
+use e2e::served::Served;
+use e2e::watch_events;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use std::time::Duration;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -19,62 +19,40 @@ async fn served_families(runs: &Runs) -> Vec<(String, String)> {
     let server = runs.https_server().await;
     let url = format!("https://localhost:{}/", server.port);
     let ca = runs.ca_file();
-    let mut child = tokio::process::Command::new(e2e::bins::probe())
-        .args([
-            "watch",
-            "--target",
-            &url,
-            "--ca-file",
-            &ca,
-            "--timeout",
-            "5",
-        ])
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--push-every",
-            "1s",
-            "--for",
-            "60s",
-        ])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn probe watch");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        let n = tokio::time::timeout(Duration::from_secs(60), stderr.read_line(&mut line))
-            .await
-            .expect("probe watch prints its address")
-            .unwrap();
-        assert!(n > 0, "probe watch ended before printing its address");
-        if let Some(rest) = line.split("://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    // Wait for a push, so the families have samples as well as their TYPE lines.
-    let started = Instant::now();
-    let metrics = loop {
-        let r = http_get(&addr, "/metrics", Duration::from_secs(5)).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        if r.body
+    let events = runs.path("watch.jsonl");
+    let events_arg = events.display().to_string();
+    let Served {
+        mut child, addr, ..
+    } = Served::start(&[
+        "watch",
+        "--target",
+        &url,
+        "--ca-file",
+        &ca,
+        "--timeout",
+        "5",
+        "--listen",
+        "127.0.0.1:0",
+        "--push-every",
+        "1s",
+        "--for",
+        "60s",
+        "--events",
+        &events_arg,
+    ])
+    .await;
+    // Wait for a delivered push, so the families have samples as well as their TYPE lines.
+    watch_events::wait_for_async(&events, Duration::from_secs(30), watch_events::delivered).await;
+    let r = http_get(&addr, "/metrics", Duration::from_secs(5)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body
             .lines()
-            .any(|l| l.starts_with("probe_watch_pushes_total{") && !l.ends_with(" 0"))
-        {
-            break r.body;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no push within 30 s:\n{}",
-            r.body
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+            .any(|l| l.starts_with("probe_watch_pushes_total{") && !l.ends_with(" 0")),
+        "a push delivered, and /metrics does not count it:\n{}",
+        r.body
+    );
+    let metrics = r.body;
     child.kill().await.unwrap();
     metrics
         .lines()
@@ -154,6 +132,7 @@ fn rule_groups() -> Vec<String> {
         .collect()
 }
 
+#[e2e::lab::needs(promtool)]
 #[tokio::test]
 async fn the_dashboard_and_alert_rules_name_only_families_the_watch_serves() {
     let Some(promtool) = require_tool("promtool", "prometheus") else {

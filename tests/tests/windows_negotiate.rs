@@ -11,6 +11,7 @@ use std::time::Duration;
 const LIMIT: Duration = Duration::from_secs(120);
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
+#[e2e::lab::needs(windows, lab, squid, negotiate_kerberos_auth, ntlm_fake_auth)]
 #[tokio::test]
 async fn negotiate_under_wine_fails_with_a_clear_message() {
     let Some(tools) = windows::require() else {

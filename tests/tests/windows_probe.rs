@@ -76,6 +76,7 @@ fn assert_same_report(windows: &ProbeRun, linux: &ProbeRun) {
     );
 }
 
+#[e2e::lab::needs(windows)]
 #[tokio::test]
 async fn help_and_scenarios_match_the_linux_binary() {
     let Some(tools) = windows::require() else {
@@ -102,21 +103,107 @@ async fn help_and_scenarios_match_the_linux_binary() {
     assert!(bad.stderr.contains("--timeout"), "{}", bad.stderr);
 }
 
-#[tokio::test]
-async fn demo_json_matches_the_linux_binary() {
-    let Some(tools) = windows::require() else {
-        return;
-    };
-    let wine = Wine::new(tools);
-    let args = ["demo", "--format", "json"];
-    let (windows, linux) = tokio::join!(wine.probe(&args, LIMIT), run(&args, LIMIT));
-    assert_same_report(&windows, &linux);
-    let idle = &windows.json()["targets"][0]["idle"];
-    assert_eq!(idle["failure"], "silent_drop", "{idle:#}");
+/// What a compared run points at: the demo's own relays, or a mock-relay on loopback (then
+/// each binary gets `run --target URL --ca-file CA`, the CA in its own platform's path form).
+#[derive(Clone, Copy, PartialEq)]
+enum Against {
+    Demo,
+    Relay,
 }
 
+/// probe.exe's run and the Linux binary's, already found to agree ([`assert_same_report`]).
+struct Compared {
+    windows: ProbeRun,
+    /// The relay's CA as probe.exe was given it (against a relay).
+    ca_windows: String,
+}
+
+/// Runs `args` in probe.exe under Wine and in the Linux probe at once, and asserts that their
+/// reports agree.
+async fn compare(tools: &'static windows::Toolchain, against: Against, args: &[&str]) -> Compared {
+    let wine = Wine::new(tools);
+    let relay = match against {
+        Against::Relay => Some(Relay::serve(&[]).await),
+        Against::Demo => None,
+    };
+    let url = relay
+        .as_ref()
+        .map(|r| format!("relay://127.0.0.1:{}", r.tls().port()))
+        .unwrap_or_default();
+    let ca = relay.as_ref().map(Relay::ca_file).unwrap_or_default();
+    let ca_windows = win_path(std::path::Path::new(&ca));
+    let with_target = |ca: &str| -> Vec<String> {
+        let target = ["run", "--target", &url, "--ca-file", ca];
+        let target = if against == Against::Relay {
+            &target[..]
+        } else {
+            &[]
+        };
+        target.iter().chain(args).map(|a| a.to_string()).collect()
+    };
+    let (win_args, linux_args) = (with_target(&ca_windows), with_target(&ca));
+    let win_args: Vec<&str> = win_args.iter().map(String::as_str).collect();
+    let linux_args: Vec<&str> = linux_args.iter().map(String::as_str).collect();
+    let (windows, linux) = tokio::join!(wine.probe(&win_args, LIMIT), run(&linux_args, LIMIT));
+    assert_same_report(&windows, &linux);
+    Compared {
+        windows,
+        ca_windows,
+    }
+}
+
+/// One test per comparison, each its own test by name: what the runs point at, the arguments,
+/// and what else probe.exe's report must show.
+macro_rules! comparison_tests {
+    ($($name:ident: $against:expr, [$($arg:literal),* $(,)?] => $then:expr;)*) => {$(
+        #[e2e::lab::needs(windows)]
+        #[tokio::test]
+        async fn $name() {
+            let Some(tools) = windows::require() else {
+                return;
+            };
+            let compared = compare(tools, $against, &[$($arg),*]).await;
+            let then: fn(&Compared) = $then;
+            then(&compared);
+        }
+    )*};
+}
+
+comparison_tests! {
+    demo_json_matches_the_linux_binary: Against::Demo, ["demo", "--format", "json"] => |c| {
+        let idle = &c.windows.json()["targets"][0]["idle"];
+        assert_eq!(idle["failure"], "silent_drop", "{idle:#}");
+    };
+    a_relay_run_matches_the_linux_binary_in_json:
+        Against::Relay, ["--quick", "--format", "json"] => |c| {
+        e2e::probe_cli::assert_matches_schema(&c.windows.json());
+        assert_eq!(c.windows.code, 0, "{}", c.windows.stdout);
+        let tls = c.windows.check("tls");
+        assert!(
+            tls["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("--ca-file {}", c.ca_windows)),
+            "the anchor's store is named: {tls:#}"
+        );
+    };
+    an_idle_ladder_matches_the_linux_binary: Against::Relay, [
+        "--idle", "2", "--idle-min", "1", "--idle-max", "3", "--idle-step", "1", "--format", "json",
+    ] => |c| {
+        let idle = &c.windows.json()["targets"][0]["idle"];
+        assert_eq!(
+            (idle["verdict"].as_str(), idle["survived_s"].as_f64()),
+            (Some("pass"), Some(3.0)),
+            "{idle:#}"
+        );
+    };
+}
+
+/// `--format human` on a pipe: the Linux binary's lines, and no colour (no terminal, NO_COLOR
+/// unset).
+#[e2e::lab::needs(windows)]
 #[tokio::test]
-async fn a_relay_run_matches_the_linux_binary_in_json_and_human() {
+async fn a_relay_run_in_human_has_the_linux_lines_and_no_colour_on_a_pipe() {
     let Some(tools) = windows::require() else {
         return;
     };
@@ -134,35 +221,13 @@ async fn a_relay_run_matches_the_linux_binary_in_json_and_human() {
             ca,
             "--quick",
             "--format",
-            "json",
+            "human",
         ]
         .map(String::from)
         .to_vec()
     };
-    let (win_args, linux_args) = (args(&ca_windows), args(&ca));
-    let win_args: Vec<&str> = win_args.iter().map(String::as_str).collect();
-    let linux_args: Vec<&str> = linux_args.iter().map(String::as_str).collect();
-    let windows = wine.probe(&win_args, LIMIT).await;
-    let linux = run(&linux_args, LIMIT).await;
-    e2e::probe_cli::assert_matches_schema(&windows.json());
-    assert_same_report(&windows, &linux);
-    assert_eq!(windows.code, 0, "{}", windows.stdout);
-    let tls = windows.check("tls");
-    assert!(
-        tls["message"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("--ca-file {ca_windows}")),
-        "the anchor's store is named: {tls:#}"
-    );
-
-    // `--format human` on a pipe: the same lines, and no colour (no terminal, NO_COLOR unset).
-    let human_args: Vec<&str> = win_args
-        .iter()
-        .map(|a| if *a == "json" { "human" } else { a })
-        .collect();
     let mut cmd = wine.command(&tools.probe_exe);
-    cmd.env_remove("NO_COLOR").args(&human_args);
+    cmd.env_remove("NO_COLOR").args(args(&ca_windows));
     let out = tokio::time::timeout(LIMIT, cmd.output())
         .await
         .expect("probe.exe --format human finished")
@@ -170,14 +235,9 @@ async fn a_relay_run_matches_the_linux_binary_in_json_and_human() {
     let human = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{human}");
     assert!(!human.contains('\u{1b}'), "colour on a pipe: {human:?}");
-    let linux_human = run(
-        &linux_args
-            .iter()
-            .map(|a| if *a == "json" { "human" } else { a })
-            .collect::<Vec<_>>(),
-        LIMIT,
-    )
-    .await;
+    let linux_args = args(&ca);
+    let linux_args: Vec<&str> = linux_args.iter().map(String::as_str).collect();
+    let linux_human = run(&linux_args, LIMIT).await;
     let shape = |text: &str| -> Vec<String> {
         text.lines()
             .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
@@ -188,46 +248,11 @@ async fn a_relay_run_matches_the_linux_binary_in_json_and_human() {
     assert!(human.contains("verdict: PASS"), "{human}");
 }
 
-#[tokio::test]
-async fn an_idle_ladder_matches_the_linux_binary() {
-    let Some(tools) = windows::require() else {
-        return;
-    };
-    let wine = Wine::new(tools);
-    let relay = Relay::serve(&[]).await;
-    let url = format!("relay://127.0.0.1:{}", relay.tls().port());
-    let ca = relay.ca_file();
-    let ca_windows = win_path(std::path::Path::new(&ca));
-    let ladder = [
-        "--idle",
-        "2",
-        "--idle-min",
-        "1",
-        "--idle-max",
-        "3",
-        "--idle-step",
-        "1",
-        "--format",
-        "json",
-    ];
-    let mut win_args = vec!["run", "--target", &url, "--ca-file", &ca_windows];
-    win_args.extend(ladder);
-    let mut linux_args = vec!["run", "--target", &url, "--ca-file", &ca];
-    linux_args.extend(ladder);
-    let (windows, linux) = tokio::join!(wine.probe(&win_args, LIMIT), run(&linux_args, LIMIT));
-    assert_same_report(&windows, &linux);
-    let idle = &windows.json()["targets"][0]["idle"];
-    assert_eq!(
-        (idle["verdict"].as_str(), idle["survived_s"].as_f64()),
-        (Some("pass"), Some(3.0)),
-        "{idle:#}"
-    );
-}
-
 /// The registry value and machine.config path an administrator's tools write.
 const CONNECTIONS: &str =
     r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections";
 
+#[e2e::lab::needs(windows)]
 #[tokio::test]
 async fn winhttp_and_machine_config_are_read_from_where_windows_keeps_them() {
     let Some(tools) = windows::require() else {
@@ -326,6 +351,7 @@ async fn winhttp_and_machine_config_are_read_from_where_windows_keeps_them() {
         .contains("direct access (no proxy server)"));
 }
 
+#[e2e::lab::needs(windows)]
 #[tokio::test]
 async fn a_ca_in_the_windows_certificate_store_is_trusted_and_named() {
     let Some(tools) = windows::require() else {
@@ -386,6 +412,7 @@ async fn a_ca_in_the_windows_certificate_store_is_trusted_and_named() {
     );
 }
 
+#[e2e::lab::needs(windows)]
 #[tokio::test]
 async fn namespace_from_reads_a_utf16_event_export_or_exits_2() {
     let Some(tools) = windows::require() else {
@@ -418,6 +445,7 @@ async fn namespace_from_reads_a_utf16_event_export_or_exits_2() {
     );
 }
 
+#[e2e::lab::needs(windows)]
 #[tokio::test]
 async fn mock_relay_exe_under_wine_serves_the_linux_probe() {
     let Some(tools) = windows::require() else {

@@ -8,7 +8,7 @@
 
 use super::service_idle::ServiceIdle;
 use crate::handshake::{self, describe, Ws, STEP_LIMIT};
-use crate::hc_state::relayed::{Answer, ControlItem};
+use crate::hc_state::relayed::{Answer, AnswerError, ControlItem};
 use crate::hc_state::{now_unix, shown, Session};
 use crate::state::ConnCtx;
 use bytes::Bytes;
@@ -54,12 +54,9 @@ impl InFlight {
 
 /// Statuses a listener may not answer with: "All status codes ... are permitted, except for
 /// 502 "Bad Gateway" and 504 "Gateway Timeout"" (protocol guide, "Responding to requests").
-pub(crate) fn checked(response: ResponseMessage) -> Result<ResponseMessage, String> {
+pub(crate) fn checked(response: ResponseMessage) -> Result<ResponseMessage, AnswerError> {
     match response.status_code {
-        502 | 504 => Err(format!(
-            "the listener answered {}, a status reserved to the service",
-            response.status_code
-        )),
+        502 | 504 => Err(AnswerError::ReservedStatus(response.status_code)),
         _ => Ok(response),
     }
 }
@@ -100,7 +97,7 @@ pub(crate) async fn run(mut ws: Ws, mut session: Session, ctx: &ConnCtx) -> Stri
                 for frame in frames {
                     match tokio::time::timeout(STEP_LIMIT, ws.send(frame)).await {
                         Ok(Ok(())) => {}
-                        Ok(Err(e)) => return describe(e),
+                        Ok(Err(e)) => return describe(&e),
                         Err(_) => return format!("send blocked for {} s", STEP_LIMIT.as_secs()),
                     }
                 }
@@ -109,14 +106,14 @@ pub(crate) async fn run(mut ws: Ws, mut session: Session, ctx: &ConnCtx) -> Stri
             }
             message = ws.next() => match message.inspect(|_| idle.touch()) {
                 None => return "peer closed".into(),
-                Some(Err(e)) => return describe(e),
+                Some(Err(e)) => return describe(&e),
                 Some(Ok(Message::Text(text))) => match read(text.as_str(), &session, ctx) {
                     Heard::Nothing => {}
                     Heard::Response(response) if response.body => in_flight.body_of = Some(response),
                     Heard::Response(response) => in_flight.answer(response, Bytes::new()),
                     Heard::BadResponse { request_id, why } => {
                         if let Some(answer) = request_id.and_then(|id| in_flight.waiting.remove(&id)) {
-                            answer.give(Err(why));
+                            answer.give(Err(why.into()));
                         }
                     }
                     Heard::Renewed(expiry) => {
@@ -139,7 +136,7 @@ pub(crate) async fn run(mut ws: Ws, mut session: Session, ctx: &ConnCtx) -> Stri
                     tracing::warn!(conn = ctx.id, %entity, "{PING_WARNING}");
                     // tungstenite queued the pong; send it now.
                     if let Ok(Err(e)) = tokio::time::timeout(STEP_LIMIT, ws.flush()).await {
-                        return describe(e);
+                        return describe(&e);
                     }
                 }
                 Some(Ok(Message::Close(_))) => return "peer closed".into(),
@@ -158,7 +155,7 @@ enum Heard {
     /// A `response` that is not valid, and the request it names when it names one.
     BadResponse {
         request_id: Option<String>,
-        why: String,
+        why: ControlError,
     },
     /// A good token, valid until this Unix time.
     Renewed(u64),
@@ -172,10 +169,10 @@ fn read(text: &str, session: &Session, ctx: &ConnCtx) -> Heard {
         Ok(ListenerMessage::Response(response)) => return Heard::Response(response),
         Ok(ListenerMessage::Unknown { .. })
         | Err(ControlError::NotJson | ControlError::NotAnObject) => return Heard::Nothing,
-        Err(ref e @ ControlError::BadMember { ref path, .. }) if path.starts_with("response") => {
+        Err(e @ ControlError::BadMember { .. }) if is_response(&e) => {
             return Heard::BadResponse {
                 request_id: named_request(text),
-                why: e.to_string(),
+                why: e,
             }
         }
         Err(e @ ControlError::BadMember { .. }) => return Heard::Refused(e.to_string()),
@@ -192,6 +189,11 @@ fn read(text: &str, session: &Session, ctx: &ConnCtx) -> Heard {
         Ok(token) => Heard::Renewed(token.expiry()),
         Err(e) => Heard::Refused(e.to_string()),
     }
+}
+
+/// Whether a bad member is one of a `response`.
+fn is_response(e: &ControlError) -> bool {
+    matches!(e, ControlError::BadMember { path, .. } if path.starts_with("response"))
 }
 
 /// The `requestId` a malformed `response` names, if it names one as a string.

@@ -134,21 +134,21 @@ pub(crate) async fn run(upgrade: Upgrade, on_upgrade: OnUpgrade, ctx: &ConnCtx) 
     match upgrade {
         Upgrade::Sender(end) => match crate::handshake::upgraded(on_upgrade).await {
             Ok(io) => rendezvous::run_sender(io, end, ctx).await,
-            Err(why) => why,
+            Err(why) => why.to_string(),
         },
         Upgrade::Rendezvous(end) => match crate::handshake::upgraded(on_upgrade).await {
             Ok(io) => rendezvous::run_listener(io, end, ctx).await,
-            Err(why) => why,
+            Err(why) => why.to_string(),
         },
         Upgrade::Listener(session) => {
             match crate::handshake::open_with_limit(on_upgrade, CONTROL_MESSAGE_BYTES).await {
                 Ok(ws) => control::run(ws, session, ctx).await,
-                Err(why) => why,
+                Err(why) => why.to_string(),
             }
         }
         Upgrade::Request(pending) => match crate::handshake::upgraded(on_upgrade).await {
             Ok(io) => request_channel::run(io, *pending, ctx).await,
-            Err(why) => why,
+            Err(why) => why.to_string(),
         },
     }
 }

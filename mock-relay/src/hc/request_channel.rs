@@ -13,7 +13,7 @@
 use super::frames::{self, Head, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 use crate::handshake::{switching_protocols, upgrade_required, websocket_key, Raw, STEP_LIMIT};
 use crate::hc_state::answer::refuse;
-use crate::hc_state::relayed::PendingRequest;
+use crate::hc_state::relayed::{AnswerError, PendingRequest};
 use crate::hc_state::{shown, Upgrade};
 use crate::response::{self as body, Body};
 use crate::state::{ConnCtx, PendingUpgrade, UpgradeKind};
@@ -72,7 +72,7 @@ struct Channel {
 }
 
 impl Channel {
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), AnswerError> {
         match tokio::time::timeout(STEP_LIMIT, async {
             self.write.write_all(bytes).await?;
             self.write.flush().await
@@ -80,8 +80,8 @@ impl Channel {
         .await
         {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("i/o error: {e}")),
-            Err(_) => Err(format!("send blocked for {} s", STEP_LIMIT.as_secs())),
+            Ok(Err(e)) => Err(AnswerError::Io(e)),
+            Err(_) => Err(AnswerError::SendBlocked(STEP_LIMIT)),
         }
     }
 
@@ -91,27 +91,26 @@ impl Channel {
     }
 
     /// The next frame's header, within `wait`; answers pings on the way.
-    async fn next(&mut self, wait: Duration, limit: u64) -> Result<Head, String> {
+    async fn next(&mut self, wait: Duration, limit: u64) -> Result<Head, AnswerError> {
         loop {
             let read = tokio::time::timeout(wait, frames::read_head(&mut self.read)).await;
             let (head, rsv) = match read {
-                Err(_) => return Err("no response in time".into()),
-                Ok(Err(e)) => return Err(format!("i/o error: {e}")),
-                Ok(Ok(None)) => return Err("the listener went away".into()),
+                Err(_) => return Err(AnswerError::NoResponse),
+                Ok(Err(e)) => return Err(AnswerError::Io(e)),
+                Ok(Ok(None)) => return Err(AnswerError::ListenerGone),
                 Ok(Ok(Some(found))) => found,
             };
-            head.check(rsv, limit).map_err(|r| r.why)?;
+            head.check(rsv, limit)
+                .map_err(|r| AnswerError::BadFrame(r.why))?;
             if head.opcode == OP_PING || head.opcode == OP_PONG {
-                let payload = frames::read_small(&mut self.read, &head)
-                    .await
-                    .map_err(|e| format!("i/o error: {e}"))?;
+                let payload = frames::read_small(&mut self.read, &head).await?;
                 if head.opcode == OP_PING {
                     self.send(&frames::control(OP_PONG, &payload)).await?;
                 }
                 continue;
             }
             if head.opcode == OP_CLOSE {
-                return Err("the listener closed the rendezvous before it answered".into());
+                return Err(AnswerError::ClosedBeforeAnswer);
             }
             return Ok(head);
         }
@@ -136,9 +135,10 @@ pub(crate) async fn run(io: Raw, mut pending: PendingRequest, ctx: &ConnCtx) -> 
             Err(why) => Err(why),
         };
         if let Err(why) = sent {
-            channel.close(CLOSE_SERVICE_ERROR, &why).await;
-            pending.answer.give(Err(why.clone()));
-            return format!("request rendezvous: {why}");
+            let text = why.to_string();
+            channel.close(CLOSE_SERVICE_ERROR, &text).await;
+            pending.answer.give(Err(why));
+            return format!("request rendezvous: {text}");
         }
     }
     let wait = shared
@@ -148,15 +148,16 @@ pub(crate) async fn run(io: Raw, mut pending: PendingRequest, ctx: &ConnCtx) -> 
         .saturating_sub(pending.created.elapsed());
     let limit = shared.hc.config.frame_limit as u64;
     let heard = tokio::select! {
-        _ = shared.token.cancelled() => Err("server shutting down".to_string()),
+        _ = shared.token.cancelled() => Err(AnswerError::ShuttingDown),
         heard = response(&mut channel, wait, limit) => heard,
     };
     let response = match heard.and_then(super::control::checked) {
         Ok(response) => response,
         Err(why) => {
-            pending.answer.give(Err(why.clone()));
-            channel.close(CLOSE_SERVICE_ERROR, &why).await;
-            return format!("request rendezvous: {why}");
+            let text = why.to_string();
+            pending.answer.give(Err(why));
+            channel.close(CLOSE_SERVICE_ERROR, &text).await;
+            return format!("request rendezvous: {text}");
         }
     };
     let status = response.status_code;
@@ -177,9 +178,10 @@ pub(crate) async fn run(io: Raw, mut pending: PendingRequest, ctx: &ConnCtx) -> 
             format!("request rendezvous: answered {status}")
         }
         Err(why) => {
-            let _ = chunks.send(Err(std::io::Error::other(why.clone()))).await;
-            channel.close(CLOSE_SERVICE_ERROR, &why).await;
-            format!("request rendezvous: the response body failed: {why}")
+            let text = why.to_string();
+            let _ = chunks.send(Err(std::io::Error::other(why))).await;
+            channel.close(CLOSE_SERVICE_ERROR, &text).await;
+            format!("request rendezvous: the response body failed: {text}")
         }
     }
 }
@@ -190,15 +192,15 @@ async fn stream_request(
     channel: &mut Channel,
     mut sender_body: Incoming,
     ctx: &ConnCtx,
-) -> Result<(), String> {
+) -> Result<(), AnswerError> {
     let mut opcode = OP_BINARY;
     loop {
         let next = tokio::time::timeout(ctx.shared.request_timeout, sender_body.frame())
             .await
-            .map_err(|_| "the sender's body stalled".to_string())?;
+            .map_err(|_| AnswerError::SenderBodyStalled)?;
         let data = match next {
             None => break,
-            Some(Err(e)) => return Err(format!("the sender's body failed: {e}")),
+            Some(Err(e)) => return Err(AnswerError::SenderBodyFailed(e)),
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(data) if !data.is_empty() => data,
                 _ => continue,
@@ -216,33 +218,27 @@ async fn response(
     channel: &mut Channel,
     wait: Duration,
     limit: u64,
-) -> Result<ResponseMessage, String> {
+) -> Result<ResponseMessage, AnswerError> {
     let mut text: Vec<u8> = Vec::new();
     let mut in_text = false;
     loop {
         let head = channel.next(wait, limit).await?;
         let is_text = head.opcode == OP_TEXT || (head.opcode == OP_CONTINUATION && in_text);
         if !is_text {
-            frames::copy_payload(&mut channel.read, &mut tokio::io::sink(), &head)
-                .await
-                .map_err(|e| format!("i/o error: {e}"))?;
+            frames::copy_payload(&mut channel.read, &mut tokio::io::sink(), &head).await?;
             continue;
         }
         if text.len() as u64 + head.len > MAX_RESPONSE_MESSAGE as u64 {
-            return Err(format!(
-                "a response message over {MAX_RESPONSE_MESSAGE} bytes"
-            ));
+            return Err(AnswerError::ResponseTooLarge(MAX_RESPONSE_MESSAGE));
         }
-        frames::copy_payload(&mut channel.read, &mut text, &head)
-            .await
-            .map_err(|e| format!("i/o error: {e}"))?;
+        frames::copy_payload(&mut channel.read, &mut text, &head).await?;
         in_text = !head.fin;
         if head.fin {
             let message = String::from_utf8_lossy(&text).into_owned();
             text.clear();
             match ListenerMessage::parse(&message) {
                 Ok(ListenerMessage::Response(r)) => return Ok(r),
-                Err(e @ ControlError::BadMember { .. }) => return Err(e.to_string()),
+                Err(e @ ControlError::BadMember { .. }) => return Err(e.into()),
                 _ => {}
             }
         }
@@ -256,20 +252,18 @@ async fn stream_response(
     chunks: &mpsc::Sender<std::io::Result<Bytes>>,
     wait: Duration,
     limit: u64,
-) -> Result<(), String> {
+) -> Result<(), AnswerError> {
     loop {
         let head = channel.next(wait, limit).await?;
         if head.opcode == OP_TEXT {
-            return Err("a text message where the response body was due".into());
+            return Err(AnswerError::TextInBody);
         }
         let mut done = 0u64;
         while done < head.len {
-            let chunk = frames::read_chunk(&mut channel.read, &head, done, frames::CHUNK)
-                .await
-                .map_err(|e| format!("i/o error: {e}"))?;
+            let chunk = frames::read_chunk(&mut channel.read, &head, done, frames::CHUNK).await?;
             done += chunk.len() as u64;
             if chunks.send(Ok(Bytes::from(chunk))).await.is_err() {
-                return Err("the sender went away".into());
+                return Err(AnswerError::SenderGone);
             }
         }
         if head.fin {

@@ -7,8 +7,10 @@
 
 use bytes::Bytes;
 use hyper::body::Incoming;
+use relay_protocol::hc::control::ControlError;
 use relay_protocol::hc::{AcceptMessage, RequestMessage, ResponseMessage};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
@@ -30,7 +32,45 @@ pub(crate) struct ControlRequest {
 
 /// A listener's answer: its `response` and the body that follows it (whole from the control
 /// channel, streamed from a rendezvous), or why it was not valid.
-pub(crate) type ListenerAnswer = Result<(ResponseMessage, crate::response::Body), String>;
+pub(crate) type ListenerAnswer = Result<(ResponseMessage, crate::response::Body), AnswerError>;
+
+/// Why a listener's answer did not reach its sender: a status the service keeps for itself, a
+/// `response` that does not read, or a rendezvous that failed before or while it answered.
+/// The sender's 502 and the rendezvous' `closed` line say it in these words.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AnswerError {
+    /// "All status codes ... are permitted, except for 502 "Bad Gateway" and 504 "Gateway
+    /// Timeout"" (protocol guide, "Responding to requests").
+    #[error("the listener answered {0}, a status reserved to the service")]
+    ReservedStatus(u16),
+    #[error(transparent)]
+    BadResponse(#[from] ControlError),
+    #[error("a response message over {0} bytes")]
+    ResponseTooLarge(usize),
+    #[error("server shutting down")]
+    ShuttingDown,
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("send blocked for {} s", .0.as_secs())]
+    SendBlocked(Duration),
+    #[error("no response in time")]
+    NoResponse,
+    #[error("the listener went away")]
+    ListenerGone,
+    /// A frame the relay refuses (the reason `frames` gives).
+    #[error("{0}")]
+    BadFrame(String),
+    #[error("the listener closed the rendezvous before it answered")]
+    ClosedBeforeAnswer,
+    #[error("the sender's body stalled")]
+    SenderBodyStalled,
+    #[error("the sender's body failed: {0}")]
+    SenderBodyFailed(#[source] hyper::Error),
+    #[error("a text message where the response body was due")]
+    TextInBody,
+    #[error("the sender went away")]
+    SenderGone,
+}
 
 /// Where a request's answer goes. Cloned into the control channel and the pending request;
 /// the first answer given is kept, later ones are dropped.
@@ -91,7 +131,7 @@ mod tests {
             ..ResponseMessage::default()
         };
         assert!(answer.give(Ok((first.clone(), crate::response::empty()))));
-        assert!(!other.give(Err("late".into())));
+        assert!(!other.give(Err(AnswerError::ListenerGone)));
         assert_eq!(rx.await.unwrap().unwrap().0, first);
         assert!(!other.is_open());
     }

@@ -4,7 +4,7 @@
 
 use super::{Check, Ctx, Session};
 use crate::net::proxy::logon::{Logon, Mechanism, Package};
-use crate::net::proxy::negotiate::LogonRefusal;
+use crate::net::proxy::LogonRefusal;
 use crate::net::proxy::{connect_tunnel, AuthSent, ConnectRefusal, ProxyAuth};
 use crate::outcome::{Outcome, Status};
 use crate::result::{millis, CheckName, CheckResult, Details, LogonDetails, ProxyDetails};

@@ -112,7 +112,7 @@ async fn run(args: &DemoArgs) -> Result<RunResult, ConfigError> {
     ];
     // One second here stands for about twenty on a real path: required 9 s ~ 180 s.
     let mut idle = IdleSettings::new(
-        Thresholds::required(9.0),
+        Thresholds::required(Seconds::new(9)),
         Some(Seconds::new(2)),
         Some(Seconds::new(11)),
         Some(Seconds::new(1)),

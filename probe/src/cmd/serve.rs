@@ -2,7 +2,7 @@
 //! and serves the latest result at `/metrics` (Prometheus) and `/results` (JSON), so one
 //! Prometheus can collect from a probe in every segment.
 
-use crate::error::{ConfigError, UserError};
+use crate::error::ConfigError;
 use crate::exporter::web_config::WebConfig;
 use crate::exporter::{self, Shared, State};
 use crate::plan::{self, RunArgs};
@@ -46,25 +46,6 @@ pub enum IntervalError {
     TooShort(String),
 }
 
-/// What keeps `probe serve` from starting.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    #[error("--listen {addr}: cannot listen: {source}")]
-    Listen {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("--listen {addr}: {source}")]
-    LocalAddr {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Signal(#[from] crate::stop_signal::SignalError),
-}
-
-impl UserError for ServeError {}
-
 /// `--interval`: `30s`, `5m`, `1h30m`...; at least one second.
 pub fn parse_interval(s: &str) -> Result<Duration, IntervalError> {
     let d = humantime::parse_duration(s).map_err(|error| IntervalError::NotDuration {
@@ -88,18 +69,7 @@ pub async fn command(args: ServeArgs) -> Result<u8, ConfigError> {
     // Bad flags or scenario: fail now, with exit code 2, rather than at the first run.
     plan::from_args(&args.run, false)?;
     let web = WebConfig::from_flag(args.web_config.as_deref())?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|source| ServeError::Listen {
-            addr: args.listen,
-            source,
-        })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| ServeError::LocalAddr {
-            addr: args.listen,
-            source,
-        })?;
+    let (listener, addr) = exporter::listen(args.listen).await?;
     output::stderr_line(&format!(
         "probe serve: listening on {}://{addr} (/metrics, /results{}); a run every {}",
         web.scheme(),

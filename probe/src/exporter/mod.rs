@@ -5,10 +5,12 @@
 
 pub mod basic_auth;
 mod http;
+mod listen;
 mod stall;
 pub mod web_config;
 
 pub use http::{serve, Pages, METRICS_TYPE};
+pub use listen::{listen, ListenError};
 
 use crate::result::RunResult;
 use std::sync::{Arc, Mutex};

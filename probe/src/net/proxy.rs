@@ -4,16 +4,20 @@
 
 pub mod block_page;
 pub mod challenge;
+mod connect_request;
 #[cfg(unix)]
 mod gssapi;
 pub mod logon;
 pub mod negotiate;
 mod ntlm;
+mod refusal;
 #[cfg(windows)]
 mod sspi;
 mod tunnel;
 
-pub use tunnel::{connect_tunnel, AuthSent, ConnectRefusal, ProxyAuth, Tunnel};
+pub use connect_request::Tunnel;
+pub use refusal::{AuthSent, ConnectRefusal, HandshakeError, LogonEnd, LogonRefusal};
+pub use tunnel::{connect_tunnel, ProxyAuth};
 
 use percent_encoding::percent_decode_str;
 use std::fmt;

@@ -213,23 +213,25 @@ fn parse_ad_domain(s: &str) -> Result<String, TargetError> {
 
 pub(crate) fn parse_seconds(s: &str) -> Result<Seconds, ValueError> {
     within(s, "more than 0, at most 86400 seconds", |v| {
-        v > 0.0 && v <= 86_400.0
+        v <= Seconds::new(86_400)
     })
 }
 
-/// `s` as seconds when `ok` accepts the number and it is not below the millisecond, else the
-/// range the flag takes.
-fn within(s: &str, range: &'static str, ok: impl Fn(f64) -> bool) -> Result<Seconds, ValueError> {
-    let v = seconds(s)?;
-    let parsed = Seconds::from_f64(v);
-    if !ok(v) || parsed < Seconds::from_millis(1) {
+/// `s` (a number of seconds) when it is finite, not below the millisecond and `ok` accepts it,
+/// else the range the flag takes.
+fn within(
+    s: &str,
+    range: &'static str,
+    ok: impl Fn(Seconds) -> bool,
+) -> Result<Seconds, ValueError> {
+    let number: f64 = s
+        .parse()
+        .map_err(|_| ValueError::NotSeconds(s.to_string()))?;
+    let parsed = Seconds::from_f64(number);
+    if !number.is_finite() || parsed < Seconds::from_millis(1) || !ok(parsed) {
         return Err(out_of_range(s, range));
     }
     Ok(parsed)
-}
-
-fn seconds(s: &str) -> Result<f64, ValueError> {
-    s.parse().map_err(|_| ValueError::NotSeconds(s.to_string()))
 }
 
 fn out_of_range(s: &str, range: &'static str) -> ValueError {
@@ -242,19 +244,19 @@ fn out_of_range(s: &str, range: &'static str) -> ValueError {
 /// `--max-time`: more than 0, at most a week.
 fn parse_max_time(s: &str) -> Result<Seconds, ValueError> {
     within(s, "more than 0, at most 604800 seconds", |v| {
-        v > 0.0 && v <= 604_800.0
+        v <= Seconds::new(604_800)
     })
 }
 
 fn parse_timeout(s: &str) -> Result<Seconds, ValueError> {
     within(s, "more than 0, at most 3600 seconds", |v| {
-        v > 0.0 && v <= 3600.0
+        v <= Seconds::new(3600)
     })
 }
 
 /// `--hc-token-lifetime`: whole seconds from 2 to a day (a token's expiry is in whole seconds).
 fn parse_token_lifetime(s: &str) -> Result<Seconds, ValueError> {
     within(s, "whole seconds, 2 to 86400", |v| {
-        v.fract() == 0.0 && (2.0..=86_400.0).contains(&v)
+        v.duration().subsec_nanos() == 0 && (Seconds::new(2)..=Seconds::new(86_400)).contains(&v)
     })
 }

@@ -180,13 +180,13 @@ fn idle_settings(
         return Ok(None);
     }
     let thresholds = match (args.idle, scenario) {
-        (Some(required), _) => Thresholds::required(required.as_f64()),
+        (Some(required), _) => Thresholds::required(required),
         (None, Some(t)) => t.clone(),
         (None, None) => return Ok(None),
     };
     let thresholds = match args.idle_recommended {
         Some(r) => Thresholds {
-            recommended_s: Some(r.as_f64()),
+            recommended_s: Some(r),
             recommended_source: None,
             ..thresholds
         },

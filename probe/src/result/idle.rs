@@ -295,8 +295,8 @@ pub struct WritebackImpact {
     /// end (the fewest) and at its lower end (the most); equal for a single value.
     pub failing_pct_low: f64,
     pub failing_pct_high: f64,
-    /// The longest a dead listener would stay unnoticed, in seconds.
-    pub undetected_s: f64,
+    /// The longest a dead listener would stay unnoticed.
+    pub undetected_s: Seconds,
     /// The model's answer in one sentence.
     pub summary: String,
 }

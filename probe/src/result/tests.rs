@@ -255,7 +255,7 @@ pub(crate) fn idle() -> IdleReport {
             detection: Detection::NextHeartbeat,
             failing_pct_low: 20.0,
             failing_pct_high: 25.0,
-            undetected_s: 75.0,
+            undetected_s: s(75.0),
             summary:
                 "cut at 225-240 s by a silent drop, about 20-25 % of password resets would fail"
                     .into(),

@@ -3,6 +3,7 @@
 use super::model::ScenarioFile;
 use super::{Cloud, Scenario, ScenarioTarget, Thresholds};
 use crate::net::proxy::ProxyUrlError;
+use crate::seconds::Seconds;
 use crate::target::{RelayNamespace, Target, TargetError};
 use std::ops::Range;
 
@@ -242,9 +243,9 @@ fn idle_thresholds(
         ));
     }
     Ok(Thresholds {
-        required_s: required as f64,
+        required_s: Seconds::new(required),
         required_source: idle.required_source.clone(),
-        recommended_s: recommended.map(|r| *r.get_ref() as f64),
+        recommended_s: recommended.map(|r| Seconds::new(*r.get_ref())),
         recommended_source: idle.recommended_source.clone(),
     })
 }

@@ -105,6 +105,7 @@ fn add_namespace(targets: &mut Vec<Target>, host: &str, scenario: &Scenario) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seconds::Seconds;
 
     #[test]
     fn every_builtin_scenario_is_valid_and_has_targets_per_cloud() {
@@ -116,7 +117,10 @@ mod tests {
         }
         let wb = Scenario::load(builtin::DEFAULT).unwrap();
         let idle = wb.idle.expect("writeback has an idle requirement");
-        assert_eq!((idle.required_s, idle.recommended_s), (180.0, Some(360.0)));
+        assert_eq!(
+            (idle.required_s, idle.recommended_s),
+            (Seconds::new(180), Some(Seconds::new(360)))
+        );
         assert!(idle.recommended_source.is_some());
     }
 }

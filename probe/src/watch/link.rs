@@ -93,7 +93,7 @@ async fn relay_cycle(
         Ok(Err(why)) => {
             return Cycle::EndedEarly {
                 outcome: Outcome::Closed,
-                detail: why,
+                detail: why.to_string(),
             }
         }
         Err(_) => {

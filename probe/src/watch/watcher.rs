@@ -417,3 +417,18 @@ fn wall(at: Instant) -> OffsetDateTime {
         wall + (at - now)
     }
 }
+
+/// This machine's name, for the events' `host`.
+pub fn host_name() -> Option<String> {
+    let from_env = ["HOSTNAME", "COMPUTERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok())
+        .filter(|h| !h.is_empty());
+    let name = from_env.or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+    })?;
+    let clean = crate::result::sanitize::clean_text(&name).into_owned();
+    (!clean.is_empty()).then_some(clean)
+}

@@ -3,6 +3,7 @@
 
 use crate::{check, ensure};
 use probe::scenario::Scenario;
+use probe::seconds::Seconds;
 use proptest::prelude::*;
 use toml::Value;
 
@@ -127,13 +128,15 @@ fn well_formed_error(message: &str) -> Result<(), TestCaseError> {
 fn valid_scenario(s: &Scenario) -> Result<(), TestCaseError> {
     if let Some(idle) = &s.idle {
         let required = idle.required_s;
-        ensure((1.0..=86_400.0).contains(&required), || {
-            format!("required_s {required} accepted")
-        })?;
+        ensure(
+            (Seconds::new(1)..=Seconds::new(86_400)).contains(&required),
+            || format!("required_s {required} accepted"),
+        )?;
         if let Some(recommended) = idle.recommended_s {
-            ensure((required..=86_400.0).contains(&recommended), || {
-                format!("recommended_s {recommended} accepted")
-            })?;
+            ensure(
+                (required..=Seconds::new(86_400)).contains(&recommended),
+                || format!("recommended_s {recommended} accepted"),
+            )?;
         }
     }
     for t in &s.targets {

@@ -19,6 +19,7 @@
 //! assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
 //! ```
 
+pub mod components;
 pub mod curl;
 pub mod dns_query;
 pub mod dnsmasq;
@@ -41,6 +42,9 @@ pub mod tools;
 pub mod topology;
 
 pub use dnsmasq::{Dnsmasq, DnsmasqConfig};
+/// `#[lab::needs(lab, squid)]`: the test is ignored, saying why, when a component it needs is
+/// missing outside CI ([`skip`]).
+pub use e2e_macros::needs;
 pub use firewall::Rule;
 pub use hosts::NetnsHosts;
 pub use kdc::Kdc;

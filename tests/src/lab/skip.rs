@@ -1,11 +1,15 @@
-//! The lab availability policy: run when root and every tool is there; otherwise the test
-//! fails, saying what is missing, unless skips are allowed outside CI (`E2E_ALLOW_SKIP=1`).
+//! The lab availability policy (the developers' guide): under `CI=true` a missing lab component
+//! fails the test, naming it; elsewhere the test skips, saying why.
 //!
-//! nextest has no skipped status a test can report at run time: a test that returns early is
-//! counted as passed. So a missing lab piece fails by default, visible in nextest's summary,
-//! and a run that means to go without the lab says so (it then prints `skipped: <why>`).
+//! nextest has no status a test can report at run time for a skip (a test that returns early
+//! counts as passed), so the skip is decided at build time: `tests/build.rs` finds the missing
+//! components and each test's `#[needs(...)]` ([`super::needs`]) ignores it, which nextest
+//! counts as skipped and explains. A test that still gets here with something missing (run
+//! with `--run-ignored`, or the machine changed after the build) prints `skipped: <why>` and
+//! returns.
 
-/// Call first in every lab test: `if !lab::require(&["ip", "nft"]) { return; }`.
+/// Call first in every lab test: `if !lab::require(&["nft"]) { return; }` (and mark the test
+/// `#[lab::needs(lab, nft)]`).
 ///
 /// `ip` is implied (every lab test needs namespaces or at least the lab's cleanup). Returns true
 /// when the test can run. Without root or a tool: see [`unavailable`].
@@ -22,33 +26,22 @@ pub fn require(tools: &[&str]) -> bool {
     }
 }
 
-/// The variable that lets a run outside CI skip the tests whose lab pieces are missing.
-pub const ALLOW_SKIP: &str = "E2E_ALLOW_SKIP";
-
-/// A piece of the lab this test needs is missing (`why` names it and how to install it).
+/// A component this test needs is missing (`why` names it and how to install it).
 ///
-/// Panics (the test fails) unless skips are allowed: `E2E_ALLOW_SKIP=1` outside `CI=true`.
-/// Then prints `skipped: <why>` to stderr and returns; the caller returns early.
+/// Under `CI=true` panics: the test fails. Elsewhere prints `skipped: <why>` to stderr and
+/// returns; the caller returns early.
 pub fn unavailable(why: &str) {
     if in_ci() {
         panic!("lab unavailable under CI=true: {why}");
     }
-    if !skips_allowed() {
-        panic!("lab unavailable: {why} (set {ALLOW_SKIP}=1 to skip such tests instead)");
-    }
     eprintln!("skipped: {why}");
-}
-
-/// Whether this run outside CI allows skipping tests whose lab pieces are missing.
-pub fn skips_allowed() -> bool {
-    std::env::var(ALLOW_SKIP).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 /// Why the lab cannot run here, or None when it can.
 pub fn missing(tools: &[&str]) -> Option<String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("lab tests need root (network namespaces, nftables)".into());
+    use super::components;
+    if !components::is_root() {
+        return components::component("root").map(components::Component::why);
     }
     let absent: Vec<String> = std::iter::once("ip")
         .chain(tools.iter().copied())
@@ -67,5 +60,5 @@ pub fn missing(tools: &[&str]) -> Option<String> {
 
 /// Whether this is a CI run (`CI=true`), where a missing lab piece fails the test.
 pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+    super::components::is_ci(std::env::var("CI").ok().as_deref())
 }

@@ -35,6 +35,17 @@ pub enum Watch {
     Quiet,
 }
 
+/// Why a hold for a push was not confirmed.
+#[derive(Debug, thiserror::Error)]
+pub enum HoldError {
+    #[error("the relay did not confirm the hold")]
+    Unconfirmed,
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error("only a relay's listener channel holds")]
+    NotARelay,
+}
+
 /// An open idle-test connection.
 pub enum Channel {
     Ws {
@@ -181,15 +192,14 @@ impl Channel {
 
     /// Asks a relay's listener channel for one push `after` from now; `Ok` once the relay
     /// confirmed it, within `deadline`.
-    pub async fn hold_for(&mut self, after: Duration, deadline: Duration) -> Result<(), String> {
+    pub async fn hold_for(&mut self, after: Duration, deadline: Duration) -> Result<(), HoldError> {
         match self {
             Channel::Ws {
                 ws, relay: true, ..
-            } => tokio::time::timeout(deadline, hold(ws, after.into()))
+            } => Ok(tokio::time::timeout(deadline, hold(ws, after.into()))
                 .await
-                .map_err(|_| "the relay did not confirm the hold".to_string())?
-                .map_err(|e| e.to_string()),
-            _ => Err("only a relay's listener channel holds".into()),
+                .map_err(|_| HoldError::Unconfirmed)??),
+            _ => Err(HoldError::NotARelay),
         }
     }
 

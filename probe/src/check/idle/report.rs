@@ -68,8 +68,8 @@ pub fn message(
 pub fn idle_report(settings: &IdleSettings, run: LadderRun, judgement: Judgement) -> IdleReport {
     let bracket = judgement.bracket;
     let writeback = crate::writeback::impact(
-        bracket.survived_s.map(Seconds::as_f64),
-        bracket.failed_s.map(Seconds::as_f64),
+        bracket.survived_s,
+        bracket.failed_s,
         bracket.failure,
         // Whether the failed period's RST or FIN came by itself, while the connection was idle.
         run.records

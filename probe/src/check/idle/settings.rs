@@ -60,9 +60,9 @@ impl IdleSettings {
         max: Option<Seconds>,
         step: Option<Seconds>,
     ) -> Result<IdleSettings, IdleSettingsError> {
-        let positive = |v: f64, flag: &'static str| {
-            if v.is_finite() && v > 0.0 {
-                Ok(Seconds::from_f64(v))
+        let positive = |v: Seconds, flag: &'static str| {
+            if v > Seconds::ZERO {
+                Ok(v)
             } else {
                 Err(IdleSettingsError::NotPositive(flag))
             }
@@ -192,15 +192,15 @@ mod tests {
 
     #[test]
     fn default_ladder_for_writeback() {
-        let s = IdleSettings::new(Thresholds::required(180.0), None, None, None).unwrap();
+        let s = IdleSettings::new(Thresholds::required(Seconds::new(180)), None, None, None).unwrap();
         let rungs = s.rungs();
         assert_eq!(rungs.first(), Some(&Seconds::new(30)));
         assert_eq!(rungs.last(), Some(&Seconds::new(240)));
         assert_eq!(rungs.len(), 15);
         assert!(rungs.contains(&Seconds::new(180)));
         let recommended = Thresholds {
-            recommended_s: Some(360.0),
-            ..Thresholds::required(180.0)
+            recommended_s: Some(Seconds::new(360)),
+            ..Thresholds::required(Seconds::new(180))
         };
         let s = IdleSettings::new(recommended, None, None, None).unwrap();
         assert_eq!(
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn rejects_impossible_ladders() {
-        let t = || Thresholds::required(180.0);
+        let t = || Thresholds::required(Seconds::new(180));
         assert!(IdleSettings::new(t(), Some(Seconds::new(100)), Some(Seconds::new(50)), None).is_err());
         assert!(IdleSettings::new(t(), None, None, Some(Seconds::ZERO)).is_err());
         assert!(IdleSettings::new(
@@ -243,7 +243,7 @@ mod tests {
             Some(Seconds::from_millis(500)),
         ).is_err());
         let below = Thresholds {
-            recommended_s: Some(100.0),
+            recommended_s: Some(Seconds::new(100)),
             ..t()
         };
         assert!(IdleSettings::new(below, None, None, None).is_err());

@@ -4,8 +4,9 @@
 //! back into the context; all on one connection, at most `MAX_ROUNDS` legs, tokens bounded.
 //! Tokens are secrets: they go into the header (marked sensitive) and nowhere else.
 
-use super::logon::{self, Cause, Context, Failure, Logon, Package, Step, MAX_ROUNDS, MAX_TOKEN};
-use super::tunnel::{challenges, finish, send, AuthSent, ConnectRefusal, Tunnel, BODY_LIMIT};
+use super::connect_request::{challenges, finish, send, Tunnel, BODY_LIMIT};
+use super::logon::{self, Context, Failure, Logon, Package, Step, MAX_ROUNDS, MAX_TOKEN};
+use super::refusal::{AuthSent, ConnectRefusal, HandshakeError, LogonEnd, LogonRefusal};
 use super::Proxy;
 use base64::Engine;
 use bytes::Bytes;
@@ -13,105 +14,6 @@ use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
-use std::fmt;
-
-/// How a handshake with the logon's credentials ended without a tunnel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogonEnd {
-    /// The system could not make a token (no ticket, no SPN, clock skew, KDC down...).
-    System(Failure),
-    /// The proxy answered the token with another 407: it refused this identity.
-    Refused,
-    /// The proxy's 407 does not offer the package's scheme.
-    NotOffered,
-    /// The proxy closed the connection in the middle of the handshake.
-    Dropped,
-    /// The proxy's token was unusable, or the handshake did not end in time.
-    Protocol(String),
-}
-
-/// A refused handshake with the logon's credentials, with who tried and what the proxy offers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogonRefusal {
-    pub package: Package,
-    pub logon: Logon,
-    pub end: LogonEnd,
-    /// Every scheme of the proxy's last 407.
-    pub auth_schemes: Vec<String>,
-    pub status_code: Option<u16>,
-}
-
-impl LogonRefusal {
-    /// A short word for the JSON: `no_credentials`, `identity_refused`, ...
-    pub fn cause_word(&self) -> &'static str {
-        match &self.end {
-            LogonEnd::System(f) => match f.cause {
-                Cause::NoCredentials => "no_credentials",
-                Cause::NoSpn => "no_spn",
-                Cause::ClockSkew => "clock_skew",
-                Cause::KdcUnreachable => "kdc_unreachable",
-                Cause::Unavailable => "unavailable",
-                Cause::Other => "security_library",
-            },
-            LogonEnd::Refused => "identity_refused",
-            LogonEnd::NotOffered => "scheme_not_offered",
-            LogonEnd::Dropped => "connection_dropped",
-            LogonEnd::Protocol(_) => "protocol",
-        }
-    }
-
-    /// The message of the proxy check, in the user's words, with what to change.
-    pub fn message(&self, proxy: &str) -> String {
-        let scheme = self.package.scheme();
-        let who = self.logon.identity.as_deref().unwrap_or("this logon");
-        let offers = if self.auth_schemes.is_empty() {
-            String::new()
-        } else {
-            format!(" (it offers: {})", self.auth_schemes.join(", "))
-        };
-        let exempt = "or exempt the writeback endpoints from proxy authentication";
-        match &self.end {
-            LogonEnd::System(failure) => format!(
-                "{proxy} wants {scheme}{offers}, and no token could be made for {} as {who}: {failure}; the sync service meets the same unless its own account has one, {exempt}",
-                self.logon.spn
-            ),
-            LogonEnd::Refused => format!(
-                "{proxy} refused {who} ({}{}){offers}: the proxy does not let this identity through. Let the sync service's account through (for the default virtual service account, the computer account DOMAIN\\SERVER$: proxies that allow users by group often refuse computer accounts), {exempt}",
-                mechanism_text(&self.logon),
-                spn_text(&self.logon),
-            ),
-            LogonEnd::NotOffered => format!(
-                "{proxy} does not offer {scheme}{offers}: the sync service authenticates with its own logon only by Negotiate or NTLM; {exempt}"
-            ),
-            LogonEnd::Dropped => format!(
-                "{proxy} closed the connection in the middle of the {scheme} handshake as {who}: the handshake needs one connection from the first 407 to the end (a load balancer in front of the proxy may be splitting it); {exempt}"
-            ),
-            LogonEnd::Protocol(why) => format!(
-                "the {scheme} handshake with {proxy} as {who} failed: {why}; {exempt}"
-            ),
-        }
-    }
-}
-
-fn mechanism_text(logon: &Logon) -> String {
-    match logon.mechanism {
-        Some(m) => format!("{m} token", m = m.as_str()),
-        None => "its token".into(),
-    }
-}
-
-fn spn_text(logon: &Logon) -> String {
-    match logon.mechanism {
-        Some(logon::Mechanism::Ntlm) => String::new(),
-        _ => format!(" for {}", logon.spn),
-    }
-}
-
-impl fmt::Display for LogonRefusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message("the proxy"))
-    }
-}
 
 /// The handshake over `sender`; the caller bounds it in time.
 pub async fn exchange(
@@ -203,7 +105,7 @@ pub async fn exchange(
     }
     Err(refusal(
         &logon,
-        LogonEnd::Protocol(format!("no answer after {MAX_ROUNDS} rounds")),
+        LogonEnd::Protocol(HandshakeError::TooManyRounds),
         Some(&response),
     ))
 }
@@ -231,16 +133,13 @@ fn proxy_token(response: &Response<Incoming>, package: Package) -> Option<Option
 }
 
 /// The proxy's token, bounded.
-fn decode(token: &str) -> Result<Vec<u8>, String> {
+fn decode(token: &str) -> Result<Vec<u8>, HandshakeError> {
     if token.len() > MAX_TOKEN * 4 / 3 + 4 {
-        return Err(format!(
-            "the proxy's token is {} characters, over the limit",
-            token.len()
-        ));
+        return Err(HandshakeError::TokenTooLong(token.len()));
     }
     base64::engine::general_purpose::STANDARD
         .decode(token)
-        .map_err(|_| "the proxy's token is not base64".into())
+        .map_err(|_| HandshakeError::TokenNotBase64)
 }
 
 /// A security context for `package` to the proxy named `host`, from the system.
@@ -257,7 +156,7 @@ fn system_context(package: Package, host: &str) -> Result<Box<dyn Context>, Fail
     {
         let _ = (package, host);
         Err(Failure::new(
-            Cause::Unavailable,
+            logon::Cause::Unavailable,
             "no SSPI or GSSAPI on this platform",
         ))
     }
@@ -267,51 +166,13 @@ fn system_context(package: Package, host: &str) -> Result<Box<dyn Context>, Fail
 mod tests {
     use super::*;
 
-    fn refusal(end: LogonEnd) -> LogonRefusal {
-        LogonRefusal {
-            package: Package::Negotiate,
-            logon: Logon {
-                identity: Some("agent@LAB.TEST".into()),
-                spn: "HTTP/proxy.lab.test".into(),
-                mechanism: Some(logon::Mechanism::Kerberos),
-            },
-            end,
-            auth_schemes: vec!["Negotiate".into(), "NTLM".into()],
-            status_code: Some(407),
-        }
-    }
-
-    #[test]
-    fn a_refused_identity_names_it_and_the_advice() {
-        let r = refusal(LogonEnd::Refused);
-        let m = r.message("http://p:3128");
-        assert!(m.starts_with("http://p:3128 refused agent@LAB.TEST (Kerberos token for HTTP/proxy.lab.test) (it offers: Negotiate, NTLM)"), "{m}");
-        assert!(m.contains("computer account"), "{m}");
-        assert!(
-            m.ends_with("exempt the writeback endpoints from proxy authentication"),
-            "{m}"
-        );
-        assert_eq!(r.cause_word(), "identity_refused");
-    }
-
-    #[test]
-    fn a_system_failure_says_its_cause() {
-        let r = refusal(LogonEnd::System(Failure::new(
-            Cause::ClockSkew,
-            "Clock skew too great",
-        )));
-        let m = r.message("P");
-        assert!(m.contains("clocks differ"), "{m}");
-        assert!(m.contains("HTTP/proxy.lab.test"), "{m}");
-        assert_eq!(r.cause_word(), "clock_skew");
-    }
-
     #[test]
     fn proxy_tokens_are_bounded() {
         assert!(decode(&"A".repeat(MAX_TOKEN * 2))
             .unwrap_err()
+            .to_string()
             .contains("over the limit"));
-        assert!(decode("%%").is_err());
+        assert_eq!(decode("%%"), Err(HandshakeError::TokenNotBase64));
         assert_eq!(decode("YWJj").unwrap(), b"abc");
     }
 }
