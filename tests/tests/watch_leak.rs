@@ -62,9 +62,10 @@ struct Sample {
     held: Holdings,
 }
 
+#[e2e::lab::needs(lab)]
 #[test]
 fn a_thousand_reopens_leak_nothing() {
-    if !lab::require(&["ip"]) {
+    if !lab::require(&[]) {
         return;
     }
     let topo = Topology::new();
