@@ -180,6 +180,28 @@ def relayed(rows):
               f"{mem['answered']} answered once released")
 
 
+def watch(rows):
+    if not rows:
+        return
+    r = rows[0]
+    print(f"\n6. probe watch for the long run: {r['relay_targets']} relay:// and {r['hc_targets']} "
+          "hc:// targets on one mock-relay, a push about every second each (release, loopback)")
+    warm, end = r["warm"], r["end"]
+    print(f"  pushes {r['pushes']} in {r['wall_s']:.0f} s: {r['pushes_per_s']:.0f}/s; delivered "
+          f"{r['delivered_share'] * 100:.2f} %; {r['reopens']} reopens; exit code {r['exit_code']}"
+          f"{' (stopped at its limit)' if r['stopped_by_limit'] else ''}")
+    print(f"  {'':<26}{'pushes':>9}{'RSS MiB':>9}{'fds':>6}{'threads':>9}")
+    for name, s in [("after warm-up (10 %)", warm), ("at the end", end)]:
+        print(f"  {name:<26}{s['pushes']:>9}{s['rss_kib'] / 1024:>9.1f}{s['fds']:>6}{s['threads']:>9}")
+    print(f"  RSS end - warm-up {(end['rss_kib'] - warm['rss_kib']) / 1024:+.1f} MiB; peak RSS "
+          f"{r['peak_rss_mib']:.1f} MiB")
+    print(f"  CPU per push: probe watch {r['cpu_us_per_push']:.0f} us (after warm-up, first half "
+          f"{r['cpu_us_per_push_first_half']:.0f} us, second half {r['cpu_us_per_push_second_half']:.0f} us); "
+          f"mock-relay {r['relay_cpu_us_per_push']:.0f} us: "
+          f"{ratio(r['cpu_us_per_push'], r['relay_cpu_us_per_push'])} the relay's")
+    print(f"  load average at the end: {r['load_average']}")
+
+
 def machine():
     model = "?"
     try:
@@ -216,6 +238,7 @@ def main():
     handshakes(section(rows, "handshake"))
     footprint(section(rows, "quick"), section(rows, "ladder"))
     relayed([r for r in rows if r.get("section") in ("requests", "rendezvous", "memory")])
+    watch(section(rows, "watch"))
     machine()
     if len(sys.argv) > 2:
         print(f"benchmark wall time: {int(sys.argv[2]) // 60} min {int(sys.argv[2]) % 60} s")

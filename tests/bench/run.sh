@@ -4,7 +4,7 @@
 # timeout), as medians and ratios. A measurement, not a test: nothing here passes or fails, but a
 # section that cannot run says why. Loopback and the lab's own namespaces only.
 #
-#   tests/bench/run.sh [--only idle,phases,relay,footprint,requests] [--json FILE]
+#   tests/bench/run.sh [--only idle,phases,relay,footprint,requests,watch] [--json FILE]
 #
 # Sections:
 #   idle       idle verdicts through the lab's nftables firewall (root, nft): bracket holds T,
@@ -17,6 +17,10 @@
 #   requests   mock-relay Hybrid Connections: HTTP request mode (requests/s, p50/p99) and 1 MiB
 #              rendezvous messages (MB/s) beside the same handler and a WebSocket over direct
 #              TLS; relay RSS with 1,000 listeners and 100 requests in flight
+#   watch      probe watch for 100,000 pushes (150 relay:// and 150 hc:// targets on one
+#              mock-relay, a push about every second each): pushes/s, RSS after warm-up and at
+#              the end, CPU per push beside mock-relay's. About 6 minutes: not in the default
+#              set, ask for it with --only watch
 # Builds release binaries first (not counted). Needs curl; nginx (Debian nginx-light) for the
 # handshake comparison; taskset (util-linux) to give server and load generator a core each.
 set -euo pipefail
@@ -27,12 +31,12 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --only) only="${2:?--only needs a list}"; shift 2 ;;
     --json) json_out="${2:?--json needs a file}"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 for s in ${only//,/ }; do
-  case "$s" in idle|phases|relay|footprint|requests) ;; *) echo "run.sh: --only: unknown section $s" >&2; exit 2 ;; esac
+  case "$s" in idle|phases|relay|footprint|requests|watch) ;; *) echo "run.sh: --only: unknown section $s" >&2; exit 2 ;; esac
 done
 wants() { [[ ",$only," == *",$1,"* ]]; }
 
@@ -217,6 +221,14 @@ if wants requests; then
     --footprint-listeners 1000 --in-flight 100 >"$work/relayed.jsonl" 2>"$work/relayed.err" ||
     echo "bench-relay: not every request was answered: $(tail -3 "$work/relayed.err")" >&2
   cat "$work/relayed.jsonl" >>"$results"
+fi
+
+if wants watch; then
+  echo "== watch: probe watch for 100,000 pushes" >&2
+  "$bin/bench-watch" --probe "$bin/probe" --mock-relay "$bin/mock-relay" --pairs 150 --pushes 100000 \
+    --limit 1200 >"$work/watch.jsonl" 2>"$work/watch.err" ||
+    echo "bench-watch: $(tail -3 "$work/watch.err")" >&2
+  sed 's/^{/{"section":"watch",/' "$work/watch.jsonl" >>"$results"
 fi
 
 [ -n "$json_out" ] && cp "$results" "$json_out"

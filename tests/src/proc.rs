@@ -1,4 +1,5 @@
-//! What `/proc` says about a process: its resident memory now and at its peak, its CPU time.
+//! What `/proc` says about a process: its resident memory now and at its peak, its CPU time,
+//! and what it holds open (descriptors, threads, TCP sockets).
 
 /// Resident set sizes in KiB (`VmRSS` and `VmHWM` of `/proc/PID/status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,65 @@ pub fn cpu_seconds(pids: &[u32]) -> f64 {
         .sum()
 }
 
+/// What a process holds at one moment: open descriptors, threads, resident memory, and its own
+/// TCP sockets (the descriptors that are sockets, found in its network namespace's TCP tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holdings {
+    pub fds: usize,
+    pub threads: usize,
+    pub rss_kib: u64,
+    pub tcp_sockets: usize,
+}
+
+impl Holdings {
+    /// What process `pid` holds now; `None` when it is gone (or this is not Linux).
+    pub fn of(pid: u32) -> Option<Holdings> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let field = |name: &str| -> Option<u64> {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+        };
+        let mut fds = 0;
+        let mut sockets = std::collections::HashSet::new();
+        for entry in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
+            fds += 1;
+            let link = std::fs::read_link(entry.path()).unwrap_or_default();
+            let inode = link
+                .to_str()
+                .and_then(|l| l.strip_prefix("socket:["))
+                .and_then(|l| l.strip_suffix(']'))
+                .and_then(|n| n.parse::<u64>().ok());
+            sockets.extend(inode);
+        }
+        // The tables of the process's own network namespace; the tenth column is the inode.
+        let tcp_sockets = ["tcp", "tcp6"]
+            .iter()
+            .filter_map(|t| std::fs::read_to_string(format!("/proc/{pid}/net/{t}")).ok())
+            .flat_map(|table| {
+                table
+                    .lines()
+                    .skip(1)
+                    .filter_map(|l| l.split_whitespace().nth(9)?.parse::<u64>().ok())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|inode| *inode != 0 && sockets.contains(inode))
+            .count();
+        Some(Holdings {
+            fds,
+            threads: field("Threads:")? as usize,
+            rss_kib: field("VmRSS:")?,
+            tcp_sockets,
+        })
+    }
+
+    pub fn rss_mib(&self) -> f64 {
+        self.rss_kib as f64 / 1024.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +129,24 @@ mod tests {
         std::hint::black_box(x);
         assert!(cpu_seconds(&[std::process::id()]) > 0.0);
         assert_eq!(cpu_seconds(&[u32::MAX]), 0.0);
+    }
+
+    #[test]
+    fn this_process_holds_its_descriptors_threads_and_tcp_sockets() {
+        let before = Holdings::of(std::process::id()).expect("holdings");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let worker =
+            std::thread::spawn(|| std::thread::sleep(std::time::Duration::from_millis(300)));
+        let during = Holdings::of(std::process::id()).expect("holdings");
+        assert!(during.fds > before.fds, "{before:?} {during:?}");
+        assert!(
+            during.tcp_sockets > before.tcp_sockets,
+            "{before:?} {during:?}"
+        );
+        assert!(during.threads > before.threads, "{before:?} {during:?}");
+        assert!(during.rss_kib > 0);
+        drop(listener);
+        worker.join().expect("worker");
+        assert_eq!(Holdings::of(u32::MAX), None);
     }
 }

@@ -2,7 +2,8 @@
 //! generator completes handshakes in both modes and sees the server's CPU time; the hold bench
 //! gets every push and a per-connection memory figure; the Hybrid Connections bench answers every
 //! request through the relay and direct, delivers every rendezvous message, and holds every
-//! request in flight until released. (The figures themselves are measured by
+//! request in flight until released; the watch run counts its pushes and samples the watch and
+//! the relay. (The figures themselves are measured by
 //! `tests/bench/run.sh`, never asserted.)
 
 use e2e::bench::handshake::{self, Load, Mode};
@@ -10,6 +11,7 @@ use e2e::bench::hold::{run_round, RelayProcess, RoundConfig};
 use e2e::bench::relayed::direct::DirectServers;
 use e2e::bench::relayed::footprint::{self, FootprintConfig};
 use e2e::bench::relayed::throughput;
+use e2e::bench::watch::{self, WatchConfig};
 use e2e::relay::Relay;
 use std::time::Duration;
 
@@ -161,4 +163,36 @@ async fn memory_holds_every_request_until_released() {
         report.listening_rss_mib > report.baseline_rss_mib,
         "{report:?}"
     );
+}
+
+#[tokio::test]
+async fn the_watch_run_counts_its_pushes_and_samples_both_processes() {
+    let config = WatchConfig {
+        probe: e2e::bins::probe(),
+        mock_relay: e2e::bins::mock_relay(),
+        pairs: 2,
+        pushes: 30,
+        sample_every: Duration::from_millis(500),
+        limit: Duration::from_secs(90),
+    };
+    let report = tokio::time::timeout(Duration::from_secs(150), watch::run(&config))
+        .await
+        .expect("the watch run is bounded")
+        .expect("the watch run against mock-relay");
+    assert!(!report.stopped_by_limit, "{report:?}");
+    assert_eq!((report.relay_targets, report.hc_targets), (2, 2));
+    assert!(report.pushes >= 30, "{report:?}");
+    assert!(report.warm.pushes * 10 >= report.pushes && report.warm.pushes < report.pushes);
+    // A loopback path without faults: every push delivered, the listeners never reopened.
+    assert_eq!(report.delivered, report.pushes, "{report:?}");
+    assert_eq!(report.reopens, 0, "{report:?}");
+    assert_eq!(report.exit_code, Some(0), "{report:?}");
+    for s in [report.warm, report.end] {
+        assert!(s.rss_kib > 0 && s.fds > 0 && s.threads > 0, "{report:?}");
+    }
+    assert!(
+        report.end.cpu_s > 0.0 && report.end.relay_cpu_s > 0.0,
+        "{report:?}"
+    );
+    assert!(report.peak_rss_mib * 1024.0 >= report.end.rss_kib as f64 - 1.0);
 }

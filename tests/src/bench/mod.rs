@@ -5,3 +5,4 @@ pub mod handshake;
 pub mod hold;
 pub mod idle;
 pub mod relayed;
+pub mod watch;
