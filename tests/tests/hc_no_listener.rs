@@ -3,10 +3,17 @@
 //! balancers do), so the watch's next sender is refused 404. The watch reports those pushes as
 //! `no_listener`, opens an incident with that cause, and exits 1; the key never shows.
 
-use e2e::probe_cli::run;
 use e2e::relay::Relay;
 use e2e::watch_events::{self, of};
+use std::process::Stdio;
 use std::time::Duration;
+
+/// What the stopped watch printed and how it exited.
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
 
 const LIMIT: Duration = Duration::from_secs(60);
 const KEY: &str = "noListenerKeyForHybridConnections0123456789=";
@@ -26,9 +33,13 @@ async fn a_listener_the_relay_forgot_gives_the_watchs_sender_no_listener() {
     let ca = relay.ca_file();
     let events = relay.path("events.jsonl");
     let events_arg = events.display().to_string();
-    // A push every 3 s: the listener is idle twice the relay's limit before each sender.
-    let watch = run(
-        &[
+    // A push about every second (each gap 0.1-3 s at random). The relay forgets the listener
+    // 1.5 s after the last thing that crossed it and drops the silent connection 1.5 s later,
+    // so a push 1.5-3 s after the one before finds no listener, and one near the drop fails as
+    // `closed`. The watch is stopped once an incident has begun with `no_listener` (about one
+    // push in ten: ten seconds as a rule), bounded: 90 s hold about 90 pushes.
+    let child = tokio::process::Command::new(e2e::bins::probe())
+        .args([
             "watch",
             "--hybrid-connection",
             &cs,
@@ -39,15 +50,32 @@ async fn a_listener_the_relay_forgot_gives_the_watchs_sender_no_listener() {
             "--timeout",
             "5",
             "--push-every",
-            "3s",
+            "1s",
             "--for",
-            "8s",
+            "120s",
             "--events",
             &events_arg,
-        ],
-        LIMIT,
-    )
-    .await;
+        ])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn probe watch");
+    watch_events::wait_for_async(&events, Duration::from_secs(90), opens_with_no_listener).await;
+    let pid = child.id().expect("the watch runs") as libc::pid_t;
+    // SAFETY: kill has no memory preconditions; pid is our own child, not yet reaped.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let output = tokio::time::timeout(LIMIT, child.wait_with_output())
+        .await
+        .expect("the watch ends on SIGTERM")
+        .expect("the watch's output");
+    let watch = Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
     let all = watch_events::read(&events);
     let pushes = of(&all, "push", None);
     let refused: Vec<_> = pushes
@@ -66,6 +94,11 @@ async fn a_listener_the_relay_forgot_gives_the_watchs_sender_no_listener() {
         "no incident caused by no_listener: {incidents:?}"
     );
     assert_eq!(watch.code, 1, "an incident: exit 1\n{}", watch.stderr);
+    assert!(
+        watch.stdout.contains("probe watch: stopped (SIGTERM)"),
+        "the summary:\n{}",
+        watch.stdout
+    );
     relay
         .wait_for_log(&["listener forgotten after 1.5 s idle"], LIMIT)
         .await;
@@ -77,4 +110,13 @@ async fn a_listener_the_relay_forgot_gives_the_watchs_sender_no_listener() {
     ] {
         assert!(!text.contains(KEY), "the key in {what}:\n{text}");
     }
+}
+
+/// Whether a push found no listener right after a delivered one (or first): the incident it
+/// begins has `no_listener` as its cause.
+fn opens_with_no_listener(events: &[serde_json::Value]) -> bool {
+    let pushes = of(events, "push", None);
+    pushes.iter().enumerate().any(|(i, p)| {
+        p["outcome"] == "no_listener" && (i == 0 || pushes[i - 1]["outcome"] == "delivered")
+    })
 }
