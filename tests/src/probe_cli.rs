@@ -51,34 +51,46 @@ pub async fn run(args: &[&str], limit: Duration) -> ProbeRun {
 }
 
 /// Runs `cmd ARGS...` (the probe, possibly wrapped, e.g. by `ip netns exec`) the same way.
-pub async fn run_command(
-    mut cmd: tokio::process::Command,
-    args: &[&str],
-    limit: Duration,
-) -> ProbeRun {
+pub async fn run_command(cmd: tokio::process::Command, args: &[&str], limit: Duration) -> ProbeRun {
     let started = Instant::now();
-    let child = cmd
-        .args(args)
+    let child = spawn_command(cmd, args);
+    finish(child, started, limit)
+        .await
+        .unwrap_or_else(|| panic!("probe {args:?} did not finish within {limit:?}"))
+}
+
+/// Starts `cmd ARGS...` as [`run_command`] runs it: no colour, stdin closed, stdout and stderr
+/// piped, killed on drop. For a probe the test stops itself (a watch, by a signal).
+pub fn spawn_command(mut cmd: tokio::process::Command, args: &[&str]) -> tokio::process::Child {
+    cmd.args(args)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("spawn probe");
+        .expect("spawn probe")
+}
+
+/// Waits at most `limit` for `child` (from [`spawn_command`], started at `started`) and reads
+/// what it printed; `None` when it did not end in time (it is killed when dropped).
+pub async fn finish(
+    child: tokio::process::Child,
+    started: Instant,
+    limit: Duration,
+) -> Option<ProbeRun> {
     let output = tokio::time::timeout(limit, child.wait_with_output())
         .await
-        .unwrap_or_else(|_| panic!("probe {args:?} did not finish within {limit:?}"))
+        .ok()?
         .expect("probe output");
-    ProbeRun {
+    Some(ProbeRun {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         elapsed: started.elapsed(),
-    }
+    })
 }
 
-/// Validates a report against the shipped JSON Schema; panics with every violation.
 pub fn assert_matches_schema(report: &serde_json::Value) {
     let schema_text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../probe/schema/result-v1.json"),

@@ -3,17 +3,10 @@
 //! balancers do), so the watch's next sender is refused 404. The watch reports those pushes as
 //! `no_listener`, opens an incident with that cause, and exits 1; the key never shows.
 
+use e2e::probe_cli;
 use e2e::relay::Relay;
 use e2e::watch_events::{self, of};
-use std::process::Stdio;
-use std::time::Duration;
-
-/// What the stopped watch printed and how it exited.
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const KEY: &str = "noListenerKeyForHybridConnections0123456789=";
@@ -38,8 +31,10 @@ async fn a_listener_the_relay_forgot_gives_the_watchs_sender_no_listener() {
     // so a push 1.5-3 s after the one before finds no listener, and one near the drop fails as
     // `closed`. The watch is stopped once an incident has begun with `no_listener` (about one
     // push in ten: ten seconds as a rule), bounded: 90 s hold about 90 pushes.
-    let child = tokio::process::Command::new(e2e::bins::probe())
-        .args([
+    let started = Instant::now();
+    let child = probe_cli::spawn_command(
+        tokio::process::Command::new(e2e::bins::probe()),
+        &[
             "watch",
             "--hybrid-connection",
             &cs,
@@ -55,27 +50,15 @@ async fn a_listener_the_relay_forgot_gives_the_watchs_sender_no_listener() {
             "120s",
             "--events",
             &events_arg,
-        ])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn probe watch");
+        ],
+    );
     watch_events::wait_for_async(&events, Duration::from_secs(90), opens_with_no_listener).await;
     let pid = child.id().expect("the watch runs") as libc::pid_t;
     // SAFETY: kill has no memory preconditions; pid is our own child, not yet reaped.
     unsafe { libc::kill(pid, libc::SIGTERM) };
-    let output = tokio::time::timeout(LIMIT, child.wait_with_output())
+    let watch = probe_cli::finish(child, started, LIMIT)
         .await
-        .expect("the watch ends on SIGTERM")
-        .expect("the watch's output");
-    let watch = Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+        .expect("the watch ends on SIGTERM");
     let all = watch_events::read(&events);
     let pushes = of(&all, "push", None);
     let refused: Vec<_> = pushes
